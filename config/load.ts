@@ -1,0 +1,110 @@
+// Reads the stack's configuration and validates all of it at once, synchronously, before any
+// resource is registered: a mistake stops the program with one line per problem and no trace.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+  configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
+  type RawConfig, type SecretKey, type StackConfig,
+} from "./schema";
+
+/** One declared setting, as Pulumi.yaml's `config:` block states it. */
+export interface ConfigDeclaration {
+  readonly key: string;
+  readonly type: "string" | "integer" | "boolean" | "array";
+  readonly description: string;
+  readonly default?: unknown;
+  readonly secret?: true;
+}
+
+/** Every setting of the project namespace, derived from the schema (the one source of truth). */
+export function configDeclarations(): ConfigDeclaration[] {
+  const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+  const properties = schema.properties as Record<string, { type: ConfigDeclaration["type"]; description: string; default?: unknown }>;
+  const declared = Object.entries(properties)
+    .filter(([key]) => !(key in foreignKeys))
+    .map(([key, p]): ConfigDeclaration => ({ key, type: p.type, description: p.description, ...(p.default !== undefined ? { default: p.default } : {}) }));
+  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration => ({ key, type: "string", description, secret: true }));
+  return [...declared, ...secrets];
+}
+
+/** A configuration mistake. RunError: the Pulumi CLI prints its message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Where a key is set: `canary-pipeline:replicas`, or a provider's key such as `aws:region`. */
+export function qualifiedKey(key: string): string {
+  return foreignKeys[key as keyof RawConfig] ?? `${projectName}:${key}`;
+}
+
+// Config values reach the program as strings (arrays as JSON). Convert those that parse as the
+// declared type; leave the rest as they are for the schema to reject with its own message.
+function fromConfigString(value: string, type: ConfigDeclaration["type"]): unknown {
+  if (type === "boolean" && (value === "true" || value === "false")) return value === "true";
+  if (type === "integer" && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  if (type === "array" && value.trim().startsWith("[")) {
+    try { return JSON.parse(value) as unknown; } catch { return value; }
+  }
+  return value;
+}
+
+const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? "undefined");
+
+/** Formats the schema's problems, one line each: key, value, what would be valid. */
+function describeProblems(error: z.ZodError, raw: Record<string, unknown>): string[] {
+  return error.issues.map((issue) => {
+    const [key, ...rest] = issue.path.map(String);
+    const where = qualifiedKey(key ?? "") + rest.map((i) => `[${i}]`).join("");
+    let value: unknown = raw[key ?? ""];
+    for (const i of rest) value = (value as Record<string, unknown> | undefined)?.[i];
+    if (value === undefined && !issue.message.startsWith("must")) return `${where}: ${issue.message}`;
+    if (value === undefined) return `${where}: is required and ${issue.message}: set it with \`pulumi config set ${key}\``;
+    return issue.message.startsWith("must") ? `${where}: ${show(value)} ${issue.message}` : `${where}: ${issue.message}`;
+  });
+}
+
+/**
+ * Validates raw settings (already typed, as a test or a library caller gives them) and resolves
+ * every default. Throws ConfigError naming each problem.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stack: string, secrets: Record<SecretKey, boolean>): StackConfig {
+  const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in configSchema.shape));
+  const problems = Object.keys(raw).filter((k) => !(k in known))
+    .map((k) => `${qualifiedKey(k)}: is not a setting of this project: see Pulumi.yaml for the valid keys`);
+  const result = stackConfigSchema.safeParse(known);
+  if (!result.success) problems.push(...describeProblems(result.error, known));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return resolveDefaults(result.data, stack, secrets);
+}
+
+/** Reads this stack's configuration from Pulumi and validates it (see parseStackConfig). */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config(projectName);
+  const declarations = configDeclarations();
+  // A misspelt key would otherwise be silently ignored: hand it to the validator to refuse.
+  const raw: Record<string, unknown> = {};
+  for (const qualified of Object.keys(pulumi.runtime.allConfig())) {
+    const key = qualified.slice(projectName.length + 1);
+    if (qualified.startsWith(`${projectName}:`) && !declarations.some((d) => d.key === key)) raw[key] = config.get(key);
+  }
+  for (const d of declarations) {
+    if (d.secret) continue;
+    const value = config.get(d.key);
+    if (value !== undefined) raw[d.key] = fromConfigString(value, d.type);
+  }
+  for (const [key, qualified] of Object.entries(foreignKeys)) {
+    const [namespace, name] = qualified.split(":");
+    const value = new pulumi.Config(namespace).get(name!);
+    if (value !== undefined) raw[key] = value;
+  }
+  const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
+  return parseStackConfig(raw, pulumi.getStack(), secrets);
+}
+
+/** The value of an optional secret setting, kept secret (undefined when it is not configured). */
+export function secretSetting(key: SecretKey): pulumi.Output<string> | undefined {
+  return new pulumi.Config(projectName).getSecret(key);
+}

@@ -1,0 +1,153 @@
+// The stack's configuration: the product's interface. Every key is declared here once, with its
+// type, its rule and its default; Pulumi.yaml's `config:` block mirrors it (test/config/
+// pulumi-yaml.test.ts keeps the two in step).
+import { z } from "zod";
+import { canarySplit, unreachableWeightMessage } from "../components/canary-split";
+import { supportedNodeLines, nodeLineProblem } from "./node-releases";
+
+/** The Pulumi project name, and so the config namespace of every key below. */
+export const projectName = "canary-pipeline";
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// GitHub: owner logins are alphanumerics and single inner hyphens, at most 39 characters;
+// repository names are letters, digits, `.`, `-`, `_`, at most 100 characters.
+const githubOwner = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+const githubRepository = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+const gitBranch = /^(?!\/|.*\/$|.*\/\/|.*\.\.|.*@\{|.*\.lock$)[A-Za-z0-9._/-]{1,255}$/;
+const awsRegion = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const awsPartitionArn = "arn:aws(-cn|-us-gov)?";
+const oidcProviderArn = new RegExp(`^${awsPartitionArn}:iam::\\d{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$`);
+const iamPolicyArn = new RegExp(`^${awsPartitionArn}:iam::(\\d{12}|aws):policy(/[\\w+=,.@-]+)*/[\\w+=,.@-]+$`);
+const iamPath = /^\/([\x21-\x7e]+\/)?$/;
+// An image reference with an explicit tag or digest (`name:tag`, `name@sha256:…`, or both).
+const imageReference =
+  /^(?<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*?)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const severities = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
+// Required reviewers: a user login, or a team as `org/team-slug`.
+const reviewer = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\/[a-z0-9_-]+)?$/;
+const tag = /^[\p{L}\p{N} _.:/=+@-]{1,128}=[\p{L}\p{N} _.:/=+@-]{0,256}$/u;
+
+const text = (pattern: RegExp, valid: string) => z.string().regex(pattern, { message: `must be ${valid}` });
+const integer = (min: number, max: number, what = "a whole number") =>
+  z.number({ message: `must be ${what} from ${min} to ${max}` }).int({ message: `must be ${what} from ${min} to ${max}` })
+    .min(min, { message: `must be ${what} from ${min} to ${max}` }).max(max, { message: `must be ${what} from ${min} to ${max}` });
+const path = text(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, "an absolute URL path such as /healthz");
+
+/** The raw shape of the configuration, as read from the stack (defaults applied). */
+export const configSchema = z.object({
+  // GitHub
+  githubOwner: text(githubOwner, "a GitHub user or organisation login (letters, digits, single hyphens, at most 39)").describe("GitHub user or organisation that owns the service repository."),
+  githubRepository: text(githubRepository, "a GitHub repository name (letters, digits, '.', '-', '_', at most 100)").describe("Name of the service repository."),
+  githubOwnerId: integer(1, Number.MAX_SAFE_INTEGER, "a numeric GitHub owner ID").optional().describe("Numeric owner ID; with githubRepositoryId, the immutable OIDC subject form is trusted too."),
+  githubRepositoryId: integer(1, Number.MAX_SAFE_INTEGER, "a numeric GitHub repository ID").optional().describe("Numeric repository ID; with githubOwnerId, the immutable OIDC subject form is trusted too."),
+  deployBranch: text(gitBranch, "a git branch name such as main").default("main").describe("Branch whose pushes deploy to the first environment."),
+  environment: text(/^[A-Za-z0-9._-]{1,255}$/, "a GitHub environment name (letters, digits, '.', '-', '_')").optional().describe("GitHub environment of this stack (default: the stack name)."),
+  promoteFrom: text(/^[A-Za-z0-9._-]{1,255}$/, "the GitHub environment whose tested image this one promotes").optional().describe("Environment whose already-tested image this one promotes; unset for the first environment, which builds."),
+  requiredReviewers: z.array(text(reviewer, "a GitHub login or org/team-slug"), { message: "must be a list of GitHub logins or org/team-slugs" })
+    .max(6, { message: "must name at most 6 reviewers (GitHub's limit per environment)" }).default([]).describe("Users (login) or teams (org/team-slug) who must approve deployments (at most 6)."),
+  manageRepoWorkflows: z.boolean({ message: "must be true or false" }).default(false).describe("This stack owns the repository-wide workflows (ci.yml, infra-preview.yml); exactly one stack per repository."),
+  previewStacks: z.array(text(/^[A-Za-z0-9._/-]{1,100}$/, "a Pulumi stack name"), { message: "must be a list of stack names" })
+    .min(1, { message: "must name at least one stack" }).default(["dev", "prod"]).describe("Stacks whose `pulumi preview` is posted on pull requests (used with manageRepoWorkflows)."),
+  // AWS and the cluster
+  awsRegion: text(awsRegion, "an AWS region such as eu-west-1").optional().describe("Read from aws:region; the region of the cluster and the roles' sessions."),
+  clusterAuth: z.enum(["eks", "token"], { message: "must be eks (IAM role through OIDC) or token (ServiceAccount kubeconfig)" }).default("eks").describe("How the pipeline authenticates to the cluster: eks or token."),
+  eksClusterName: text(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "an EKS cluster name").optional().describe("EKS cluster name (required with clusterAuth eks)."),
+  clusterEndpoint: z.url({ protocol: /^https$/, message: "must be the cluster API server's https:// URL" }).optional().describe("Kubernetes API server URL (required with clusterAuth token)."),
+  clusterCaData: z.base64({ message: "must be the cluster CA certificate, base64-encoded PEM" }).optional().describe("Base64 PEM of the cluster CA (required with clusterAuth token)."),
+  oidcProviderArn: text(oidcProviderArn, "the ARN of an IAM OIDC provider for token.actions.githubusercontent.com").optional().describe("Use this existing GitHub OIDC provider instead of creating one (one per account)."),
+  iamRolePath: text(iamPath, "an IAM path that starts and ends with /").default("/").describe("Path of the IAM roles."),
+  iamPermissionsBoundary: text(iamPolicyArn, "the ARN of an IAM managed policy").optional().describe("Managed policy ARN set as the roles' permissions boundary."),
+  iamMaxSessionDuration: integer(3600, 43200, "a number of seconds").default(3600).describe("Maximum session duration of the roles, in seconds (3600 to 43200)."),
+  tags: z.array(text(tag, "key=value"), { message: "must be a list of key=value" }).default([]).describe("Tags (key=value) for the AWS resources."),
+  namespace: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-', at most 63)").max(63, { message: "must be at most 63 characters (DNS-1123 label)" }).optional().describe("Kubernetes namespace of the service (default: appName)."),
+  createNamespace: z.boolean({ message: "must be true or false" }).default(true).describe("Create and label the namespace (false: it exists already)."),
+  // Application
+  appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(40, { message: "must be at most 40 characters (names get suffixes such as -canary)" }).describe("Name of the service: Deployments, Service and labels."),
+  containerPort: integer(1, 65535, "a port").default(3000).describe("Port the container listens on."),
+  healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (probes)."),
+  replicas: integer(1, 100).default(9).describe("Stable replicas."),
+  canaryWeight: integer(1, 50, "a percentage").default(10).describe("Share of traffic the canary receives, in percent (by replica ratio)."),
+  initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
+  // Pipeline
+  nodeVersions: z.array(z.string(), { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
+    .default([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
+  smokePaths: z.array(path, { message: "must be a list of URL paths" }).min(1, { message: "must name at least one path" }).optional().describe("Paths the smoke test requests (default: [healthPath]; list real endpoints)."),
+  smokeMaxLatencySeconds: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a positive number of seconds such as 1.5" }).default("1.5")
+    .transform(Number).pipe(z.number().positive({ message: "must be more than 0 seconds" }).max(60, { message: "must be at most 60 seconds" })).describe("Slowest acceptable smoke-test response, in seconds."),
+  scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
+  signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
+  smokeTestOnUp: z.boolean({ message: "must be true or false" }).default(true).describe("Run the in-cluster smoke test from `pulumi up` when the workloads change."),
+}).strict();
+
+/**
+ * The optional secrets, read with getSecret and never as plain text. Each turns a feature on;
+ * without it that feature is left out cleanly.
+ */
+export const secretSettings = {
+  ghcrPullToken: "Secret: GitHub token with read:packages for the GHCR image-pull Secret (absent: public images).",
+  slackWebhook: "Secret: Slack incoming-webhook URL for rollback notifications (absent: no notification).",
+  pulumiAccessToken: "Secret: Pulumi access token for the PR preview workflow (absent: no preview workflow).",
+} as const;
+export type SecretKey = keyof typeof secretSettings;
+
+/** Keys read from another namespace than the project's (a provider's own setting). */
+export const foreignKeys: Partial<Record<keyof RawConfig, string>> = { awsRegion: "aws:region" };
+
+/** Rules that involve more than one key, or derived values. */
+export const stackConfigSchema = configSchema.superRefine((c, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (c.clusterAuth === "eks") {
+    if (!c.eksClusterName) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
+    if (!c.awsRegion) problem("awsRegion", "is required with clusterAuth eks: set aws:region");
+  } else {
+    if (!c.clusterEndpoint) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
+    if (!c.clusterCaData) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
+  }
+  if ((c.githubOwnerId === undefined) !== (c.githubRepositoryId === undefined)) {
+    problem(c.githubOwnerId === undefined ? "githubOwnerId" : "githubRepositoryId",
+      "is required when the other ID is set: the immutable subject names both owner and repository IDs");
+  }
+  const image = imageReference.exec(c.initialImage);
+  if (!image?.groups) problem("initialImage", "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…");
+  else if (!image.groups.tag && !image.groups.digest) problem("initialImage", "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest");
+  else if (image.groups.tag === "latest") problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
+  if (!canarySplit(c.replicas, c.canaryWeight).reachable) problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));
+  c.nodeVersions.forEach((v, i) => {
+    const why = nodeLineProblem(v);
+    if (why) ctx.addIssue({ code: "custom", path: ["nodeVersions", i], message: why });
+  });
+  if (new Set(c.nodeVersions).size !== c.nodeVersions.length) problem("nodeVersions", "must not repeat a version");
+  const levels = c.scanSeverity.split(",");
+  if (!levels.every((l) => (severities as readonly string[]).includes(l))) problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);
+  if (new Set(c.requiredReviewers.map((r) => r.toLowerCase())).size !== c.requiredReviewers.length) problem("requiredReviewers", "must not name a reviewer twice");
+  if (c.promoteFrom !== undefined && c.promoteFrom === c.environment) problem("promoteFrom", "must name another environment than this stack's own");
+  const tagKeys = c.tags.map((t) => t.split("=")[0]);
+  if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+
+/** The validated configuration with every default resolved: what the components receive. */
+export interface StackConfig extends Omit<Parsed, "environment" | "namespace" | "smokePaths" | "scanSeverity"> {
+  stack: string;
+  environment: string;
+  namespace: string;
+  smokePaths: string[];
+  scanSeverity: string[];
+  /** Which optional secrets are configured: each turns its feature on. */
+  secrets: Record<SecretKey, boolean>;
+}
+
+/** Resolves the defaults that depend on other keys or on the stack name. */
+export function resolveDefaults(parsed: Parsed, stack: string, secrets: Record<SecretKey, boolean>): StackConfig {
+  return {
+    ...parsed,
+    stack,
+    environment: parsed.environment ?? stack,
+    namespace: parsed.namespace ?? parsed.appName,
+    smokePaths: parsed.smokePaths ?? [parsed.healthPath],
+    scanSeverity: parsed.scanSeverity.split(","),
+    secrets,
+  };
+}

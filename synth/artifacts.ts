@@ -1,0 +1,48 @@
+// Turns what a program registered into the files an auditor reads: the repository files the
+// stack commits, every Kubernetes object, every IAM policy document and the resource list.
+import { stringify } from "yaml";
+import { secretMarker, type RegisteredResource } from "./mock-engine";
+
+/** How a secret value reads in every rendered file. */
+export const secretPlaceholder = "[secret]";
+
+/** Replaces every secret value with the placeholder. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== "object") return value;
+  if (secretMarker in value) return secretPlaceholder;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+}
+
+/** Parses a JSON document held in a string input (IAM policies). */
+const jsonDocument = (value: unknown) => (typeof value === "string" ? JSON.parse(value) as unknown : value);
+
+const iamDocuments: Record<string, Record<string, string>> = {
+  "aws:iam/role:Role": { assumeRolePolicy: "trust" },
+  "aws:iam/rolePolicy:RolePolicy": { policy: "policy" },
+  "aws:iam/policy:Policy": { policy: "policy" },
+};
+
+/** Every rendered file, by its path under the output folder. */
+export function artifacts(resources: RegisteredResource[]): Map<string, string> {
+  const files = new Map<string, string>();
+  const add = (path: string, content: string) => {
+    if (files.has(path)) throw new Error(`two resources render to ${path}: give them distinct names`);
+    files.set(path, content);
+  };
+  for (const r of resources) {
+    const inputs = redact(r.inputs) as Record<string, unknown>;
+    if (r.type === "github:index/repositoryFile:RepositoryFile") {
+      add(`repo/${String(inputs.file)}`, String(inputs.content));
+    } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
+      const metadata = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
+      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { sortMapEntries: false }));
+    }
+    for (const [input, document] of Object.entries(iamDocuments[r.type] ?? {})) {
+      if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
+    }
+  }
+  const list = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, dependencies: r.dependencies, inputs: redact(r.inputs) }));
+  add("resources.json", `${JSON.stringify(list, null, 2)}\n`);
+  return files;
+}

@@ -1,0 +1,149 @@
+// Runs a Pulumi program under the SDK's mock monitor and records every registration as the
+// engine would receive it: type, name, parent, dependencies and inputs (secrets still marked).
+// Values that providers compute (ids, ARNs, tokens) and the data sources the program invokes are
+// mocked here; an invoke this module does not know throws, so a new lookup fails loudly.
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor, type MockCallArgs, type MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { createHash } from "node:crypto";
+
+/** A resource as the engine received it. */
+export interface RegisteredResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: string;
+  /** URNs this resource waits for: from its inputs and from dependsOn. */
+  readonly dependencies: string[];
+  /** Inputs as sent; secret values are wrapped as `{ [secretMarker]: value }`. */
+  readonly inputs: Record<string, unknown>;
+  readonly custom: boolean;
+}
+
+/** Wraps a secret value inside recorded inputs. */
+export const secretMarker = "__secret__";
+
+/** The fake account, region and ids the mocks answer with. */
+export const mockAccount = { accountId: "123456789012", partition: "aws", region: "eu-west-1" } as const;
+
+/** A stable fake numeric id for a name (GitHub user and team ids). */
+export const mockNumericId = (name: string) => Number.parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 100_000_000;
+
+type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const arn = (service: string, resource: string, region = "") =>
+  `arn:${mockAccount.partition}:${service}:${region}:${mockAccount.accountId}:${resource}`;
+
+/** Provider-computed state per resource type, merged over the inputs. */
+const computedState: Record<string, (name: string, inputs: Inputs) => Inputs> = {
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({ arn: arn("iam", `oidc-provider/${String(i.url).replace(/^https:\/\//, "")}`) }),
+  "aws:iam/role:Role": (n, i) => ({ arn: arn("iam", `role${i.path ?? "/"}${i.name ?? n}`), name: i.name ?? n, uniqueId: `AROA${mockNumericId(n)}` }),
+  "aws:iam/policy:Policy": (n, i) => ({ arn: arn("iam", `policy${i.path ?? "/"}${i.name ?? n}`), name: i.name ?? n }),
+  "aws:eks/accessEntry:AccessEntry": (n, i) => ({ accessEntryArn: arn("eks", `access-entry/${i.clusterName}/role/${mockAccount.accountId}/${n}`, mockAccount.region) }),
+  // The token controller fills a ServiceAccount token Secret; the mock answers with a fake one.
+  "kubernetes:core/v1:Secret": (_n, i) => (i.type === "kubernetes.io/service-account-token"
+    ? { data: { ...(i.data ?? {}), token: Buffer.from("mock-service-account-token").toString("base64") } }
+    : {}),
+};
+
+/** Data sources the program may invoke, and their mocked answers. */
+const invokes: Record<string, (inputs: Inputs) => Inputs> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: mockAccount.accountId, arn: arn("iam", "user/mock"), userId: "AIDAMOCK" }),
+  "aws:index/getPartition:getPartition": () => ({ partition: mockAccount.partition, dnsSuffix: "amazonaws.com", id: mockAccount.partition }),
+  "aws:index/getRegion:getRegion": () => ({ name: mockAccount.region, region: mockAccount.region, id: mockAccount.region }),
+  "github:index/getUser:getUser": (i) => ({ id: String(mockNumericId(`user:${i.username}`)), login: i.username, username: i.username }),
+  "github:index/getTeam:getTeam": (i) => ({ id: String(mockNumericId(`team:${i.slug}`)), slug: i.slug, name: i.slug }),
+};
+
+/** Kubernetes names its objects from metadata.name; a mock must not invent random suffixes. */
+function kubernetesState(type: string, name: string, inputs: Inputs): Inputs {
+  if (!type.startsWith("kubernetes:") || !inputs.metadata) return {};
+  return { metadata: { ...inputs.metadata, name: inputs.metadata.name ?? name } };
+}
+
+const mocks = {
+  newResource(args: MockResourceArgs): { id: string; state: Inputs } {
+    const inputs = args.inputs as Inputs;
+    const state = { ...inputs, ...kubernetesState(args.type, args.name, inputs), ...(computedState[args.type]?.(args.name, inputs) ?? {}) };
+    return { id: `${args.name}-id`, state };
+  },
+  call(args: MockCallArgs): Inputs {
+    const answer = invokes[args.token];
+    if (!answer) throw new Error(`the mock engine has no answer for invoke ${args.token}: add one to synth/mock-engine.ts`);
+    return answer(args.inputs as Inputs);
+  },
+};
+
+// Keeps the secret markers the wire format carries, as `{ [secretMarker]: value }`.
+function markSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(markSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const object = value as Record<string, unknown>;
+  const signature = object[rpc.specialSigKey];
+  if (signature === rpc.specialSecretSig) return { [secretMarker]: markSecrets(object.value) };
+  if (signature === rpc.specialResourceSig) return { resource: object.urn };
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined).map(([k, v]) => [k, markSecrets(v)]));
+}
+
+/** The mock monitor, recording each registration and naming URNs as the engine does. */
+class RecordingMonitor extends MockMonitor {
+  readonly registrations: RegisteredResource[] = [];
+
+  // The engine qualifies a child's type with its parent's whole qualified type; the SDK's mock
+  // keeps only the last segment, which would give URNs that differ from a real stack's.
+  newUrn(parent: string, type: string, name: string): string {
+    const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment */
+    const parent: string = req.getParent();
+    const type: string = req.getType();
+    const name: string = req.getName();
+    this.registrations.push({
+      urn: this.newUrn(parent, type, name),
+      type,
+      name,
+      ...(parent ? { parent } : {}),
+      dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
+      inputs: markSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      custom: req.getCustom(),
+    });
+    /* eslint-enable */
+    return super.registerResource(req, callback);
+  }
+}
+
+export interface ProgramRun {
+  readonly project: string;
+  readonly stack: string;
+  /** Settings by qualified key (`canary-pipeline:replicas`); values as the CLI passes them. */
+  readonly config: Record<string, string>;
+  /** Qualified keys whose values are secret. */
+  readonly secretKeys: readonly string[];
+  /** The program: what index.ts exports. */
+  readonly program: () => unknown;
+}
+
+export interface ProgramResult {
+  readonly resources: RegisteredResource[];
+  readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Runs `program` as the root of a stack under mocks and returns what it registered, sorted by
+ * URN. Runs one after another in a process are independent.
+ */
+export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
+  const monitor = new RecordingMonitor(mocks);
+  await pulumi.runtime.setMocks(mocks, run.project, run.stack, false);
+  settings.setMockOptions(monitor, run.project, run.stack, false);
+  pulumi.runtime.setAllConfig(run.config, [...run.secretKeys]);
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => (await run.program()) as pulumi.Inputs);
+  await settings.disconnect();
+  const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));
+  return { resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+}
