@@ -14,6 +14,9 @@ export class CanaryPipeline extends pulumi.ComponentResource {
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
     void args;
+    // AWS: OIDC provider and roles (trust subjects from the workflows' jobs).
+    // Cluster: namespace, deployer identity, workloads, smoke test after `pulumi up`.
+    // Repository: environment, secrets, variables, workflow files.
     this.registerOutputs({});
   }
 }

@@ -97,7 +97,7 @@ export function loadStackConfig(): StackConfig {
   }
   for (const [key, qualified] of Object.entries(foreignKeys)) {
     const [namespace, name] = qualified.split(":");
-    const value = new pulumi.Config(namespace).get(name!);
+    const value = new pulumi.Config(namespace).get(name);
     if (value !== undefined) raw[key] = value;
   }
   const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;

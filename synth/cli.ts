@@ -10,7 +10,7 @@ async function main(): Promise<number> {
     options: { stack: { type: "string", default: "dev" }, config: { type: "string" }, out: { type: "string" } },
     strict: true,
   });
-  const stack = values.stack!;
+  const stack = values.stack;
   const configFile = values.config ?? `Pulumi.${stack}.yaml`;
   const out = values.out ?? `out/${stack}`;
   try {

@@ -2,6 +2,8 @@
 // engine would receive it: type, name, parent, dependencies and inputs (secrets still marked).
 // Values that providers compute (ids, ARNs, tokens) and the data sources the program invokes are
 // mocked here; an invoke this module does not know throws, so a new lookup fails loudly.
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
+   provider inputs and the SDK's wire objects are untyped by nature. */
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor, type MockCallArgs, type MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
@@ -86,25 +88,31 @@ function markSecrets(value: unknown): unknown {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined).map(([k, v]) => [k, markSecrets(v)]));
 }
 
+/** The URN the engine gives a resource. */
+function engineUrn(parent: string, type: string, name: string): string {
+  const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
 /** The mock monitor, recording each registration and naming URNs as the engine does. */
 class RecordingMonitor extends MockMonitor {
   readonly registrations: RegisteredResource[] = [];
 
-  // The engine qualifies a child's type with its parent's whole qualified type; the SDK's mock
-  // keeps only the last segment, which would give URNs that differ from a real stack's.
-  newUrn(parent: string, type: string, name: string): string {
-    const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
-    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+  constructor(m: typeof mocks) {
+    super(m);
+    // The engine qualifies a child's type with its parent's whole qualified type; the SDK's mock
+    // (a private method) keeps only the last segment, which would give URNs unlike a real stack's.
+    Object.assign(this, { newUrn: engineUrn });
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
-    /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment */
+    /* eslint-disable @typescript-eslint/no-unsafe-call */
     const parent: string = req.getParent();
     const type: string = req.getType();
     const name: string = req.getName();
     this.registrations.push({
-      urn: this.newUrn(parent, type, name),
+      urn: engineUrn(parent, type, name),
       type,
       name,
       ...(parent ? { parent } : {}),
@@ -145,5 +153,5 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   const outputs = await pulumi.runtime.runInPulumiStack(async () => (await run.program()) as pulumi.Inputs);
   await settings.disconnect();
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));
-  return { resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+  return { resources, outputs: (outputs ?? {}) };
 }

@@ -1,0 +1,131 @@
+// The catalogue of cluster operations the pipeline performs. It is the one source of two facts:
+// the kubectl commands the generated workflows (and the smoke test after `pulumi up`) run, and
+// the RBAC rules of the deployer Role, which grants what these commands need and nothing more.
+// What each kubectl command needs: field notes, "Kubernetes RBAC needed by each kubectl command".
+
+/** One RBAC rule, as in a Role. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+
+/** The names the pipeline's operations act on, in one namespace. */
+export interface ClusterTargets {
+  readonly namespace: string;
+  /** The stable and canary Deployments, and the container both run. */
+  readonly stableDeployment: string;
+  readonly canaryDeployment: string;
+  readonly container: string;
+  /** The label selector of the canary's pods. */
+  readonly canarySelector: string;
+  /** The name of the smoke-test pod. */
+  readonly smokeTestPod: string;
+}
+
+/** The names every part of the stack uses for the service's objects, from its settings. */
+export function clusterTargets(config: { readonly appName: string; readonly namespace: string }): ClusterTargets & {
+  readonly mainService: string;
+  readonly canaryService: string;
+} {
+  const app = config.appName;
+  return {
+    namespace: config.namespace,
+    stableDeployment: app,
+    canaryDeployment: `${app}-canary`,
+    container: app,
+    canarySelector: `app=${app},track=canary`,
+    smokeTestPod: `${app}-smoke-test`,
+    mainService: app,
+    canaryService: `${app}-canary`,
+  };
+}
+
+/** A cluster operation: the kubectl command it runs and the API access that command needs. */
+export interface ClusterOperation {
+  readonly description: string;
+  readonly command: string;
+  readonly rules: readonly PolicyRule[];
+}
+
+const apps = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
+  ({ apiGroups: ["apps"], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
+const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
+  ({ apiGroups: [""], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
+
+/**
+ * The operations, each a function of the targets and the values a step supplies at run time
+ * (shell expressions such as "$IMAGE" are passed through as they are).
+ */
+export const clusterOperations = {
+  /** Points a Deployment's container at an image (by digest). */
+  setImage: (t: ClusterTargets, deployment: string, image: string): ClusterOperation => ({
+    description: `set the image of ${deployment}`,
+    command: `kubectl set image deployment/${deployment} ${t.container}=${image} --namespace ${t.namespace}`,
+    rules: [apps(["deployments"], ["get", "patch"], [deployment])],
+  }),
+  /** Scales a Deployment (kubectl patches the scale subresource). */
+  scale: (t: ClusterTargets, deployment: string, replicas: string | number): ClusterOperation => ({
+    description: `scale ${deployment} to ${replicas}`,
+    command: `kubectl scale deployment/${deployment} --replicas=${replicas} --namespace ${t.namespace}`,
+    rules: [apps(["deployments"], ["get"], [deployment]), apps(["deployments/scale"], ["patch"], [deployment])],
+  }),
+  /** Waits until a Deployment's rollout completes (gets, then watches it by name). */
+  rolloutStatus: (t: ClusterTargets, deployment: string, timeout: string): ClusterOperation => ({
+    description: `wait for the rollout of ${deployment}`,
+    command: `kubectl rollout status deployment/${deployment} --timeout=${timeout} --namespace ${t.namespace}`,
+    rules: [apps(["deployments"], ["get", "list", "watch"], [deployment])],
+  }),
+  /** Lists the images the canary's pods really run. */
+  canaryPodImages: (t: ClusterTargets): ClusterOperation => ({
+    description: "read the image digests of the canary's pods",
+    command: `kubectl get pods --selector ${t.canarySelector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.status.containerStatuses[0].imageID}{"\\n"}{end}'`,
+    rules: [core(["pods"], ["list"])],
+  }),
+  /** Creates the smoke-test pod from its manifest (no attach, no exec). */
+  createSmokeTest: (t: ClusterTargets, manifestFile: string): ClusterOperation => ({
+    description: "start the smoke-test pod",
+    command: `kubectl create --filename ${manifestFile} --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["create"])],
+  }),
+  /** Waits for the smoke-test pod to finish; a failed pod ends the wait early. */
+  waitSmokeTest: (t: ClusterTargets, timeout: string): ClusterOperation => ({
+    description: "wait for the smoke test to finish",
+    command: `kubectl wait pod/${t.smokeTestPod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=${timeout} --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["get", "list", "watch"], [t.smokeTestPod])],
+  }),
+  /** Reads the smoke test's report (its log). */
+  smokeTestLogs: (t: ClusterTargets): ClusterOperation => ({
+    description: "read the smoke test's report",
+    command: `kubectl logs pod/${t.smokeTestPod} --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["get"], [t.smokeTestPod]), core(["pods/log"], ["get"], [t.smokeTestPod])],
+  }),
+  /** Removes the smoke-test pod. */
+  deleteSmokeTest: (t: ClusterTargets): ClusterOperation => ({
+    description: "remove the smoke-test pod",
+    command: `kubectl delete pod/${t.smokeTestPod} --ignore-not-found --wait=false --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["delete"], [t.smokeTestPod])],
+  }),
+} as const;
+
+export type OperationName = keyof typeof clusterOperations;
+
+/**
+ * Merges rules that differ only in verbs into one rule each, in a stable order: the Role's rules
+ * for a set of operations.
+ */
+export function rulesFor(operations: readonly ClusterOperation[]): PolicyRule[] {
+  const merged = new Map<string, { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: Set<string> }>();
+  for (const rule of operations.flatMap((o) => o.rules)) {
+    for (const resource of rule.resources) {
+      const names = rule.resourceNames ? [...rule.resourceNames].sort() : undefined;
+      const key = JSON.stringify([rule.apiGroups, resource, names]);
+      const entry = merged.get(key) ?? { apiGroups: [...rule.apiGroups], resources: [resource], ...(names ? { resourceNames: names } : {}), verbs: new Set<string>() };
+      rule.verbs.forEach((v) => entry.verbs.add(v));
+      merged.set(key, entry);
+    }
+  }
+  return [...merged.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([, r]) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: [...r.verbs].sort(), ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) }));
+}
