@@ -101,11 +101,11 @@ export const clusterOperations = {
     command: `kubectl logs pod/${t.smokeTestPod} --namespace ${t.namespace}`,
     rules: [core(["pods"], ["get"], [t.smokeTestPod]), core(["pods/log"], ["get"], [t.smokeTestPod])],
   }),
-  /** Removes the smoke-test pod. */
+  /** Removes the smoke-test pod and waits until it is gone (the next run reuses its name). */
   deleteSmokeTest: (t: ClusterTargets): ClusterOperation => ({
     description: "remove the smoke-test pod",
-    command: `kubectl delete pod/${t.smokeTestPod} --ignore-not-found --wait=false --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["delete"], [t.smokeTestPod])],
+    command: `kubectl delete pod/${t.smokeTestPod} --ignore-not-found --timeout=60s --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["delete", "get", "list", "watch"], [t.smokeTestPod])],
   }),
 } as const;
 

@@ -1,0 +1,118 @@
+// The in-cluster smoke test: one definition, run by the pipeline's canary job and by `pulumi up`.
+// A short-lived pod requests each smoke path several times through the canary Service (every
+// request reaches a canary pod) and through the main Service, and reports status and latency of
+// each. The runner creates the pod, waits for it, reads its report and removes it: no attach and
+// no exec, so the deployer needs neither (field notes: Polaris rates pods/attach as danger).
+import { clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
+
+/** curl's own image, pinned by digest; it runs as the unprivileged curl_user (uid 100). */
+export const smokeTestImage = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
+const smokeTestUser = 100;
+
+/** The port both Services expose (targeting the container port named `http`). */
+export const servicePort = 80;
+
+export interface SmokeTestSpec {
+  readonly targets: ClusterTargets & { readonly mainService: string; readonly canaryService: string };
+  readonly appName: string;
+  /** Paths requested, each `requestsPerPath` times through each Service. */
+  readonly paths: readonly string[];
+  readonly requestsPerPath?: number;
+  /** A request slower than this fails. */
+  readonly maxLatencySeconds: number;
+}
+
+/** How long the runner waits for the pod to finish. */
+export const smokeTestTimeout = "180s";
+
+const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) =>
+  `http://${service}.${spec.targets.namespace}.svc.cluster.local:${servicePort}${path}`;
+
+/**
+ * The script the pod runs. One line per request (`PASS|FAIL <service> <status> <seconds>s <url>`),
+ * then `RESULT pass` or `RESULT fail`. It always exits 0 so that the runner's wait ends at once;
+ * the verdict is the RESULT line.
+ */
+export function smokeTestPodScript(spec: SmokeTestSpec): string {
+  const requests = spec.requestsPerPath ?? 5;
+  const targets = [
+    ...spec.paths.map((p) => ["canary", serviceUrl(spec, spec.targets.canaryService, p)] as const),
+    ...spec.paths.map((p) => ["main", serviceUrl(spec, spec.targets.mainService, p)] as const),
+  ];
+  return [
+    `max=${spec.maxLatencySeconds}`,
+    "failed=0",
+    "check() {",
+    "  out=$(curl --silent --output /dev/null --max-time 10 --write-out '%{http_code} %{time_total}' \"$2\") || out=\"000 ${out#* }\"",
+    "  status=${out% *}; seconds=${out#* }",
+    "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
+    "  echo \"$verdict $1 $status ${seconds}s $2\"",
+    "}",
+    ...targets.map(([service, url]) => `for i in $(seq ${requests}); do check ${service} '${url}'; done`),
+    "if [ \"$failed\" = 0 ]; then echo 'RESULT pass'; else echo 'RESULT fail'; fi",
+  ].join("\n");
+}
+
+/** The smoke-test pod: restricted-profile hardening, no service account token, bounded in time. */
+export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: spec.targets.smokeTestPod,
+      namespace: spec.targets.namespace,
+      labels: { "app.kubernetes.io/name": `${spec.appName}-smoke-test`, "app.kubernetes.io/part-of": spec.appName },
+    },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      activeDeadlineSeconds: 150,
+      securityContext: { runAsNonRoot: true, runAsUser: smokeTestUser, runAsGroup: smokeTestUser, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [{
+        name: "smoke-test",
+        image: smokeTestImage,
+        command: ["/bin/sh", "-c", smokeTestPodScript(spec)],
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+      }],
+    },
+  };
+}
+
+/** The cluster operations the runner performs, in order. */
+export function smokeTestOperations(targets: ClusterTargets, manifestFile: string): ClusterOperation[] {
+  return [
+    clusterOperations.deleteSmokeTest(targets),
+    clusterOperations.createSmokeTest(targets, manifestFile),
+    clusterOperations.waitSmokeTest(targets, smokeTestTimeout),
+    clusterOperations.smokeTestLogs(targets),
+  ];
+}
+
+/**
+ * The runner, a bash script for the pipeline and for `pulumi up`: it writes the pod manifest,
+ * runs the pod, prints its report (and appends it to $GITHUB_STEP_SUMMARY when there is one),
+ * removes the pod and fails unless every request passed.
+ */
+export function smokeTestRunner(spec: SmokeTestSpec): string {
+  const manifest = '"$manifest"';
+  const [remove, create, wait, logs] = smokeTestOperations(spec.targets, manifest).map((o) => o.command);
+  return [
+    "set -euo pipefail",
+    'manifest="$(mktemp)"',
+    `cat > "$manifest" <<'MANIFEST'`,
+    JSON.stringify(smokeTestPod(spec), null, 2),
+    "MANIFEST",
+    `${remove!}`,
+    `trap '${remove!.replace(/'/g, "'\\''")}' EXIT`,
+    `${create!}`,
+    `${wait!} || { echo "smoke test pod did not finish"; ${logs!} || true; exit 1; }`,
+    `report="$(${logs!})"`,
+    'echo "$report"',
+    'if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then',
+    '  { echo "### Smoke test"; echo; echo "| verdict | service | status | latency | url |"; echo "|---|---|---|---|---|";',
+    "    echo \"$report\" | awk '$1 == \"PASS\" || $1 == \"FAIL\" { print \"| \" $1 \" | \" $2 \" | \" $3 \" | \" $4 \" | \" $5 \" |\" }'; } >> \"$GITHUB_STEP_SUMMARY\"",
+    "fi",
+    'echo "$report" | grep -qx "RESULT pass"',
+  ].join("\n");
+}
