@@ -21,10 +21,13 @@ export function weightOf(stable: number, canary: number): number {
 
 /** The canary pod count for `weight` percent beside `stable` replicas. */
 export function canarySplit(stable: number, weight: number): CanarySplit {
-  // Solve c / (s + c) = w / 100 for c, then take the nearest whole count (never 0 pods, as
-  // Argo Rollouts' basic canary does for weights 1..99).
+  // Solve c / (s + c) = w / 100 for c; of the whole counts on either side keep the one whose
+  // weight is closer (the weight is not linear in c), never 0 pods, as Argo Rollouts' basic
+  // canary does for weights 1..99.
   const exact = (weight * stable) / (100 - weight);
-  const canaryReplicas = Math.max(1, Math.round(exact));
+  const distance = (c: number) => Math.abs(weightOf(stable, c) - weight);
+  const [below, above] = [Math.max(1, Math.floor(exact)), Math.max(1, Math.ceil(exact))];
+  const canaryReplicas = distance(above) < distance(below) ? above : below;
   const actualWeight = weightOf(stable, canaryReplicas);
   return { canaryReplicas, actualWeight, reachable: Math.abs(actualWeight - weight) <= weightTolerance };
 }

@@ -60,9 +60,8 @@ function describeProblems(error: z.ZodError, raw: Record<string, unknown>): stri
     const where = qualifiedKey(key ?? "") + rest.map((i) => `[${i}]`).join("");
     let value: unknown = raw[key ?? ""];
     for (const i of rest) value = (value as Record<string, unknown> | undefined)?.[i];
-    if (value === undefined && !issue.message.startsWith("must")) return `${where}: ${issue.message}`;
-    if (value === undefined) return `${where}: is required and ${issue.message}: set it with \`pulumi config set ${key}\``;
-    return issue.message.startsWith("must") ? `${where}: ${show(value)} ${issue.message}` : `${where}: ${issue.message}`;
+    if (value === undefined && issue.code === "invalid_type") return `${where}: is required: set it with \`pulumi config set ${where} <value>\``;
+    return issue.message.startsWith("must") && value !== undefined ? `${where}: ${show(value)} ${issue.message}` : `${where}: ${issue.message}`;
   });
 }
 
