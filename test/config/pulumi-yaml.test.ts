@@ -57,3 +57,8 @@ test("prod differs from dev where environments differ", () => {
   assert.equal(dev[`${projectName}:manageRepoWorkflows`], true);
   assert.notEqual(prod[`${projectName}:manageRepoWorkflows`], true, "one stack owns the repository-wide workflows");
 });
+
+test("docs/configuration.md documents every setting", () => {
+  const doc = readFileSync("docs/configuration.md", "utf8");
+  for (const { key } of configDeclarations()) assert.match(doc, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+});
