@@ -1,6 +1,9 @@
 // Reads the stack's configuration and validates all of it at once, synchronously, before any
 // resource is registered: a mistake stops the program with one line per problem and no trace.
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { z } from "zod";
 import {
   configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
@@ -100,7 +103,29 @@ export function loadStackConfig(): StackConfig {
     if (value !== undefined) raw[key] = value;
   }
   const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
-  return parseStackConfig(raw, pulumi.getStack(), secrets);
+  const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);
+  const rivals = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
+  if (rivals.length > 0) {
+    throw new ConfigError([`${qualifiedKey("manageRepoWorkflows")}: true is claimed by ${rivals.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`]);
+  }
+  return parsed;
+}
+
+/**
+ * The other stacks of the project (their files beside Pulumi.yaml) that also own the
+ * repository-wide workflows of the same repository: two owners would overwrite each other's
+ * files on every `pulumi up`. Stacks kept elsewhere cannot be seen and are not checked.
+ */
+export function otherRepoWorkflowOwners(projectDir: string, config: Pick<StackConfig, "stack" | "githubOwner" | "githubRepository">): string[] {
+  if (!existsSync(join(projectDir, "Pulumi.yaml"))) return [];
+  const key = (k: string) => `${projectName}:${k}`;
+  return readdirSync(projectDir).flatMap((file) => {
+    const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
+    if (!stack || stack === config.stack) return [];
+    const values = (parse(readFileSync(join(projectDir, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const claims = values[key("manageRepoWorkflows")] === true || values[key("manageRepoWorkflows")] === "true";
+    return claims && values[key("githubOwner")] === config.githubOwner && values[key("githubRepository")] === config.githubRepository ? [stack] : [];
+  });
 }
 
 /** The value of an optional secret setting, kept secret (undefined when it is not configured). */

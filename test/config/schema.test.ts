@@ -1,8 +1,11 @@
 // Bad configurations are refused before any resource exists, one line per problem that names
 // the key, the value and what would be valid.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, parseStackConfig } from "../../config/load";
+import { ConfigError, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
 
 const noSecrets = { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false };
 
@@ -104,5 +107,23 @@ describe("bad configurations are refused with their message", () => {
   }
   test("every problem is reported at once", () => {
     assert.equal(problems({ replicas: 0, clusterAuth: "x", githubOwner: "-" }).length, 3);
+  });
+});
+
+describe("two stacks of one repository owning the repository-wide workflows", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stacks-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");
+  const stackFile = (owner: string, claims: boolean) =>
+    `config:\n  canary-pipeline:githubOwner: ${owner}\n  canary-pipeline:githubRepository: orders-api\n  canary-pipeline:manageRepoWorkflows: ${claims}\n`;
+  const config = { stack: "dev", githubOwner: "acme", githubRepository: "orders-api" };
+  test("a second claim for the same repository is found", () => {
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), stackFile("acme", true));
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), stackFile("acme", true));
+    assert.deepEqual(otherRepoWorkflowOwners(dir, config), ["prod"]);
+  });
+  test("a stack of another repository, or one that does not claim, is no rival", () => {
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), stackFile("acme", false));
+    writeFileSync(join(dir, "Pulumi.other.yaml"), stackFile("globex", true));
+    assert.deepEqual(otherRepoWorkflowOwners(dir, config), []);
   });
 });
