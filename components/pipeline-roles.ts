@@ -1,0 +1,132 @@
+// The IAM roles GitHub Actions jobs assume through OIDC: a deploy role for the jobs that run
+// kubectl against EKS, and a preview role for `pulumi preview` on pull requests. Who may assume
+// each is the subject list the caller derives from the jobs that use it (trust-policy.ts); what
+// each may do is in role-permissions.ts.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { deployRolePermissions, previewRolePermissions } from "./role-permissions";
+import { trustPolicy, validateSubjects } from "./trust-policy";
+
+export interface PipelineRolesArgs {
+  /** ARN of the account's GitHub OIDC provider (GithubOidcProvider.arn, or an existing one). */
+  readonly oidcProviderArn: pulumi.Input<string>;
+  /**
+   * OIDC subjects of the jobs that deploy (e.g. `repo:O/R:environment:prod`). When set, the deploy
+   * role is created, with an EKS access entry; requires eksClusterName and kubernetesGroup.
+   */
+  readonly deploySubjects?: readonly string[];
+  /** OIDC subjects of the jobs that run `pulumi preview` (pull requests). Must not be empty. */
+  readonly previewSubjects: readonly string[];
+  /** Name of the EKS cluster the deploy role describes and the access entry maps into. */
+  readonly eksClusterName?: string;
+  /** Region of the cluster (and of its access entry). */
+  readonly region: string;
+  /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. */
+  readonly kubernetesGroup?: string;
+  /** IAM path of the roles. Default: `/`. */
+  readonly rolePath?: string;
+  /** ARN of a managed policy set as the roles' permissions boundary. Default: none. */
+  readonly permissionsBoundary?: pulumi.Input<string>;
+  /** Maximum session duration of the roles in seconds, 3600 to 43200. Default: 3600. */
+  readonly maxSessionDuration?: number;
+  /** Tags of every taggable resource (roles, access entry). Default: none. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const rolePathShape = /^\/([\x21-\x7e]+\/)?$/;
+const regionShape = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+/** Checks the arguments before anything registers (field notes, "Pulumi": throw synchronously). */
+export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
+  validateSubjects(args.previewSubjects, "preview");
+  if (args.deploySubjects !== undefined) {
+    validateSubjects(args.deploySubjects, "deploy");
+    if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
+    if (!args.kubernetesGroup) throw new Error("the deploy role needs kubernetesGroup: the Kubernetes group its access entry maps it to");
+  }
+  if (args.kubernetesGroup !== undefined && (args.kubernetesGroup === "" || args.kubernetesGroup.startsWith("system:"))) {
+    throw new Error(`kubernetesGroup ${JSON.stringify(args.kubernetesGroup)} must be a non-empty group name not starting with system: (EKS refuses those)`);
+  }
+  if (!regionShape.test(args.region)) throw new Error(`region ${JSON.stringify(args.region)} must be an AWS region such as eu-west-1`);
+  if (args.rolePath !== undefined && (!rolePathShape.test(args.rolePath) || args.rolePath.length > 512)) {
+    throw new Error(`rolePath ${JSON.stringify(args.rolePath)} must start and end with / (at most 512 characters)`);
+  }
+  const duration = args.maxSessionDuration;
+  if (duration !== undefined && (!Number.isInteger(duration) || duration < 3600 || duration > 43200)) {
+    throw new Error(`maxSessionDuration ${duration} must be a whole number of seconds from 3600 to 43200`);
+  }
+}
+
+export class PipelineRoles extends pulumi.ComponentResource {
+  /** ARN of the deploy role; undefined without deploySubjects. */
+  public readonly deployRoleArn?: pulumi.Output<string>;
+  /** ARN of the preview role. */
+  public readonly previewRoleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: PipelineRolesArgs, opts?: pulumi.ComponentResourceOptions) {
+    validatePipelineRolesArgs(args);
+    super("canary-pipeline:aws:PipelineRoles", name, {}, opts);
+    const tags = { ...(args.tags ?? {}) };
+    const roleSettings = {
+      path: args.rolePath ?? "/",
+      permissionsBoundary: args.permissionsBoundary,
+      maxSessionDuration: args.maxSessionDuration ?? 3600,
+      tags,
+    };
+    const providerArn = pulumi.output(args.oidcProviderArn);
+    const trust = (subjects: readonly string[], role: string) =>
+      providerArn.apply((arn) => JSON.stringify(trustPolicy(arn, subjects, role)));
+
+    const clusterName = args.eksClusterName;
+    let clusterArn: pulumi.Output<string> | undefined;
+    if (clusterName !== undefined) {
+      const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+      const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+      clusterArn = pulumi.all([partition, account]).apply(([p, a]) => `arn:${p}:eks:${args.region}:${a}:cluster/${clusterName}`);
+    }
+
+    let deployRole: aws.iam.Role | undefined;
+    let accessEntry: aws.eks.AccessEntry | undefined;
+    if (args.deploySubjects !== undefined && clusterName !== undefined && clusterArn !== undefined && args.kubernetesGroup !== undefined) {
+      deployRole = new aws.iam.Role(`${name}-deploy-role`, {
+        description: `GitHub Actions deploy jobs: kubectl on EKS cluster ${clusterName}`,
+        assumeRolePolicy: trust(args.deploySubjects, "deploy"),
+        ...roleSettings,
+      }, { parent: this });
+      new aws.iam.RolePolicy(`${name}-deploy-policy`, {
+        role: deployRole.name,
+        policy: clusterArn.apply((arn) => JSON.stringify(deployRolePermissions(arn))),
+      }, { parent: this });
+      // Field notes: map the role to a Kubernetes group bound by a namespaced RoleBinding; no
+      // EKS access policy, so the cluster side's RBAC is all the role may do in Kubernetes.
+      accessEntry = new aws.eks.AccessEntry(`${name}-deploy-access`, {
+        clusterName,
+        principalArn: deployRole.arn,
+        type: "STANDARD",
+        kubernetesGroups: [args.kubernetesGroup],
+        region: args.region,
+        tags,
+      }, { parent: this });
+      this.deployRoleArn = deployRole.arn;
+    }
+
+    const previewRole = new aws.iam.Role(`${name}-preview-role`, {
+      description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
+      assumeRolePolicy: trust(args.previewSubjects, "preview"),
+      ...roleSettings,
+    }, { parent: this });
+    new aws.iam.RolePolicy(`${name}-preview-policy`, {
+      role: previewRole.name,
+      policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn])
+        .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry]) => JSON.stringify(previewRolePermissions({
+          roleArns: deployArn === undefined ? [previewArn] : [previewArn, deployArn],
+          oidcProviderArn,
+          ...(cluster === undefined ? {} : { clusterArn: cluster }),
+          ...(entry === undefined ? {} : { accessEntryArns: [entry] }),
+        }))),
+    }, { parent: this });
+    this.previewRoleArn = previewRole.arn;
+
+    this.registerOutputs({ deployRoleArn: this.deployRoleArn, previewRoleArn: this.previewRoleArn });
+  }
+}
