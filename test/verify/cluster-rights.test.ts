@@ -1,0 +1,56 @@
+// The kubectl reader and the rights check, on the real smoke-test runner and catalogue commands,
+// and on scripts broken on purpose.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { clusterOperations as ops, clusterTargets, rulesFor } from "../../components/cluster-operations";
+import { smokeTestOperations, smokeTestRunner } from "../../components/smoke-test";
+import { checkClusterRights } from "../../verify/cluster-rights";
+import { apiRequests, kubectlCommands } from "../../verify/kubectl";
+
+const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
+const runner = smokeTestRunner({ targets: t, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 });
+const deployOps = [ops.setImage(t, t.canaryDeployment, "$IMAGE"), ops.scale(t, t.canaryDeployment, 1), ops.rolloutStatus(t, t.canaryDeployment, "5m"), ops.canaryPodImages(t)];
+const script = [...deployOps.map((o) => o.command), runner].join("\n");
+const rules = rulesFor([...deployOps, ...smokeTestOperations(t, '"$manifest"')]);
+
+describe("reading kubectl out of scripts", () => {
+  test("finds every invocation, including inside traps and command substitutions, and skips heredoc bodies", () => {
+    const { commands, files } = kubectlCommands(runner);
+    assert.deepEqual(commands.map((c) => c.argv.slice(0, 2).join(" ")), ["delete pod/orders-api-smoke-test", "delete pod/orders-api-smoke-test", "create --filename", "wait pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test"]);
+    assert.ok(files.get("$manifest")?.includes('"kind": "Pod"'));
+  });
+  test("maps commands to API requests as the field notes' table says", () => {
+    const req = (text: string) => apiRequests({ text, argv: text.split(" ").slice(1) }).map((r) => `${r.resource} ${r.verb} ${r.name ?? "-"}`);
+    assert.deepEqual(req("kubectl scale deployment/x --replicas=2 -n ns"), ["deployments get x", "deployments/scale patch x"]);
+    assert.deepEqual(req("kubectl rollout status deployment/x -n ns"), ["deployments get x", "deployments list x", "deployments watch x"]);
+    assert.deepEqual(req("kubectl rollout undo deployment/x -n ns"), ["deployments get x", "deployments patch x", "replicasets list -"]);
+    assert.deepEqual(req("kubectl get pods -l app=x -n ns"), ["pods list -"]);
+    assert.deepEqual(req("kubectl delete pod/p --wait=false -n ns"), ["pods delete p"]);
+  });
+  test("an unknown command is an error, not a skip", () => {
+    assert.throws(() => apiRequests({ text: "kubectl exec", argv: ["exec", "pod/x", "--", "sh"] }), /not a command this verifier knows/);
+  });
+});
+
+describe("the Role against the scripts", () => {
+  test("the catalogue's Role grants exactly what the scripts request", () => {
+    assert.deepEqual(checkClusterRights([script], rules, "orders"), { missing: [], unused: [], unknown: [], foreignNamespace: [] });
+  });
+  test("a command the Role does not cover is missing", () => {
+    const findings = checkClusterRights([`${script}\nkubectl rollout undo deployment/orders-api --namespace orders`], rules, "orders");
+    assert.deepEqual(findings.missing, ["apps/deployments get orders-api", "apps/deployments patch orders-api", "apps/replicasets list"]);
+  });
+  test("a rule no command needs is unused", () => {
+    const findings = checkClusterRights([script], [...rules, { apiGroups: [""], resources: ["secrets"], verbs: ["get"] }], "orders");
+    assert.deepEqual(findings.unused, ["core/secrets get *"]);
+  });
+  test("an unrestricted grant where named ones suffice is unused", () => {
+    const findings = checkClusterRights([script], [...rules, { apiGroups: ["apps"], resources: ["deployments"], verbs: ["patch"] }], "orders");
+    assert.deepEqual(findings.unused, ["apps/deployments patch *"]);
+  });
+  test("an unknown command and another namespace are findings", () => {
+    const findings = checkClusterRights([`${script}\nkubectl exec pod/x -- sh\nkubectl get pods -l a=b -n kube-system`], rules, "orders");
+    assert.equal(findings.unknown.length, 1);
+    assert.deepEqual(findings.foreignNamespace, ["core/pods list in namespace kube-system"]);
+  });
+});
