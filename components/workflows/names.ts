@@ -1,0 +1,42 @@
+// The names the generated workflows and the repository side agree on: the variables and secrets
+// a workflow reads, and the files it lives in. One place, so a rename cannot split them.
+
+/** Environment variable: ARN of the role the canary and promote jobs assume (eks mode). */
+export const deployRoleVariable = "AWS_DEPLOY_ROLE_ARN";
+/** Environment variable: the region of the cluster and of the role sessions. */
+export const awsRegionVariable = "AWS_REGION";
+/** Environment variable: the EKS cluster's name (eks mode). */
+export const eksClusterVariable = "EKS_CLUSTER_NAME";
+/** Environment variable: the Kubernetes namespace of the service. */
+export const namespaceVariable = "K8S_NAMESPACE";
+/** Environment secret: the deployer's kubeconfig (token mode). */
+export const kubeconfigSecret = "KUBECONFIG";
+/** Environment secret: the Slack incoming webhook for rollback notices. */
+export const slackWebhookSecret = "SLACK_WEBHOOK";
+/** Repository secret: the Pulumi access token of the PR previews. */
+export const pulumiTokenSecret = "PULUMI_ACCESS_TOKEN";
+
+/** Repository variable holding the ARN of `stack`'s preview role (stack name upper-cased, other characters `_`). */
+export function previewRoleVariable(stack: string): string {
+  return `AWS_PREVIEW_ROLE_ARN_${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** Folder of the workflow files in the repository. */
+export const workflowsDirectory = ".github/workflows";
+/** The deploy workflow of an environment. */
+export const deployWorkflowPath = (environment: string) => `${workflowsDirectory}/deploy-${environment}.yml`;
+export const ciWorkflowPath = `${workflowsDirectory}/ci.yml`;
+export const infraPreviewWorkflowPath = `${workflowsDirectory}/infra-preview.yml`;
+
+/**
+ * Folder of this Pulumi program inside the service repository (the PR preview runs there). The
+ * configuration has no key for it yet: a fixed convention.
+ */
+export const infraDirectory = "infra";
+
+/** The runner image every job uses: a fixed Ubuntu release rather than the moving ubuntu-latest. */
+export const runner = "ubuntu-24.04";
+
+/** The GHCR image of the service (GHCR names are lower case). */
+export const imageName = (config: { readonly githubOwner: string; readonly githubRepository: string }) =>
+  `ghcr.io/${config.githubOwner.toLowerCase()}/${config.githubRepository.toLowerCase()}`;
