@@ -15,7 +15,7 @@
 // | iam:ListRolePolicies         | the stack's role ARNs         | Role read of its inline policy names      |
 // | iam:GetRolePolicy            | the stack's role ARNs         | Role and RolePolicy read of the documents |
 // | iam:ListAttachedRolePolicies | the stack's role ARNs         | Role read of managed policy ARNs          |
-// | iam:GetOpenIDConnectProvider | the OIDC provider ARN         | provider read, when this stack created it |
+// | iam:GetOpenIDConnectProvider | the OIDC provider ARN         | provider read, if this stack manages it   |
 // | eks:DescribeCluster          | the cluster ARN               | kubeconfig for the Kubernetes side        |
 // | eks:DescribeAccessEntry      | the deploy role's access entry| AccessEntry read                          |
 // Not granted: List*Tags (the Get/Describe responses carry the tags the provider reads), eks:
