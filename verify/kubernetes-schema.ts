@@ -34,7 +34,7 @@ async function modelClass(apiVersion: string, kind: string): Promise<ModelClass 
     modules.set(apiVersion, module);
   }
   const candidate = (await module)[kind];
-  return typeof candidate === "function" ? candidate as unknown as ModelClass : undefined;
+  return typeof candidate === "function" ? candidate : undefined;
 }
 
 /** Wraps a value so that every own key read through it (at any depth) is recorded. */
