@@ -1,0 +1,115 @@
+// Identity: every job that assumes a role must be admitted by that role's trust policy, and no
+// job that can request an OIDC token may be admitted by a role it does not use. The subject a
+// job presents is derived here from GitHub's documented rules, apart from the generator's own
+// derivation, so a mistake in one is caught by the other.
+import { evaluatePolicy } from "./iam-policy";
+import { jobEnvironment, ofType, workflowDocuments, type RenderFiles, type WorkflowDocument } from "./render-files";
+
+export interface Repository {
+  readonly owner: string;
+  readonly name: string;
+  readonly ownerId?: number;
+  readonly repositoryId?: number;
+}
+
+/** A branch no trigger names: what a manual run on an arbitrary branch would present. */
+export const arbitraryBranch = "verify/any-branch";
+
+const subjectKey = "token.actions.githubusercontent.com:sub";
+const audienceKey = "token.actions.githubusercontent.com:aud";
+
+/** The `sub` claims a job may present (each in the name form, and the immutable form with ids). */
+export function presentedSubjects(workflow: WorkflowDocument, jobId: string, repo: Repository): string[] {
+  const job = workflow.jobs[jobId];
+  const environment = jobEnvironment(job);
+  const contexts: string[] = [];
+  if (environment !== undefined) contexts.push(`environment:${environment}`);
+  else {
+    const on = workflow.on;
+    const events: Record<string, unknown> = typeof on === "string" ? { [on]: null } : Array.isArray(on) ? Object.fromEntries((on as string[]).map((e) => [e, null])) : (on as Record<string, unknown>);
+    for (const [event, filter] of Object.entries(events)) {
+      const f = (filter ?? {}) as { branches?: string[]; tags?: string[] };
+      // A pattern stands for every ref it matches: sample it with a name no one chose.
+      const sample = (pattern: string) => pattern.replace(/\*\*?/g, "x");
+      if (event === "pull_request" || event === "pull_request_target") contexts.push("pull_request");
+      else if (event === "push") {
+        for (const b of f.branches ?? (f.tags ? [] : [arbitraryBranch])) contexts.push(`ref:refs/heads/${sample(b)}`);
+        for (const t of f.tags ?? []) contexts.push(`ref:refs/tags/${sample(t)}`);
+      } else contexts.push(`ref:refs/heads/${arbitraryBranch}`); // dispatch, schedule...: any branch
+    }
+  }
+  return [...new Set(contexts)].flatMap((c) => [
+    `repo:${repo.owner}/${repo.name}:${c}`,
+    ...(repo.ownerId !== undefined && repo.repositoryId !== undefined ? [`repo:${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}:${c}`] : []),
+  ]);
+}
+
+/** Whether the job may request an OIDC token (`id-token: write`, its own or the workflow's). */
+export function canRequestToken(workflow: WorkflowDocument, jobId: string): boolean {
+  const permissions = workflow.jobs[jobId].permissions ?? workflow.permissions;
+  if (permissions === "write-all") return true;
+  return typeof permissions === "object" && permissions !== null && (permissions as Record<string, string>)["id-token"] === "write";
+}
+
+interface Role { readonly logicalName: string; readonly roleName: string; readonly trust: unknown }
+
+function roles(files: RenderFiles): Role[] {
+  return ofType(files, "aws:iam/role:Role").map((r) => {
+    const trust = files.get(`aws/${r.name}.trust.json`);
+    if (trust === undefined) throw new Error(`role ${r.name} has no rendered trust policy`);
+    return { logicalName: r.name, roleName: typeof r.inputs.name === "string" ? r.inputs.name : r.name, trust: JSON.parse(trust) as unknown };
+  });
+}
+
+/** The role a `vars.X` names for a job: an environment variable of its environment, else a repository one. */
+function roleOfVariable(contexts: readonly RenderFiles[], variable: string, environment: string | undefined, all: readonly Role[]): Role | undefined {
+  const variables = contexts.flatMap((f) => [
+    ...ofType(f, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").filter((v) => v.inputs.environment === environment),
+    ...ofType(f, "github:index/actionsVariable:ActionsVariable"),
+  ]);
+  const arn = variables.find((v) => v.inputs.variableName === variable)?.inputs.value;
+  if (typeof arn !== "string") return undefined;
+  return all.find((r) => arn.endsWith(`:role/${r.roleName}`) || new RegExp(`:role/.*/${r.roleName}$`).test(arn));
+}
+
+/**
+ * Checks every job of the render's workflows against every role of the render. `others` are the
+ * renders of the repository's other stacks: their variables and roles resolve cross-stack
+ * references (the repository-wide preview workflow names each stack's preview role).
+ */
+export function checkIdentity(files: RenderFiles, repo: Repository, providerArn: string, others: readonly RenderFiles[] = []): string[] {
+  const contexts = [files, ...others];
+  const allRoles = contexts.flatMap(roles);
+  const ownRoles = roles(files);
+  const findings: string[] = [];
+  const decide = (role: Role, sub: string) => evaluatePolicy(role.trust, {
+    action: "sts:AssumeRoleWithWebIdentity",
+    principal: { federated: providerArn },
+    context: { [subjectKey]: sub, [audienceKey]: "sts.amazonaws.com" },
+  });
+  // Every workflow of the repository, so that another stack's jobs are checked against this
+  // stack's roles too.
+  const workflows = new Map(contexts.flatMap((f) => [...workflowDocuments(f)]).reverse());
+  for (const [path, workflow] of workflows) {
+    for (const [jobId, job] of Object.entries(workflow.jobs)) {
+      const where = `${path} job ${jobId}`;
+      const subjects = presentedSubjects(workflow, jobId, repo);
+      const token = canRequestToken(workflow, jobId);
+      const assumed = new Set<Role>();
+      for (const step of job.steps ?? []) {
+        if (!step.uses?.startsWith("aws-actions/configure-aws-credentials@")) continue;
+        const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(String(step.with?.["role-to-assume"] ?? ""))?.[1];
+        const role = variable ? roleOfVariable(contexts, variable, jobEnvironment(job), allRoles) : undefined;
+        if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${String(step.with?.["role-to-assume"])})`); continue; }
+        assumed.add(role);
+        if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);
+        for (const sub of subjects) if (decide(role, sub) !== "allow") findings.push(`${where}: presents ${sub}, which ${role.logicalName} does not admit`);
+      }
+      if (!token) continue;
+      for (const role of ownRoles.filter((r) => !assumed.has(r))) {
+        for (const sub of subjects) if (decide(role, sub) === "allow") findings.push(`${where}: could assume ${role.logicalName} (presents ${sub}) but does not use it`);
+      }
+    }
+  }
+  return findings;
+}

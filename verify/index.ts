@@ -1,0 +1,60 @@
+// The cross-component checks over one render, read the way an auditor or an attacker reads it:
+// identity (jobs against trust policies), cluster rights (kubectl against the Role), secrets
+// (nothing in plain text) and names (everything the workflows reference exists).
+import { mockAccount } from "../synth/mock-engine";
+import { checkClusterRights, type RoleRule } from "./cluster-rights";
+import { checkIdentity, type Repository } from "./identity";
+import { checkGithubNames, checkKubernetesNames } from "./names";
+import { kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
+import { checkSecrets } from "./secrets";
+
+export interface VerifyInput {
+  readonly files: RenderFiles;
+  /** Renders of the repository's other stacks, for cross-stack references. */
+  readonly others?: readonly RenderFiles[];
+  readonly repository: Repository;
+  /** The existing OIDC provider the stack adopts, when it creates none. */
+  readonly existingProviderArn?: string;
+  /** Plain values of the secrets the render was given, by name. */
+  readonly knownSecrets?: Readonly<Record<string, string>>;
+}
+
+export interface Findings {
+  readonly identity: string[];
+  readonly clusterRights: string[];
+  readonly secrets: string[];
+  readonly names: string[];
+}
+
+/** The ARN GitHub's tokens are federated through: the stack's own provider, or the adopted one. */
+function providerArn(input: VerifyInput): string {
+  const created = ofType(input.files, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0];
+  if (created) return `arn:${mockAccount.partition}:iam::${mockAccount.accountId}:oidc-provider/${String(created.inputs.url).replace(/^https:\/\//, "")}`;
+  if (input.existingProviderArn) return input.existingProviderArn;
+  throw new Error("the render neither creates an OIDC provider nor names an existing one");
+}
+
+/** The deployer Role's rules against every kubectl command of the render's workflows. */
+function clusterRights(files: RenderFiles): string[] {
+  const roles = kubernetesObjects(files).filter((o) => o.kind === "Role");
+  if (roles.length !== 1) return [`expected one deployer Role, found ${roles.length}`];
+  const role = roles[0];
+  const scripts = [...workflowDocuments(files).values()].flatMap((w) => Object.values(w.jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => (s.run ? [s.run] : []))));
+  const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "");
+  return [
+    ...f.missing.map((m) => `the Role does not grant ${m}, which a workflow needs`),
+    ...f.unused.map((u) => `the Role grants ${u}, which no workflow uses`),
+    ...f.unknown.map((u) => `unreadable kubectl command: ${u}`),
+    ...f.foreignNamespace.map((n) => `a workflow requests ${n}`),
+  ];
+}
+
+export function verifyRender(input: VerifyInput): Findings {
+  const others = input.others ?? [];
+  return {
+    identity: checkIdentity(input.files, input.repository, providerArn(input), others),
+    clusterRights: clusterRights(input.files),
+    secrets: checkSecrets(input.files, input.knownSecrets ?? {}),
+    names: [...checkGithubNames(input.files, others), ...checkKubernetesNames(input.files)],
+  };
+}

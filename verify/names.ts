@@ -1,0 +1,77 @@
+// Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack of the repository
+// (for the job's environment, or repository-wide), and every Kubernetes name, label selector and
+// Service host the workflows' scripts use exists among the rendered objects.
+import { kubectlCommands } from "./kubectl";
+import { jobEnvironment, kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
+
+/** Secrets GitHub provides to every run. */
+const builtInSecrets = new Set(["GITHUB_TOKEN"]);
+
+function githubNames(contexts: readonly RenderFiles[]) {
+  const names = (type: string, key: string) => contexts.flatMap((f) => ofType(f, type)).map((r) => ({ name: String(r.inputs[key]), environment: r.inputs.environment as string | undefined }));
+  return {
+    secrets: [...names("github:index/actionsSecret:ActionsSecret", "secretName"), ...names("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", "secretName")],
+    vars: [...names("github:index/actionsVariable:ActionsVariable", "variableName"), ...names("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "variableName")],
+  };
+}
+
+/** `secrets.X` / `vars.X` read by each job are created for its environment or the repository. */
+export function checkGithubNames(files: RenderFiles, others: readonly RenderFiles[] = []): string[] {
+  const created = githubNames([files, ...others]);
+  const findings: string[] = [];
+  for (const [path, workflow] of workflowDocuments(files)) {
+    for (const [jobId, job] of Object.entries(workflow.jobs)) {
+      const environment = jobEnvironment(job);
+      const text = JSON.stringify(job);
+      for (const [, kind, name] of text.matchAll(/\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+        if (kind === "secrets" && builtInSecrets.has(name)) continue;
+        const pool = kind === "secrets" ? created.secrets : created.vars;
+        if (!pool.some((c) => c.name === name && (c.environment === undefined || c.environment === environment))) {
+          findings.push(`${path} job ${jobId}: reads ${kind}.${name}, which no stack creates${environment ? ` for environment ${environment} or the repository` : " for the repository"}`);
+        }
+      }
+    }
+  }
+  return [...new Set(findings)];
+}
+
+/** Kubernetes names the scripts use exist in the render (or are created by the script itself). */
+export function checkKubernetesNames(files: RenderFiles): string[] {
+  const objects = kubernetesObjects(files);
+  const findings: string[] = [];
+  const exists = (kind: string, name: string, namespace: string | undefined) =>
+    objects.some((o) => o.kind.toLowerCase() === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+  const podTemplates = objects.filter((o) => o.kind === "Deployment").map((o) => ({
+    namespace: o.metadata.namespace,
+    labels: ((o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels) ?? {},
+  }));
+  for (const [path, workflow] of workflowDocuments(files)) {
+    for (const job of Object.values(workflow.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (!step.run) continue;
+        const { commands, files: written } = kubectlCommands(step.run);
+        const createdHere = [...written.values()].flatMap((m) => [...m.matchAll(/"name":\s*"([^"]+)"/g)].map((x) => x[1]));
+        for (const { argv } of commands) {
+          const namespace = argv[argv.indexOf("--namespace") + 1] ?? argv[argv.indexOf("-n") + 1];
+          for (const word of argv) {
+            const ref = /^(deployment|pod|service)\/([a-z0-9.-]+)$/.exec(word);
+            if (ref && !exists(ref[1], ref[2], namespace) && !(ref[1] === "pod" && createdHere.includes(ref[2]))) {
+              findings.push(`${path}: ${ref[1]}/${ref[2]} in namespace ${String(namespace)} is not a rendered object`);
+            }
+          }
+          const selector = argv[argv.indexOf("--selector") + 1];
+          if (argv.includes("--selector") && selector) {
+            const wanted = Object.fromEntries(selector.split(",").map((kv) => kv.split("=") as [string, string]));
+            if (!podTemplates.some((t) => t.namespace === namespace && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))) {
+              findings.push(`${path}: selector ${selector} matches no rendered pod template in namespace ${String(namespace)}`);
+            }
+          }
+        }
+        for (const [, service, namespace] of step.run.matchAll(/\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\b/g)) {
+          if (!exists("service", service, namespace)) findings.push(`${path}: host ${service}.${namespace}.svc.cluster.local names no rendered Service`);
+        }
+      }
+    }
+  }
+  return [...new Set(findings)];
+}
