@@ -98,9 +98,10 @@ export function checkIdentity(files: RenderFiles, repo: Repository, providerArn:
       const assumed = new Set<Role>();
       for (const step of job.steps ?? []) {
         if (!step.uses?.startsWith("aws-actions/configure-aws-credentials@")) continue;
-        const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(String(step.with?.["role-to-assume"] ?? ""))?.[1];
+        const named = typeof step.with?.["role-to-assume"] === "string" ? step.with["role-to-assume"] : "";
+        const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(named)?.[1];
         const role = variable ? roleOfVariable(contexts, variable, jobEnvironment(job), allRoles) : undefined;
-        if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${String(step.with?.["role-to-assume"])})`); continue; }
+        if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${named || "no role-to-assume"})`); continue; }
         assumed.add(role);
         if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);
         for (const sub of subjects) if (decide(role, sub) !== "allow") findings.push(`${where}: presents ${sub}, which ${role.logicalName} does not admit`);
