@@ -60,12 +60,12 @@ export class CanaryCluster extends pulumi.ComponentResource {
   readonly canaryReplicas: number;
 
   constructor(name: string, args: CanaryClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canary-pipeline:kubernetes:CanaryCluster", name, {}, opts);
     const c = args.config;
-    // Synchronous checks first: an error inside async work would surface as an unhandled rejection.
+    // Checked before anything is registered: an error inside async work is an unhandled rejection.
     if (c.clusterAuth === "token" && (!c.clusterEndpoint || !c.clusterCaData)) {
       throw new Error("CanaryCluster: clusterAuth token needs clusterEndpoint and clusterCaData");
     }
+    super("canary-pipeline:kubernetes:CanaryCluster", name, {}, opts);
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
     this.provider = new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this });

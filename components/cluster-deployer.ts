@@ -65,8 +65,9 @@ export class ClusterDeployer extends pulumi.ComponentResource {
   readonly group?: string;
 
   constructor(name: string, args: ClusterDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canary-pipeline:kubernetes:ClusterDeployer", name, {}, opts);
+    // Checked before anything is registered: a throw inside async work is an unhandled rejection.
     if (args.operations.length === 0) throw new Error("ClusterDeployer: operations must name at least one operation");
+    super("canary-pipeline:kubernetes:ClusterDeployer", name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const objectName = `${args.appName}-deployer`;
     const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": "deployer" };

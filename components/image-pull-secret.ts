@@ -39,8 +39,8 @@ export class ImagePullSecret extends pulumi.ComponentResource {
   readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: ImagePullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("canary-pipeline:kubernetes:ImagePullSecret", name, {}, opts);
     if (args.username === "") throw new Error("ImagePullSecret: username must not be empty (registries refuse an empty login)");
+    super("canary-pipeline:kubernetes:ImagePullSecret", name, {}, opts);
     const registry = args.registry ?? ghcrRegistry;
     this.secret = new k8s.core.v1.Secret(`${name}-secret`, {
       metadata: {

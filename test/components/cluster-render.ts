@@ -116,3 +116,92 @@ export function podSpecs(object: Record<string, unknown>): Record<string, unknow
   if (object.kind === "Deployment" && spec.template?.spec) return [spec.template.spec];
   return [];
 }
+
+/**
+ * Why a pod spec would not pass the `restricted` Pod Security Standard (and this project's extra
+ * rules: read-only root, no API token); empty when it passes.
+ */
+export function restrictedProblems(spec: Record<string, unknown>): string[] {
+  type SecurityContext = { runAsNonRoot?: boolean; runAsUser?: number; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; privileged?: boolean; capabilities?: { drop?: string[]; add?: string[] }; seccompProfile?: { type?: string } };
+  type Container = { name: string; securityContext?: SecurityContext; resources?: { requests?: object; limits?: object } };
+  const pod = spec as { securityContext?: SecurityContext; containers?: Container[]; initContainers?: Container[]; automountServiceAccountToken?: boolean; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; volumes?: Record<string, unknown>[] };
+  const problems: string[] = [];
+  const podContext = pod.securityContext ?? {};
+  if (pod.automountServiceAccountToken !== false) problems.push("automountServiceAccountToken is not false");
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push("uses a host namespace");
+  for (const v of pod.volumes ?? []) if (!("emptyDir" in v || "secret" in v || "configMap" in v || "projected" in v)) problems.push(`volume ${String(v.name)} is not an allowed type`);
+  if (podContext.runAsUser === 0) problems.push("pod runs as uid 0");
+  for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+    const s = c.securityContext ?? {};
+    if ((s.runAsNonRoot ?? podContext.runAsNonRoot) !== true) problems.push(`${c.name}: runAsNonRoot is not true`);
+    if ((s.runAsUser ?? podContext.runAsUser) === 0) problems.push(`${c.name}: runs as uid 0`);
+    if (s.allowPrivilegeEscalation !== false) problems.push(`${c.name}: allowPrivilegeEscalation is not false`);
+    if (s.privileged) problems.push(`${c.name}: privileged`);
+    if (!s.capabilities?.drop?.includes("ALL")) problems.push(`${c.name}: capabilities do not drop ALL`);
+    if ((s.capabilities?.add ?? []).some((a) => a !== "NET_BIND_SERVICE")) problems.push(`${c.name}: adds capabilities`);
+    const seccomp = s.seccompProfile?.type ?? podContext.seccompProfile?.type;
+    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push(`${c.name}: seccomp profile is not RuntimeDefault`);
+    if (s.readOnlyRootFilesystem !== true) problems.push(`${c.name}: root filesystem is writable`);
+    if (!c.resources?.requests || !c.resources.limits) problems.push(`${c.name}: no requests and limits`);
+  }
+  return problems;
+}
+
+/**
+ * Parses a property path as the Pulumi engine does for ignoreChanges (a port of ParsePropertyPath,
+ * pulumi/pulumi sdk/go/common/resource/properties_path.go): `name`, `.name`, `["key"]`, `[0]`,
+ * `[*]`. Throws where the engine would refuse the path.
+ */
+export function parsePropertyPath(path: string): (string | number)[] {
+  const elements: (string | number)[] = [];
+  let rest = path;
+  while (rest.length > 0) {
+    if (rest.startsWith(".")) {
+      rest = rest.slice(1);
+    } else if (rest.startsWith("[")) {
+      if (rest[1] === "\"") {
+        let key = "";
+        let i = 2;
+        for (; ; ) {
+          if (i >= rest.length) throw new Error("missing closing quote in property name");
+          if (rest[i] === "\"") { i++; break; }
+          if (rest[i] === "\\" && rest[i + 1] === "\"") { key += "\""; i += 2; } else { key += rest[i]; i++; }
+        }
+        if (rest[i] !== "]") throw new Error("missing closing bracket in property access");
+        elements.push(key);
+        rest = rest.slice(i + 1);
+      } else {
+        const close = rest.indexOf("]");
+        if (close === -1) throw new Error("missing closing bracket in array index");
+        const segment = rest.slice(1, close);
+        if (segment === "*") elements.push("*");
+        else if (/^[+-]?\d+$/.test(segment)) elements.push(Number(segment));
+        else throw new Error(`invalid array index ${segment}`);
+        rest = rest.slice(close + 1);
+      }
+    } else {
+      const end = rest.search(/[.[]/);
+      const name = end === -1 ? rest : rest.slice(0, end);
+      elements.push(name);
+      rest = end === -1 ? "" : rest.slice(end);
+    }
+  }
+  return elements;
+}
+
+/** The value a parsed path addresses in some inputs, as PropertyPath.Get does (undefined: absent). */
+export function valueAt(inputs: unknown, path: (string | number)[]): unknown {
+  let value = inputs;
+  for (const key of path) {
+    if (Array.isArray(value)) {
+      if (typeof key !== "number" || key < 0 || key >= value.length) return undefined;
+      value = value[key];
+    } else if (value !== null && typeof value === "object") {
+      if (typeof key !== "string" || !Object.hasOwn(value, key)) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    } else {
+      return undefined;
+    }
+  }
+  return value;
+}
