@@ -1,22 +1,99 @@
 // The whole delivery path of one service, from one Args object: the AWS trust, the cluster side
 // and the repository side. The building blocks it composes stay usable on their own.
+//
+// One source for each fact: the generated workflows decide who may assume each role (trust
+// subjects derived from their jobs) and what the deployer may do in the cluster (the Role derived
+// from the operations their steps run).
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretKey, StackConfig } from "../config/schema";
+import { CanaryCluster } from "./canary-cluster";
+import { defaultEksGroup } from "./cluster-deployer";
+import { GithubOidcProvider } from "./github-oidc-provider";
+import type { GithubRepository } from "./oidc-subjects";
+import { PipelineRoles } from "./pipeline-roles";
+import { RepositoryPipeline } from "./repository-pipeline";
+import { deployOperations } from "./workflows/deploy";
+import { trustSubjects } from "./workflows/model";
+import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./workflows/pipeline";
 
 export interface CanaryPipelineArgs {
   /** The validated settings of the service's environment (config/schema.ts documents each). */
   readonly config: StackConfig;
   /** The optional secrets that are configured, each kept secret end to end. */
-  readonly secrets: Partial<Record<SecretKey, pulumi.Input<string>>>;
+  readonly secrets?: Partial<Record<SecretKey, pulumi.Input<string>>>;
+  /**
+   * The account's GitHub OIDC provider, shared by every service of the account (one provider per
+   * account and URL). Default: config.oidcProviderArn, else this component creates one.
+   */
+  readonly oidcProviderArn?: pulumi.Input<string>;
+  /** The kubeconfig Pulumi deploys the cluster side with. Default: the ambient one. */
+  readonly kubeconfig?: pulumi.Input<string>;
 }
 
+/** `key=value` tags as a record. */
+const tagRecord = (tags: readonly string[]) => Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
+
 export class CanaryPipeline extends pulumi.ComponentResource {
+  readonly oidcProviderArn: pulumi.Output<string>;
+  readonly roles: PipelineRoles;
+  readonly cluster: CanaryCluster;
+  readonly repository: RepositoryPipeline;
+
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
-    void args;
-    // AWS: OIDC provider and roles (trust subjects from the workflows' jobs).
-    // Cluster: namespace, deployer identity, workloads, smoke test after `pulumi up`.
-    // Repository: environment, secrets, variables, workflow files.
-    this.registerOutputs({});
+    const config = args.config;
+    const secrets = args.secrets ?? {};
+    const child = { parent: this };
+    const repository: GithubRepository = {
+      owner: config.githubOwner,
+      name: config.githubRepository,
+      ...(config.githubOwnerId !== undefined && config.githubRepositoryId !== undefined ? { ownerId: config.githubOwnerId, repositoryId: config.githubRepositoryId } : {}),
+    };
+    const workflows = pipelineWorkflows(config);
+    const tags = tagRecord(config.tags);
+
+    // AWS: the roles admit exactly the jobs that assume them.
+    const existingProvider = args.oidcProviderArn ?? config.oidcProviderArn;
+    this.oidcProviderArn = existingProvider !== undefined
+      ? pulumi.output(existingProvider)
+      : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
+    const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
+    this.roles = new PipelineRoles(`${name}-roles`, {
+      oidcProviderArn: this.oidcProviderArn,
+      ...(config.clusterAuth === "eks" ? { deploySubjects: trustSubjects(workflows, deployRoleVariable, repository), eksClusterName: config.eksClusterName, kubernetesGroup: eksGroup } : {}),
+      previewSubjects: trustSubjects(workflows, previewRoleVariable(config.stack), repository),
+      region: config.awsRegion ?? "us-east-1",
+      rolePath: config.iamRolePath,
+      ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
+      maxSessionDuration: config.iamMaxSessionDuration,
+      tags,
+    }, child);
+
+    // Cluster: the deployer Role grants what the deploy workflow's operations need.
+    this.cluster = new CanaryCluster(`${name}-cluster`, {
+      config,
+      operations: deployOperations(config),
+      ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
+      ...(eksGroup !== undefined ? { eksGroup } : {}),
+      ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
+    }, child);
+
+    // Repository: environment, variables, secrets and the workflow files.
+    this.repository = new RepositoryPipeline(`${name}-repository`, {
+      config,
+      workflows,
+      previewRoleArn: this.roles.previewRoleArn,
+      ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
+      ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
+      ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
+      ...(secrets.pulumiAccessToken !== undefined ? { pulumiAccessToken: secrets.pulumiAccessToken } : {}),
+    }, child);
+
+    this.registerOutputs({
+      oidcProviderArn: this.oidcProviderArn,
+      deployRoleArn: this.roles.deployRoleArn,
+      previewRoleArn: this.roles.previewRoleArn,
+      environment: this.repository.environment,
+    });
   }
 }
