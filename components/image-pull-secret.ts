@@ -49,7 +49,7 @@ export class ImagePullSecret extends pulumi.ComponentResource {
         labels: { "app.kubernetes.io/part-of": args.appName },
       },
       type: "kubernetes.io/dockerconfigjson",
-      // Only the value is secret, so the rendered object keeps its shape (key, then [secret]).
+      // Secret before it leaves this component; the SDK also marks all of stringData secret.
       stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(args.token).apply((t) => dockerConfigJson(registry, args.username, t))) },
     }, { parent: this, provider: args.provider });
     this.secretName = this.secret.metadata.name;

@@ -10,7 +10,7 @@ import { CanaryCluster } from "../../components/canary-cluster";
 import { clusterOperations, clusterTargets, type ClusterOperation } from "../../components/cluster-operations";
 import { smokeTestOperations } from "../../components/smoke-test";
 import { artifacts } from "../../synth/artifacts";
-import { runProgram, type RegisteredResource } from "../../synth/mock-engine";
+import { runProgram, secretMarker, type RegisteredResource } from "../../synth/mock-engine";
 
 export type ClusterAuth = "eks" | "token";
 
@@ -204,4 +204,12 @@ export function valueAt(inputs: unknown, path: (string | number)[]): unknown {
     }
   }
   return value;
+}
+
+/** Inputs with the secret markers removed: the object as the API server would receive it. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  if (secretMarker in value) return unwrapSecrets((value as Record<string, unknown>)[secretMarker]);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
