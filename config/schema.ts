@@ -121,6 +121,10 @@ export const stackConfigSchema = configSchema.superRefine((c, ctx) => {
   if (!levels.every((l) => (severities as readonly string[]).includes(l))) problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);
   if (new Set(c.requiredReviewers.map((r) => r.toLowerCase())).size !== c.requiredReviewers.length) problem("requiredReviewers", "must not name a reviewer twice");
   if (c.promoteFrom !== undefined && c.promoteFrom === c.environment) problem("promoteFrom", "must name another environment than this stack's own");
+  // The first environment deploys every push on its own; a gate there would hold every push.
+  if (c.promoteFrom === undefined && c.requiredReviewers.length > 0) {
+    problem("requiredReviewers", `cannot gate the first environment, which deploys every push to ${c.deployBranch} on its own: set promoteFrom to make this a promotion environment, or remove the reviewers`);
+  }
   const tagKeys = c.tags.map((t) => t.split("=")[0]);
   if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
 });

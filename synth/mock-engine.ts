@@ -96,9 +96,7 @@ function engineUrn(parent: string, type: string, name: string): string {
 
 /** The mock monitor, recording each registration and naming URNs as the engine does. */
 class RecordingMonitor extends MockMonitor {
-  readonly registrations: RegisteredResource[] = [];
-
-  constructor(m: typeof mocks) {
+  constructor(m: typeof mocks, readonly registrations: RegisteredResource[]) {
     super(m);
     // The engine qualifies a child's type with its parent's whole qualified type; the SDK's mock
     // (a private method) keeps only the last segment, which would give URNs unlike a real stack's.
@@ -134,6 +132,13 @@ export interface ProgramRun {
   readonly secretKeys: readonly string[];
   /** The program: what index.ts exports. */
   readonly program: () => unknown;
+  /** Receives each registration as it happens, also when the program then fails. */
+  readonly registrations?: RegisteredResource[];
+  /**
+   * Checks the configuration before the stack exists, as the program itself will (an error
+   * thrown inside the stack's own initialisation surfaces twice).
+   */
+  readonly validate?: () => void;
 }
 
 export interface ProgramResult {
@@ -146,12 +151,18 @@ export interface ProgramResult {
  * URN. Runs one after another in a process are independent.
  */
 export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
-  const monitor = new RecordingMonitor(mocks);
+  const monitor = new RecordingMonitor(mocks, run.registrations ?? []);
   await pulumi.runtime.setMocks(mocks, run.project, run.stack, false);
   settings.setMockOptions(monitor, run.project, run.stack, false);
   pulumi.runtime.setAllConfig(run.config, [...run.secretKeys]);
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => (await run.program()) as pulumi.Inputs);
-  await settings.disconnect();
+  run.validate?.();
+  let outputs: pulumi.Inputs | undefined;
+  try {
+    outputs = await pulumi.runtime.runInPulumiStack(async () => (await run.program()) as pulumi.Inputs);
+  } finally {
+    // Also on failure: every registration under way is recorded before the caller looks.
+    await settings.disconnect();
+  }
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));
   return { resources, outputs: (outputs ?? {}) };
 }

@@ -2,7 +2,7 @@
 // every artifact. Tests and `npm run synth` share it.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ConfigError } from "../config/load";
+import { ConfigError, loadStackConfig } from "../config/load";
 import { projectName } from "../config/schema";
 import { artifacts } from "./artifacts";
 import { runProgram, type RegisteredResource } from "./mock-engine";
@@ -22,6 +22,8 @@ export interface RenderOptions {
   readonly settings: StackSettings;
   /** The program to run; default: this project's index.ts. */
   readonly program?: () => unknown;
+  /** Receives each registration as it happens, also when the program then fails. */
+  readonly registrations?: RegisteredResource[];
 }
 
 async function stackProgram(): Promise<() => unknown> {
@@ -37,6 +39,9 @@ export async function renderStack(options: RenderOptions): Promise<Render> {
     config: options.settings.config,
     secretKeys: options.settings.secretKeys,
     program,
+    ...(options.registrations ? { registrations: options.registrations } : {}),
+    // This project's program validates its configuration first: do it before the stack exists.
+    ...(options.program === undefined ? { validate: () => void loadStackConfig() } : {}),
   });
   const files = artifacts(resources);
   files.set("summary.md", summary(options.stack, resources, files));

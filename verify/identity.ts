@@ -61,15 +61,20 @@ function roles(files: RenderFiles): Role[] {
   });
 }
 
-/** The role a `vars.X` names for a job: an environment variable of its environment, else a repository one. */
-function roleOfVariable(contexts: readonly RenderFiles[], variable: string, environment: string | undefined, all: readonly Role[]): Role | undefined {
-  const variables = contexts.flatMap((f) => [
-    ...ofType(f, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").filter((v) => v.inputs.environment === environment),
-    ...ofType(f, "github:index/actionsVariable:ActionsVariable"),
-  ]);
-  const arn = variables.find((v) => v.inputs.variableName === variable)?.inputs.value;
-  if (typeof arn !== "string") return undefined;
-  return all.find((r) => arn.endsWith(`:role/${r.roleName}`) || new RegExp(`:role/.*/${r.roleName}$`).test(arn));
+/**
+ * The role a `vars.X` names for a job: an environment variable of its environment, else a
+ * repository one, resolved to a role of the same render (each stack owns its variables and roles).
+ */
+function roleOfVariable(contexts: readonly { files: RenderFiles; roles: Role[] }[], variable: string, environment: string | undefined): Role | undefined {
+  for (const { files, roles } of contexts) {
+    const variables = [
+      ...ofType(files, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").filter((v) => v.inputs.environment === environment),
+      ...ofType(files, "github:index/actionsVariable:ActionsVariable"),
+    ];
+    const arn = variables.find((v) => v.inputs.variableName === variable)?.inputs.value;
+    if (typeof arn === "string") return roles.find((r) => arn.endsWith(`:role/${r.roleName}`) || arn.endsWith(`/${r.roleName}`));
+  }
+  return undefined;
 }
 
 /**
@@ -78,9 +83,8 @@ function roleOfVariable(contexts: readonly RenderFiles[], variable: string, envi
  * references (the repository-wide preview workflow names each stack's preview role).
  */
 export function checkIdentity(files: RenderFiles, repo: Repository, providerArn: string, others: readonly RenderFiles[] = []): string[] {
-  const contexts = [files, ...others];
-  const allRoles = contexts.flatMap(roles);
-  const ownRoles = roles(files);
+  const contexts = [files, ...others].map((f) => ({ files: f, roles: roles(f) }));
+  const ownRoles = contexts[0].roles;
   const findings: string[] = [];
   const decide = (role: Role, sub: string) => evaluatePolicy(role.trust, {
     action: "sts:AssumeRoleWithWebIdentity",
@@ -89,7 +93,7 @@ export function checkIdentity(files: RenderFiles, repo: Repository, providerArn:
   });
   // Every workflow of the repository, so that another stack's jobs are checked against this
   // stack's roles too.
-  const workflows = new Map(contexts.flatMap((f) => [...workflowDocuments(f)]).reverse());
+  const workflows = new Map(contexts.flatMap((c) => [...workflowDocuments(c.files)]).reverse());
   for (const [path, workflow] of workflows) {
     for (const [jobId, job] of Object.entries(workflow.jobs)) {
       const where = `${path} job ${jobId}`;
@@ -100,7 +104,7 @@ export function checkIdentity(files: RenderFiles, repo: Repository, providerArn:
         if (!step.uses?.startsWith("aws-actions/configure-aws-credentials@")) continue;
         const named = typeof step.with?.["role-to-assume"] === "string" ? step.with["role-to-assume"] : "";
         const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(named)?.[1];
-        const role = variable ? roleOfVariable(contexts, variable, jobEnvironment(job), allRoles) : undefined;
+        const role = variable ? roleOfVariable(contexts, variable, jobEnvironment(job)) : undefined;
         if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${named || "no role-to-assume"})`); continue; }
         assumed.add(role);
         if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);

@@ -1,0 +1,39 @@
+// Bad input through the whole program: each refused configuration, given as a stack file would
+// give it, stops the render with its line, no stack trace, and no resource registered.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError } from "../../config/load";
+import { projectName } from "../../config/schema";
+import type { RegisteredResource } from "../../synth/mock-engine";
+import { renderStack } from "../../synth/render";
+import { badConfigurations, validRaw } from "../fixtures/bad-configurations";
+
+/** The settings as the CLI passes them: strings, arrays as JSON, aws:region in its namespace. */
+function stackSettings(raw: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(raw).map(([key, value]) => [
+    key === "awsRegion" ? "aws:region" : `${projectName}:${key}`,
+    typeof value === "string" ? value : JSON.stringify(value),
+  ]));
+}
+
+test("the catalogue holds at least 30 refused configurations", () => {
+  assert.ok(badConfigurations.length >= 30, String(badConfigurations.length));
+});
+
+test("the valid base configuration renders", async () => {
+  const { resources } = await renderStack({ stack: "dev", settings: { config: stackSettings(validRaw), secretKeys: [] } });
+  assert.ok(resources.length > 10);
+});
+
+for (const [name, overrides, removed, expected] of badConfigurations) {
+  test(`refused before any resource: ${name}`, async () => {
+    const raw: Record<string, unknown> = { ...validRaw, ...overrides };
+    for (const key of removed) delete raw[key];
+    const registrations: RegisteredResource[] = [];
+    const error = await renderStack({ stack: "dev", settings: { config: stackSettings(raw), secretKeys: [] }, registrations }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.ok(error.problems.includes(expected), `expected\n  ${expected}\namong\n  ${error.problems.join("\n  ")}`);
+    assert.doesNotMatch(error.message, /\n\s+at /);
+    assert.deepEqual(registrations.map((r) => r.type), [], "no resource is registered, not even the stack");
+  });
+}
