@@ -30,12 +30,12 @@ export interface CanaryClusterArgs {
 
 /**
  * The smoke test `pulumi up` runs. At rest the canary has no pods, so its Service has no endpoints
- * and every request through it would fail: the canary's checks go through the main Service too.
+ * and every request through it would fail: it requests the main Service only.
  */
 export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
-  const targets = clusterTargets(config);
   return {
-    targets: { ...targets, canaryService: targets.mainService },
+    targets: clusterTargets(config),
+    through: ["main"],
     appName: config.appName,
     paths: config.smokePaths,
     maxLatencySeconds: config.smokeMaxLatencySeconds,

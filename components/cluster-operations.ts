@@ -89,7 +89,11 @@ export const clusterOperations = {
     command: `kubectl create --filename ${manifestFile} --namespace ${t.namespace}`,
     rules: [core(["pods"], ["create"])],
   }),
-  /** Waits for the smoke-test pod to finish; a failed pod ends the wait early. */
+  /**
+   * Waits for the smoke-test pod to succeed. Its script always exits 0 (the verdict is in its
+   * report), so only a pod that crashed or ran past its deadline fails; the wait's timeout, set
+   * past that deadline, then ends it.
+   */
   waitSmokeTest: (t: ClusterTargets, timeout: string): ClusterOperation => ({
     description: "wait for the smoke test to finish",
     command: `kubectl wait pod/${t.smokeTestPod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=${timeout} --namespace ${t.namespace}`,

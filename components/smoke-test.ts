@@ -20,10 +20,25 @@ export interface SmokeTestSpec {
   readonly requestsPerPath?: number;
   /** A request slower than this fails. */
   readonly maxLatencySeconds: number;
+  /**
+   * The Services requested. Default: both. At rest the canary has no pods and its Service no
+   * endpoints, so a test after `pulumi up` requests the main Service only.
+   */
+  readonly through?: readonly ("canary" | "main")[];
 }
 
-/** How long the runner waits for the pod to finish. */
-export const smokeTestTimeout = "180s";
+const requestsOf = (spec: SmokeTestSpec) => spec.requestsPerPath ?? 5;
+const servicesOf = (spec: SmokeTestSpec) => spec.through ?? ["canary", "main"];
+/** A request is cut off one second after it has already failed on latency. */
+const requestTimeout = (spec: SmokeTestSpec) => Math.ceil(spec.maxLatencySeconds) + 1;
+
+/** How long the pod may run: every request at its cut-off, plus start-up. */
+export function smokeTestDeadlineSeconds(spec: SmokeTestSpec): number {
+  return requestsOf(spec) * spec.paths.length * servicesOf(spec).length * requestTimeout(spec) + 30;
+}
+
+/** How long the runner waits for the pod to finish: past its deadline, so a stuck pod ends the wait. */
+export const smokeTestTimeout = (spec: SmokeTestSpec) => `${smokeTestDeadlineSeconds(spec) + 30}s`;
 
 const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) =>
   `http://${service}.${spec.targets.namespace}.svc.cluster.local:${servicePort}${path}`;
@@ -34,16 +49,14 @@ const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) =>
  * the verdict is the RESULT line.
  */
 export function smokeTestPodScript(spec: SmokeTestSpec): string {
-  const requests = spec.requestsPerPath ?? 5;
-  const targets = [
-    ...spec.paths.map((p) => ["canary", serviceUrl(spec, spec.targets.canaryService, p)] as const),
-    ...spec.paths.map((p) => ["main", serviceUrl(spec, spec.targets.mainService, p)] as const),
-  ];
+  const requests = requestsOf(spec);
+  const service = { canary: spec.targets.canaryService, main: spec.targets.mainService };
+  const targets = servicesOf(spec).flatMap((through) => spec.paths.map((p) => [through, serviceUrl(spec, service[through], p)] as const));
   return [
     `max=${spec.maxLatencySeconds}`,
     "failed=0",
     "check() {",
-    "  out=$(curl --silent --output /dev/null --max-time 10 --write-out '%{http_code} %{time_total}' \"$2\") || out=\"000 ${out#* }\"",
+    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeout(spec)} --write-out '%{http_code} %{time_total}' \"$2\") || out=\"000 \${out#* }\"`,
     "  status=${out% *}; seconds=${out#* }",
     "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
     "  echo \"$verdict $1 $status ${seconds}s $2\"",
@@ -66,7 +79,7 @@ export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
     spec: {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
-      activeDeadlineSeconds: 150,
+      activeDeadlineSeconds: smokeTestDeadlineSeconds(spec),
       securityContext: { runAsNonRoot: true, runAsUser: smokeTestUser, runAsGroup: smokeTestUser, seccompProfile: { type: "RuntimeDefault" } },
       containers: [{
         name: "smoke-test",
@@ -80,11 +93,12 @@ export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
 }
 
 /** The cluster operations the runner performs, in order. */
-export function smokeTestOperations(targets: ClusterTargets, manifestFile: string): ClusterOperation[] {
+export function smokeTestOperations(spec: SmokeTestSpec, manifestFile: string): ClusterOperation[] {
+  const targets = spec.targets;
   return [
     clusterOperations.deleteSmokeTest(targets),
     clusterOperations.createSmokeTest(targets, manifestFile),
-    clusterOperations.waitSmokeTest(targets, smokeTestTimeout),
+    clusterOperations.waitSmokeTest(targets, smokeTestTimeout(spec)),
     clusterOperations.smokeTestLogs(targets),
   ];
 }
@@ -96,7 +110,7 @@ export function smokeTestOperations(targets: ClusterTargets, manifestFile: strin
  */
 export function smokeTestRunner(spec: SmokeTestSpec): string {
   const manifest = '"$manifest"';
-  const [remove, create, wait, logs] = smokeTestOperations(spec.targets, manifest).map((o) => o.command);
+  const [remove, create, wait, logs] = smokeTestOperations(spec, manifest).map((o) => o.command);
   return [
     "set -euo pipefail",
     'manifest="$(mktemp)"',

@@ -51,7 +51,7 @@ function operations(config: DeployConfig) {
     canaryUp: clusterOperations.scale(t, t.canaryDeployment, canaryReplicas),
     canaryRollout: clusterOperations.rolloutStatus(t, t.canaryDeployment, rolloutTimeout),
     canaryPods: clusterOperations.canaryPodImages(t),
-    smokeTest: smokeTestOperations(t, smokeManifest),
+    smokeTest: smokeTestOperations(smokeTestSpec(config), smokeManifest),
     canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
     stableImage: clusterOperations.setImage(t, t.stableDeployment, imageRef),
     stableRollout: clusterOperations.rolloutStatus(t, t.stableDeployment, rolloutTimeout),

@@ -40,7 +40,7 @@ describe("smoke test on `pulumi up`", () => {
 
   test("tests through the main Service: at rest the canary has no pods behind its Service", () => {
     const spec = restingSmokeTestSpec(stackConfig("eks"));
-    assert.equal(spec.targets.canaryService, "orders-api");
+    assert.deepEqual(spec.through, ["main"]);
     assert.equal(spec.targets.mainService, "orders-api");
     assert.deepEqual(spec.paths, ["/healthz", "/v1/orders?limit=1"]);
     assert.equal(spec.maxLatencySeconds, 1.5);

@@ -77,7 +77,7 @@ describe("the runner", () => {
   test("runs exactly the catalogue's operations, and passes on a passing report", async () => {
     const { code, calls, summary } = await runner("PASS canary 200 0.01s http://x/healthz\nRESULT pass");
     assert.equal(code, 0);
-    const expected = smokeTestOperations(targets, '"$manifest"').map((o) => o.command.split(" ").slice(0, 3).join(" "));
+    const expected = smokeTestOperations(spec(["/healthz"]), '"$manifest"').map((o) => o.command.split(" ").slice(0, 3).join(" "));
     assert.deepEqual(calls.map((c) => c.split(" ").slice(0, 3).join(" ")), [...expected, expected[0]], "delete, create, wait, logs, then delete on exit");
     assert.match(summary, /\| PASS \| canary \| 200 \| 0.01s \|/);
   });
@@ -97,4 +97,18 @@ test("the smoke-test pod is hardened for the restricted profile", () => {
     assert.match(c.image, /@sha256:[a-f0-9]{64}$/);
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
   }
+});
+
+test("the pod's deadline covers every request at its cut-off, and the wait outlasts the deadline", () => {
+  const s = spec(["/a", "/b"], 1.5);
+  const pod = smokeTestPod(s) as { spec: { activeDeadlineSeconds: number; containers: { command: string[] }[] } };
+  assert.match(pod.spec.containers[0]!.command[2]!, /--max-time 3 /);
+  assert.equal(pod.spec.activeDeadlineSeconds, 2 * 2 * 2 * 3 + 30);
+  assert.match(smokeTestOperations(s, "m")[2]!.command, /--timeout=84s /);
+});
+
+test("a test through the main Service only requests no canary host", () => {
+  const script = smokeTestPodScript({ ...spec(["/healthz"]), through: ["main"] });
+  assert.doesNotMatch(script, /orders-api-canary/);
+  assert.match(script, /check main 'http:\/\/orders-api\.orders\.svc\.cluster\.local:80\/healthz'/);
 });

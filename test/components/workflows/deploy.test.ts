@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { canarySplit } from "../../../components/canary-split";
 import { clusterTargets } from "../../../components/cluster-operations";
-import { deployOperations, deployWorkflow } from "../../../components/workflows/deploy";
+import { deployOperations, deployWorkflow, smokeTestSpec } from "../../../components/workflows/deploy";
 import { trustSubjects } from "../../../components/workflows/model";
 import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "../../../components/workflows/pipeline";
 import { smokeTestOperations } from "../../../components/smoke-test";
@@ -125,7 +125,7 @@ describe("cluster operations", () => {
     assert.ok(commands.includes(`kubectl set image deployment/${t.stableDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
     assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=${replicas} --namespace orders`));
     assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace orders`));
-    for (const op of smokeTestOperations(t, '"$manifest"')) assert.ok(commands.includes(op.command), op.description);
+    for (const op of smokeTestOperations(smokeTestSpec(config), '"$manifest"')) assert.ok(commands.includes(op.command), op.description);
     assert.equal(new Set(commands).size, commands.length, "each once");
   });
 });
