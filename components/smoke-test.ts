@@ -56,7 +56,7 @@ export function smokeTestPodScript(spec: SmokeTestSpec): string {
     `max=${spec.maxLatencySeconds}`,
     "failed=0",
     "check() {",
-    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeout(spec)} --write-out '%{http_code} %{time_total}' \"$2\") || out=\"000 \${out#* }\"`,
+    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeout(spec)} --write-out '%{http_code} %{time_total}' "$2") || out="000 \${out#* }"`,
     "  status=${out% *}; seconds=${out#* }",
     "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
     "  echo \"$verdict $1 $status ${seconds}s $2\"",

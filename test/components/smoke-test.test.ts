@@ -102,9 +102,9 @@ test("the smoke-test pod is hardened for the restricted profile", () => {
 test("the pod's deadline covers every request at its cut-off, and the wait outlasts the deadline", () => {
   const s = spec(["/a", "/b"], 1.5);
   const pod = smokeTestPod(s) as { spec: { activeDeadlineSeconds: number; containers: { command: string[] }[] } };
-  assert.match(pod.spec.containers[0]!.command[2]!, /--max-time 3 /);
+  assert.match(pod.spec.containers[0].command[2], /--max-time 3 /);
   assert.equal(pod.spec.activeDeadlineSeconds, 2 * 2 * 2 * 3 + 30);
-  assert.match(smokeTestOperations(s, "m")[2]!.command, /--timeout=84s /);
+  assert.match(smokeTestOperations(s, "m")[2].command, /--timeout=84s /);
 });
 
 test("a test through the main Service only requests no canary host", () => {
