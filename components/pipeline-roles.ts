@@ -15,8 +15,11 @@ export interface PipelineRolesArgs {
    * role is created, with an EKS access entry; requires eksClusterName and kubernetesGroup.
    */
   readonly deploySubjects?: readonly string[];
-  /** OIDC subjects of the jobs that run `pulumi preview` (pull requests). Must not be empty. */
-  readonly previewSubjects: readonly string[];
+  /**
+   * OIDC subjects of the jobs that run `pulumi preview` (pull requests). When set (not empty), the
+   * preview role is created. Default: none, for a stack no preview job previews.
+   */
+  readonly previewSubjects?: readonly string[];
   /** Name of the EKS cluster the deploy role describes and the access entry maps into. */
   readonly eksClusterName?: string;
   /** Region of the cluster (and of its access entry). */
@@ -38,7 +41,7 @@ const regionShape = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 /** Checks the arguments before anything registers (field notes, "Pulumi": throw synchronously). */
 export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
-  validateSubjects(args.previewSubjects, "preview");
+  if (args.previewSubjects !== undefined) validateSubjects(args.previewSubjects, "preview");
   if (args.deploySubjects !== undefined) {
     validateSubjects(args.deploySubjects, "deploy");
     if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
@@ -60,8 +63,8 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
 export class PipelineRoles extends pulumi.ComponentResource {
   /** ARN of the deploy role; undefined without deploySubjects. */
   public readonly deployRoleArn?: pulumi.Output<string>;
-  /** ARN of the preview role. */
-  public readonly previewRoleArn: pulumi.Output<string>;
+  /** ARN of the preview role; undefined without previewSubjects. */
+  public readonly previewRoleArn?: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     validatePipelineRolesArgs(args);
@@ -110,22 +113,24 @@ export class PipelineRoles extends pulumi.ComponentResource {
       this.deployRoleArn = deployRole.arn;
     }
 
-    const previewRole = new aws.iam.Role(`${name}-preview-role`, {
-      description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
-      assumeRolePolicy: trust(args.previewSubjects, "preview"),
-      ...roleSettings,
-    }, { parent: this });
-    new aws.iam.RolePolicy(`${name}-preview-policy`, {
-      role: previewRole.name,
-      policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn])
-        .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry]) => JSON.stringify(previewRolePermissions({
-          roleArns: deployArn === undefined ? [previewArn] : [previewArn, deployArn],
-          oidcProviderArn,
-          ...(cluster === undefined ? {} : { clusterArn: cluster }),
-          ...(entry === undefined ? {} : { accessEntryArns: [entry] }),
-        }))),
-    }, { parent: this });
-    this.previewRoleArn = previewRole.arn;
+    if (args.previewSubjects !== undefined) {
+      const previewRole = new aws.iam.Role(`${name}-preview-role`, {
+        description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
+        assumeRolePolicy: trust(args.previewSubjects, "preview"),
+        ...roleSettings,
+      }, { parent: this });
+      new aws.iam.RolePolicy(`${name}-preview-policy`, {
+        role: previewRole.name,
+        policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn])
+          .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry]) => JSON.stringify(previewRolePermissions({
+            roleArns: deployArn === undefined ? [previewArn] : [previewArn, deployArn],
+            oidcProviderArn,
+            ...(cluster === undefined ? {} : { clusterArn: cluster }),
+            ...(entry === undefined ? {} : { accessEntryArns: [entry] }),
+          }))),
+      }, { parent: this });
+      this.previewRoleArn = previewRole.arn;
+    }
 
     this.registerOutputs({ deployRoleArn: this.deployRoleArn, previewRoleArn: this.previewRoleArn });
   }

@@ -22,8 +22,8 @@ export interface RepositoryPipelineArgs {
   readonly workflows?: readonly (WorkflowFile & { readonly commit?: boolean })[];
   /** ARN of the role the deploy jobs assume (required with clusterAuth eks). */
   readonly deployRoleArn?: pulumi.Input<string>;
-  /** ARN of this stack's preview role, assumed by its job in infra-preview.yml. */
-  readonly previewRoleArn: pulumi.Input<string>;
+  /** ARN of this stack's preview role, assumed by its job in infra-preview.yml (none: this stack is not previewed). */
+  readonly previewRoleArn?: pulumi.Input<string>;
   /** The deployer's kubeconfig (required with clusterAuth token); stored as an environment secret. */
   readonly kubeconfig?: pulumi.Input<string>;
   /** Slack incoming-webhook URL for rollback notices (absent: no notification). */
@@ -112,9 +112,11 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     if (config.secrets.slackWebhook && args.slackWebhook !== undefined) environmentSecret("slack-webhook", slackWebhookSecret, args.slackWebhook);
 
     // Each stack names its own preview role variable; only one stack owns the preview workflow and its token.
-    settings.push(new github.ActionsVariable(`${name}-preview-role-arn`, {
-      repository, variableName: previewRoleVariable(config.stack), value: args.previewRoleArn,
-    }, child));
+    if (args.previewRoleArn !== undefined) {
+      settings.push(new github.ActionsVariable(`${name}-preview-role-arn`, {
+        repository, variableName: previewRoleVariable(config.stack), value: args.previewRoleArn,
+      }, child));
+    }
     if (config.manageRepoWorkflows && config.secrets.pulumiAccessToken && args.pulumiAccessToken !== undefined) {
       settings.push(new github.ActionsSecret(`${name}-pulumi-access-token`, {
         repository, secretName: pulumiTokenSecret, plaintextValue: pulumi.secret(args.pulumiAccessToken),

@@ -29,6 +29,9 @@ export const secretMarker = "__secret__";
 /** The fake account, region and ids the mocks answer with. */
 export const mockAccount = { accountId: "123456789012", partition: "aws", region: "eu-west-1" } as const;
 
+/** The token the mock cluster issues to a ServiceAccount. */
+export const mockServiceAccountToken = "mock-service-account-token";
+
 /** A stable fake numeric id for a name (GitHub user and team ids). */
 export const mockNumericId = (name: string) => Number.parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 100_000_000;
 
@@ -45,7 +48,7 @@ const computedState: Record<string, (name: string, inputs: Inputs) => Inputs> = 
   "aws:eks/accessEntry:AccessEntry": (n, i) => ({ accessEntryArn: arn("eks", `access-entry/${i.clusterName}/role/${mockAccount.accountId}/${n}`, mockAccount.region) }),
   // The token controller fills a ServiceAccount token Secret; the mock answers with a fake one.
   "kubernetes:core/v1:Secret": (_n, i) => (i.type === "kubernetes.io/service-account-token"
-    ? { data: { ...(i.data ?? {}), token: Buffer.from("mock-service-account-token").toString("base64") } }
+    ? { data: { ...(i.data ?? {}), token: Buffer.from(mockServiceAccountToken).toString("base64") } }
     : {}),
 };
 

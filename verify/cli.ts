@@ -4,11 +4,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { mockServiceAccountToken } from "../synth/mock-engine";
 import { securePlaceholder, readStackFile } from "../synth/stack-file";
 import { verifyRender, type Findings } from "./index";
-import { readRenderDir } from "./render-files";
+import { ofType, readRenderDir, type RenderFiles } from "./render-files";
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, config: { type: "string" }, out: { type: "string" } }, strict: true });
   const stack = values.stack;
   const out = resolve(values.out ?? `out/${stack}`);
@@ -19,11 +20,16 @@ function main(): number {
   const settings = readStackFile(values.config ?? `Pulumi.${stack}.yaml`);
   const setting = (key: string) => settings.config[`canary-pipeline:${key}`];
   const number = (key: string) => (setting(key) === undefined ? undefined : Number(setting(key)));
+  // The renders beside this one that commit to the same repository: the other stacks of it.
+  const repositoryOf = (files: RenderFiles) => ofType(files, "github:index/repositoryEnvironment:RepositoryEnvironment")[0]?.inputs.repository;
+  const files = readRenderDir(out);
   const others = readdirSync(dirname(out)).map((d) => join(dirname(out), d))
-    .filter((d) => d !== out && existsSync(join(d, "resources.json"))).map(readRenderDir);
-  const knownSecrets = Object.fromEntries(settings.secretKeys.map((k) => [k, securePlaceholder(k)]));
-  const findings: Findings = verifyRender({
-    files: readRenderDir(out),
+    .filter((d) => d !== out && existsSync(join(d, "resources.json"))).map(readRenderDir)
+    .filter((o) => repositoryOf(o) === repositoryOf(files));
+  // Offline, a secret's value is its placeholder; the token is what the mock cluster issues.
+  const knownSecrets = { ...Object.fromEntries(settings.secretKeys.map((k) => [k, securePlaceholder(k)])), serviceAccountToken: mockServiceAccountToken };
+  const findings: Findings = await verifyRender({
+    files,
     others,
     repository: { owner: setting("githubOwner"), name: setting("githubRepository"), ownerId: number("githubOwnerId"), repositoryId: number("githubRepositoryId") },
     existingProviderArn: setting("oidcProviderArn"),
@@ -38,4 +44,7 @@ function main(): number {
   return failed === 0 ? 0 : 1;
 }
 
-process.exit(main());
+main().then((code) => process.exit(code), (error: unknown) => {
+  console.error(error);
+  process.exit(2);
+});

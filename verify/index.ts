@@ -6,7 +6,9 @@ import { checkClusterRights, type RoleRule } from "./cluster-rights";
 import { checkIdentity, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
 import { kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
-import { checkSecrets } from "./secrets";
+import { formatFinding, lintWorkflow } from "./actionlint";
+import { schemaProblems } from "./kubernetes-schema";
+import { checkSecrets, secretPlaceholder } from "./secrets";
 
 export interface VerifyInput {
   readonly files: RenderFiles;
@@ -20,6 +22,10 @@ export interface VerifyInput {
 }
 
 export interface Findings {
+  /** Every Kubernetes object against the OpenAPI schemas, unknown fields included. */
+  readonly schema: string[];
+  /** Every workflow through actionlint. */
+  readonly actionlint: string[];
   readonly identity: string[];
   readonly clusterRights: string[];
   readonly secrets: string[];
@@ -49,9 +55,29 @@ function clusterRights(files: RenderFiles): string[] {
   ];
 }
 
-export function verifyRender(input: VerifyInput): Findings {
+/** Strict schema problems of every rendered object (a map rendered whole as a secret counts as a valid map). */
+async function schema(files: RenderFiles): Promise<string[]> {
+  const findings: string[] = [];
+  for (const object of kubernetesObjects(files)) {
+    const shown = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, (k === "data" || k === "stringData") && v === secretPlaceholder ? {} : v]));
+    for (const p of await schemaProblems(shown)) findings.push(`${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}: ${p}`);
+  }
+  return findings;
+}
+
+async function actionlint(files: RenderFiles): Promise<string[]> {
+  const findings: string[] = [];
+  for (const [path, content] of files) {
+    if (/^repo\/\.github\/workflows\/.*\.ya?ml$/.test(path)) findings.push(...(await lintWorkflow(path, content)).map(formatFinding));
+  }
+  return findings;
+}
+
+export async function verifyRender(input: VerifyInput): Promise<Findings> {
   const others = input.others ?? [];
   return {
+    schema: await schema(input.files),
+    actionlint: await actionlint(input.files),
     identity: checkIdentity(input.files, input.repository, providerArn(input), others),
     clusterRights: clusterRights(input.files),
     secrets: checkSecrets(input.files, input.knownSecrets ?? {}),

@@ -1,0 +1,167 @@
+// The pieces agree with each other, over every artifact at once: both stacks and four variants
+// pass every check, and each check catches its property broken on purpose in a rendered file.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { parse, stringify } from "yaml";
+import { renderStack } from "../../synth/render";
+import { readStackFile, securePlaceholder } from "../../synth/stack-file";
+import { mockServiceAccountToken } from "../../synth/mock-engine";
+import { verifyRender, type Findings, type VerifyInput } from "../../verify";
+import type { Repository } from "../../verify/identity";
+
+interface Case { readonly stack: string; readonly file: string; readonly repository: Repository; readonly existingProviderArn?: string }
+const acme: Repository = { owner: "acme", name: "orders-api", ownerId: 1234567, repositoryId: 890123456 };
+const cases: Case[] = [
+  { stack: "dev", file: "Pulumi.dev.yaml", repository: acme },
+  { stack: "prod", file: "Pulumi.prod.yaml", repository: acme },
+  { stack: "token", file: "test/fixtures/Pulumi.token.yaml", repository: { owner: "globex", name: "billing" } },
+  { stack: "unsigned", file: "test/fixtures/Pulumi.unsigned.yaml", repository: { owner: "initech", name: "tps-reports" }, existingProviderArn: "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com" },
+  { stack: "three-node", file: "test/fixtures/Pulumi.three-node.yaml", repository: { owner: "umbrella", name: "hive-api", ownerId: 424242, repositoryId: 99887766 } },
+  { stack: "previews", file: "test/fixtures/Pulumi.previews.yaml", repository: { owner: "hooli", name: "nucleus", ownerId: 31337, repositoryId: 271828 } },
+];
+
+const renders = new Map<string, Map<string, string>>();
+const knownSecrets = (c: Case) => ({
+  ...Object.fromEntries(readStackFile(c.file).secretKeys.map((k) => [k, securePlaceholder(k)])),
+  serviceAccountToken: mockServiceAccountToken,
+});
+const input = (stack: string, files?: Map<string, string>): VerifyInput => {
+  const c = cases.find((x) => x.stack === stack)!;
+  const siblings = c.repository === acme ? ["dev", "prod"].filter((s) => s !== stack).map((s) => renders.get(s)!) : [];
+  return { files: files ?? renders.get(stack)!, others: siblings, repository: c.repository, knownSecrets: knownSecrets(c), ...(c.existingProviderArn ? { existingProviderArn: c.existingProviderArn } : {}) };
+};
+const noFindings: Findings = { schema: [], actionlint: [], identity: [], clusterRights: [], secrets: [], names: [] };
+
+before(async () => {
+  for (const c of cases) renders.set(c.stack, (await renderStack({ stack: c.stack, settings: readStackFile(c.file) })).files);
+});
+
+describe("every render passes every check", () => {
+  for (const c of cases) {
+    test(c.stack, async () => assert.deepEqual(await verifyRender(input(c.stack)), noFindings));
+  }
+});
+
+/** A copy of a render with one file changed. */
+function mutate(stack: string, path: string | RegExp, change: (content: string) => string): Map<string, string> {
+  const files = new Map(renders.get(stack)!);
+  const key = typeof path === "string" ? path : [...files.keys()].find((k) => path.test(k));
+  assert.ok(key !== undefined && files.has(key), `no file ${String(path)}`);
+  const changed = change(files.get(key)!);
+  assert.notEqual(changed, files.get(key), `the mutation of ${key} changed nothing`);
+  files.set(key, changed);
+  return files;
+}
+const yamlEdit = (edit: (doc: Record<string, any>) => void) => (content: string) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const doc = parse(content) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  edit(doc);
+  return stringify(doc);
+};
+const deployTrust = /^aws\/.*deploy-role\.trust\.json$/;
+const previewTrust = /^aws\/.*preview-role\.trust\.json$/;
+const deployWorkflow = "repo/.github/workflows/deploy-dev.yml";
+
+describe("identity: each job against each role", () => {
+  test("a deploy role that admits another environment denies its own jobs", async () => {
+    const files = mutate("dev", deployTrust, (c) => c.replaceAll("environment:dev", "environment:staging"));
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.some((f) => /deploy-dev\.yml job canary: presents repo:acme\/orders-api:environment:dev, which .*deploy-role does not admit/.test(f)), identity.join("\n"));
+  });
+  test("a preview role trusting every subject of the repository is assumable by jobs that do not use it", async () => {
+    const files = mutate("previews", previewTrust, (c) => {
+      const doc = JSON.parse(c) as { Statement: { Condition: Record<string, Record<string, unknown>> }[] };
+      for (const s of doc.Statement) {
+        delete s.Condition.StringEquals!["token.actions.githubusercontent.com:sub"];
+        s.Condition.StringLike = { "token.actions.githubusercontent.com:sub": ["repo:hooli/nucleus:*", "repo:hooli@31337/nucleus@271828:*"] };
+      }
+      return JSON.stringify(doc);
+    });
+    const { identity } = await verifyRender(input("previews", files));
+    assert.ok(identity.some((f) => /job build: could assume .*preview-role \(presents repo:hooli\/nucleus:ref:refs\/heads\/main\) but does not use it/.test(f)), identity.join("\n"));
+  });
+  test("a deploy job taken out of its environment can no longer reach its role", async () => {
+    const files = mutate("dev", deployWorkflow, yamlEdit((w) => { delete w.jobs.canary.environment; }));
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.includes(".github/workflows/deploy-dev.yml job canary: assumes a role no variable of the stack resolves (${{ vars.AWS_DEPLOY_ROLE_ARN }})"), identity.join("\n"));
+  });
+  test("a role assumed without id-token: write is a finding", async () => {
+    const files = mutate("dev", deployWorkflow, yamlEdit((w) => { delete w.jobs.promote.permissions["id-token"]; }));
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.some((f) => /job promote: assumes .*deploy-role without id-token: write/.test(f)), identity.join("\n"));
+  });
+});
+
+describe("cluster rights: the Role against the workflows' kubectl", () => {
+  const role = /^kubernetes\/Role\./;
+  test("a rule removed: a workflow needs what the Role no longer grants", async () => {
+    const files = mutate("dev", role, yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
+    const { clusterRights } = await verifyRender(input("dev", files));
+    assert.ok(clusterRights.includes("the Role does not grant apps/deployments/scale patch orders-api-canary, which a workflow needs"), clusterRights.join("\n"));
+  });
+  test("a rule added: the Role grants what no workflow uses", async () => {
+    const files = mutate("dev", role, yamlEdit((r) => { r.rules.push({ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }); }));
+    const { clusterRights } = await verifyRender(input("dev", files));
+    assert.deepEqual(clusterRights, ["the Role grants core/pods/exec create *, which no workflow uses"]);
+  });
+  test("a kubectl command the verifier does not know fails", async () => {
+    const files = mutate("dev", deployWorkflow, (c) => c.replace("kubectl rollout status deployment/orders-api-canary", "kubectl exec deploy/orders-api-canary -- true\n          kubectl rollout status deployment/orders-api-canary"));
+    const { clusterRights } = await verifyRender(input("dev", files));
+    assert.ok(clusterRights.some((f) => /unreadable kubectl command: kubectl exec/.test(f)), clusterRights.join("\n"));
+  });
+});
+
+describe("secrets: nothing in plain text", () => {
+  const tokenResources = "resources.json";
+  test("a credential input shown in plain text is a finding", async () => {
+    const files = mutate("token", tokenResources, (c) => JSON.stringify((JSON.parse(c) as { inputs: Record<string, unknown> }[]).map((r) =>
+      (r.inputs.secretName === "KUBECONFIG" ? { ...r, inputs: { ...r.inputs, plaintextValue: "apiVersion: v1" } } : r))));
+    const { secrets } = await verifyRender(input("token", files));
+    assert.ok(secrets.some((f) => /ActionsEnvironmentSecret::.*: plaintextValue is not a secret/.test(f)), secrets.join("\n"));
+  });
+  test("a secret value, a prefix of it, or its base64 anywhere in the render is a finding", async () => {
+    const slack = securePlaceholder("canary-pipeline:slackWebhook");
+    for (const [leak, expected] of [
+      [slack, /contains the value of canary-pipeline:slackWebhook/],
+      [slack.slice(0, 12), /contains the first 12 characters of canary-pipeline:slackWebhook/],
+      [Buffer.from(mockServiceAccountToken).toString("base64"), /contains serviceAccountToken base64-encoded/],
+    ] as const) {
+      const files = mutate("token", "repo/.github/workflows/ci.yml", (c) => `${c}\n# ${leak}\n`);
+      const { secrets } = await verifyRender(input("token", files));
+      assert.ok(secrets.some((f) => expected.test(f)), `${leak}: ${secrets.join("\n")}`);
+    }
+  });
+});
+
+describe("names: everything the workflows reference exists", () => {
+  test("a variable no stack creates", async () => {
+    const files = mutate("dev", deployWorkflow, (c) => c.replaceAll("vars.EKS_CLUSTER_NAME", "vars.EKS_CLUSTER"));
+    const { names } = await verifyRender(input("dev", files));
+    assert.ok(names.some((f) => /job canary: reads vars\.EKS_CLUSTER, which no stack creates for environment dev/.test(f)), names.join("\n"));
+  });
+  test("a secret of another environment", async () => {
+    const files = mutate("token", "repo/.github/workflows/deploy-token.yml", (c) => c.replace("environment:\n      name: token", "environment:\n      name: other"));
+    const { names } = await verifyRender(input("token", files));
+    assert.ok(names.some((f) => /reads secrets\.KUBECONFIG, which no stack creates for environment other/.test(f)), names.join("\n"));
+  });
+  test("a Deployment, a selector or a Service host the cluster does not have", async () => {
+    const files = mutate("dev", deployWorkflow, (c) => c.replace("kubectl set image deployment/orders-api-canary", "kubectl set image deployment/orders-api-canry")
+      .replace("app=orders-api,track=canary", "app=orders-api,track=canry"));
+    const { names } = await verifyRender(input("dev", files));
+    assert.ok(names.some((f) => /deployment\/orders-api-canry in namespace orders-dev is not a rendered object/.test(f)), names.join("\n"));
+    assert.ok(names.some((f) => /selector app=orders-api,track=canry matches no rendered pod template/.test(f)), names.join("\n"));
+    const noService = new Map(renders.get("dev")!);
+    noService.delete("kubernetes/Service.orders-dev.orders-api-canary.yaml");
+    assert.ok((await verifyRender(input("dev", noService))).names.some((f) => /host orders-api-canary\.orders-dev\.svc\.cluster\.local names no rendered Service/.test(f)));
+  });
+});
+
+describe("the validators judge every artifact", () => {
+  test("an unknown Kubernetes field is a schema finding", async () => {
+    const files = mutate("prod", /^kubernetes\/Deployment\.orders\.orders-api\.yaml$/, yamlEdit((d) => { d.spec.replica = 3; }));
+    assert.deepEqual((await verifyRender(input("prod", files))).schema, ["Deployment orders/orders-api: unknown field spec.replica"]);
+  });
+  test("a broken workflow is an actionlint finding", async () => {
+    const files = mutate("prod", "repo/.github/workflows/deploy-prod.yml", (c) => c.replace("needs:\n      - canary", "needs:\n      - canry"));
+    assert.ok((await verifyRender(input("prod", files))).actionlint.some((f) => /canry/.test(f)));
+  });
+});
