@@ -55,11 +55,11 @@ for (const stack of ["dev", "prod"]) {
         if (mode === "eks") {
           const entry = ofType("aws:eks/accessEntry:AccessEntry");
           assert.equal(entry.length, 1);
-          assert.deepEqual(binding.subjects, [{ kind: "Group", name: (entry[0]!.inputs.kubernetesGroups as string[])[0], apiGroup: "rbac.authorization.k8s.io" }]);
+          assert.deepEqual(binding.subjects, [{ kind: "Group", name: (entry[0].inputs.kubernetesGroups as string[])[0], apiGroup: "rbac.authorization.k8s.io" }]);
           assert.ok(!secrets.includes("KUBECONFIG"));
         } else {
           assert.deepEqual(ofType("aws:eks/accessEntry:AccessEntry"), []);
-          assert.equal((binding.subjects as { kind: string }[])[0]!.kind, "ServiceAccount");
+          assert.equal((binding.subjects as { kind: string }[])[0].kind, "ServiceAccount");
           const kubeconfig = ofType("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").find((r) => r.inputs.secretName === "KUBECONFIG");
           assert.ok(kubeconfig, "the kubeconfig is an environment secret");
           assert.deepEqual(Object.keys(kubeconfig.inputs.plaintextValue as object), ["__secret__"], "and stays secret");
