@@ -7,9 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 export const podSecurityLevel = "restricted";
 
 export interface AppNamespaceArgs {
-  /** The namespace's name (a DNS-1123 label). */
+  /** The namespace's name (a DNS-1123 label). Required. */
   readonly name: string;
-  /** The service it belongs to (`app.kubernetes.io/part-of`). */
+  /** The service it belongs to (`app.kubernetes.io/part-of`). Required. */
   readonly appName: string;
   /**
    * The Pod Security Standards version the profile is checked against (`v1.33`, or `latest`).

@@ -14,11 +14,11 @@ import { PostDeploySmokeTest } from "./post-deploy-smoke-test";
 import type { SmokeTestSpec } from "./smoke-test";
 
 export interface CanaryClusterArgs {
-  /** The validated settings (appName, namespace, createNamespace, workload and smoke settings, clusterAuth). */
+  /** The validated settings (appName, namespace, createNamespace, workload and smoke settings, clusterAuth). Required. */
   readonly config: StackConfig;
-  /** The operations the generated workflows run; the deployer Role grants exactly what they need. */
+  /** The operations the generated workflows run; the deployer Role grants exactly what they need. Required. */
   readonly operations: readonly ClusterOperation[];
-  /** The ghcrPullToken secret (absent: public images, no pull Secret). */
+  /** The ghcrPullToken secret (absent: public images, no pull Secret). Default: none. */
   readonly ghcrPullToken?: pulumi.Input<string>;
   /** The login sent with that token. Default: config.githubOwner (GHCR identifies the account by the token). */
   readonly ghcrUsername?: string;

@@ -5,7 +5,9 @@
 // subjects derived from their jobs) and what the deployer may do in the cluster (the Role derived
 // from the operations their steps run).
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretKey, StackConfig } from "../config/schema";
+import { ConfigError, parseStackConfig } from "../config/load";
+import { secretSettings, type SecretKey, type StackConfig } from "../config/schema";
+import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./canary-cluster";
 import { defaultEksGroup } from "./cluster-deployer";
 import { GithubOidcProvider } from "./github-oidc-provider";
@@ -16,18 +18,58 @@ import { deployOperations } from "./workflows/deploy";
 import { trustSubjects } from "./workflows/model";
 import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./workflows/pipeline";
 
-export interface CanaryPipelineArgs {
-  /** The validated settings of the service's environment (config/schema.ts documents each). */
-  readonly config: StackConfig;
-  /** The optional secrets that are configured, each kept secret end to end. */
+interface CanaryPipelineCommonArgs {
+  /**
+   * Values of the optional secrets (ghcrPullToken, slackWebhook, pulumiAccessToken), each kept
+   * secret end to end. Default: none, and each absent secret's feature is left out.
+   */
   readonly secrets?: Partial<Record<SecretKey, pulumi.Input<string>>>;
   /**
    * The account's GitHub OIDC provider, shared by every service of the account (one provider per
-   * account and URL). Default: config.oidcProviderArn, else this component creates one.
+   * account and URL). Default: the settings' oidcProviderArn, else this component creates one.
    */
   readonly oidcProviderArn?: pulumi.Input<string>;
   /** The kubeconfig Pulumi deploys the cluster side with. Default: the ambient one. */
   readonly kubeconfig?: pulumi.Input<string>;
+}
+
+/** A service from its raw settings, validated by the component before anything registers. */
+export interface CanaryPipelineSettingsArgs extends CanaryPipelineCommonArgs {
+  /** The service's settings (config/settings.ts documents each key and its default). Required. */
+  readonly settings: ServiceSettings;
+  /**
+   * The environment's stack name: the default GitHub environment, the suffix of the preview role
+   * variable, the commit messages. Default: the name of the Pulumi stack that runs the program.
+   */
+  readonly stack?: string;
+  readonly config?: never;
+}
+
+/** A service from settings already validated (loadStackConfig or parseStackConfig). */
+export interface CanaryPipelineConfigArgs extends CanaryPipelineCommonArgs {
+  /** The validated settings of the service's environment (config/schema.ts documents each). Required. */
+  readonly config: StackConfig;
+  readonly settings?: never;
+  readonly stack?: never;
+}
+
+/** One Args object declares a whole service: raw `settings`, or a validated `config`. */
+export type CanaryPipelineArgs = CanaryPipelineSettingsArgs | CanaryPipelineConfigArgs;
+
+/**
+ * The validated configuration of `args`. Raw settings are validated here, synchronously (a throw
+ * inside a component's async work would be an unhandled rejection: field notes, "Pulumi"); the
+ * secrets passed turn their features on. Throws ConfigError naming the service and each problem.
+ */
+export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs): StackConfig {
+  if (args.config !== undefined) return args.config;
+  const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined])) as Record<SecretKey, boolean>;
+  try {
+    return parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.problems.map((p) => `CanaryPipeline ${name}: ${p}`));
+    throw error;
+  }
 }
 
 /** `key=value` tags as a record. */
@@ -40,8 +82,8 @@ export class CanaryPipeline extends pulumi.ComponentResource {
   readonly repository: RepositoryPipeline;
 
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    const config = canaryPipelineConfig(name, args);
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
-    const config = args.config;
     const secrets = args.secrets ?? {};
     const child = { parent: this };
     const repository: GithubRepository = {
@@ -58,10 +100,12 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ? pulumi.output(existingProvider)
       : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
     const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
+    // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
+    const previewSubjects = trustSubjects(workflows, previewRoleVariable(config.stack), repository);
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
       ...(config.clusterAuth === "eks" ? { deploySubjects: trustSubjects(workflows, deployRoleVariable, repository), eksClusterName: config.eksClusterName, kubernetesGroup: eksGroup } : {}),
-      previewSubjects: trustSubjects(workflows, previewRoleVariable(config.stack), repository),
+      ...(previewSubjects.length > 0 ? { previewSubjects } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
       ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
@@ -82,7 +126,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     this.repository = new RepositoryPipeline(`${name}-repository`, {
       config,
       workflows,
-      previewRoleArn: this.roles.previewRoleArn,
+      ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
       ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),

@@ -30,18 +30,19 @@ export type Track = "stable" | "canary";
 export const trackLabels = (appName: string, track: Track) => ({ app: appName, track });
 
 export interface CanaryWorkloadArgs {
-  /** The service's name: Deployments `${appName}` and `${appName}-canary`, container, Services, label `app`. */
+  /** The service's name: Deployments `${appName}` and `${appName}-canary`, container, Services, label `app`. Required. */
   readonly appName: string;
+  /** The namespace of every object. Required. */
   readonly namespace: pulumi.Input<string>;
-  /** The port the container listens on (named `http`). */
+  /** The port the container listens on (named `http`). Required. */
   readonly containerPort: number;
-  /** The HTTP path of the health endpoint, probed for readiness and liveness. */
+  /** The HTTP path of the health endpoint, probed for readiness and liveness. Required. */
   readonly healthPath: string;
-  /** Stable replicas. */
+  /** Stable replicas. Required. */
   readonly replicas: number;
-  /** The image of the first deployment; the pipeline owns the image afterwards. */
+  /** The image of the first deployment; the pipeline owns the image afterwards. Required. */
   readonly initialImage: string;
-  /** The image-pull Secret's name (none: public images). */
+  /** The image-pull Secret's name (none: public images). Default: none. */
   readonly imagePullSecret?: pulumi.Input<string>;
   /** Requests and limits of the container. Default: 100m/128Mi requested, 500m/256Mi limit. */
   readonly resources?: { requests: Record<string, string>; limits: Record<string, string> };

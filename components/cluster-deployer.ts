@@ -9,11 +9,11 @@ import { stringify } from "yaml";
 import { rulesFor, type ClusterOperation } from "./cluster-operations";
 
 interface DeployerCommon {
-  /** The service's name: objects are named `${appName}-deployer`. */
+  /** The service's name: objects are named `${appName}-deployer`. Required. */
   readonly appName: string;
-  /** The namespace the Role grants access in. */
+  /** The namespace the Role grants access in. Required. */
   readonly namespace: pulumi.Input<string>;
-  /** The operations the pipeline performs; the Role grants exactly what they need. */
+  /** The operations the pipeline performs; the Role grants exactly what they need. Required. */
   readonly operations: readonly ClusterOperation[];
   /** The provider to declare the objects through (default: the parent's). */
   readonly provider?: k8s.Provider;
@@ -21,15 +21,17 @@ interface DeployerCommon {
 
 /** clusterAuth token: a ServiceAccount whose token the pipeline uses through a kubeconfig. */
 export interface TokenDeployerArgs extends DeployerCommon {
+  /** The pipeline authenticates with this ServiceAccount's token. Required. */
   readonly clusterAuth: "token";
-  /** The API server's https:// URL. */
+  /** The API server's https:// URL. Required. */
   readonly clusterEndpoint: string;
-  /** The cluster CA certificate, base64-encoded PEM. */
+  /** The cluster CA certificate, base64-encoded PEM. Required. */
   readonly clusterCaData: string;
 }
 
 /** clusterAuth eks: the group the deploy role's EKS access entry maps to. */
 export interface EksDeployerArgs extends DeployerCommon {
+  /** The pipeline authenticates as the EKS deploy role, mapped to a group. Required. */
   readonly clusterAuth: "eks";
   /** The Kubernetes group of the access entry. Default: `${appName}-deployers`. */
   readonly eksGroup?: string;

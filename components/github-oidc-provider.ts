@@ -11,10 +11,11 @@ const providerArnShape = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider\/toke
 export interface GithubOidcProviderArgs {
   /**
    * ARN of the account's existing provider for token.actions.githubusercontent.com. When set,
-   * nothing is created: the component only passes the ARN on.
+   * nothing is created: the component only passes the ARN on. Default: none, and the component
+   * creates the provider.
    */
   readonly existingProviderArn?: pulumi.Input<string>;
-  /** Tags of the created provider (ignored when adopting one). */
+  /** Tags of the created provider (ignored when adopting one). Default: none. */
   readonly tags?: Record<string, string>;
 }
 

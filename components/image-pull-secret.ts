@@ -8,17 +8,18 @@ import * as k8s from "@pulumi/kubernetes";
 export const ghcrRegistry = "ghcr.io";
 
 export interface ImagePullSecretArgs {
-  /** The Secret's name. */
+  /** The Secret's name. Required. */
   readonly name: string;
+  /** The Secret's namespace. Required. */
   readonly namespace: pulumi.Input<string>;
-  /** The service it belongs to (`app.kubernetes.io/part-of`). */
+  /** The service it belongs to (`app.kubernetes.io/part-of`). Required. */
   readonly appName: string;
   /**
    * The login sent with the token. GHCR identifies the account by the token itself; GitHub's docs
-   * ask for the token owner's login, so pass it when you know it (any non-empty value works).
+   * ask for the token owner's login, so pass it when you know it (any non-empty value works). Required.
    */
   readonly username: string;
-  /** A GitHub token with read:packages (keep it a secret Output). */
+  /** A GitHub token with read:packages (keep it a secret Output). Required. */
   readonly token: pulumi.Input<string>;
   /** The registry host. Default: ghcr.io. */
   readonly registry?: string;

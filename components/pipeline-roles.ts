@@ -8,11 +8,11 @@ import { deployRolePermissions, previewRolePermissions } from "./role-permission
 import { trustPolicy, validateSubjects } from "./trust-policy";
 
 export interface PipelineRolesArgs {
-  /** ARN of the account's GitHub OIDC provider (GithubOidcProvider.arn, or an existing one). */
+  /** ARN of the account's GitHub OIDC provider (GithubOidcProvider.arn, or an existing one). Required. */
   readonly oidcProviderArn: pulumi.Input<string>;
   /**
    * OIDC subjects of the jobs that deploy (e.g. `repo:O/R:environment:prod`). When set, the deploy
-   * role is created, with an EKS access entry; requires eksClusterName and kubernetesGroup.
+   * role is created, with an EKS access entry; requires eksClusterName and kubernetesGroup. Default: none (no deploy role, as with clusterAuth token).
    */
   readonly deploySubjects?: readonly string[];
   /**
@@ -20,11 +20,11 @@ export interface PipelineRolesArgs {
    * preview role is created. Default: none, for a stack no preview job previews.
    */
   readonly previewSubjects?: readonly string[];
-  /** Name of the EKS cluster the deploy role describes and the access entry maps into. */
+  /** Name of the EKS cluster the deploy role describes and the access entry maps into. Required with deploySubjects; default: none. */
   readonly eksClusterName?: string;
-  /** Region of the cluster (and of its access entry). */
+  /** Region of the cluster (and of its access entry). Required. */
   readonly region: string;
-  /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. */
+  /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. Required with deploySubjects; default: none. */
   readonly kubernetesGroup?: string;
   /** IAM path of the roles. Default: `/`. */
   readonly rolePath?: string;

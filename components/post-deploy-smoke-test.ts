@@ -7,14 +7,14 @@ import * as command from "@pulumi/command";
 import { smokeTestRunner, type SmokeTestSpec } from "./smoke-test";
 
 export interface PostDeploySmokeTestArgs {
-  /** What to test: the same definition the pipeline runs. */
+  /** What to test: the same definition the pipeline runs. Required. */
   readonly spec: SmokeTestSpec;
   /**
    * Values whose change reruns the test: the workloads' specs. Keep secrets out: they are stored
-   * with the command and shown in its diff.
+   * with the command and shown in its diff. Required.
    */
   readonly triggers: pulumi.Input<unknown>[];
-  /** What must be in place first: the Deployments and Services. */
+  /** What must be in place first: the Deployments and Services. Required. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
   /**
    * Extra environment for kubectl, such as KUBECONFIG (a path). Default: none. The runner prints

@@ -13,7 +13,7 @@ import { pipelineWorkflows } from "./workflows/pipeline";
 import { renderWorkflow } from "./workflows/writer";
 
 export interface RepositoryPipelineArgs {
-  /** The validated settings of the environment (config/schema.ts). */
+  /** The validated settings of the environment (config/schema.ts). Required. */
   readonly config: StackConfig;
   /**
    * The workflow files; each is committed unless it says `commit: false`. Default: this stack's
@@ -22,13 +22,13 @@ export interface RepositoryPipelineArgs {
   readonly workflows?: readonly (WorkflowFile & { readonly commit?: boolean })[];
   /** ARN of the role the deploy jobs assume (required with clusterAuth eks). */
   readonly deployRoleArn?: pulumi.Input<string>;
-  /** ARN of this stack's preview role, assumed by its job in infra-preview.yml (none: this stack is not previewed). */
+  /** ARN of this stack's preview role, assumed by its job in infra-preview.yml (none: this stack is not previewed). Default: none. */
   readonly previewRoleArn?: pulumi.Input<string>;
   /** The deployer's kubeconfig (required with clusterAuth token); stored as an environment secret. */
   readonly kubeconfig?: pulumi.Input<string>;
-  /** Slack incoming-webhook URL for rollback notices (absent: no notification). */
+  /** Slack incoming-webhook URL for rollback notices (absent: no notification). Default: none. */
   readonly slackWebhook?: pulumi.Input<string>;
-  /** Pulumi access token of the PR previews (stored only by the stack that owns the repository workflows). */
+  /** Pulumi access token of the PR previews (stored only by the stack that owns the repository workflows). Default: none. */
   readonly pulumiAccessToken?: pulumi.Input<string>;
 }
 

@@ -1,0 +1,86 @@
+// The settings of one service, as a library caller writes them: the schema's input type, with a
+// doc comment per key for editors. The rules live in config/schema.ts alone; the check at the
+// end fails to compile when this interface and the schema's input type drift apart.
+import type { z } from "zod";
+import type { configSchema } from "./schema";
+
+/**
+ * Everything that describes one service's delivery path (docs/configuration.md explains each
+ * key). Validated by parseStackConfig, which resolves the defaults named here.
+ */
+export interface ServiceSettings {
+  /** GitHub user or organisation that owns the service repository. Required. */
+  githubOwner: string;
+  /** Name of the service repository. Required. */
+  githubRepository: string;
+  /** Numeric owner ID; with githubRepositoryId, the immutable OIDC subject form is trusted too. Default: none. */
+  githubOwnerId?: number;
+  /** Numeric repository ID; with githubOwnerId, the immutable OIDC subject form is trusted too. Default: none. */
+  githubRepositoryId?: number;
+  /** Branch whose pushes deploy to the first environment. Default: `"main"`. */
+  deployBranch?: string;
+  /** GitHub environment of this stack. Default: the stack name. */
+  environment?: string;
+  /** Environment whose already-tested image this one promotes; unset for the first environment, which builds. Default: none. */
+  promoteFrom?: string;
+  /** Users (login) or teams (org/team-slug) who must approve deployments (at most 6). Default: `[]`. */
+  requiredReviewers?: string[];
+  /** This stack owns the repository-wide workflows (ci.yml, infra-preview.yml); exactly one stack per repository. Default: `false`. */
+  manageRepoWorkflows?: boolean;
+  /** Stacks whose `pulumi preview` is posted on pull requests (used with manageRepoWorkflows). Default: `["dev","prod"]`. */
+  previewStacks?: string[];
+  /** Region of the cluster and of the roles' sessions (a stack reads it from aws:region). Required with clusterAuth eks; default: none. */
+  awsRegion?: string;
+  /** How the pipeline authenticates to the cluster: eks or token. Default: `"eks"`. */
+  clusterAuth?: "eks" | "token";
+  /** EKS cluster name (required with clusterAuth eks). Default: none. */
+  eksClusterName?: string;
+  /** Kubernetes API server URL (required with clusterAuth token). Default: none. */
+  clusterEndpoint?: string;
+  /** Base64 PEM of the cluster CA (required with clusterAuth token). Default: none. */
+  clusterCaData?: string;
+  /** Use this existing GitHub OIDC provider instead of creating one (one per account). Default: none. */
+  oidcProviderArn?: string;
+  /** Path of the IAM roles. Default: `"/"`. */
+  iamRolePath?: string;
+  /** Managed policy ARN set as the roles' permissions boundary. Default: none. */
+  iamPermissionsBoundary?: string;
+  /** Maximum session duration of the roles, in seconds (3600 to 43200). Default: `3600`. */
+  iamMaxSessionDuration?: number;
+  /** Tags (key=value) for the AWS resources. Default: `[]`. */
+  tags?: string[];
+  /** Kubernetes namespace of the service. Default: appName. */
+  namespace?: string;
+  /** Create and label the namespace (false: it exists already). Default: `true`. */
+  createNamespace?: boolean;
+  /** Name of the service: Deployments, Service and labels. Required. */
+  appName: string;
+  /** Port the container listens on. Default: `3000`. */
+  containerPort?: number;
+  /** HTTP path of the health endpoint (probes). Default: `"/healthz"`. */
+  healthPath?: string;
+  /** Stable replicas. Default: `9`. */
+  replicas?: number;
+  /** Share of traffic the canary receives, in percent (by replica ratio). Default: `10`. */
+  canaryWeight?: number;
+  /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
+  initialImage: string;
+  /** Node.js release lines of the test matrix. Default: the supported release lines (config/node-releases.ts). */
+  nodeVersions?: string[];
+  /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
+  smokePaths?: string[];
+  /** Slowest acceptable smoke-test response, in seconds. Default: `"1.5"`. */
+  smokeMaxLatencySeconds?: string;
+  /** Trivy severities that fail the scan (comma-separated). Default: `"HIGH,CRITICAL"`. */
+  scanSeverity?: string;
+  /** Generate an SBOM and sign images with keyless cosign; verify before deploying. Default: `true`. */
+  signImages?: boolean;
+  /** Run the in-cluster smoke test from `pulumi up` when the workloads change. Default: `true`. */
+  smokeTestOnUp?: boolean;
+}
+
+/** True when A and B are the same type (not merely assignable either way). */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Assert<T extends true> = T;
+/** Compile-time only: ServiceSettings is exactly the schema's input type. */
+export type ServiceSettingsMatchSchema = Assert<Equals<ServiceSettings, z.input<typeof configSchema>>>;
