@@ -23,17 +23,23 @@ const iamDocuments: Record<string, Record<string, string>> = {
   "aws:iam/policy:Policy": { policy: "policy" },
 };
 
+const repositoryFileType = "github:index/repositoryFile:RepositoryFile";
+
 /** Every rendered file, by its path under the output folder. */
 export function artifacts(resources: RegisteredResource[]): Map<string, string> {
   const files = new Map<string, string>();
+  // One repository: `repo/<path>`, as it lays out in the repository. Several (a platform program
+  // declaring many services): `repo/<repository>/<path>`, so that each one's files stay apart.
+  const repositories = new Set(resources.filter((r) => r.type === repositoryFileType).map((r) => String(r.inputs.repository)));
+  const repoFolder = (repository: unknown) => (repositories.size > 1 ? `repo/${String(repository)}` : "repo");
   const add = (path: string, content: string) => {
     if (files.has(path)) throw new Error(`two resources render to ${path}: give them distinct names`);
     files.set(path, content);
   };
   for (const r of resources) {
     const inputs = redact(r.inputs) as Record<string, unknown>;
-    if (r.type === "github:index/repositoryFile:RepositoryFile") {
-      add(`repo/${String(inputs.file)}`, String(inputs.content));
+    if (r.type === repositoryFileType) {
+      add(`${repoFolder(inputs.repository)}/${String(inputs.file)}`, String(inputs.content));
     } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
       const metadata = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
       add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { sortMapEntries: false }));

@@ -18,6 +18,11 @@ export interface RegisteredResource {
   readonly parent?: string;
   /** URNs this resource waits for: from its inputs and from dependsOn. */
   readonly dependencies: string[];
+  /**
+   * The dependencies no input carries: order imposed by dependsOn alone (bench/graph.ts measures
+   * how much they lengthen the longest chain). Absent when there are none.
+   */
+  readonly orderOnly?: string[];
   /** Inputs as sent; secret values are wrapped as `{ [secretMarker]: value }`. */
   readonly inputs: Record<string, unknown>;
   readonly custom: boolean;
@@ -112,12 +117,17 @@ class RecordingMonitor extends MockMonitor {
     const parent: string = req.getParent();
     const type: string = req.getType();
     const name: string = req.getName();
+    const dependencies = [...new Set<string>(req.getDependenciesList())].sort();
+    const carried = new Set<string>();
+    req.getPropertydependenciesMap().forEach((entry: { getUrnsList(): string[] }) => { for (const urn of entry.getUrnsList()) carried.add(urn); });
+    const orderOnly = dependencies.filter((urn) => !carried.has(urn));
     this.registrations.push({
       urn: engineUrn(parent, type, name),
       type,
       name,
       ...(parent ? { parent } : {}),
-      dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
+      dependencies,
+      ...(orderOnly.length > 0 ? { orderOnly } : {}),
       inputs: markSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
       custom: req.getCustom(),
     });
@@ -160,12 +170,23 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   pulumi.runtime.setAllConfig(run.config, [...run.secretKeys]);
   run.validate?.();
   let outputs: pulumi.Inputs | undefined;
+  // A program that throws (a component refusing its Args) would reject the root Stack's init, and
+  // each Output derived from it again, unhandled: keep the error and throw it once, after the run.
+  let failure: { error: unknown } | undefined;
   try {
-    outputs = await pulumi.runtime.runInPulumiStack(async () => (await run.program()) as pulumi.Inputs);
+    outputs = await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return (await run.program()) as pulumi.Inputs;
+      } catch (error) {
+        failure = { error };
+        return {};
+      }
+    });
   } finally {
     // Also on failure: every registration under way is recorded before the caller looks.
     await settings.disconnect();
   }
+  if (failure) throw failure.error;
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));
   return { resources, outputs: (outputs ?? {}) };
 }

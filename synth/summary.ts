@@ -9,7 +9,13 @@ const label = (text: string) => text.replace(/"/g, "'");
 
 function componentSection(resources: RegisteredResource[]): string[] {
   const children = new Map<string, RegisteredResource[]>();
-  for (const r of resources) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  // Appended in place: copying the list per child made this quadratic in a component's children.
+  for (const r of resources) {
+    if (!r.parent) continue;
+    const siblings = children.get(r.parent);
+    if (siblings) siblings.push(r);
+    else children.set(r.parent, [r]);
+  }
   const lines: string[] = [];
   const walk = (r: RegisteredResource, depth: number) => {
     lines.push(`${"  ".repeat(depth)}- \`${r.name}\` (${r.type})`);
@@ -23,7 +29,7 @@ interface WorkflowJobs { jobs?: Record<string, { needs?: string | string[]; name
 
 function jobGraphs(files: Map<string, string>): string[] {
   const lines: string[] = [];
-  for (const [path, content] of [...files].filter(([p]) => /^repo\/\.github\/workflows\/.*\.ya?ml$/.test(p)).sort()) {
+  for (const [path, content] of [...files].filter(([p]) => /^repo\/([^/]+\/)?\.github\/workflows\/.*\.ya?ml$/.test(p)).sort()) {
     const workflow = parse(content) as WorkflowJobs;
     lines.push(`### ${path.replace(/^repo\//, "")}`, "", "```mermaid", "flowchart LR");
     for (const [id, job] of Object.entries(workflow.jobs ?? {})) {

@@ -1,0 +1,67 @@
+// A platform team's program: three services in one AWS account and one cluster, each declared by
+// one CanaryPipeline from settings written in code (no Pulumi config), all sharing the account's
+// one GitHub OIDC provider (an account holds one per issuer URL; a second create fails
+// EntityAlreadyExists).
+//
+// Outside this repository, import the same names from the package: `from "canary-pipeline"`.
+// Render offline: npm run synth -- --program examples/platform/index.ts --stack platform
+import { CanaryPipeline, GithubOidcProvider, type ServiceSettings } from "../../library";
+
+/** What every service of the platform shares. */
+const platform = {
+  githubOwner: "acme",
+  awsRegion: "eu-west-1",
+  eksClusterName: "acme-shared",
+  tags: ["owner=platform"],
+} satisfies Partial<ServiceSettings>;
+
+/** Per service: only what differs. */
+export const services: Record<string, ServiceSettings> = {
+  // The defaults: eks, signed images, 9 + 1 replicas.
+  orders: {
+    ...platform,
+    githubRepository: "orders-api",
+    appName: "orders-api",
+    namespace: "orders",
+    initialImage: "ghcr.io/acme/orders-api:1.4.2",
+    smokePaths: ["/healthz", "/v1/orders?limit=1"],
+  },
+  // A cluster outside EKS: the pipeline gets a ServiceAccount kubeconfig, no deploy role.
+  billing: {
+    ...platform,
+    githubRepository: "billing",
+    appName: "billing",
+    namespace: "billing",
+    clusterAuth: "token",
+    eksClusterName: undefined,
+    clusterEndpoint: "https://k8s.billing.acme.example:6443",
+    clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64"),
+    initialImage: "ghcr.io/acme/billing:2.0.0",
+    replicas: 4,
+    canaryWeight: 20,
+  },
+  // An internal tool: images not signed, fewer replicas, another port.
+  search: {
+    ...platform,
+    githubRepository: "search",
+    appName: "search",
+    namespace: "search",
+    initialImage: "ghcr.io/acme/search:0.9.1",
+    signImages: false,
+    replicas: 3,
+    canaryWeight: 25,
+    containerPort: 8080,
+  },
+};
+
+/** The program: `npm run synth -- --program` and the Pulumi CLI run this default export. */
+export default function platformProgram() {
+  // Created once, standalone: no service owns it, and removing one service keeps it.
+  const oidc = new GithubOidcProvider("github-oidc", { tags: { owner: "platform" } });
+  const pipelines = Object.entries(services).map(([name, settings]) =>
+    new CanaryPipeline(name, { settings, oidcProviderArn: oidc.arn }));
+  return {
+    oidcProviderArn: oidc.arn,
+    deployRoleArns: Object.fromEntries(pipelines.map((p, i) => [Object.keys(services)[i], p.roles.deployRoleArn])),
+  };
+}

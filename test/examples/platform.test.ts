@@ -1,0 +1,90 @@
+// The platform example: three services from one program, one shared OIDC provider, each service's
+// objects, policies and workflow files apart from the others'.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { CanaryPipeline, ConfigError, type ServiceSettings } from "../../library";
+import platformProgram, { services } from "../../examples/platform/index";
+import type { RegisteredResource } from "../../synth/mock-engine";
+import { renderStack, type Render } from "../../synth/render";
+
+const type = {
+  pipeline: "canary-pipeline:index:CanaryPipeline",
+  oidc: "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+  role: "aws:iam/role:Role",
+  envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+  file: "github:index/repositoryFile:RepositoryFile",
+};
+const empty = { config: {}, secretKeys: [] };
+
+/** The resources under the pipeline component named `service`. */
+const under = (resources: RegisteredResource[], service: string) =>
+  resources.filter((r) => r.urn.includes("canary-pipeline:index:CanaryPipeline$") && r.urn.endsWith(`::${r.name}`) && r.name.startsWith(`${service}-`));
+
+describe("examples/platform", () => {
+  let render: Render;
+  before(async () => { render = await renderStack({ stack: "platform", settings: empty, program: platformProgram }); });
+
+  test("three services, one OIDC provider shared by every role", () => {
+    const pipelines = render.resources.filter((r) => r.type === type.pipeline);
+    assert.deepEqual(pipelines.map((r) => r.name).sort(), ["billing", "orders", "search"]);
+    const [provider, ...others] = render.resources.filter((r) => r.type === type.oidc);
+    assert.equal(others.length, 0, "one provider");
+    const component = render.resources.find((r) => r.urn === provider.parent)!;
+    assert.equal(component.type, "canary-pipeline:aws:GithubOidcProvider");
+    assert.match(component.parent ?? "", /::pulumi:pulumi:Stack::canary-pipeline-platform$/, "standalone, owned by no service");
+    const roles = render.resources.filter((r) => r.type === type.role);
+    assert.ok(roles.length >= 2);
+    for (const role of roles) assert.ok(role.dependencies.includes(provider.urn), `${role.name} trusts the shared provider`);
+  });
+
+  test("the token service: a kubeconfig environment secret, no deploy role", () => {
+    const billing = under(render.resources, "billing");
+    assert.ok(billing.length > 10);
+    const secrets = billing.filter((r) => r.type === type.envSecret);
+    assert.deepEqual(secrets.map((r) => r.inputs.secretName), ["KUBECONFIG"]);
+    assert.deepEqual(secrets[0].inputs.plaintextValue && Object.keys(secrets[0].inputs.plaintextValue), ["__secret__"], "kept secret");
+    assert.equal(billing.filter((r) => r.type === type.role && r.name.includes("deploy")).length, 0);
+    assert.equal(under(render.resources, "orders").filter((r) => r.type === type.role && r.name.includes("deploy")).length, 1);
+  });
+
+  test("the unsigned service has no cosign step; the signed ones have", () => {
+    const deploy = (repository: string) => render.files.get(`repo/${repository}/.github/workflows/deploy-platform.yml`) ?? "";
+    assert.doesNotMatch(deploy("search"), /cosign/);
+    assert.match(deploy("orders-api"), /cosign/);
+    assert.match(deploy("billing"), /cosign/);
+  });
+
+  test("every Kubernetes object, policy document and workflow file has its own path", () => {
+    const paths = [...render.files.keys()];
+    // artifacts() refuses two resources rendering to one path; here: each service has its own.
+    for (const [service, settings] of Object.entries(services)) {
+      assert.ok(paths.some((p) => p.startsWith(`kubernetes/Deployment.${settings.namespace}.`)), service);
+      assert.ok(paths.some((p) => p.startsWith(`repo/${settings.githubRepository}/.github/workflows/`)), service);
+    }
+    const kubernetes = render.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string");
+    assert.equal(paths.filter((p) => p.startsWith("kubernetes/")).length, kubernetes.length);
+    assert.equal(paths.filter((p) => p.startsWith("repo/")).length, render.resources.filter((r) => r.type === type.file).length);
+    assert.ok(paths.filter((p) => p.startsWith("aws/")).length >= 4);
+  });
+});
+
+test("raw settings are validated before anything registers; the error names the service", async () => {
+  const settings = { ...services.orders, replicas: 0 } satisfies ServiceSettings;
+  const registrations: RegisteredResource[] = [];
+  await assert.rejects(
+    renderStack({ stack: "platform", settings: empty, registrations, program: () => new CanaryPipeline("orders", { settings }) }),
+    (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: canary-pipeline:replicas: 0 must be a whole number from 1 to 100/.test(error.message),
+  );
+  assert.deepEqual(registrations.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+});
+
+test("npm run synth -- --program renders the example without a stack file", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "platform-")), "out");
+  const run = spawnSync(process.execPath, ["--import", "tsx", "synth/cli.ts", "--program", "examples/platform/index.ts", "--stack", "platform", "--out", out], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(existsSync(join(out, "repo", "search", ".github", "workflows", "deploy-platform.yml")));
+});
