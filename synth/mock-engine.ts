@@ -96,9 +96,13 @@ function markSecrets(value: unknown): unknown {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined).map(([k, v]) => [k, markSecrets(v)]));
 }
 
-/** The URN the engine gives a resource. */
+/**
+ * The URN the engine gives a resource: the type qualified by its parent's qualified type, except
+ * under the root stack (pulumi/pulumi pkg/resource/deploy/deployment.go, generateURN).
+ */
 function engineUrn(parent: string, type: string, name: string): string {
-  const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
+  const parentType = parent ? parent.split("::")[2] : "";
+  const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
   return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
