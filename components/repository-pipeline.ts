@@ -95,16 +95,15 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
       branchPattern: config.deployBranch,
     }, child);
 
-    const settings: pulumi.Resource[] = [environment, branchPolicy];
-    const variable = (key: string, variableName: string, value: pulumi.Input<string>) => settings.push(
-      new github.ActionsEnvironmentVariable(`${name}-${key}`, { repository, environment: environmentName, variableName, value }, child));
+    const variable = (key: string, variableName: string, value: pulumi.Input<string>) =>
+      new github.ActionsEnvironmentVariable(`${name}-${key}`, { repository, environment: environmentName, variableName, value }, child);
     if (args.deployRoleArn !== undefined) variable("deploy-role-arn", deployRoleVariable, args.deployRoleArn);
     if (config.awsRegion !== undefined) variable("aws-region", awsRegionVariable, config.awsRegion);
     if (config.clusterAuth === "eks" && config.eksClusterName !== undefined) variable("eks-cluster-name", eksClusterVariable, config.eksClusterName);
     variable("namespace", namespaceVariable, config.namespace);
 
-    const environmentSecret = (key: string, secretName: string, value: pulumi.Input<string>) => settings.push(
-      new github.ActionsEnvironmentSecret(`${name}-${key}`, { repository, environment: environmentName, secretName, plaintextValue: pulumi.secret(value) }, child));
+    const environmentSecret = (key: string, secretName: string, value: pulumi.Input<string>) =>
+      new github.ActionsEnvironmentSecret(`${name}-${key}`, { repository, environment: environmentName, secretName, plaintextValue: pulumi.secret(value) }, child);
     if (config.clusterAuth === "token" && args.kubeconfig !== undefined) environmentSecret("kubeconfig", kubeconfigSecret, args.kubeconfig);
     // An environment secret rather than a repository one: every stack may configure its own
     // webhook, and two stacks writing one repository secret would overwrite (and on destroy,
@@ -113,21 +112,24 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
 
     // Each stack names its own preview role variable; only one stack owns the preview workflow and its token.
     if (args.previewRoleArn !== undefined) {
-      settings.push(new github.ActionsVariable(`${name}-preview-role-arn`, {
+      new github.ActionsVariable(`${name}-preview-role-arn`, {
         repository, variableName: previewRoleVariable(config.stack), value: args.previewRoleArn,
-      }, child));
+      }, child);
     }
     if (config.manageRepoWorkflows && config.secrets.pulumiAccessToken && args.pulumiAccessToken !== undefined) {
-      settings.push(new github.ActionsSecret(`${name}-pulumi-access-token`, {
+      new github.ActionsSecret(`${name}-pulumi-access-token`, {
         repository, secretName: pulumiTokenSecret, plaintextValue: pulumi.secret(args.pulumiAccessToken),
-      }, child));
+      }, child);
     }
 
     // One commit per file on the deploy branch. Parallel writes to one branch fail with 409
-    // (field notes: terraform-provider-github#2909), so each file waits for the one before; the
-    // first waits for the environment, its variables and secrets, which a run started by the
-    // commit would read. The provider's token needs the `workflow` scope to write these paths.
-    let previous: pulumi.Resource[] = settings;
+    // (field notes: terraform-provider-github#2909), so each file waits for the one before. The
+    // first waits for the environment and its branch policy: a run naming an environment GitHub
+    // does not know yet creates it, unprotected. The variables and secrets are written alongside,
+    // not first (waiting for them chained the whole AWS and cluster side before the commits): the
+    // commits carry [skip ci], and a run another push starts before they exist fails closed, for
+    // want of a role ARN or kubeconfig. The provider's token needs the `workflow` scope here.
+    let previous: pulumi.Resource[] = [environment, branchPolicy];
     const files = workflows.map((file) => {
       const resource = new github.RepositoryFile(`${name}-${file.path.split("/").pop()!.replace(/\.ya?ml$/, "")}-workflow`, {
         repository,

@@ -104,12 +104,15 @@ describe("dev-like", () => {
       assert.equal(f.inputs.overwriteOnCreate, true);
       assert.match(f.inputs.commitMessage as string, /stack dev/);
     }
-    // A chain: each file waits for exactly one other file; the first waits for the settings.
+    // A chain: each file waits for exactly one other file; the first waits for the environment and
+    // its branch policy (a run naming an unknown environment creates it unprotected), exactly: the
+    // variables and secrets are written alongside, so they do not lengthen the chain.
     const fileUrns = new Set(files.map((f) => f.urn));
     const firsts = files.filter((f) => !f.dependencies.some((d) => fileUrns.has(d)));
     assert.equal(firsts.length, 1);
-    const settingUrns = resources.filter((r) => [type.environment, type.policy, type.envVariable, type.envSecret, type.variable, type.secret].includes(r.type)).map((r) => r.urn);
-    for (const urn of settingUrns) assert.ok(firsts[0].dependencies.includes(urn), `first file waits for ${urn}`);
+    const protectionUrns = resources.filter((r) => [type.environment, type.policy].includes(r.type)).map((r) => r.urn);
+    assert.equal(protectionUrns.length, 2);
+    assert.deepEqual([...firsts[0].dependencies].sort(), [...protectionUrns].sort(), "the first file waits for the environment and its policy only");
     const waitedFor = files.flatMap((f) => f.dependencies.filter((d) => fileUrns.has(d)));
     assert.equal(new Set(waitedFor).size, files.length - 1, "no file is waited for twice: a single chain");
   });
