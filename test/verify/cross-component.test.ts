@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
+   the mutations edit parsed, untyped YAML documents. */
 // The pieces agree with each other, over every artifact at once: both stacks and four variants
 // pass every check, and each check catches its property broken on purpose in a rendered file.
 import assert from "node:assert/strict";
@@ -44,7 +46,7 @@ describe("every render passes every check", () => {
 
 /** A copy of a render with one file changed. */
 function mutate(stack: string, path: string | RegExp, change: (content: string) => string): Map<string, string> {
-  const files = new Map(renders.get(stack)!);
+  const files = new Map(renders.get(stack));
   const key = typeof path === "string" ? path : [...files.keys()].find((k) => path.test(k));
   assert.ok(key !== undefined && files.has(key), `no file ${String(path)}`);
   const changed = change(files.get(key)!);
@@ -71,7 +73,7 @@ describe("identity: each job against each role", () => {
     const files = mutate("previews", previewTrust, (c) => {
       const doc = JSON.parse(c) as { Statement: { Condition: Record<string, Record<string, unknown>> }[] };
       for (const s of doc.Statement) {
-        delete s.Condition.StringEquals!["token.actions.githubusercontent.com:sub"];
+        delete s.Condition.StringEquals["token.actions.githubusercontent.com:sub"];
         s.Condition.StringLike = { "token.actions.githubusercontent.com:sub": ["repo:hooli/nucleus:*", "repo:hooli@31337/nucleus@271828:*"] };
       }
       return JSON.stringify(doc);
@@ -149,7 +151,7 @@ describe("names: everything the workflows reference exists", () => {
     const { names } = await verifyRender(input("dev", files));
     assert.ok(names.some((f) => /deployment\/orders-api-canry in namespace orders-dev is not a rendered object/.test(f)), names.join("\n"));
     assert.ok(names.some((f) => /selector app=orders-api,track=canry matches no rendered pod template/.test(f)), names.join("\n"));
-    const noService = new Map(renders.get("dev")!);
+    const noService = new Map(renders.get("dev"));
     noService.delete("kubernetes/Service.orders-dev.orders-api-canary.yaml");
     assert.ok((await verifyRender(input("dev", noService))).names.some((f) => /host orders-api-canary\.orders-dev\.svc\.cluster\.local names no rendered Service/.test(f)));
   });
