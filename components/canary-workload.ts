@@ -110,7 +110,9 @@ export class CanaryWorkload extends pulumi.ComponentResource {
       return {
         metadata: { labels: { ...partOf, ...labels } },
         spec: {
-          serviceAccountName: app,
+          // Its Output, not the plain name: pods naming a missing ServiceAccount are refused, so the
+          // Deployments wait for it through the data, with no dependsOn.
+          serviceAccountName: this.serviceAccount.metadata.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           ...(args.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
@@ -146,7 +148,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: podTemplate(track),
         },
-      }, { ...child, ignoreChanges, dependsOn: [this.serviceAccount] });
+      }, { ...child, ignoreChanges });
     this.stable = deployment("stable", names.stableDeployment, args.replicas, [releaseOwnedPaths.image]);
     this.canary = deployment("canary", names.canaryDeployment, 0, [releaseOwnedPaths.image, releaseOwnedPaths.replicas]);
 

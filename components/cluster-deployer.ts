@@ -94,9 +94,10 @@ export class ClusterDeployer extends pulumi.ComponentResource {
       // `data.token`; the provider waits for it (pulumi-kubernetes#2048). The account must exist
       // first (pulumi-kubernetes#4396).
       this.tokenSecret = new k8s.core.v1.Secret(`${name}-token`, {
-        metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": objectName } },
+        // The account's name as its Output: the Secret waits for the account through the data.
+        metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name } },
         type: "kubernetes.io/service-account-token",
-      }, { ...child, dependsOn: [this.serviceAccount] });
+      }, child);
       const server = args.clusterEndpoint;
       const caData = args.clusterCaData;
       this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace]).apply(([data, namespace]) => {
@@ -112,9 +113,11 @@ export class ClusterDeployer extends pulumi.ComponentResource {
 
     this.roleBinding = new k8s.rbac.v1.RoleBinding(`${name}-role-binding`, {
       metadata,
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: objectName },
+      // The Role's name as its Output: the RBAC escalation check reads the Role, so binding it
+      // first is refused without `bind`; the binding waits for it through the data.
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
       subjects: [subject],
-    }, { ...child, dependsOn: [this.role] });
+    }, child);
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, group: this.group });
   }
