@@ -43,9 +43,14 @@ export async function renderStack(options: RenderOptions): Promise<Render> {
     // This project's program validates its configuration first: do it before the stack exists.
     ...(options.program === undefined ? { validate: () => void loadStackConfig() } : {}),
   });
+  return { stack: options.stack, resources, outputs, files: renderFiles(options.stack, resources) };
+}
+
+/** Every file of a render, from what the program registered. */
+export function renderFiles(stack: string, resources: RegisteredResource[]): Map<string, string> {
   const files = artifacts(resources);
-  files.set("summary.md", summary(options.stack, resources, files));
-  return { stack: options.stack, resources, outputs, files };
+  files.set("summary.md", summary(stack, resources, files));
+  return files;
 }
 
 /** Writes a render into `dir`, replacing what an earlier render left there. */
