@@ -83,9 +83,12 @@ export class PipelineRoles extends pulumi.ComponentResource {
     const clusterName = args.eksClusterName;
     let clusterArn: pulumi.Output<string> | undefined;
     if (clusterName !== undefined) {
-      const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-      const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-      clusterArn = pulumi.all([partition, account]).apply(([p, a]) => `arn:${p}:eks:${args.region}:${a}:cluster/${clusterName}`);
+      // The provider, the roles and the cluster (which the access entry is created on) share one
+      // account: its ARN names the partition and the account, so no lookup is needed.
+      clusterArn = providerArn.apply((arn) => {
+        const [, partition, , , account] = arn.split(":");
+        return `arn:${partition}:eks:${args.region}:${account}:cluster/${clusterName}`;
+      });
     }
 
     let deployRole: aws.iam.Role | undefined;

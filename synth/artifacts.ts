@@ -42,7 +42,7 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
       add(`${repoFolder(inputs.repository)}/${String(inputs.file)}`, String(inputs.content));
     } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
       const metadata = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
-      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { sortMapEntries: false }));
+      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { sortMapEntries: false, aliasDuplicateObjects: false }));
     }
     for (const [input, document] of Object.entries(iamDocuments[r.type] ?? {})) {
       if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
