@@ -20,6 +20,11 @@ export interface RepositoryPipelineArgs {
    * pipelineWorkflows(config).
    */
   readonly workflows?: readonly (WorkflowFile & { readonly commit?: boolean })[];
+  /**
+   * The GitHub provider to write through. Default: one for githubOwner, with the token of the
+   * environment (GITHUB_TOKEN, which needs the `repo` and `workflow` scopes).
+   */
+  readonly provider?: github.Provider;
   /** ARN of the role the deploy jobs assume (required with clusterAuth eks). */
   readonly deployRoleArn?: pulumi.Input<string>;
   /** ARN of this stack's preview role, assumed by its job in infra-preview.yml (none: this stack is not previewed). Default: none. */
@@ -72,7 +77,10 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     const { config } = args;
     const repository = config.githubRepository;
     const workflows = (args.workflows ?? pipelineWorkflows(config)).filter((w) => w.commit !== false);
-    const child = { parent: this };
+    // Pinned to the repository's owner: an ambient GITHUB_OWNER naming another account would
+    // otherwise commit to, and look reviewers up in, that account.
+    const provider = args.provider ?? new github.Provider(`${name}-github`, { owner: config.githubOwner }, { parent: this });
+    const child = { parent: this, provider };
 
     // Reviewers are numeric ids (field notes: @pulumi/github); resolved through the provider.
     const reviewers = config.requiredReviewers.map(parseReviewer);
