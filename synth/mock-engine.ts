@@ -151,11 +151,6 @@ export interface ProgramRun {
   readonly program: () => unknown;
   /** Receives each registration as it happens, also when the program then fails. */
   readonly registrations?: RegisteredResource[];
-  /**
-   * Checks the configuration before the stack exists, as the program itself will (an error
-   * thrown inside the stack's own initialisation surfaces twice).
-   */
-  readonly validate?: () => void;
 }
 
 export interface ProgramResult {
@@ -172,7 +167,6 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   await pulumi.runtime.setMocks(mocks, run.project, run.stack, false);
   settings.setMockOptions(monitor, run.project, run.stack, false);
   pulumi.runtime.setAllConfig(run.config, [...run.secretKeys]);
-  run.validate?.();
   let outputs: pulumi.Inputs | undefined;
   // A program that throws (a component refusing its Args) would reject the root Stack's init, and
   // each Output derived from it again, unhandled: keep the error and throw it once, after the run.

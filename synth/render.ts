@@ -2,7 +2,7 @@
 // every artifact. Tests and `npm run synth` share it.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ConfigError, loadStackConfig } from "../config/load";
+import { ConfigError } from "../config/load";
 import { projectName } from "../config/schema";
 import { artifacts } from "./artifacts";
 import { runProgram, type RegisteredResource } from "./mock-engine";
@@ -40,8 +40,6 @@ export async function renderStack(options: RenderOptions): Promise<Render> {
     secretKeys: options.settings.secretKeys,
     program,
     ...(options.registrations ? { registrations: options.registrations } : {}),
-    // This project's program validates its configuration first: do it before the stack exists.
-    ...(options.program === undefined ? { validate: () => void loadStackConfig() } : {}),
   });
   return { stack: options.stack, resources, outputs, files: renderFiles(options.stack, resources) };
 }
