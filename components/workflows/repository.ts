@@ -130,7 +130,9 @@ export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): Workflow
           "edit-pr-comment": true,
           "github-token": "${{ secrets.GITHUB_TOKEN }}",
         },
-        env: { PULUMI_ACCESS_TOKEN: `\${{ secrets.${pulumiTokenSecret} }}` },
+        // The GitHub provider reads GITHUB_TOKEN (the job's own, read-only here) for the lookups a
+        // preview makes, such as reviewer ids.
+        env: { PULUMI_ACCESS_TOKEN: `\${{ secrets.${pulumiTokenSecret} }}`, GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
       },
     ],
   }]));
