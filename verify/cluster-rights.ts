@@ -1,14 +1,10 @@
 // Cluster rights: every API request the scripts make must be granted by the deployer Role, and
 // every permission the Role grants must be used by some request. Both directions are findings.
+import type { PolicyRule } from "../components/cluster-operations";
 import { apiRequests, kubectlCommands, type ApiRequest } from "./kubectl";
 
-/** A Role's rule, as rendered. */
-export interface RoleRule {
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly verbs: readonly string[];
-  readonly resourceNames?: readonly string[];
-}
+/** A Role's rule, as rendered (the shape only is shared with the generator, none of its logic). */
+export type RoleRule = PolicyRule;
 
 export interface RightsFindings {
   /** Requests the Role does not grant. */
