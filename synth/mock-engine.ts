@@ -59,9 +59,6 @@ const computedState: Record<string, (name: string, inputs: Inputs) => Inputs> = 
 
 /** Data sources the program may invoke, and their mocked answers. */
 const invokes: Record<string, (inputs: Inputs) => Inputs> = {
-  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: mockAccount.accountId, arn: arn("iam", "user/mock"), userId: "AIDAMOCK" }),
-  "aws:index/getPartition:getPartition": () => ({ partition: mockAccount.partition, dnsSuffix: "amazonaws.com", id: mockAccount.partition }),
-  "aws:index/getRegion:getRegion": () => ({ name: mockAccount.region, region: mockAccount.region, id: mockAccount.region }),
   "github:index/getUser:getUser": (i) => ({ id: String(mockNumericId(`user:${i.username}`)), login: i.username, username: i.username }),
   "github:index/getTeam:getTeam": (i) => ({ id: String(mockNumericId(`team:${i.slug}`)), slug: i.slug, name: i.slug }),
 };
