@@ -1,5 +1,6 @@
 // The baseline: the same custom resources with the same inputs, registered flat (no components,
-// no component logic, no invokes), each waiting for what it waited for in the render. Each is
+// no component logic, no invokes), each waiting for what it waited for in the render and going
+// through the same provider (the render's explicit Kubernetes and GitHub providers). Each is
 // built by its provider SDK's own class (e.g. aws.iam.Role), which declares its output properties
 // as the render's does; a type without one falls back to `new pulumi.CustomResource(type, ...)`.
 // What remains is the cost of the Pulumi SDKs themselves.
@@ -26,7 +27,7 @@ export function dependencyOrder(resources: readonly RegisteredResource[]): Regis
   const visit = (r: RegisteredResource) => {
     if (seen.has(r.urn)) return;
     seen.add(r.urn);
-    for (const d of r.dependencies) {
+    for (const d of [...r.dependencies, ...(r.provider ? [r.provider] : [])]) {
       const dependency = custom.get(d);
       if (dependency) visit(dependency);
     }
@@ -76,10 +77,11 @@ export function replayProgram(resources: readonly RegisteredResource[]): () => R
     for (const r of ordered) {
       const inputs = reviveInputs(r.inputs) as pulumi.Inputs;
       const dependsOn = r.dependencies.flatMap((d) => created.get(d) ?? []);
+      const provider = r.provider !== undefined ? created.get(r.provider) as pulumi.ProviderResource : undefined;
       const Class = sdkClass(r.type);
-      const resource = Class !== undefined ? new Class(r.name, inputs, { dependsOn })
+      const resource = Class !== undefined ? new Class(r.name, inputs, { dependsOn, provider })
         : r.type.startsWith(providerPrefix) ? new ReplayedProvider(r.type.slice(providerPrefix.length), r.name, inputs, { dependsOn })
-          : new ReplayedResource(r.type, r.name, inputs, { dependsOn });
+          : new ReplayedResource(r.type, r.name, inputs, { dependsOn, provider });
       created.set(r.urn, resource);
     }
     return {};

@@ -48,7 +48,7 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
       if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
     }
   }
-  const list = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, dependencies: r.dependencies, inputs: redact(r.inputs) }));
+  const list = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, provider: r.provider ?? null, dependencies: r.dependencies, inputs: redact(r.inputs) }));
   add("resources.json", `${JSON.stringify(list, null, 2)}\n`);
   return files;
 }

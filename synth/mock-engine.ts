@@ -23,6 +23,8 @@ export interface RegisteredResource {
    * how much they lengthen the longest chain). Absent when there are none.
    */
   readonly orderOnly?: string[];
+  /** The URN of the provider resource it is registered with, when one is given explicitly. */
+  readonly provider?: string;
   /** Inputs as sent; secret values are wrapped as `{ [secretMarker]: value }`. */
   readonly inputs: Record<string, unknown>;
   readonly custom: boolean;
@@ -122,6 +124,8 @@ class RecordingMonitor extends MockMonitor {
     const carried = new Set<string>();
     req.getPropertydependenciesMap().forEach((entry: { getUrnsList(): string[] }) => { for (const urn of entry.getUrnsList()) carried.add(urn); });
     const orderOnly = dependencies.filter((urn) => !carried.has(urn));
+    // A provider reference is `<urn>::<id>`.
+    const provider = (req.getProvider() as string).replace(/::[^:]*$/, "");
     this.registrations.push({
       urn: engineUrn(parent, type, name),
       type,
@@ -129,6 +133,7 @@ class RecordingMonitor extends MockMonitor {
       ...(parent ? { parent } : {}),
       dependencies,
       ...(orderOnly.length > 0 ? { orderOnly } : {}),
+      ...(provider ? { provider } : {}),
       inputs: markSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
       custom: req.getCustom(),
     });

@@ -13,6 +13,8 @@ export interface ResourceEntry {
   readonly type: string;
   readonly name: string;
   readonly parent: string | null;
+  /** The provider resource it is registered with, when given explicitly (null: the default one). */
+  readonly provider: string | null;
   readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
 }

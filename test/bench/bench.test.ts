@@ -29,7 +29,7 @@ test("a longest chain is found on a small graph, and components count for nothin
   assert.deepEqual(dependencyDepth(graph), { depth: 3, dataDepth: 2, chain: ["a", "b", "d"] });
 });
 
-test("two services: the same depth each, and the replay registers the same resources with the same inputs and order", async () => {
+test("two services: the same depth each, and the replay registers the same resources with the same inputs, order and providers", async () => {
   const { resources } = await run(benchProgram(2));
   const services = [...byTopComponent(resources)].filter(([name]) => name.startsWith("svc-"));
   assert.equal(services.length, 2);
@@ -47,7 +47,10 @@ test("two services: the same depth each, and the replay registers the same resou
     const twin = byKey.get(key(r))!;
     const deps = (x: RegisteredResource) => x.dependencies.map((d) => urnToKey.get(d)).filter((k) => k !== undefined && customKeys.has(k)).sort();
     assert.deepEqual(deps(twin), deps(r), `${r.name} waits for the same resources`);
+    const provider = (x: RegisteredResource) => (x.provider === undefined ? undefined : urnToKey.get(x.provider));
+    assert.equal(provider(twin), provider(r), `${r.name} goes through the same provider`);
   }
+  assert.ok(custom.some((r) => r.type.startsWith("kubernetes:") && r.provider?.includes("pulumi:providers:kubernetes")), "the Kubernetes objects go through the service's provider");
   // Secrets stay secret: the token service's kubeconfig.
   const kubeconfig = byKey.get("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret::svc-1-repository-kubeconfig")!;
   assert.ok(secretMarker in (kubeconfig.inputs.plaintextValue as object));
