@@ -36,8 +36,9 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
     if (files.has(path)) throw new Error(`two resources render to ${path}: give them distinct names`);
     files.set(path, content);
   };
-  for (const r of resources) {
-    const inputs = redact(r.inputs) as Record<string, unknown>;
+  const redacted = resources.map((r) => redact(r.inputs) as Record<string, unknown>);
+  resources.forEach((r, i) => {
+    const inputs = redacted[i];
     if (r.type === repositoryFileType) {
       add(`${repoFolder(inputs.repository)}/${String(inputs.file)}`, String(inputs.content));
     } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
@@ -47,8 +48,8 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
     for (const [input, document] of Object.entries(iamDocuments[r.type] ?? {})) {
       if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
     }
-  }
-  const list = resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, provider: r.provider ?? null, dependencies: r.dependencies, inputs: redact(r.inputs) }));
+  });
+  const list = resources.map((r, i) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, provider: r.provider ?? null, dependencies: r.dependencies, inputs: redacted[i] }));
   add("resources.json", `${JSON.stringify(list, null, 2)}\n`);
   return files;
 }
