@@ -10,6 +10,14 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { createHash } from "node:crypto";
 
+/**
+ * An alias as the SDK sends it: a URN the resource had, or the parts of one that differ (the engine
+ * fills in the rest from the resource itself: verify/state-continuity.ts).
+ */
+export type RegisteredAlias =
+  | { readonly urn: string }
+  | { readonly name?: string; readonly type?: string; readonly stack?: string; readonly project?: string; readonly parentUrn?: string; readonly noParent?: boolean };
+
 /** A resource as the engine received it. */
 export interface RegisteredResource {
   readonly urn: string;
@@ -23,6 +31,8 @@ export interface RegisteredResource {
    * how much they lengthen the longest chain). Absent when there are none.
    */
   readonly orderOnly?: string[];
+  /** Its aliases, when it has any. */
+  readonly aliases?: RegisteredAlias[];
   /** The URN of the provider resource it is registered with, when one is given explicitly. */
   readonly provider?: string;
   /** Inputs as sent; secret values are wrapped as `{ [secretMarker]: value }`. */
@@ -105,6 +115,20 @@ function engineUrn(parent: string, type: string, name: string): string {
   return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
+interface AliasMessage {
+  hasUrn(): boolean;
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean };
+}
+
+/** An alias off the wire, without its empty fields. */
+function registeredAlias(message: AliasMessage): RegisteredAlias {
+  if (message.hasUrn()) return { urn: message.getUrn() };
+  const spec = message.getSpec();
+  const fields = { name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn: spec.getParenturn() };
+  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== "")), ...(spec.getNoparent() ? { noParent: true } : {}) };
+}
+
 /** The mock monitor, recording each registration and naming URNs as the engine does. */
 class RecordingMonitor extends MockMonitor {
   constructor(m: typeof mocks, readonly registrations: RegisteredResource[]) {
@@ -124,6 +148,7 @@ class RecordingMonitor extends MockMonitor {
     const carried = new Set<string>();
     req.getPropertydependenciesMap().forEach((entry: { getUrnsList(): string[] }) => { for (const urn of entry.getUrnsList()) carried.add(urn); });
     const orderOnly = dependencies.filter((urn) => !carried.has(urn));
+    const aliases = (req.getAliasesList() as AliasMessage[]).map(registeredAlias);
     // A provider reference is `<urn>::<id>`.
     const provider = (req.getProvider() as string).replace(/::[^:]*$/, "");
     this.registrations.push({
@@ -133,6 +158,7 @@ class RecordingMonitor extends MockMonitor {
       ...(parent ? { parent } : {}),
       dependencies,
       ...(orderOnly.length > 0 ? { orderOnly } : {}),
+      ...(aliases.length > 0 ? { aliases } : {}),
       ...(provider ? { provider } : {}),
       inputs: markSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
       custom: req.getCustom(),

@@ -5,7 +5,8 @@
 //
 // To accept a deliberate change: UPDATE_URN_SNAPSHOT=1 node --import tsx --test
 // test/components/dev-stack-urns.test.ts, then review the diff of dev-stack-urns.json and commit it
-// together with the aliases that carry deployed resources over.
+// together with the aliases that carry deployed resources over (verify/state-continuity.ts proves
+// they do: test/verify/state-continuity.test.ts runs a moved provider against this snapshot).
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
