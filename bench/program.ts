@@ -1,7 +1,9 @@
-// The program the bench renders: N services sharing one OIDC provider, as a platform team would
-// declare them (examples/platform/index.ts), each with its own appName, namespace and repository.
+// The program the bench renders: N services sharing the OIDC provider and the Kubernetes and GitHub
+// providers, as a platform team would declare them (examples/platform/index.ts), each with its own
+// appName, namespace and repository.
 // The services cycle through three shapes: eks with signed images, token, eks unsigned.
-import { CanaryPipeline, GithubOidcProvider, type ServiceSettings } from "../library";
+import * as github from "@pulumi/github";
+import { CanaryPipeline, ClientSideApplyProvider, GithubOidcProvider, type ServiceSettings } from "../library";
 
 /** The settings of the i-th service. */
 export function benchSettings(i: number): ServiceSettings {
@@ -20,11 +22,22 @@ export function benchSettings(i: number): ServiceSettings {
   }
 }
 
-/** A program declaring `services` pipelines that share one provider. */
+/**
+ * A program declaring `services` pipelines that share the OIDC provider, one Kubernetes provider
+ * per cluster (the eks services' shared cluster, the token services' other one) and one GitHub
+ * provider.
+ */
 export function benchProgram(services: number): () => Record<string, unknown> {
   return () => {
     const oidc = new GithubOidcProvider("github-oidc");
-    for (let i = 0; i < services; i++) new CanaryPipeline(`svc-${i}`, { settings: benchSettings(i), oidcProviderArn: oidc.arn });
+    const githubProvider = new github.Provider("github-acme", { owner: "acme" });
+    const clusters = new Map<string, ClientSideApplyProvider>();
+    const cluster = (context: string) => clusters.get(context) ?? clusters.set(context, new ClientSideApplyProvider(`${context}-cluster`, { context })).get(context)!;
+    for (let i = 0; i < services; i++) {
+      const settings = benchSettings(i);
+      const kubernetesProvider = cluster(settings.clusterAuth === "token" ? "token" : "shared");
+      new CanaryPipeline(`svc-${i}`, { settings, oidcProviderArn: oidc.arn, kubernetesProvider, githubProvider });
+    }
     return {};
   };
 }

@@ -24,8 +24,17 @@ export interface CanaryClusterArgs {
   readonly ghcrUsername?: string;
   /** clusterAuth eks: the group the access entry maps the deploy role to. Default: `${appName}-deployers`. */
   readonly eksGroup?: string;
-  /** The kubeconfig Pulumi itself deploys with (contents or path). Default: the ambient one. */
+  /**
+   * The kubeconfig Pulumi itself deploys with (contents or path), for a provider of this
+   * component's own. Default: the ambient one.
+   */
   readonly kubeconfig?: pulumi.Input<string>;
+  /**
+   * The cluster's provider, shared by every service deployed to that cluster: in `pulumi up` each
+   * provider resource is a plugin process of its own. Default: one of this component's own, from
+   * kubeconfig.
+   */
+  readonly provider?: ClientSideApplyProvider;
 }
 
 /**
@@ -65,10 +74,14 @@ export class CanaryCluster extends pulumi.ComponentResource {
     if (c.clusterAuth === "token" && (!c.clusterEndpoint || !c.clusterCaData)) {
       throw new Error("CanaryCluster: clusterAuth token needs clusterEndpoint and clusterCaData");
     }
+    if (args.provider !== undefined && args.kubeconfig !== undefined) {
+      throw new Error("CanaryCluster: give provider or kubeconfig, not both (a kubeconfig only configures a provider of the component's own)");
+    }
     super("canary-pipeline:kubernetes:CanaryCluster", name, {}, opts);
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
-    this.provider = new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this });
+    this.provider = args.provider
+      ?? new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this });
     const child = { parent: this };
     const provider = this.provider;
 

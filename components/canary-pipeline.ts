@@ -4,11 +4,13 @@
 // One source for each fact: the generated workflows decide who may assume each role (trust
 // subjects derived from their jobs) and what the deployer may do in the cluster (the Role derived
 // from the operations their steps run).
+import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { secretSettings, type SecretKey, type StackConfig } from "../config/schema";
 import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./canary-cluster";
+import type { ClientSideApplyProvider } from "./client-side-apply-provider";
 import { defaultEksGroup } from "./cluster-deployer";
 import { GithubOidcProvider } from "./github-oidc-provider";
 import type { GithubRepository } from "./oidc-subjects";
@@ -29,8 +31,19 @@ interface CanaryPipelineCommonArgs {
    * account and URL). Default: the settings' oidcProviderArn, else this component creates one.
    */
   readonly oidcProviderArn?: pulumi.Input<string>;
-  /** The kubeconfig Pulumi deploys the cluster side with. Default: the ambient one. */
+  /** The kubeconfig Pulumi deploys the cluster side with, through a provider of the service's own. Default: the ambient one. */
   readonly kubeconfig?: pulumi.Input<string>;
+  /**
+   * The Kubernetes provider of the service's cluster, shared by the services deployed to it (each
+   * provider resource is a plugin process of its own in `pulumi up`). Default: one of the
+   * service's own, from kubeconfig.
+   */
+  readonly kubernetesProvider?: ClientSideApplyProvider;
+  /**
+   * The GitHub provider, shared by the services of one owner; it must write as githubOwner, with a
+   * token that has the `repo` and `workflow` scopes. Default: one of the service's own, for githubOwner.
+   */
+  readonly githubProvider?: github.Provider;
 }
 
 /** A service from its raw settings, validated by the component before anything registers. */
@@ -62,6 +75,9 @@ export type CanaryPipelineArgs = CanaryPipelineSettingsArgs | CanaryPipelineConf
  * secrets passed turn their features on. Throws ConfigError naming the service and each problem.
  */
 export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs): StackConfig {
+  if (args.kubernetesProvider !== undefined && args.kubeconfig !== undefined) {
+    throw new ConfigError([`CanaryPipeline ${name}: give kubernetesProvider or kubeconfig, not both (a kubeconfig only configures a provider of the service's own)`]);
+  }
   if (args.config !== undefined) return args.config;
   const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined])) as Record<SecretKey, boolean>;
   try {
@@ -120,6 +136,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
       ...(eksGroup !== undefined ? { eksGroup } : {}),
       ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
+      ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
     }, child);
 
     // Repository: environment, variables, secrets and the workflow files.
@@ -131,6 +148,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
       ...(secrets.pulumiAccessToken !== undefined ? { pulumiAccessToken: secrets.pulumiAccessToken } : {}),
+      ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
     }, child);
 
     this.registerOutputs({

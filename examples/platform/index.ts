@@ -1,11 +1,16 @@
-// A platform team's program: three services in one AWS account and one cluster, each declared by
-// one CanaryPipeline from settings written in code (no Pulumi config), all sharing the account's
-// one GitHub OIDC provider (an account holds one per issuer URL; a second create fails
-// EntityAlreadyExists).
+// A platform team's program: three services in one AWS account, each declared by one
+// CanaryPipeline from settings written in code (no Pulumi config). What they have in common is
+// declared once and shared:
+// - the account's GitHub OIDC provider: an account holds one per issuer URL (a second create fails
+//   EntityAlreadyExists);
+// - one Kubernetes provider per cluster (two services on the shared EKS cluster, one on another
+//   cluster) and one GitHub provider for the owner: in `pulumi up` each provider resource is a
+//   plugin process of its own, so one per service would start a process per service and provider.
 //
 // Outside this repository, import the same names from the package: `from "canary-pipeline"`.
 // Render offline: npm run synth -- --program examples/platform/index.ts --stack platform
-import { CanaryPipeline, GithubOidcProvider, type ServiceSettings } from "../../library";
+import * as github from "@pulumi/github";
+import { CanaryPipeline, ClientSideApplyProvider, GithubOidcProvider, type ServiceSettings } from "../../library";
 
 /** What every service of the platform shares. */
 const platform = {
@@ -26,7 +31,7 @@ export const services: Record<string, ServiceSettings> = {
     initialImage: "ghcr.io/acme/orders-api:1.4.2",
     smokePaths: ["/healthz", "/v1/orders?limit=1"],
   },
-  // A cluster outside EKS: the pipeline gets a ServiceAccount kubeconfig, no deploy role.
+  // Another cluster, outside EKS: the pipeline gets a ServiceAccount kubeconfig, no deploy role.
   billing: {
     ...platform,
     githubRepository: "billing",
@@ -54,12 +59,20 @@ export const services: Record<string, ServiceSettings> = {
   },
 };
 
+/** The kubeconfig context of each cluster the services run on. */
+const clusterContexts = { shared: "acme-shared", billing: "billing" } as const;
+const clusterOf = (settings: ServiceSettings): keyof typeof clusterContexts => (settings.clusterAuth === "token" ? "billing" : "shared");
+
 /** The program: `npm run synth -- --program` and the Pulumi CLI run this default export. */
 export default function platformProgram() {
-  // Created once, standalone: no service owns it, and removing one service keeps it.
+  // Each created once, standalone: no service owns it, and removing one service keeps it.
   const oidc = new GithubOidcProvider("github-oidc", { tags: { owner: "platform" } });
-  const pipelines = Object.entries(services).map(([name, settings]) =>
-    new CanaryPipeline(name, { settings, oidcProviderArn: oidc.arn }));
+  const clusters = Object.fromEntries(Object.entries(clusterContexts).map(([cluster, context]) =>
+    [cluster, new ClientSideApplyProvider(`${cluster}-cluster`, { context })]));
+  const githubProvider = new github.Provider("github-acme", { owner: platform.githubOwner });
+  const pipelines = Object.entries(services).map(([name, settings]) => new CanaryPipeline(name, {
+    settings, oidcProviderArn: oidc.arn, kubernetesProvider: clusters[clusterOf(settings)], githubProvider,
+  }));
   return {
     oidcProviderArn: oidc.arn,
     deployRoleArns: Object.fromEntries(pipelines.map((p, i) => [Object.keys(services)[i], p.roles.deployRoleArn])),

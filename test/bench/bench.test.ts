@@ -50,7 +50,7 @@ test("two services: the same depth each, and the replay registers the same resou
     const provider = (x: RegisteredResource) => (x.provider === undefined ? undefined : urnToKey.get(x.provider));
     assert.equal(provider(twin), provider(r), `${r.name} goes through the same provider`);
   }
-  assert.ok(custom.some((r) => r.type.startsWith("kubernetes:") && r.provider?.includes("pulumi:providers:kubernetes")), "the Kubernetes objects go through the service's provider");
+  assert.ok(custom.some((r) => r.type.startsWith("kubernetes:") && r.provider?.includes("pulumi:providers:kubernetes")), "the Kubernetes objects go through a Kubernetes provider");
   // Secrets stay secret: the token service's kubeconfig.
   const kubeconfig = byKey.get("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret::svc-1-repository-kubeconfig")!;
   assert.ok(secretMarker in (kubeconfig.inputs.plaintextValue as object));

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { CanaryPipeline, ConfigError, type ServiceSettings } from "../../library";
+import { CanaryPipeline, ClientSideApplyProvider, ConfigError, type ServiceSettings } from "../../library";
 import platformProgram, { services } from "../../examples/platform/index";
 import type { RegisteredResource } from "../../synth/mock-engine";
 import { renderStack, type Render } from "../../synth/render";
@@ -39,6 +39,19 @@ describe("examples/platform", () => {
     const roles = render.resources.filter((r) => r.type === type.role);
     assert.ok(roles.length >= 2);
     for (const role of roles) assert.ok(role.dependencies.includes(provider.urn), `${role.name} trusts the shared provider`);
+  });
+
+  test("one Kubernetes provider per cluster and one GitHub provider, shared by the services", () => {
+    const providers = (pkg: string) => render.resources.filter((r) => r.type === `pulumi:providers:${pkg}`);
+    assert.deepEqual(providers("kubernetes").map((p) => [p.name, p.inputs.context, p.inputs.enableServerSideApply]).sort(),
+      [["billing-cluster", "billing", "false"], ["shared-cluster", "acme-shared", "false"]]);
+    assert.deepEqual(providers("github").map((p) => [p.name, p.inputs.owner]), [["github-acme", "acme"]]);
+    for (const p of [...providers("kubernetes"), ...providers("github")]) assert.match(p.parent ?? "", /::pulumi:pulumi:Stack::/, `${p.name}: owned by no service`);
+    const through = (service: string, pkg: string) => new Set(under(render.resources, service).filter((r) => r.custom && r.type.startsWith(`${pkg}:`)).map((r) => r.provider?.split("::").pop()));
+    assert.deepEqual([...through("orders", "kubernetes")], ["shared-cluster"]);
+    assert.deepEqual([...through("search", "kubernetes")], ["shared-cluster"]);
+    assert.deepEqual([...through("billing", "kubernetes")], ["billing-cluster"]);
+    for (const service of Object.keys(services)) assert.deepEqual([...through(service, "github")], ["github-acme"], service);
   });
 
   test("the token service: a kubeconfig environment secret, no deploy role", () => {
@@ -80,6 +93,18 @@ test("raw settings are validated before anything registers; the error names the 
     (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: canary-pipeline:replicas: 0 must be a whole number from 1 to 100/.test(error.message),
   );
   assert.deepEqual(registrations.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+});
+
+test("a shared Kubernetes provider and a kubeconfig of the service's own are refused together, before the service registers", async () => {
+  const registrations: RegisteredResource[] = [];
+  await assert.rejects(
+    renderStack({
+      stack: "platform", settings: empty, registrations,
+      program: () => new CanaryPipeline("orders", { settings: services.orders, kubeconfig: "~/.kube/orders", kubernetesProvider: new ClientSideApplyProvider("shared-cluster") }),
+    }),
+    (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: give kubernetesProvider or kubeconfig, not both/.test(error.message),
+  );
+  assert.deepEqual(registrations.map((r) => r.type).sort(), ["pulumi:providers:kubernetes", "pulumi:pulumi:Stack"]);
 });
 
 test("npm run synth -- --program renders the example without a stack file", () => {
