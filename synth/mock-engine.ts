@@ -9,6 +9,7 @@ import { MockMonitor, type MockCallArgs, type MockResourceArgs } from "@pulumi/p
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { createHash } from "node:crypto";
+import { createUrn } from "./urn";
 
 /**
  * An alias as the SDK sends it: a URN the resource had, or the parts of one that differ (the engine
@@ -105,15 +106,8 @@ function markSecrets(value: unknown): unknown {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined).map(([k, v]) => [k, markSecrets(v)]));
 }
 
-/**
- * The URN the engine gives a resource: the type qualified by its parent's qualified type, except
- * under the root stack (pulumi/pulumi pkg/resource/deploy/deployment.go, generateURN).
- */
-function engineUrn(parent: string, type: string, name: string): string {
-  const parentType = parent ? parent.split("::")[2] : "";
-  const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
-  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
-}
+/** The URN the engine gives a resource of this stack (the SDK's mock names children otherwise). */
+const engineUrn = (parent: string, type: string, name: string) => createUrn(name, type, parent, pulumi.getProject(), pulumi.getStack());
 
 interface AliasMessage {
   hasUrn(): boolean;

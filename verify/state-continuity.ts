@@ -5,6 +5,7 @@
 // generateAliases, collapseAliasToUrn, inheritedChildAlias), so that a refactor of the components
 // can be proven not to replace anything before any stack runs it.
 import type { RegisteredAlias, RegisteredResource } from "../synth/mock-engine";
+import { createUrn, isRootStack, urnParts as parts } from "../synth/urn";
 
 export interface Continuity {
   /** New URN → the old URN it takes over, for each resource found through an alias. */
@@ -15,21 +16,6 @@ export interface Continuity {
   readonly created: string[];
   /** Old URNs claimed by more than one new resource: the engine refuses the update. */
   readonly claimedTwice: string[];
-}
-
-const rootStackType = "pulumi:pulumi:Stack";
-
-/** A URN's parts: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`. */
-function parts(urn: string): { stack: string; project: string; qualifiedType: string; type: string; name: string } {
-  const [prefix, project, qualifiedType, ...name] = urn.split("::");
-  return { stack: prefix.replace(/^urn:pulumi:/, ""), project, qualifiedType, type: qualifiedType.split("$").pop()!, name: name.join("::") };
-}
-
-/** resource.CreateURN: the type is qualified by the parent's qualified type, unless the parent is the root stack. */
-function createUrn(name: string, type: string, parent: string, project: string, stack: string): string {
-  const parentType = parent ? parts(parent).qualifiedType : "";
-  const qualified = parentType && parentType !== rootStackType ? `${parentType}$${type}` : type;
-  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 export function continuity(oldUrns: readonly string[], resources: readonly RegisteredResource[]): Continuity {
@@ -46,16 +32,15 @@ export function continuity(oldUrns: readonly string[], resources: readonly Regis
     const own = parts(r.urn);
     let parent = alias.parentUrn ?? r.parent ?? "";
     if (alias.parentUrn !== undefined) parent = matched.get(parent) ?? parent;
-    if (alias.noParent || (parent !== "" && parts(parent).qualifiedType === rootStackType)) parent = "";
+    if (alias.noParent || (parent !== "" && isRootStack(parent))) parent = "";
     return createUrn(alias.name ?? r.name, alias.type ?? r.type, parent, alias.project ?? own.project, alias.stack ?? own.stack);
   };
 
   // A child named `${parent}-…` is renamed along with its parent.
   const inheritedChildAlias = (r: RegisteredResource, childType: string, childName: string, parentName: string, parentAlias: string): string => {
     const own = parts(r.urn);
-    const alias = parts(parentAlias);
-    const name = childName.startsWith(parentName) ? alias.name + childName.slice(parentName.length) : childName;
-    return `urn:pulumi:${own.stack}::${own.project}::${alias.qualifiedType}$${childType}::${name}`;
+    const name = childName.startsWith(parentName) ? parts(parentAlias).name + childName.slice(parentName.length) : childName;
+    return createUrn(name, childType, parentAlias, own.project, own.stack);
   };
 
   const aliasesOf = (r: RegisteredResource): string[] => {
