@@ -3,6 +3,7 @@
 // or from dependsOn alone). Components create nothing: a chain counts custom resources only.
 // Linear in resources + dependencies (a memoised walk of the DAG).
 import type { RegisteredResource } from "../synth/mock-engine";
+import { groupBy, topLevelOf } from "../synth/top-level";
 
 export interface Depth {
   /** Longest chain of custom resources, counting every dependency. */
@@ -53,25 +54,8 @@ export function dependencyDepth(resources: readonly RegisteredResource[]): Depth
 
 /** Each top-level component's resources (a service's CanaryPipeline), by its name. */
 export function byTopComponent(resources: readonly RegisteredResource[]): Map<string, RegisteredResource[]> {
-  const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const top = new Map<string, string>();
-  const topOf = (r: RegisteredResource): string => {
-    const known = top.get(r.urn);
-    if (known !== undefined) return known;
-    const parent = r.parent !== undefined ? byUrn.get(r.parent) : undefined;
-    const result = parent === undefined || parent.type === "pulumi:pulumi:Stack" ? r.name : topOf(parent);
-    top.set(r.urn, result);
-    return result;
-  };
-  const groups = new Map<string, RegisteredResource[]>();
-  for (const r of resources) {
-    if (r.type === "pulumi:pulumi:Stack") continue;
-    const name = topOf(r);
-    const group = groups.get(name);
-    if (group) group.push(r);
-    else groups.set(name, [r]);
-  }
-  return groups;
+  const top = topLevelOf(resources);
+  return groupBy(resources, (r) => top(r)?.name);
 }
 
 /** The order-only dependencies (dependsOn that no input carries), as `waiter ← waited-for` type pairs with counts. */

@@ -5,20 +5,15 @@
 // written with yaml, and verify/ reads them strictly with it).
 import { load } from "js-yaml";
 import type { RegisteredResource } from "./mock-engine";
+import { groupBy, topLevelOf } from "./top-level";
 
-const shortType = (type: string) => type.split(":").pop() ?? type;
+/** `Role` for `aws:iam/role:Role`; `kubernetes provider` for `pulumi:providers:kubernetes`. */
+const shortType = (type: string) => (type.startsWith("pulumi:providers:") ? `${type.split(":")[2]} provider` : type.split(":").pop() ?? type);
 const nodeId = (index: number) => `r${index}`;
 const label = (text: string) => text.replace(/"/g, "'");
 
 function componentSection(resources: RegisteredResource[]): string[] {
-  const children = new Map<string, RegisteredResource[]>();
-  // Appended in place: copying the list per child made this quadratic in a component's children.
-  for (const r of resources) {
-    if (!r.parent) continue;
-    const siblings = children.get(r.parent);
-    if (siblings) siblings.push(r);
-    else children.set(r.parent, [r]);
-  }
+  const children = groupBy(resources, (r) => r.parent);
   const lines: string[] = [];
   const walk = (r: RegisteredResource, depth: number) => {
     lines.push(`${"  ".repeat(depth)}- \`${r.name}\` (${r.type})`);
@@ -45,15 +40,39 @@ function jobGraphs(files: Map<string, string>): string[] {
   return lines.length > 0 ? lines : ["No workflow files are rendered by this stack.", ""];
 }
 
-function resourceGraph(resources: RegisteredResource[]): string[] {
-  const custom = resources.filter((r) => r.custom);
-  const index = new Map(custom.map((r, i) => [r.urn, i]));
-  const lines = ["```mermaid", "flowchart LR"];
-  custom.forEach((r, i) => lines.push(`  ${nodeId(i)}["${label(`${shortType(r.type)}: ${r.name}`)}"]`));
-  custom.forEach((r, i) => {
-    for (const d of r.dependencies) if (index.has(d)) lines.push(`  ${nodeId(index.get(d)!)} --> ${nodeId(i)}`);
+/**
+ * The resource graph, one diagram per part of the program: each component declared at the top of
+ * the program (a service), and the resources declared there themselves. One diagram for a whole
+ * platform would pass the limits a Mermaid renderer keeps (500 edges, 50,000 characters), and a
+ * reader wants a service at a time. A resource of another part is drawn apart, as a rounded node.
+ */
+function resourceGraphs(resources: RegisteredResource[]): string[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const top = topLevelOf(resources);
+  // Custom resources declared at the top share one part (""); a top-level component is a part.
+  const parts = groupBy(resources.filter((r) => r.custom), (r) => {
+    const t = top(r);
+    return t === undefined || t.custom ? "" : t.urn;
   });
-  lines.push("```");
+  const lines: string[] = [];
+  for (const [part, members] of [...parts].sort(([a], [b]) => a.localeCompare(b))) {
+    const component = byUrn.get(part);
+    lines.push(component ? `### \`${component.name}\` (${shortType(component.type)})` : "### Declared at the top of the program", "", "```mermaid", "flowchart LR");
+    const ids = new Map(members.map((r, i) => [r.urn, nodeId(i)]));
+    members.forEach((r) => lines.push(`  ${ids.get(r.urn)}["${label(`${shortType(r.type)}: ${r.name}`)}"]`));
+    for (const r of members) {
+      for (const d of r.dependencies) {
+        const dependency = byUrn.get(d);
+        if (!dependency?.custom) continue;
+        if (!ids.has(d)) {
+          ids.set(d, `x${ids.size}`);
+          lines.push(`  ${ids.get(d)}("${label(`${shortType(dependency.type)}: ${dependency.name}`)}")`);
+        }
+        lines.push(`  ${ids.get(d)} --> ${ids.get(r.urn)}`);
+      }
+    }
+    lines.push("```", "");
+  }
   return lines;
 }
 
@@ -79,9 +98,8 @@ export function summary(stack: string, resources: RegisteredResource[], files: M
     ...jobGraphs(files),
     "## Resource graph",
     "",
-    "An arrow points from a resource to one that waits for it.",
+    "An arrow points from a resource to one that waits for it; a rounded node belongs to another part.",
     "",
-    ...resourceGraph(resources),
-    "",
+    ...resourceGraphs(resources),
   ].join("\n");
 }
