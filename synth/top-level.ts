@@ -2,8 +2,7 @@
 // it: a service's CanaryPipeline, a shared provider. The summary draws a diagram per part, the
 // bench measures each service's dependency depth apart.
 import type { RegisteredResource } from "./mock-engine";
-
-const rootStackType = "pulumi:pulumi:Stack";
+import { rootStackType } from "./urn";
 
 /** The resource declared at the top that `r` is (or is under); undefined for the root stack. */
 export function topLevelOf(resources: readonly RegisteredResource[]): (r: RegisteredResource) => RegisteredResource | undefined {

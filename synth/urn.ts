@@ -2,7 +2,8 @@
 // type qualified by the parent's qualified type except under the root stack (pulumi/pulumi
 // sdk/go/common/resource/urn.go, CreateURN; pkg/resource/deploy/deployment.go, generateURN).
 
-const rootStackType = "pulumi:pulumi:Stack";
+/** The type of the root stack resource every program registers first. */
+export const rootStackType = "pulumi:pulumi:Stack";
 
 export interface UrnParts {
   readonly stack: string;
