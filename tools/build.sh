@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the real tier's tools from the Go modules pinned under tools/ (one module per tool, each
+# with its go.mod and go.sum) into a cache outside the work tree, then links them into out/tools/bin.
+#
+#   tools/build.sh            build (or reuse) every tool
+#   tools/build.sh NAME...    only these (folder names under tools/)
+#
+# Each tool is cached under $CANARY_TOOLS_CACHE (default ~/.cache/canary-pipeline/tools) by a key
+# made of its folder's files, this script and the Go version: a warm run only links. A cold build
+# of everything takes tens of minutes on two cores (README, "The real tier").
+set -euo pipefail
+cd "$(dirname "$0")"
+tools_dir=$PWD
+cache=${CANARY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/canary-pipeline/tools}
+bin_dir=$tools_dir/../out/tools/bin
+export GOFLAGS="-mod=readonly -buildvcs=false -trimpath" CGO_ENABLED=0
+
+all=(kubernetes etcd kwok pulumi pulumi-kubernetes actionlint)
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
+
+# version MODULE: the version of MODULE that the current tool's go.mod selects.
+version() { go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$1"; }
+
+# Each build_NAME runs in tools/NAME and writes its binaries into $1.
+build_kubernetes() {
+  local v; v=$(version k8s.io/kubernetes); local minor=${v#v1.}; minor=${minor%%.*}
+  local pkg=k8s.io/component-base/version
+  go build -o "$1/" -ldflags "-s -w -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" tool
+}
+build_etcd() {
+  go build -o "$1/etcd" -ldflags "-s -w" go.etcd.io/etcd/server/v3
+}
+build_kwok() {
+  go build -o "$1/" -ldflags "-s -w" tool
+}
+build_pulumi() {
+  local v; v=$(version github.com/pulumi/pulumi/pkg/v3)
+  go build -o "$1/pulumi" -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+build_pulumi-kubernetes() {
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 v dir
+  v=$(version $mod); dir=$(go list -m -f '{{.Dir}}' $mod)/cmd/pulumi-resource-kubernetes
+  # What the upstream `go generate` does: the schema with its version set, and the mapping minified.
+  node -e '
+    const fs = require("fs"); const [dir, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(dir + "/schema.json", "utf8")); schema.version = version;
+    fs.writeFileSync("schema-embed.json", JSON.stringify(schema));
+    fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(dir + "/terraform-mapping.json", "utf8"))));
+  ' "$dir" "${v#v}"
+  go build -o "$1/pulumi-resource-kubernetes" -ldflags "-s -w -X $mod/pkg/version.Version=${v#v}" .
+}
+build_actionlint() {
+  local v; v=$(version github.com/rhysd/actionlint)
+  go build -o "$1/" -ldflags "-s -w -X github.com/rhysd/actionlint.version=${v#v}" tool
+}
+
+key() {
+  { go version; cat "$tools_dir/build.sh"; cd "$tools_dir/$1" && find . -type f ! -name '*-embed.json' | sort | xargs cat; } |
+    sha256sum | cut -c1-16
+}
+
+mkdir -p "$bin_dir" "$cache"
+for name in "${selected[@]}"; do
+  [ -d "$tools_dir/$name" ] || { echo "tools/build.sh: no tool named $name (one of: ${all[*]})" >&2; exit 2; }
+  target=$cache/$name/$(key "$name")
+  if [ ! -f "$target/.complete" ]; then
+    echo "building $name into $target" >&2
+    start=$SECONDS
+    rm -rf "$target.tmp" && mkdir -p "$target.tmp"
+    (cd "$tools_dir/$name" && "build_$name" "$target.tmp")
+    touch "$target.tmp/.complete" && rm -rf "$target" && mv "$target.tmp" "$target"
+    echo "built $name in $((SECONDS - start)) s" >&2
+  fi
+  for binary in "$target"/*; do ln -sfn "$binary" "$bin_dir/$(basename "$binary")"; done
+done
