@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "..");
-/** Where tools/build.sh links the binaries. */
-export const toolsBin = path.join(repoRoot, "out", "tools", "bin");
+/** Where tools/build.sh links the binaries, or CANARY_TOOLS_BIN: a folder of binaries of your own. */
+export const toolsBin = process.env.CANARY_TOOLS_BIN ? path.resolve(process.env.CANARY_TOOLS_BIN) : path.join(repoRoot, "out", "tools", "bin");
 /** Everything the cluster writes: kwokctl's work directory, the admin kubeconfig, the logs. */
 export const clusterDir = path.join(repoRoot, "out", "cluster");
 export const adminKubeconfig = path.join(clusterDir, "kubeconfig");

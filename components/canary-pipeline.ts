@@ -71,8 +71,8 @@ export type CanaryPipelineArgs = CanaryPipelineSettingsArgs | CanaryPipelineConf
 
 /**
  * The validated configuration of `args`. Raw settings are validated here, synchronously (a throw
- * inside a component's async work would be an unhandled rejection: field notes, "Pulumi"); the
- * secrets passed turn their features on. Throws ConfigError naming the service and each problem.
+ * inside an Output's apply would surface as an unhandled rejection); the secrets passed turn
+ * their features on. Throws ConfigError naming the service and each problem.
  */
 export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs): StackConfig {
   if (args.kubernetesProvider !== undefined && args.kubeconfig !== undefined) {

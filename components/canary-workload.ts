@@ -1,6 +1,7 @@
 // The service itself: a stable and a canary Deployment of the same container behind one Service
-// (canary by replica ratio, field notes: the Service selects `app` only, both Deployments' selectors
-// include `track`, same port names), a canary-only Service for the smoke test, a dedicated app
+// (canary by replica ratio: a Service selects pods by label and kube-proxy picks a backend per
+// connection, so the Service selects `app` only, both Deployments' selectors include `track`, and
+// both use the same port names), a canary-only Service for the smoke test, a dedicated app
 // ServiceAccount without API credentials, a PodDisruptionBudget and a NetworkPolicy.
 // After the first `pulumi up` the pipeline owns both Deployments' image and the canary's replica
 // count: they are declared through a client-side-apply provider and ignored on later updates

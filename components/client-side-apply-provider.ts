@@ -1,10 +1,11 @@
 // The Kubernetes provider every object of the service is declared through. It applies client-side
-// (three-way merge against the last-applied inputs) instead of server-side apply, because the
-// pipeline owns fields Pulumi also declares: under server-side apply `ignoreChanges` on an
-// array-indexed path such as `spec.template.spec.containers[0].image` is not honoured and a later
-// `pulumi up` can hit a field-manager conflict with `kubectl set image` (field notes, "Pulumi":
-// pulumi/pulumi#15412, pulumi-kubernetes#2542). Under client-side apply an ignored field is simply
-// not patched. See docs/cluster.md, "Release ownership".
+// (three-way merge against the last-applied inputs) instead of server-side apply: the pipeline owns
+// the Deployments' images, which `kubectl set image` writes as field manager `kubectl-set`, and a
+// server-side apply sending another value stops on a field-manager conflict (pulumi-kubernetes#2542).
+// `ignoreChanges` on `spec.template.spec.containers[0].image` does not keep the released image by
+// itself: the provider looks the path up split on `.` and never finds `containers[0]`. What keeps
+// it is the refresh before every update (Pulumi.yaml `options.refresh: always`). The real tier
+// proves both (test/cluster/token-mode.test.ts, scenario 4); docs/cluster.md, "Release ownership".
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 

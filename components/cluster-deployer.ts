@@ -1,8 +1,9 @@
 // The pipeline's identity in the cluster: one Role whose rules are exactly what the pipeline's
 // kubectl commands need (rulesFor, from the operation catalogue), bound in the service's namespace
 // to either a ServiceAccount (clusterAuth token: the pipeline receives a kubeconfig) or the
-// Kubernetes group the EKS access entry maps the deploy role to (clusterAuth eks; field notes,
-// "EKS": a namespaced RoleBinding, no EKS access policy).
+// Kubernetes group the EKS access entry maps the deploy role to (clusterAuth eks: a namespaced
+// RoleBinding, no EKS access policy; AWS EKS docs, "Grant IAM users access to Kubernetes with EKS
+// access entries").
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";

@@ -1,7 +1,9 @@
 // The catalogue of cluster operations the pipeline performs. It is the one source of two facts:
 // the kubectl commands the generated workflows (and the smoke test after `pulumi up`) run, and
 // the RBAC rules of the deployer Role, which grants what these commands need and nothing more.
-// What each kubectl command needs: field notes, "Kubernetes RBAC needed by each kubectl command".
+// What each kubectl command needs: the API requests kubectl's own source makes (k8s.io/kubectl,
+// pkg/cmd/...), each verb proven needed against the real authoriser by
+// test/cluster/token-mode.test.ts, scenario 3.
 
 /** One RBAC rule, as in a Role. */
 export interface PolicyRule {

@@ -1,7 +1,7 @@
 // The account's IAM OIDC provider for GitHub Actions, created here or adopted by ARN. An account
-// holds one provider per issuer URL (a second create fails EntityAlreadyExists: field notes,
-// "GitHub Actions OIDC into AWS"), so services sharing an account create it once, standalone,
-// and pass its `arn` to each of their roles.
+// holds one provider per issuer URL (a second create fails EntityAlreadyExists: AWS IAM docs,
+// "Create an OpenID Connect (OIDC) identity provider in IAM"), so services sharing an account
+// create it once, standalone, and pass its `arn` to each of their roles.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { githubOidc } from "./oidc-subjects";
@@ -28,7 +28,7 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
   constructor(name: string, args: GithubOidcProviderArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const existing = args.existingProviderArn;
     // A plain ARN is checked before anything registers. An Output is passed on unchecked:
-    // throwing inside it would surface as an unhandled rejection (field notes, "Pulumi").
+    // throwing inside its apply would surface as an unhandled rejection.
     if (typeof existing === "string") checkProviderArn(existing);
     super("canary-pipeline:aws:GithubOidcProvider", name, {}, opts);
     this.created = existing === undefined;
@@ -39,7 +39,8 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
         url: githubOidc.url,
         clientIdLists: [githubOidc.audience],
         // No thumbprintLists: optional in @pulumi/aws 7, and AWS validates GitHub's issuer
-        // against its own trusted CAs, ignoring thumbprints (field notes).
+        // against its own trusted CAs, ignoring thumbprints (GitHub docs, "Configuring OpenID
+        // Connect in Amazon Web Services").
         tags: args.tags ?? {},
       }, { parent: this });
       this.arn = provider.arn;

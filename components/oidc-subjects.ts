@@ -1,9 +1,10 @@
 // The `sub` claim a GitHub Actions job presents to AWS, derived from how the job runs. Trust
 // policies are built from these subjects, computed from the generated jobs themselves, so the
 // roles and the workflows cannot drift apart.
-// Field notes (GitHub Actions OIDC into AWS): a job with `environment:` presents the environment
-// form, not the branch ref; pull requests present `pull_request`; repositories with immutable
-// subjects send `repo:OWNER@OWNER_ID/REPO@REPO_ID:...`. Matching is case-sensitive.
+// GitHub docs ("OpenID Connect", example subject claims): a job with `environment:` presents the
+// environment form, not the branch ref; pull requests present `pull_request`; repositories with
+// immutable subject claims send `repo:OWNER@OWNER_ID/REPO@REPO_ID:...`. AWS matches the claim
+// case-sensitively.
 
 /** The repository whose jobs present subjects. */
 export interface GithubRepository {

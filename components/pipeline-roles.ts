@@ -39,7 +39,10 @@ export interface PipelineRolesArgs {
 const rolePathShape = /^\/([\x21-\x7e]+\/)?$/;
 const regionShape = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
-/** Checks the arguments before anything registers (field notes, "Pulumi": throw synchronously). */
+/**
+ * Checks the arguments before anything registers, synchronously: a throw inside an Output's apply
+ * would surface as an unhandled rejection.
+ */
 export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
   if (args.previewSubjects !== undefined) validateSubjects(args.previewSubjects, "preview");
   if (args.deploySubjects !== undefined) {
@@ -103,8 +106,9 @@ export class PipelineRoles extends pulumi.ComponentResource {
         role: deployRole.name,
         policy: clusterArn.apply((arn) => JSON.stringify(deployRolePermissions(arn))),
       }, { parent: this });
-      // Field notes: map the role to a Kubernetes group bound by a namespaced RoleBinding; no
-      // EKS access policy, so the cluster side's RBAC is all the role may do in Kubernetes.
+      // Map the role to a Kubernetes group bound by a namespaced RoleBinding; no EKS access
+      // policy, so the cluster side's RBAC is all the role may do in Kubernetes (AWS EKS docs,
+      // "Grant IAM users access to Kubernetes with EKS access entries").
       accessEntry = new aws.eks.AccessEntry(`${name}-deploy-access`, {
         clusterName,
         principalArn: deployRole.arn,

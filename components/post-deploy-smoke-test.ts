@@ -1,7 +1,7 @@
 // The smoke test after `pulumi up`: the same runner the pipeline's canary job runs
 // (components/smoke-test.ts), started by a local command whenever the workloads change. kubectl
 // uses the ambient context of whoever runs `pulumi up`. The command does not run during preview
-// (field notes, @pulumi/command).
+// (pulumi-command docs, `local.Command`).
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { smokeTestRunner, type SmokeTestSpec } from "./smoke-test";

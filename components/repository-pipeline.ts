@@ -45,7 +45,7 @@ export function parseReviewer(reviewer: string): { kind: "user"; login: string }
 
 /**
  * Refuses inconsistent arguments before any resource is registered (a throw inside a component's
- * async work would surface as an unhandled rejection: field notes, Pulumi).
+ * async work would surface as an unhandled rejection).
  */
 export function validateRepositoryPipelineArgs(args: RepositoryPipelineArgs): void {
   const { config } = args;
@@ -82,7 +82,8 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     const provider = args.provider ?? new github.Provider(`${name}-github`, { owner: config.githubOwner }, { parent: this });
     const child = { parent: this, provider };
 
-    // Reviewers are numeric ids (field notes: @pulumi/github); resolved through the provider.
+    // Reviewers are numeric ids (`github_repository_environment` reviewers' `users` and `teams`);
+    // resolved through the provider.
     const reviewers = config.requiredReviewers.map(parseReviewer);
     const users = reviewers.flatMap((r) => (r.kind === "user" ? [github.getUserOutput({ username: r.login }, child).id.apply(Number)] : []));
     const teams = reviewers.flatMap((r) => (r.kind === "team" ? [github.getTeamOutput({ slug: r.slug }, child).id.apply(Number)] : []));
@@ -92,8 +93,8 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
       repository,
       environment: config.environment,
       ...(gated ? { reviewers: [{ users, teams }], preventSelfReview: true, canAdminsBypass: false } : {}),
-      // The environment subject does not contain the ref (field notes: OIDC), so which branch may
-      // deploy is decided here: a custom policy that admits the deploy branch only.
+      // The environment subject does not contain the ref (GitHub docs, "OpenID Connect"), so which
+      // branch may deploy is decided here: a custom policy that admits the deploy branch only.
       deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
     }, child);
     const environmentName = environment.environment;
@@ -131,7 +132,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     }
 
     // One commit per file on the deploy branch. Parallel writes to one branch fail with 409
-    // (field notes: terraform-provider-github#2909), so each file waits for the one before. The
+    // (integrations/terraform-provider-github#2909), so each file waits for the one before. The
     // first waits for the environment and its branch policy: a run naming an environment GitHub
     // does not know yet creates it, unprotected. The variables and secrets are written alongside,
     // not first (waiting for them chained the whole AWS and cluster side before the commits): the

@@ -3,7 +3,7 @@
 // Deploy role (deploy jobs run kubectl against the cluster; Kubernetes RBAC decides the rest):
 // | action              | resource        | why                                                      |
 // |---------------------|-----------------|----------------------------------------------------------|
-// | eks:DescribeCluster | the cluster ARN | `aws eks update-kubeconfig` (field notes: the only call) |
+// | eks:DescribeCluster | the cluster ARN | `aws eks update-kubeconfig` (its only AWS API call)      |
 // Getting the cluster token (`aws eks get-token`) presigns sts:GetCallerIdentity, which needs no
 // permission. The role's access entry maps it to a Kubernetes group; no EKS access policy.
 //

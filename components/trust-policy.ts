@@ -1,9 +1,9 @@
 // The trust policy of a role that GitHub Actions jobs assume through OIDC: who may assume it is
 // exactly the list of subjects the caller derived from the jobs that use the role.
-// Field notes (GitHub Actions OIDC into AWS): StringEquals on `aud` and on `sub`; StringLike only
-// for a subject that needs a wildcard; never ForAllValues in an Allow (true when the claim is
-// absent); a wildcard in the owner/repository part (`repo:acme/*`, `repo:acme/api*`) trusts
-// other repositories.
+// StringEquals on `aud` and on `sub`; StringLike only for a subject that needs a wildcard; never
+// ForAllValues in an Allow (true when the claim is absent: AWS IAM docs, "Single-valued vs.
+// multivalued context keys"); a wildcard in the owner/repository part (`repo:acme/*`,
+// `repo:acme/api*`) trusts other repositories.
 import { githubOidc } from "./oidc-subjects";
 import type { IamPolicyDocument, IamStatement } from "./iam-policy-document";
 
@@ -14,7 +14,7 @@ const subjectShape = /^repo:[^:/*?\s]+\/[^:/*?\s]+:\S+$/;
 
 /**
  * Checks a subject list before any resource is registered (an error thrown later, inside an
- * Output, would surface as an unhandled rejection: field notes, "Pulumi").
+ * Output's apply, would surface as an unhandled rejection).
  */
 export function validateSubjects(subjects: readonly string[], role: string): void {
   if (subjects.length === 0) {

@@ -6,9 +6,16 @@
 #   tools/build.sh NAME...    only these (folder names under tools/)
 #
 # Each tool is cached under $CANARY_TOOLS_CACHE (default ~/.cache/canary-pipeline/tools) by a key
-# made of its folder's files, this script and the Go version: a warm run only links. A cold build
+# made of its folder's files, its build function and the Go version: a warm run only links. A cold build
 # of everything takes tens of minutes on two cores (README, "The real tier").
+#
+# With CANARY_TOOLS_BIN set to a folder holding the same binaries (your own Pulumi CLI and
+# plugins, Kubernetes and kwok builds), nothing is built and the tier uses those.
 set -euo pipefail
+if [ -n "${CANARY_TOOLS_BIN:-}" ]; then
+  echo "tools/build.sh: using the tools in $CANARY_TOOLS_BIN" >&2
+  exit 0
+fi
 cd "$(dirname "$0")"
 tools_dir=$PWD
 cache=${CANARY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/canary-pipeline/tools}
@@ -56,8 +63,9 @@ build_actionlint() {
   go build -o "$1/" -ldflags "-s -w -X github.com/rhysd/actionlint.version=${v#v}" tool
 }
 
+# The cache key: the Go version, how the tool is built (its build_ function) and its folder's files.
 key() {
-  { go version; cat "$tools_dir/build.sh"; cd "$tools_dir/$1" && find . -type f ! -name '*-embed.json' | sort | xargs cat; } |
+  { go version; declare -f "build_$1"; cd "$tools_dir/$1" && find . -type f ! -name '*-embed.json' | sort | xargs cat; } |
     sha256sum | cut -c1-16
 }
 

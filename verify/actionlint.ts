@@ -16,7 +16,7 @@ export interface Finding {
   readonly message: string;
 }
 
-const actionlintBinary = path.resolve(__dirname, "..", "out", "tools", "bin", "actionlint");
+const actionlintBinary = path.join(process.env.CANARY_TOOLS_BIN ?? path.resolve(__dirname, "..", "out", "tools", "bin"), "actionlint");
 
 function which(program: string): string | undefined {
   const found = spawnSync("sh", ["-c", `command -v ${program}`], { encoding: "utf8" });

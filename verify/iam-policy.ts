@@ -1,6 +1,7 @@
 // Evaluates an IAM policy document against one request, as AWS's documented policy logic does,
-// for the elements and condition operators this project's policies use. Field notes ("GitHub
-// Actions OIDC into AWS") say why this is in-project: the npm simulator drops the
+// for the elements and condition operators this project's policies use (AWS IAM docs, "IAM JSON
+// policy elements: Condition operators"). It is in-project because the npm simulator
+// @cloud-copilot/iam-simulate is AGPL-3.0 and its runSimulation() drops the
 // token.actions.githubusercontent.com keys for sts:AssumeRoleWithWebIdentity. Anything outside
 // the supported subset (another operator, NotPrincipal, policy variables) throws rather than
 // being guessed at.

@@ -1,7 +1,8 @@
 // Reads the kubectl commands out of shell scripts and maps each to the Kubernetes API requests it
 // makes, independently of the catalogue that generated them, so the deployer Role can be checked
 // against what the scripts really do. A command this module does not know is an error, never a
-// skip. What each command requests: field notes, "Kubernetes RBAC needed by each kubectl command".
+// skip. What each command requests: kubectl's own source (k8s.io/kubectl, pkg/cmd/...), each verb
+// proven needed against the real authoriser by test/cluster/token-mode.test.ts, scenario 3.
 import { parse } from "yaml";
 
 /** One API request: verb on a (sub)resource, by name when the command names its object. */

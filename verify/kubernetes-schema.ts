@@ -1,10 +1,10 @@
 // Strict validation of rendered Kubernetes objects against the API's OpenAPI schemas, with the
 // validators kubernetes-models (v5) compiles from them. Those validators check types, required
-// fields, enums and formats but accept unknown fields (`spec.replica: 3` passes: field notes,
-// "What runs on these machines"). The API server would drop such a field silently, so here the
-// object is validated through a Proxy that records which keys the validator reads: a key it never
-// reads is not in the schema, except under free-form maps (labels, data, resources.limits...),
-// whose keys are data rather than fields.
+// fields, enums and formats but accept unknown fields (`spec.replica: 3` passes: they are generated
+// from the OpenAPI schemas, which do not set `additionalProperties: false`). The API server would
+// drop such a field silently, so here the object is validated through a Proxy that records which
+// keys the validator reads: a key it never reads is not in the schema, except under free-form maps
+// (labels, data, resources.limits...), whose keys are data rather than fields.
 
 /** A validator's view of an object: model classes carry the compiled schema as `validate`. */
 type ModelClass = { prototype: { validate(this: unknown): void } };

@@ -1,5 +1,5 @@
 // Every third-party action the generated workflows use, pinned by the full commit SHA its release
-// tag resolves to (shared/pinned-actions.md). The one place a pin is written.
+// tag resolves to in the action's repository. The one place a pin is written.
 
 export interface PinnedAction {
   readonly repository: string;

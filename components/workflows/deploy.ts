@@ -24,8 +24,11 @@ export type DeployConfig = Pick<StackConfig,
   | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeMaxLatencySeconds" | "scanSeverity"
   | "signImages" | "secrets">;
 
-/** kubectl on the runner, pinned (within one minor version of the cluster: Kubernetes' skew policy). */
-export const kubectlVersion = "v1.33.4";
+/**
+ * kubectl on the runner, pinned (within one minor version of the cluster: Kubernetes' skew policy):
+ * the version the real tier runs the jobs' scripts with (tools/kubernetes), held equal by a test.
+ */
+export const kubectlVersion = "v1.36.3";
 /** How long a rollout may take before the job fails. */
 export const rolloutTimeout = "300s";
 /** The manifest file the smoke-test runner writes (a shell expression it defines). */
@@ -257,8 +260,9 @@ function testJob(config: DeployConfig): Job {
 
 /**
  * Build and push by commit SHA. It publishes, so it must not restore a cache an untrusted pull
- * request could have written (field notes): its gha cache scope is its own, written only here,
- * and the job runs only on the deploy branch (GitHub also keeps a PR's caches to the PR's ref).
+ * request could have written (zizmor's cache-poisoning audit): its gha cache scope is its own,
+ * written only here, and the job runs only on the deploy branch (GitHub also keeps a PR's caches
+ * to the PR's ref).
  */
 function buildJob(config: DeployConfig): Job {
   const scope = publishCacheScope(config.environment);

@@ -71,7 +71,8 @@ export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
       },
       {
         name: "Upload to code scanning",
-        // A fork's token cannot write security events: skip rather than fail (field notes).
+        // A fork PR's GITHUB_TOKEN is read-only (GitHub docs, "Events that trigger workflows"), so
+        // it cannot write security events: skip rather than fail.
         if: `always() && ${sameRepositoryPullRequest} && hashFiles('trivy-results.sarif') != ''`,
         uses: uses(actions.uploadSarif),
         with: { sarif_file: "trivy-results.sarif", category: "trivy" },
@@ -101,7 +102,8 @@ export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): Workflow
   const jobs = Object.fromEntries(config.previewStacks.map((stack): [string, Job] => [previewJobId(stack), {
     name: `Preview ${stack}`,
     "runs-on": runner,
-    // Fork PRs get neither secrets nor an OIDC token: skip cleanly (field notes).
+    // Fork PRs get neither secrets nor an OIDC token (GitHub docs, "Events that trigger
+    // workflows": pull_request): skip cleanly.
     if: sameRepositoryPullRequest,
     permissions: { contents: "read", "id-token": "write", "pull-requests": "write" },
     "timeout-minutes": 20,

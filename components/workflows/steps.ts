@@ -2,7 +2,7 @@
 import { actions, uses } from "./actions";
 import type { Step } from "./model";
 
-/** Checks the repository out without leaving the token in .git/config (field notes: workflow security rules). */
+/** Checks the repository out without leaving the token in .git/config (zizmor's artipacked audit). */
 export const checkout = (): Step => ({
   name: "Check out",
   uses: uses(actions.checkout),
@@ -35,5 +35,8 @@ export const ghcrLogin = (): Step => ({
   with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" },
 });
 
-/** Pull requests from forks get no secrets and no id-token: jobs that need them skip (field notes). */
+/**
+ * Pull requests from forks get no secrets and no id-token (GitHub docs, "Using secrets in GitHub
+ * Actions"): jobs that need them skip.
+ */
 export const sameRepositoryPullRequest = "github.event.pull_request.head.repo.full_name == github.repository";

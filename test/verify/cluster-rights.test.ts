@@ -20,7 +20,7 @@ describe("reading kubectl out of scripts", () => {
     assert.deepEqual(commands.map((c) => c.argv.slice(0, 2).join(" ")), ["delete pod/orders-api-smoke-test", "delete pod/orders-api-smoke-test", "create --filename", "wait pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test"]);
     assert.ok(files.get("$manifest")?.includes('"kind": "Pod"'));
   });
-  test("maps commands to API requests as the field notes' table says", () => {
+  test("maps commands to the API requests kubectl makes", () => {
     const req = (text: string) => apiRequests({ text, argv: text.split(" ").slice(1) }).map((r) => `${r.resource} ${r.verb} ${r.name ?? "-"}`);
     assert.deepEqual(req("kubectl scale deployment/x --replicas=2 -n ns"), ["deployments get x", "deployments/scale patch x"]);
     assert.deepEqual(req("kubectl rollout status deployment/x -n ns"), ["deployments get x", "deployments list x", "deployments watch x"]);

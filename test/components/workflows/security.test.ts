@@ -1,4 +1,4 @@
-// The workflow security rules (field notes: OpenSSF Scorecard, zizmor), asserted on every file
+// The workflow security rules (OpenSSF Scorecard's checks, zizmor's audits), asserted on every file
 // every configuration renders, as committed (the YAML read back).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

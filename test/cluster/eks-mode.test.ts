@@ -1,0 +1,74 @@
+// One service in eks mode, into a namespace that exists already (createNamespace false): the
+// deployer is whoever is in the group the RoleBinding names, which EKS's access entry maps the
+// deploy role to. Here a client certificate in that group stands for the role.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { CanaryCluster } from "../../components/canary-cluster";
+import { defaultEksGroup } from "../../components/cluster-deployer";
+import { deployOperations } from "../../components/workflows/deploy";
+import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, serviceConfig, tierStack, toolsBin } from "./tier";
+import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
+
+const ns = "payments-tier";
+const config = serviceConfig({
+  githubOwner: "acme", githubRepository: "payments", appName: "payments", namespace: ns, createNamespace: false,
+  clusterAuth: "eks", eksClusterName: "tier", awsRegion: "eu-west-1",
+  replicas: 2, canaryWeight: 33, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
+});
+const program = () => {
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8") });
+  return Promise.resolve({ group: cluster.deployerGroup });
+};
+
+/** Everything namespaced in `ns` but what Kubernetes itself puts in every namespace. */
+function leftInNamespace(): string[] {
+  const kinds = "deployments,replicasets,pods,services,endpointslices,serviceaccounts,secrets,roles,rolebindings,poddisruptionbudgets,networkpolicies,configmaps";
+  return adminKubectl(["get", kinds, "--namespace", ns, "--output", "name"]).split("\n").filter(Boolean)
+    .filter((name) => name !== "serviceaccount/default" && name !== "configmap/kube-root-ca.crt");
+}
+
+describe("one service, eks mode, in an existing namespace", () => {
+  let stack: Stack;
+  before(async () => {
+    adminKubectl(["create", "namespace", ns]);
+    stack = await tierStack("eks", program);
+  });
+  after(async () => {
+    await stack?.workspace.removeStack("tier", { force: true }).catch(() => undefined);
+    adminKubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
+  });
+
+  test("up: both Deployments ready; a second up changes nothing", async () => {
+    assert.equal((await stack.up()).summary.result, "succeeded");
+    assert.equal(deploymentState(ns, "payments").ready, 2);
+    assert.deepEqual(changes((await stack.up()).summary.resourceChanges), {});
+  });
+
+  test("a member of the deployer group releases a digest; anyone else is refused", async () => {
+    const digest = newDigest();
+    writeSmokeReport(config, "pass");
+    const member = certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]);
+    const run = await release(config, { mode: "eks", kubeconfig: member }, digest);
+    assert.ok(run.canary.success, run.canary.log);
+    assert.ok(run.promote?.success, run.promote?.log);
+    assert.equal(deploymentState(ns, "payments").image, imageOf(config, digest));
+
+    const stranger = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stranger-")), "kubeconfig");
+    fs.writeFileSync(stranger, certificateKubeconfig("someone-else", ["other-team"]));
+    const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", stranger, "scale", "deployment/payments-canary", "--replicas=1", "--namespace", ns], { encoding: "utf8" });
+    assert.notEqual(attempt.status, 0);
+    assert.match(attempt.stderr, /forbidden/i);
+  });
+
+  test("destroy leaves nothing of the service in the namespace", async () => {
+    assert.equal((await stack.destroy()).summary.result, "succeeded");
+    const deadline = Date.now() + 60_000;
+    while (leftInNamespace().length > 0 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    assert.deepEqual(leftInNamespace(), []);
+  });
+});

@@ -1,0 +1,43 @@
+// The real tier's harness: the real Pulumi CLI and kubernetes plugin (tools/build.sh) run inline
+// programs through the Automation API (cluster/stack.ts) against the control plane
+// `npm run test:cluster` starts (cluster/control-plane.ts).
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/schema";
+import type { ServiceSettings } from "../../config/settings";
+import { clusterDir } from "../../cluster/control-plane";
+import { clusterAccess } from "../../cluster/stack";
+
+export { adminKubectl, adminKubeconfig, smokeTestLogFile, toolsBin } from "../../cluster/control-plane";
+export { changes, clusterAccess, tierStack, writeProject } from "../../cluster/stack";
+
+/** A service's validated settings, as a platform team's stack would pass them. */
+export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackConfig {
+  return parseStackConfig(settings as unknown as Record<string, unknown>, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false });
+}
+
+/**
+ * A kubeconfig for a user the cluster CA vouches for, in the given groups: in eks mode it stands
+ * for the deploy role, which EKS maps to the deployer group through its access entry.
+ */
+export function certificateKubeconfig(user: string, groups: string[]): string {
+  const pki = path.join(clusterDir, "kwok", "clusters", "canary-pipeline", "pki");
+  const dir = fs.mkdtempSync(path.join(clusterDir, "identity-"));
+  const key = path.join(dir, "key.pem"), csr = path.join(dir, "csr.pem"), cert = path.join(dir, "cert.pem");
+  const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
+  execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject], { stdio: "ignore" });
+  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", path.join(pki, "ca.crt"), "-CAkey", path.join(pki, "ca.key"),
+    "-CAcreateserial", "-days", "1", "-out", cert], { stdio: "ignore" });
+  const { server, caData } = clusterAccess();
+  const b64 = (file: string) => fs.readFileSync(file).toString("base64");
+  const kubeconfig = {
+    apiVersion: "v1", kind: "Config", "current-context": user,
+    clusters: [{ name: "tier", cluster: { server, "certificate-authority-data": caData } }],
+    users: [{ name: user, user: { "client-certificate-data": b64(cert), "client-key-data": b64(key) } }],
+    contexts: [{ name: user, context: { cluster: "tier", user } }],
+  };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return JSON.stringify(kubeconfig);
+}

@@ -1,0 +1,29 @@
+// The real tier runs what the product pins: the generated workflows install the kubectl the tier
+// runs their scripts with, and each built tool reports the version its go.mod under tools/ pins.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+import { repoRoot } from "../../cluster/control-plane";
+import { kubectlVersion } from "../../components/workflows/deploy";
+import { toolsBin } from "./tier";
+
+const run = (binary: string, ...args: string[]) => execFileSync(path.join(toolsBin, binary), args, { encoding: "utf8" });
+/** The version tools/<tool>/go.mod requires of a module. */
+function pinned(tool: string, module: string): string {
+  const goMod = fs.readFileSync(path.join(repoRoot, "tools", tool, "go.mod"), "utf8");
+  const found = new RegExp(`^\\s*(?:require\\s+)?${module.replace(/\./g, "\\.")} (v\\S+)`, "m").exec(goMod);
+  assert.ok(found, `${module} in tools/${tool}/go.mod`);
+  return found[1];
+}
+
+test("the workflows' kubectl is the version the tier builds and runs their scripts with", () => {
+  assert.equal(kubectlVersion, pinned("kubernetes", "k8s.io/kubernetes"));
+  assert.match(run("kubectl", "version", "--client"), new RegExp(`^Client Version: ${kubectlVersion.replace(/\./g, "\\.")}$`, "m"));
+  assert.equal(run("kube-apiserver", "--version").trim(), `Kubernetes ${kubectlVersion}`);
+});
+
+test("the Pulumi CLI reports the version tools/pulumi pins (the Automation API reads it)", () => {
+  assert.equal(run("pulumi", "version").trim(), pinned("pulumi", "github.com/pulumi/pulumi/pkg/v3"));
+});
