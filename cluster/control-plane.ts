@@ -22,6 +22,8 @@ const kwokWorkdir = path.join(clusterDir, "kwok");
 /** kwokctl's own layout under its work directory (pkg/kwokctl/runtime/config.go). */
 const clusterHome = path.join(kwokWorkdir, "clusters", clusterName);
 const nodeName = "kwok-node-0";
+/** The cluster's CA, which kwokctl generates: it signs client certificates for test identities. */
+export const clusterCa = { cert: path.join(clusterHome, "pki", "ca.crt"), key: path.join(clusterHome, "pki", "ca.key") };
 
 /** The control plane's components, with the binary each runs. */
 const components = {

@@ -11,7 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/canary-cluster";
 import { defaultEksGroup } from "../../components/cluster-deployer";
 import { deployOperations } from "../../components/workflows/deploy";
-import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, serviceConfig, tierStack, toolsBin } from "./tier";
+import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
 
 const ns = "payments-tier";
@@ -67,8 +67,11 @@ describe("one service, eks mode, in an existing namespace", () => {
 
   test("destroy leaves nothing of the service in the namespace", async () => {
     assert.equal((await stack.destroy()).summary.result, "succeeded");
-    const deadline = Date.now() + 60_000;
-    while (leftInNamespace().length > 0 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    try {
+      waitUntil("the namespace to empty", () => leftInNamespace().length === 0);
+    } catch {
+      // The assertion lists what is left.
+    }
     assert.deepEqual(leftInNamespace(), []);
   });
 });

@@ -1,13 +1,13 @@
 // The real tier's harness: the real Pulumi CLI and kubernetes plugin (tools/build.sh) run inline
 // programs through the Automation API (cluster/stack.ts) against the control plane
 // `npm run test:cluster` starts (cluster/control-plane.ts).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
-import { clusterDir } from "../../cluster/control-plane";
+import { adminKubeconfig, clusterCa, clusterDir, toolsBin } from "../../cluster/control-plane";
 import { clusterAccess } from "../../cluster/stack";
 
 export { adminKubectl, adminKubeconfig, smokeTestLogFile, toolsBin } from "../../cluster/control-plane";
@@ -23,12 +23,11 @@ export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackC
  * for the deploy role, which EKS maps to the deployer group through its access entry.
  */
 export function certificateKubeconfig(user: string, groups: string[]): string {
-  const pki = path.join(clusterDir, "kwok", "clusters", "canary-pipeline", "pki");
   const dir = fs.mkdtempSync(path.join(clusterDir, "identity-"));
   const key = path.join(dir, "key.pem"), csr = path.join(dir, "csr.pem"), cert = path.join(dir, "cert.pem");
   const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
   execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject], { stdio: "ignore" });
-  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", path.join(pki, "ca.crt"), "-CAkey", path.join(pki, "ca.key"),
+  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", clusterCa.cert, "-CAkey", clusterCa.key,
     "-CAcreateserial", "-days", "1", "-out", cert], { stdio: "ignore" });
   const { server, caData } = clusterAccess();
   const b64 = (file: string) => fs.readFileSync(file).toString("base64");
@@ -41,3 +40,16 @@ export function certificateKubeconfig(user: string, groups: string[]): string {
   fs.rmSync(dir, { recursive: true, force: true });
   return JSON.stringify(kubeconfig);
 }
+
+/** Polls `check` every half second until it holds; fails after `seconds`. */
+export function waitUntil(what: string, check: () => boolean, seconds = 60): void {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+  }
+}
+
+/** True while the admin can read the namespace. */
+export const namespaceExists = (namespace: string) =>
+  spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", namespace]).status === 0;

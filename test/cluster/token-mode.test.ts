@@ -8,7 +8,7 @@ import { CanaryCluster } from "../../components/canary-cluster";
 import { deployOperations } from "../../components/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
-import { adminKubectl, adminKubeconfig, changes, clusterAccess, serviceConfig, tierStack, toolsBin, writeProject } from "./tier";
+import { adminKubectl, adminKubeconfig, changes, clusterAccess, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -49,14 +49,6 @@ function endpointPods(service: string): string[] {
 const podsOf = (track: string) =>
   ((get(["get", "pods", "--selector", `app=orders-api,track=${track}`]) as { items: { metadata: { name: string } }[] }).items)
     .map((p) => p.metadata.name).sort();
-
-function waitUntil(what: string, check: () => boolean, seconds = 60): void {
-  const deadline = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
-  }
-}
 
 describe("one service, token mode", () => {
   let stack: Stack;
@@ -222,7 +214,7 @@ describe("one service, token mode", () => {
   test("6. destroy leaves nothing of the service: the namespace and everything in it are gone", async () => {
     const destroyed = await stack.destroy();
     assert.equal(destroyed.summary.result, "succeeded");
-    waitUntil("the namespace to go", () => spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", ns]).status !== 0, 90);
+    waitUntil("the namespace to go", () => !namespaceExists(ns), 90);
   });
 });
 

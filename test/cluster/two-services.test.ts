@@ -11,7 +11,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/canary-cluster";
 import { ClientSideApplyProvider } from "../../components/client-side-apply-provider";
 import { deployOperations } from "../../components/workflows/deploy";
-import { adminKubeconfig, changes, clusterAccess, serviceConfig, tierStack, toolsBin } from "./tier";
+import { adminKubeconfig, changes, clusterAccess, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState } from "./release";
 
 const { server, caData } = clusterAccess();
@@ -54,12 +54,6 @@ describe("two services in one stack, one shared provider", () => {
 
   test("destroy removes both services and their namespaces", async () => {
     assert.equal((await stack.destroy()).summary.result, "succeeded");
-    for (const config of services) {
-      const deadline = Date.now() + 90_000;
-      while (spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", config.namespace]).status === 0) {
-        assert.ok(Date.now() < deadline, `namespace ${config.namespace} still there`);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
-      }
-    }
+    for (const config of services) waitUntil(`namespace ${config.namespace} to go`, () => !namespaceExists(config.namespace), 90);
   });
 });
