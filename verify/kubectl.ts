@@ -89,7 +89,7 @@ export function kubectlCommands(script: string): { commands: KubectlCommand[]; f
 }
 
 /** Splits argv into positional words and flags (`--flag=value`, `--flag value`, `-n value`). */
-function parseArgs(argv: readonly string[]): { words: string[]; flags: Map<string, string> } {
+export function parseArgs(argv: readonly string[]): { words: string[]; flags: Map<string, string> } {
   const valued = new Set(["--namespace", "-n", "--selector", "-l", "--filename", "-f", "--output", "-o", "--for", "--timeout", "--replicas", "--container", "-c", "--region", "--name"]);
   const words: string[] = [];
   const flags = new Map<string, string>();

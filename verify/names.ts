@@ -1,7 +1,7 @@
 // Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack of the repository
 // (for the job's environment, or repository-wide), and every Kubernetes name, label selector and
 // Service host the workflows' scripts use exists among the rendered objects.
-import { kubectlCommands } from "./kubectl";
+import { kubectlCommands, parseArgs } from "./kubectl";
 import { jobEnvironment, kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
 
 /** Secrets GitHub provides to every run. */
@@ -52,17 +52,19 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
         const { commands, files: written } = kubectlCommands(step.run);
         const createdHere = [...written.values()].flatMap((m) => [...m.matchAll(/"name":\s*"([^"]+)"/g)].map((x) => x[1]));
         for (const { argv } of commands) {
-          const namespace = argv[argv.indexOf("--namespace") + 1] ?? argv[argv.indexOf("-n") + 1];
+          // Without --namespace, kubectl uses its context's namespace, unknown here: any matches.
+          const { flags } = parseArgs(argv);
+          const namespace = flags.get("--namespace") ?? flags.get("-n");
           for (const word of argv) {
             const ref = /^(deployment|pod|service)\/([a-z0-9.-]+)$/.exec(word);
             if (ref && !exists(ref[1], ref[2], namespace) && !(ref[1] === "pod" && createdHere.includes(ref[2]))) {
               findings.push(`${path}: ${ref[1]}/${ref[2]} in namespace ${String(namespace)} is not a rendered object`);
             }
           }
-          const selector = argv[argv.indexOf("--selector") + 1];
-          if (argv.includes("--selector") && selector) {
+          const selector = flags.get("--selector") ?? flags.get("-l");
+          if (selector) {
             const wanted = Object.fromEntries(selector.split(",").map((kv) => kv.split("=") as [string, string]));
-            if (!podTemplates.some((t) => t.namespace === namespace && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))) {
+            if (!podTemplates.some((t) => (namespace === undefined || t.namespace === namespace) && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))) {
               findings.push(`${path}: selector ${selector} matches no rendered pod template in namespace ${String(namespace)}`);
             }
           }

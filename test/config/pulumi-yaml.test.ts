@@ -8,11 +8,22 @@ import { configDeclarations, parseStackConfig } from "../../config/load";
 import { projectName } from "../../config/schema";
 
 interface Declared { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string } }
-const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { name: string; runtime: unknown; config: Record<string, Declared> };
+const project = parse(readFileSync("Pulumi.yaml", "utf8")) as {
+  name: string;
+  runtime: { name: string; options: Record<string, unknown> };
+  options?: Record<string, unknown>;
+  config: Record<string, Declared>;
+};
 
-test("the project is named and has a runtime", () => {
+test("the project is named and starts under tsx, without the vendored ts-node's type check", () => {
   assert.equal(project.name, projectName);
-  assert.ok(project.runtime);
+  assert.equal(project.runtime.name, "nodejs");
+  assert.equal(project.runtime.options.typescript, false);
+  assert.equal(project.runtime.options.nodeargs, "--import tsx");
+});
+
+test("every update refreshes first: ignoreChanges alone lets pulumi up revert a release (the real tier, scenario 4)", () => {
+  assert.deepEqual(project.options, { refresh: "always" });
 });
 
 test("Pulumi.yaml declares exactly the schema's settings, with their types, descriptions and defaults", () => {

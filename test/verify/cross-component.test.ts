@@ -155,6 +155,13 @@ describe("names: everything the workflows reference exists", () => {
     noService.delete("kubernetes/Service.orders-dev.orders-api-canary.yaml");
     assert.ok((await verifyRender(input("dev", noService))).names.some((f) => /host orders-api-canary\.orders-dev\.svc\.cluster\.local names no rendered Service/.test(f)));
   });
+  test("a command without --namespace is judged in any namespace, not in one named after its verb", async () => {
+    const files = mutate("dev", deployWorkflow, (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev", "kubectl scale deployment/orders-api-canary --replicas=0"));
+    assert.notEqual(files.get(deployWorkflow), renders.get("dev")!.get(deployWorkflow));
+    assert.deepEqual((await verifyRender(input("dev", files))).names, []);
+    const missing = mutate("dev", deployWorkflow, (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev", "kubectl scale deployment/orders-api-canry --replicas=0"));
+    assert.ok((await verifyRender(input("dev", missing))).names.some((f) => /deployment\/orders-api-canry in namespace undefined is not a rendered object/.test(f)));
+  });
 });
 
 describe("the validators judge every artifact", () => {
