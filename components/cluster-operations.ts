@@ -115,8 +115,6 @@ export const clusterOperations = {
   }),
 } as const;
 
-export type OperationName = keyof typeof clusterOperations;
-
 /**
  * Merges rules that differ only in verbs into one rule each, in a stable order: the Role's rules
  * for a set of operations.

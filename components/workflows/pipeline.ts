@@ -7,7 +7,6 @@ import type { StackConfig } from "../../config/schema";
 import { deployWorkflow } from "./deploy";
 import type { WorkflowFile } from "./model";
 import { ciWorkflow, infraPreviewWorkflow } from "./repository";
-import { renderWorkflow } from "./writer";
 
 export {
   awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewRoleVariable,
@@ -30,9 +29,4 @@ export function pipelineWorkflows(config: StackConfig): PipelineWorkflowFile[] {
     { ...ciWorkflow(config), commit: config.manageRepoWorkflows },
     { ...infraPreviewWorkflow(config), commit: config.manageRepoWorkflows && config.secrets.pulumiAccessToken },
   ];
-}
-
-/** The YAML of a workflow file as this stack commits it. */
-export function workflowContent(file: WorkflowFile, config: Pick<StackConfig, "stack">): string {
-  return renderWorkflow(file, config.stack);
 }

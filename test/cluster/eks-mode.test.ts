@@ -5,13 +5,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/canary-cluster";
 import { defaultEksGroup } from "../../components/cluster-deployer";
 import { deployOperations } from "../../components/workflows/deploy";
-import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
+import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
 
 const ns = "payments-tier";
@@ -58,8 +57,7 @@ describe("one service, eks mode, in an existing namespace", () => {
     assert.ok(run.promote?.success, run.promote?.log);
     assert.equal(deploymentState(ns, "payments").image, imageOf(config, digest));
 
-    const stranger = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stranger-")), "kubeconfig");
-    fs.writeFileSync(stranger, certificateKubeconfig("someone-else", ["other-team"]));
+    const stranger = kubeconfigFile(certificateKubeconfig("someone-else", ["other-team"]));
     const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", stranger, "scale", "deployment/payments-canary", "--replicas=1", "--namespace", ns], { encoding: "utf8" });
     assert.notEqual(attempt.status, 0);
     assert.match(attempt.stderr, /forbidden/i);

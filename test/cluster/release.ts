@@ -78,11 +78,16 @@ export interface ReleaseOptions {
 /** Runs the canary job and, when it passes and `promote` is set, the promote job. */
 export async function release(config: StackConfig, deployer: Deployer, digest: string, options: ReleaseOptions = {}): Promise<Release> {
   const workflow = renderWorkflow(deployWorkflow(config), config.stack);
-  const run = { pathPrefix: [standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined), toolsBin], ...(options.failOn ? { failOn: options.failOn } : {}) };
-  const canary = await runJob(workflow, "canary", context(config, deployer, { build: { outputs: { digest } } }), run);
-  if (!canary.success || options.promote === false) return { canary };
-  const promote = await runJob(workflow, "promote", context(config, deployer, { canary: { outputs: { digest } } }), run);
-  return { canary, promote };
+  const stand = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  try {
+    const run = { pathPrefix: [stand, toolsBin], ...(options.failOn ? { failOn: options.failOn } : {}) };
+    const canary = await runJob(workflow, "canary", context(config, deployer, { build: { outputs: { digest } } }), run);
+    if (!canary.success || options.promote === false) return { canary };
+    const promote = await runJob(workflow, "promote", context(config, deployer, { canary: { outputs: { digest } } }), run);
+    return { canary, promote };
+  } finally {
+    fs.rmSync(stand, { recursive: true, force: true });
+  }
 }
 
 /** The image of a Deployment's first container, and its replica count, read as the admin. */

@@ -53,3 +53,11 @@ export function waitUntil(what: string, check: () => boolean, seconds = 60): voi
 /** True while the admin can read the namespace. */
 export const namespaceExists = (namespace: string) =>
   spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", namespace]).status === 0;
+
+/** Writes a kubeconfig (mode 600) under out/cluster, which the tier's output holds, and returns its path. */
+export function kubeconfigFile(contents: string): string {
+  fs.mkdirSync(path.join(clusterDir, "identities"), { recursive: true });
+  const file = path.join(fs.mkdtempSync(path.join(clusterDir, "identities", "kubeconfig-")), "kubeconfig");
+  fs.writeFileSync(file, contents, { mode: 0o600 });
+  return file;
+}

@@ -4,14 +4,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CanaryCluster } from "../../components/canary-cluster";
+import { CanaryCluster, restingSmokeTestSpec } from "../../components/canary-cluster";
+import { smokeTestRunner } from "../../components/smoke-test";
 import { deployOperations } from "../../components/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
-import { adminKubectl, adminKubeconfig, changes, clusterAccess, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
+import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { PolicyRule } from "../../components/cluster-operations";
@@ -146,8 +146,7 @@ describe("one service, token mode", () => {
   });
 
   test("3. the deployer is refused Secrets, Deployment create/delete, exec/attach/port-forward, other namespaces and RBAC", () => {
-    const kubeconfigFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "deployer-")), "kubeconfig");
-    fs.writeFileSync(kubeconfigFile, deployer.kubeconfig, { mode: 0o600 });
+    const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
     const stablePod = podsOf("stable")[0];
     const attempts: string[][] = [
       ["get", "secrets"],
@@ -165,7 +164,7 @@ describe("one service, token mode", () => {
     ];
     const allowed = attempts.filter((args) => {
       const withNamespace = args.includes("--namespace") ? args : [...args, "--namespace", ns];
-      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", kubeconfigFile, ...withNamespace], { encoding: "utf8", timeout: 20_000 });
+      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", deployerKubeconfig, ...withNamespace], { encoding: "utf8", timeout: 20_000 });
       return !(run.status !== 0 && /forbidden/i.test(run.stderr));
     });
     assert.deepEqual(allowed, []);
@@ -209,6 +208,20 @@ describe("one service, token mode", () => {
       assert.equal(d.spec.template.spec.containers[0].readinessProbe.httpGet.path, "/readyz", name);
     }
     resetToRest();
+  });
+
+  test("5. the runner of the smoke test after pulumi up passes and fails with its report (the command plugin itself is not built here)", () => {
+    // What the @pulumi/command resource runs, as whoever runs `pulumi up`: kubectl's ambient context.
+    const runner = smokeTestRunner(restingSmokeTestSpec(config));
+    const run = () => spawnSync("bash", ["-c", runner], { encoding: "utf8", env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: adminKubeconfig } });
+    writeSmokeReport(config, "pass");
+    const passed = run();
+    assert.equal(passed.status, 0, passed.stdout + passed.stderr);
+    assert.match(passed.stdout, /^RESULT pass$/m);
+    writeSmokeReport(config, "fail");
+    const failed = run();
+    assert.notEqual(failed.status, 0);
+    assert.match(failed.stdout, /^RESULT fail$/m);
   });
 
   test("6. destroy leaves nothing of the service: the namespace and everything in it are gone", async () => {

@@ -4,14 +4,13 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/canary-cluster";
 import { ClientSideApplyProvider } from "../../components/client-side-apply-provider";
 import { deployOperations } from "../../components/workflows/deploy";
-import { adminKubeconfig, changes, clusterAccess, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
+import { adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState } from "./release";
 
 const { server, caData } = clusterAccess();
@@ -44,8 +43,7 @@ describe("two services in one stack, one shared provider", () => {
 
   test("each deployer is refused the other service's namespace", async () => {
     const [billing] = (await stack.outputs()).kubeconfigs.value as string[];
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "billing-")), "kubeconfig");
-    fs.writeFileSync(file, billing);
+    const file = kubeconfigFile(billing);
     const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", file, "set", "image", "deployment/shipping", "shipping=ghcr.io/acme/evil:1", "--namespace", "shipping-tier"], { encoding: "utf8" });
     assert.notEqual(attempt.status, 0);
     assert.match(attempt.stderr, /forbidden/i);
