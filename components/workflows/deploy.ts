@@ -144,14 +144,21 @@ function verifySignature(config: DeployConfig): Step[] {
   ];
 }
 
-/** The canary job: deploy by digest, check the pods, smoke-test; on failure scale the canary back to 0. */
+/**
+ * A run that is cancelled (by hand, or by a job exceeding its `timeout-minutes`) re-evaluates the
+ * remaining steps' conditions with `failure()` false: cleanup must also ask for `cancelled()`
+ * (GitHub docs, "Status check functions").
+ */
+const failedOrCancelled = "(failure() || cancelled())";
+
+/** The canary job: deploy by digest, check the pods, smoke-test; on failure or cancellation scale the canary back to 0. */
 function canaryJob(config: DeployConfig, needs: string[], digest: string): Job {
   const o = operations(config);
   const split = canarySplit(config.replicas, config.canaryWeight);
   const t = targetsOf(config);
   const slack: Step[] = config.secrets.slackWebhook ? [{
     name: "Notify Slack of the rollback",
-    if: "failure()",
+    if: failedOrCancelled,
     uses: uses(actions.slack),
     with: {
       webhook: `\${{ secrets.${slackWebhookSecret} }}`,
@@ -209,8 +216,10 @@ function canaryJob(config: DeployConfig, needs: string[], digest: string): Job {
         `  echo "- canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
         '  echo "- rejected image: \\`${IMAGE}@${DIGEST}\\`"',
         '} >> "$GITHUB_STEP_SUMMARY"',
-      // Only once the canary was touched: a failure before (bad digest, bad signature) left it as it was.
-      ].join("\n"), { if: "failure() && steps.deploy.outcome != 'skipped'" }),
+      // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
+      // then), but only once the canary was touched: a failure before (bad digest, bad
+      // signature) left it as it was.
+      ].join("\n"), { if: `${failedOrCancelled} && steps.deploy.outcome != 'skipped'` }),
       ...slack,
       ...removeKubeconfig(config),
     ],

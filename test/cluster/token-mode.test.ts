@@ -102,6 +102,8 @@ describe("one service, token mode", () => {
     assert.deepEqual(deploymentState(ns, "orders-api"), { image: imageOf(config, released), replicas: 2, ready: 2 });
     assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
     assert.match(run.canary.summary, /smoke test passed/);
+    assert.doesNotMatch(run.canary.summary, /Rolled back/);
+    assert.equal(run.canary.steps.find((s) => s.name === "Roll the canary back")?.outcome, "skipped");
   });
 
   test("2. a failing release: the smoke report fails, the rollback scales the canary to 0 and the job fails", async () => {

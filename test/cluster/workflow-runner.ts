@@ -63,23 +63,44 @@ function resolve(text: string, context: ExpressionContext, env: Record<string, s
   });
 }
 
-/** Evaluates a step's `if:` (GitHub's default is `success()`). */
+/**
+ * Evaluates a step's `if:` (GitHub's default is `success()`): `||`, `&&` and parentheses over the
+ * status functions and `steps.<id>.outcome == / != '<value>'`. A run here is never cancelled.
+ */
 function condition(expression: string | undefined, failed: boolean, outcomes: Record<string, string>): boolean {
-  const clause = (term: string): boolean => {
-    const t = term.trim();
+  const text = expression ?? "success()";
+  const tokens = text.match(/\(|\)|&&|\|\||steps\.[\w-]+\.outcome\s*(?:==|!=)\s*'\w+'|\w+\(\)/g) ?? [];
+  if (tokens.join("").replace(/\s/g, "") !== text.replace(/\s/g, "")) throw new Error(`workflow runner: unknown condition ${text}`);
+  let at = 0;
+  const term = (): boolean => {
+    const t = tokens[at++];
+    if (t === "(") {
+      const value = or();
+      if (tokens[at++] !== ")") throw new Error(`workflow runner: unbalanced condition ${text}`);
+      return value;
+    }
     if (t === "success()") return !failed;
     if (t === "failure()") return failed;
     if (t === "always()") return true;
     if (t === "cancelled()") return false;
-    const outcome = /^steps\.([\w-]+)\.outcome\s*(==|!=)\s*'(\w+)'$/.exec(t);
+    const outcome = /^steps\.([\w-]+)\.outcome\s*(==|!=)\s*'(\w+)'$/.exec(t ?? "");
     if (outcome) return (outcomes[outcome[1]] === outcome[3]) === (outcome[2] === "==");
-    throw new Error(`workflow runner: unknown condition ${t}`);
+    throw new Error(`workflow runner: unknown condition ${text}`);
   };
-  const text = expression ?? "success()";
-  const anyStatus = /\b(success|failure|always|cancelled)\(\)/.test(text);
-  const value = text.split("||").some((any) => any.split("&&").every(clause));
+  const and = (): boolean => {
+    let value = term();
+    while (tokens[at] === "&&") { at++; value = term() && value; }
+    return value;
+  };
+  const or = (): boolean => {
+    let value = and();
+    while (tokens[at] === "||") { at++; value = and() || value; }
+    return value;
+  };
+  const value = or();
+  if (at !== tokens.length) throw new Error(`workflow runner: unknown condition ${text}`);
   // As on GitHub, a condition without a status function is ANDed with success().
-  return anyStatus ? value : value && !failed;
+  return /\b(success|failure|always|cancelled)\(\)/.test(text) ? value : value && !failed;
 }
 
 export interface RunOptions {

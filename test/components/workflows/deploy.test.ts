@@ -76,10 +76,11 @@ describe("job graph", () => {
       assert.equal(promote.environment?.name, config.environment);
     }
   });
-  test("a failed canary is scaled back to 0, and Slack hears of it only when a webhook is configured", () => {
+  test("a failed or cancelled canary is scaled back to 0, and Slack hears of it only when a webhook is configured", () => {
     for (const config of Object.values(allConfigs())) {
       const { canary } = deployFile(config).workflow.jobs;
-      const onFailure = canary.steps.filter((s) => s.if?.startsWith("failure()"));
+      // A cancelled run (by hand, or a job's timeout) evaluates failure() as false.
+      const onFailure = canary.steps.filter((s) => s.if?.startsWith("(failure() || cancelled())"));
       const t = clusterTargets(config);
       assert.ok(onFailure.some((s) => s.run?.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 `)), "rollback step");
       const slack = onFailure.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
