@@ -40,7 +40,7 @@ const binary = (name: string) => path.join(toolsBin, name);
 function requireTools(): void {
   const missing = [...Object.values(components), "kwokctl", "kubectl"].filter((name) => !fs.existsSync(binary(name)));
   if (missing.length > 0) {
-    throw new Error(`missing ${missing.join(", ")} in out/tools/bin: run tools/build.sh first`);
+    throw new Error(`missing ${missing.join(", ")} in ${path.relative(repoRoot, toolsBin) || toolsBin}: run tools/build.sh first`);
   }
 }
 

@@ -48,6 +48,8 @@ build_pulumi() {
 }
 build_pulumi-kubernetes() {
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 v dir
+  # `go list -m` names the module's folder only once it is downloaded.
+  go mod download "$mod"
   v=$(version $mod); dir=$(go list -m -f '{{.Dir}}' $mod)/cmd/pulumi-resource-kubernetes
   # What the upstream `go generate` does: the schema with its version set, and the mapping minified.
   node -e '
