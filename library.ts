@@ -14,31 +14,31 @@ export { ConfigError, loadStackConfig, parseStackConfig } from "./config/load";
 export { configSchema, secretSettings, type SecretKey, type StackConfig } from "./config/schema";
 
 // AWS: the account's OIDC provider (one per account: share it) and a service's roles.
-export { GithubOidcProvider, type GithubOidcProviderArgs } from "./components/github-oidc-provider";
-export { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from "./components/pipeline-roles";
-export { trustPolicy } from "./components/trust-policy";
-export { deployRolePermissions, previewRolePermissions } from "./components/role-permissions";
-export type { IamPolicyDocument } from "./components/iam-policy-document";
-export { oidcSubjects, type GithubRepository, type JobContext } from "./components/oidc-subjects";
+export { GithubOidcProvider, type GithubOidcProviderArgs } from "./components/aws/github-oidc-provider";
+export { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from "./components/aws/pipeline-roles";
+export { trustPolicy } from "./components/aws/trust-policy";
+export { deployRolePermissions, previewRolePermissions } from "./components/aws/role-permissions";
+export type { IamPolicyDocument } from "./components/aws/iam-policy-document";
+export { oidcSubjects, type GithubRepository, type JobContext } from "./components/shared/oidc-subjects";
 
 // Cluster: the whole cluster side, and each of its parts.
-export { CanaryCluster, restingSmokeTestSpec, type CanaryClusterArgs } from "./components/canary-cluster";
-export { AppNamespace, type AppNamespaceArgs } from "./components/app-namespace";
+export { CanaryCluster, restingSmokeTestSpec, type CanaryClusterArgs } from "./components/cluster/canary-cluster";
+export { AppNamespace, type AppNamespaceArgs } from "./components/cluster/app-namespace";
 export {
   ClusterDeployer, defaultEksGroup,
   type ClusterDeployerArgs, type EksDeployerArgs, type TokenDeployerArgs,
-} from "./components/cluster-deployer";
-export { clusterOperations, rulesFor, type ClusterOperation, type PolicyRule } from "./components/cluster-operations";
-export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/canary-workload";
-export { ClientSideApplyProvider, type ClientSideApplyProviderArgs } from "./components/client-side-apply-provider";
-export { ImagePullSecret, type ImagePullSecretArgs } from "./components/image-pull-secret";
-export { PostDeploySmokeTest, type PostDeploySmokeTestArgs } from "./components/post-deploy-smoke-test";
-export type { SmokeTestSpec } from "./components/smoke-test";
-export { canarySplit } from "./components/canary-split";
+} from "./components/cluster/cluster-deployer";
+export { clusterOperations, rulesFor, type ClusterOperation, type PolicyRule } from "./components/shared/cluster-operations";
+export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/cluster/canary-workload";
+export { ClientSideApplyProvider, type ClientSideApplyProviderArgs } from "./components/cluster/client-side-apply-provider";
+export { ImagePullSecret, type ImagePullSecretArgs } from "./components/cluster/image-pull-secret";
+export { PostDeploySmokeTest, type PostDeploySmokeTestArgs } from "./components/cluster/post-deploy-smoke-test";
+export type { SmokeTestSpec } from "./components/shared/smoke-test";
+export { canarySplit } from "./components/shared/canary-split";
 
 // Repository: the environment, its settings and the generated workflow files.
-export { RepositoryPipeline, type RepositoryPipelineArgs } from "./components/repository-pipeline";
-export { deployOperations } from "./components/workflows/deploy";
-export { pipelineWorkflows } from "./components/workflows/pipeline";
-export { trustSubjects, type WorkflowFile } from "./components/workflows/model";
-export { renderWorkflow } from "./components/workflows/writer";
+export { RepositoryPipeline, type RepositoryPipelineArgs } from "./components/repository/repository-pipeline";
+export { deployOperations } from "./components/repository/workflows/deploy";
+export { pipelineWorkflows } from "./components/repository/workflows/pipeline";
+export { trustSubjects, type WorkflowFile } from "./components/repository/workflows/model";
+export { renderWorkflow } from "./components/repository/workflows/writer";

@@ -9,16 +9,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { secretSettings, type SecretKey, type StackConfig } from "../config/schema";
 import type { ServiceSettings } from "../config/settings";
-import { CanaryCluster } from "./canary-cluster";
-import type { ClientSideApplyProvider } from "./client-side-apply-provider";
-import { defaultEksGroup } from "./cluster-deployer";
-import { GithubOidcProvider } from "./github-oidc-provider";
-import type { GithubRepository } from "./oidc-subjects";
-import { PipelineRoles } from "./pipeline-roles";
-import { RepositoryPipeline } from "./repository-pipeline";
-import { deployOperations } from "./workflows/deploy";
-import { trustSubjects } from "./workflows/model";
-import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./workflows/pipeline";
+import { CanaryCluster } from "./cluster/canary-cluster";
+import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
+import { defaultEksGroup } from "./cluster/cluster-deployer";
+import { GithubOidcProvider } from "./aws/github-oidc-provider";
+import type { GithubRepository } from "./shared/oidc-subjects";
+import { PipelineRoles } from "./aws/pipeline-roles";
+import { RepositoryPipeline } from "./repository/repository-pipeline";
+import { deployOperations } from "./repository/workflows/deploy";
+import { trustSubjects } from "./repository/workflows/model";
+import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./repository/workflows/pipeline";
 
 interface CanaryPipelineCommonArgs {
   /**

@@ -2,7 +2,7 @@
 // type, its rule and its default; Pulumi.yaml's `config:` block mirrors it (test/config/
 // pulumi-yaml.test.ts keeps the two in step).
 import { z } from "zod";
-import { canarySplit, unreachableWeightMessage } from "../components/canary-split";
+import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
 
 /** The Pulumi project name, and so the config namespace of every key below. */

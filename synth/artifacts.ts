@@ -2,7 +2,7 @@
 // stack commits, every Kubernetes object, every IAM policy document and the resource list.
 // js-yaml: its plain dump writes these objects byte for byte as yaml's stringify did, in half the
 // time (hundreds of objects at platform scale). The workflows, which carry comments, are written
-// by components/workflows/writer.ts with yaml's Document.
+// by components/repository/workflows/writer.ts with yaml's Document.
 import { dump } from "js-yaml";
 import { secretMarker, type RegisteredResource } from "./mock-engine";
 

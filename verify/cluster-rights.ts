@@ -1,6 +1,6 @@
 // Cluster rights: every API request the scripts make must be granted by the deployer Role, and
 // every permission the Role grants must be used by some request. Both directions are findings.
-import type { PolicyRule } from "../components/cluster-operations";
+import type { PolicyRule } from "../components/shared/cluster-operations";
 import { apiRequests, kubectlCommands, type ApiRequest } from "./kubectl";
 
 /** A Role's rule, as rendered (the shape only is shared with the generator, none of its logic). */

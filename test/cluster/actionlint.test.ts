@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { formatFinding, lintWorkflow } from "../../verify/actionlint";
-import { allConfigs, prodLike, renderedWorkflows } from "../components/workflows/stack-configs";
+import { allConfigs, prodLike, renderedWorkflows } from "../components/repository/workflows/stack-configs";
 
 for (const [label, config] of Object.entries(allConfigs())) {
   describe(`actionlint: ${label}`, () => {

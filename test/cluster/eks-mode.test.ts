@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CanaryCluster } from "../../components/canary-cluster";
-import { defaultEksGroup } from "../../components/cluster-deployer";
-import { deployOperations } from "../../components/workflows/deploy";
+import { CanaryCluster } from "../../components/cluster/canary-cluster";
+import { defaultEksGroup } from "../../components/cluster/cluster-deployer";
+import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
 

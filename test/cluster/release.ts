@@ -4,9 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { StackConfig } from "../../config/schema";
-import { deployWorkflow } from "../../components/workflows/deploy";
-import { renderWorkflow } from "../../components/workflows/writer";
-import { awsRegionVariable, deployRoleVariable, eksClusterVariable, imageName, kubeconfigSecret } from "../../components/workflows/names";
+import { deployWorkflow } from "../../components/repository/workflows/deploy";
+import { renderWorkflow } from "../../components/repository/workflows/writer";
+import { awsRegionVariable, deployRoleVariable, eksClusterVariable, imageName, kubeconfigSecret } from "../../components/repository/workflows/names";
 import { runJob, type ExpressionContext, type JobResult } from "./workflow-runner";
 import { adminKubectl, smokeTestLogFile, toolsBin } from "./tier";
 

@@ -4,9 +4,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CanaryCluster, restingSmokeTestSpec } from "../../components/canary-cluster";
-import { smokeTestRunner } from "../../components/smoke-test";
-import { deployOperations } from "../../components/workflows/deploy";
+import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
+import { smokeTestRunner } from "../../components/shared/smoke-test";
+import { deployOperations } from "../../components/repository/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
@@ -14,7 +14,7 @@ import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type De
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import type { PolicyRule } from "../../components/cluster-operations";
+import type { PolicyRule } from "../../components/shared/cluster-operations";
 
 const { server, caData } = clusterAccess();
 const baseSettings: ServiceSettings = {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { repoRoot } from "../../cluster/control-plane";
-import { kubectlVersion } from "../../components/workflows/deploy";
+import { kubectlVersion } from "../../components/repository/workflows/deploy";
 import { toolsBin } from "./tier";
 
 const run = (binary: string, ...args: string[]) => execFileSync(path.join(toolsBin, binary), args, { encoding: "utf8" });

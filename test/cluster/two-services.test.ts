@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { CanaryCluster } from "../../components/canary-cluster";
-import { ClientSideApplyProvider } from "../../components/client-side-apply-provider";
-import { deployOperations } from "../../components/workflows/deploy";
+import { CanaryCluster } from "../../components/cluster/canary-cluster";
+import { ClientSideApplyProvider } from "../../components/cluster/client-side-apply-provider";
+import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState } from "./release";
 

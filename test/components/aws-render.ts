@@ -3,7 +3,7 @@
 import { artifacts } from "../../synth/artifacts";
 import { mockAccount, runProgram, type RegisteredResource } from "../../synth/mock-engine";
 import { projectName } from "../../config/schema";
-import { githubOidc, type GithubRepository } from "../../components/oidc-subjects";
+import { githubOidc, type GithubRepository } from "../../components/shared/oidc-subjects";
 import { evaluatePolicy, type Decision } from "../../verify/iam-policy";
 
 export interface AwsRender {

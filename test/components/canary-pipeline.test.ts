@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { parse } from "yaml";
-import { rulesFor } from "../../components/cluster-operations";
-import { deployOperations } from "../../components/workflows/deploy";
+import { rulesFor } from "../../components/shared/cluster-operations";
+import { deployOperations } from "../../components/repository/workflows/deploy";
 import { loadStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { renderStack, type Render } from "../../synth/render";

@@ -6,9 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../config/load";
 import { projectName, type StackConfig } from "../../config/schema";
-import { CanaryCluster } from "../../components/canary-cluster";
-import { clusterOperations, clusterTargets, type ClusterOperation } from "../../components/cluster-operations";
-import { smokeTestOperations } from "../../components/smoke-test";
+import { CanaryCluster } from "../../components/cluster/canary-cluster";
+import { clusterOperations, clusterTargets, type ClusterOperation } from "../../components/shared/cluster-operations";
+import { smokeTestOperations } from "../../components/shared/smoke-test";
 import { artifacts } from "../../synth/artifacts";
 import { runProgram, secretMarker, type RegisteredResource } from "../../synth/mock-engine";
 

@@ -2,8 +2,8 @@
 // and on scripts broken on purpose.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { clusterOperations as ops, clusterTargets, rulesFor } from "../../components/cluster-operations";
-import { smokeTestOperations, smokeTestRunner } from "../../components/smoke-test";
+import { clusterOperations as ops, clusterTargets, rulesFor } from "../../components/shared/cluster-operations";
+import { smokeTestOperations, smokeTestRunner } from "../../components/shared/smoke-test";
 import { checkClusterRights } from "../../verify/cluster-rights";
 import { apiRequests, kubectlCommands } from "../../verify/kubectl";
 

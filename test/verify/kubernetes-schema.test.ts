@@ -2,8 +2,8 @@
 // map is caught, as are the violations the OpenAPI validators report themselves.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { clusterTargets } from "../../components/cluster-operations";
-import { smokeTestPod } from "../../components/smoke-test";
+import { clusterTargets } from "../../components/shared/cluster-operations";
+import { smokeTestPod } from "../../components/shared/smoke-test";
 import { assertValidObject, schemaProblems } from "../../verify/kubernetes-schema";
 
 const deployment = () => ({

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { CanaryPipeline } from "../../components/canary-pipeline";
-import { GithubOidcProvider } from "../../components/github-oidc-provider";
+import { GithubOidcProvider } from "../../components/aws/github-oidc-provider";
 import { loadStackConfig, secretSetting } from "../../config/load";
 import { secretSettings, type SecretKey } from "../../config/schema";
 import { runProgram } from "../../synth/mock-engine";

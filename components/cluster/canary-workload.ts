@@ -1,0 +1,179 @@
+// The service itself: a stable and a canary Deployment of the same container behind one Service
+// (canary by replica ratio: a Service selects pods by label and kube-proxy picks a backend per
+// connection, so the Service selects `app` only, both Deployments' selectors include `track`, and
+// both use the same port names), a canary-only Service for the smoke test, a dedicated app
+// ServiceAccount without API credentials, a PodDisruptionBudget and a NetworkPolicy.
+// After the first `pulumi up` the pipeline owns both Deployments' image and the canary's replica
+// count: they are declared through a client-side-apply provider and ignored on later updates
+// (docs/cluster.md, "Release ownership").
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ClientSideApplyProvider } from "./client-side-apply-provider";
+import { clusterTargets } from "../shared/cluster-operations";
+import { servicePort } from "../shared/smoke-test";
+
+/** The container port's name: both Services target it, both Deployments declare it. */
+export const containerPortName = "http";
+
+/**
+ * The fields the pipeline owns once the service runs, as Pulumi property paths (the engine's
+ * grammar: `name`, `.name`, `[index]`; pulumi/pulumi sdk/go/common/resource/properties_path.go).
+ * The pod template has exactly one container, so index 0 is the service's container.
+ */
+export const releaseOwnedPaths = {
+  image: "spec.template.spec.containers[0].image",
+  replicas: "spec.replicas",
+} as const;
+
+export type Track = "stable" | "canary";
+
+/** The labels that tell the Deployments' pods apart: the Services and selectors use these only. */
+export const trackLabels = (appName: string, track: Track) => ({ app: appName, track });
+
+export interface CanaryWorkloadArgs {
+  /** The service's name: Deployments `${appName}` and `${appName}-canary`, container, Services, label `app`. Required. */
+  readonly appName: string;
+  /** The namespace of every object. Required. */
+  readonly namespace: pulumi.Input<string>;
+  /** The port the container listens on (named `http`). Required. */
+  readonly containerPort: number;
+  /** The HTTP path of the health endpoint, probed for readiness and liveness. Required. */
+  readonly healthPath: string;
+  /** Stable replicas. Required. */
+  readonly replicas: number;
+  /** The image of the first deployment; the pipeline owns the image afterwards. Required. */
+  readonly initialImage: string;
+  /** The image-pull Secret's name (none: public images). Default: none. */
+  readonly imagePullSecret?: pulumi.Input<string>;
+  /** Requests and limits of the container. Default: 100m/128Mi requested, 500m/256Mi limit. */
+  readonly resources?: { requests: Record<string, string>; limits: Record<string, string> };
+  /** Seconds a new pod must be ready before it counts as available. Default: 10. */
+  readonly minReadySeconds?: number;
+  /** The uid and gid the container runs as (not root). Default: 10001. */
+  readonly runAsUser?: number;
+  /** Size limit of the writable /tmp (the root filesystem is read-only). Default: 64Mi. */
+  readonly tmpSizeLimit?: string;
+  /**
+   * The provider to declare the objects through; it must apply client-side (release ownership).
+   * Default: a child ClientSideApplyProvider with the ambient kubeconfig.
+   */
+  readonly provider?: ClientSideApplyProvider;
+}
+
+/** The stable and canary Deployments of one service, their Services and their guards. */
+export class CanaryWorkload extends pulumi.ComponentResource {
+  readonly provider: ClientSideApplyProvider;
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  /** Selects `app`: stable and canary pods alike, in proportion to their ready counts. */
+  readonly mainService: k8s.core.v1.Service;
+  /** Selects `app` and `track: canary`: the canary's pods only. */
+  readonly canaryService: k8s.core.v1.Service;
+  readonly stable: k8s.apps.v1.Deployment;
+  /** 0 replicas at rest; the pipeline scales it for a release and back to 0. */
+  readonly canary: k8s.apps.v1.Deployment;
+  readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+  readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+
+  constructor(name: string, args: CanaryWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("canary-pipeline:kubernetes:CanaryWorkload", name, {}, opts);
+    const app = args.appName;
+    const names = clusterTargets({ appName: app, namespace: "" });
+    this.provider = args.provider ?? new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this });
+    const child = { parent: this, provider: this.provider };
+    const partOf = { "app.kubernetes.io/part-of": app };
+    const metadata = (objectName: string, labels: Record<string, string> = {}) =>
+      ({ name: objectName, namespace: args.namespace, labels: { ...partOf, ...labels } });
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
+      metadata: metadata(app),
+      // The service does not call the Kubernetes API: no token in its pods.
+      automountServiceAccountToken: false,
+    }, child);
+
+    const service = (suffix: string, objectName: string, selector: Record<string, string>) =>
+      new k8s.core.v1.Service(`${name}-${suffix}-service`, {
+        metadata: metadata(objectName, { app }),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: containerPortName, port: servicePort, targetPort: containerPortName, protocol: "TCP" }],
+        },
+      }, child);
+    this.mainService = service("main", names.mainService, { app });
+    this.canaryService = service("canary", names.canaryService, trackLabels(app, "canary"));
+
+    const podTemplate = (track: Track): k8s.types.input.core.v1.PodTemplateSpec => {
+      const labels = trackLabels(app, track);
+      const uid = args.runAsUser ?? 10001;
+      const probe = { httpGet: { path: args.healthPath, port: containerPortName, scheme: "HTTP" } };
+      // Spread over zones and nodes without ever blocking scheduling.
+      const spread = (topologyKey: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } });
+      return {
+        metadata: { labels: { ...partOf, ...labels } },
+        spec: {
+          // Its Output, not the plain name: pods naming a missing ServiceAccount are refused, so the
+          // Deployments wait for it through the data, with no dependsOn.
+          serviceAccountName: this.serviceAccount.metadata.name,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(args.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
+          // The `restricted` Pod Security Standard (the namespace enforces it).
+          securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } },
+          topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
+          containers: [{
+            name: names.container,
+            image: args.initialImage,
+            ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
+            // Readiness takes a pod out of the Services quickly; liveness restarts it only after a
+            // longer failure, so a slow dependency does not turn into restarts.
+            readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 },
+            livenessProbe: { ...probe, initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+            resources: args.resources ?? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          }],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "64Mi" } }],
+        },
+      };
+    };
+
+    const deployment = (track: Track, objectName: string, replicas: number, ignoreChanges: string[]) =>
+      new k8s.apps.v1.Deployment(`${name}-${track}`, {
+        metadata: metadata(objectName, trackLabels(app, track)),
+        spec: {
+          replicas,
+          selector: { matchLabels: trackLabels(app, track) },
+          minReadySeconds: args.minReadySeconds ?? 10,
+          revisionHistoryLimit: 5,
+          // Never below the declared capacity during a rollout: the canary's share stays as computed.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: podTemplate(track),
+        },
+      }, { ...child, ignoreChanges });
+    this.stable = deployment("stable", names.stableDeployment, args.replicas, [releaseOwnedPaths.image]);
+    this.canary = deployment("canary", names.canaryDeployment, 0, [releaseOwnedPaths.image, releaseOwnedPaths.replicas]);
+
+    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
+      metadata: metadata(app),
+      spec: {
+        // Both tracks: a drain may take one pod of the service at a time, never none.
+        selector: { matchLabels: { app } },
+        maxUnavailable: 1,
+        // A pod that is not ready does not count against the budget, so it never blocks a drain.
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    }, child);
+
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
+      metadata: metadata(app),
+      spec: {
+        podSelector: { matchLabels: { app } },
+        policyTypes: ["Ingress"],
+        // An empty pod selector in `from`: every pod of this namespace, and nothing outside it.
+        ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: args.containerPort }] }],
+      },
+    }, child);
+
+    this.registerOutputs({});
+  }
+}

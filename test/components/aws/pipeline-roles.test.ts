@@ -1,0 +1,214 @@
+// The deploy and preview roles, rendered under the mock engine: their trust policies are
+// evaluated (not compared as text) for the jobs meant to assume them and for look-alikes.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { GithubOidcProvider } from "../../../components/aws/github-oidc-provider";
+import { oidcSubjects, type JobContext } from "../../../components/shared/oidc-subjects";
+import { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from "../../../components/aws/pipeline-roles";
+import { evaluatePolicy } from "../../../verify/iam-policy";
+import { assume, mockProviderArn, ordersApi, renderAws } from "../aws-render";
+
+const cluster = "arn:aws:eks:eu-west-1:123456789012:cluster/main";
+const prod: JobContext = { kind: "environment", environment: "prod" };
+const pullRequest: JobContext = { kind: "pull_request" };
+const baseArgs = {
+  deploySubjects: oidcSubjects(ordersApi, prod),
+  previewSubjects: oidcSubjects(ordersApi, pullRequest),
+  eksClusterName: "main",
+  region: "eu-west-1",
+  kubernetesGroup: "orders-api-deployers",
+};
+
+function render(args: Partial<PipelineRolesArgs> = {}) {
+  return renderAws(() => {
+    const provider = new GithubOidcProvider("github");
+    const roles = new PipelineRoles("orders", { oidcProviderArn: provider.arn, ...baseArgs, ...args });
+    return { previewRoleArn: roles.previewRoleArn, ...(roles.deployRoleArn ? { deployRoleArn: roles.deployRoleArn } : {}) };
+  });
+}
+
+const sub = (owner: string, repo: string, context: string) => `repo:${owner}/${repo}:${context}`;
+
+test("the deploy role trusts the prod environment's jobs, in both subject forms, and nothing else", async () => {
+  const trust = (await render()).document("orders-deploy-role.trust.json");
+  for (const s of oidcSubjects(ordersApi, prod)) assert.equal(assume(trust, s), "allow", s);
+  assert.deepEqual(oidcSubjects(ordersApi, prod), ["repo:acme/orders-api:environment:prod", "repo:acme@1234567/orders-api@890123456:environment:prod"]);
+
+  const denied = [
+    sub("acme", "orders-api", "environment:staging"),
+    sub("acme", "orders-api", "environment:prod-eu"),
+    sub("acme", "orders-api", "ref:refs/heads/main"), // a push to main without the environment
+    sub("acme", "orders-api", "ref:refs/heads/feature"),
+    sub("acme", "orders-api", "ref:refs/tags/v1.0.0"),
+    sub("acme", "orders-api", "pull_request"),
+    sub("acme", "billing-api", "environment:prod"), // another repository of the owner
+    sub("acme", "orders-api-evil", "environment:prod"), // a name sharing the prefix
+    sub("mallory", "orders-api", "environment:prod"), // a fork
+    sub("Acme", "orders-api", "environment:prod"), // matching is case-sensitive
+    sub("acme", "Orders-API", "environment:prod"),
+    "repo:acme@1234567/orders-api@999:environment:prod", // another repository id
+    "repo:acme@7654321/orders-api@890123456:environment:prod", // another owner id
+    "repo:acme@1234567/orders-api@890123456:pull_request",
+    "repo:acme/orders-api:environment:prod:extra",
+  ];
+  for (const s of denied) assert.equal(assume(trust, s), "implicitDeny", s);
+
+  const good = "repo:acme/orders-api:environment:prod";
+  assert.equal(assume(trust, good, { aud: "https://github.com/acme" }), "implicitDeny", "wrong audience");
+  assert.equal(assume(trust, good, { aud: "STS.amazonaws.com" }), "implicitDeny", "audience case");
+  assert.equal(assume(trust, good, { aud: null }), "implicitDeny", "missing audience");
+  assert.equal(assume(trust, undefined), "implicitDeny", "missing subject");
+  assert.equal(assume(trust, good, { provider: "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com" }), "implicitDeny", "another account's provider");
+  assert.equal(assume(trust, good, { action: "sts:AssumeRole" }), "implicitDeny", "another action");
+});
+
+test("the preview role trusts pull-request jobs only", async () => {
+  const trust = (await render()).document("orders-preview-role.trust.json");
+  for (const s of oidcSubjects(ordersApi, pullRequest)) assert.equal(assume(trust, s), "allow", s);
+  const denied = [
+    ...oidcSubjects(ordersApi, { kind: "branch", branch: "main" }), // a push to main
+    ...oidcSubjects(ordersApi, prod),
+    sub("acme", "orders-api-evil", "pull_request"),
+    sub("mallory", "orders-api", "pull_request"),
+    sub("ACME", "orders-api", "pull_request"),
+  ];
+  for (const s of denied) assert.equal(assume(trust, s), "implicitDeny", s);
+  assert.equal(assume(trust, "repo:acme/orders-api:pull_request", { aud: "sigstore" }), "implicitDeny");
+});
+
+test("without repository ids only the name form is trusted", async () => {
+  const named = { owner: "acme", name: "orders-api" };
+  const trust = (await render({ deploySubjects: oidcSubjects(named, prod), previewSubjects: oidcSubjects(named, pullRequest) }))
+    .document("orders-deploy-role.trust.json");
+  assert.equal(assume(trust, "repo:acme/orders-api:environment:prod"), "allow");
+  assert.equal(assume(trust, "repo:acme@1234567/orders-api@890123456:environment:prod"), "implicitDeny");
+});
+
+test("the deploy role may describe exactly one cluster, and nothing more", async () => {
+  const policy = (await render()).document("orders-deploy-policy.policy.json") as { Statement: Record<string, unknown>[] };
+  assert.equal(policy.Statement.length, 1);
+  const [statement] = policy.Statement;
+  assert.deepEqual([statement.Effect, [statement.Action].flat(), [statement.Resource].flat()], ["Allow", ["eks:DescribeCluster"], [cluster]]);
+  assert.deepEqual(Object.keys(statement).sort(), ["Action", "Effect", "Resource", "Sid"]);
+
+  const can = (action: string, resource: string) => evaluatePolicy(policy, { action, resource });
+  assert.equal(can("eks:DescribeCluster", cluster), "allow");
+  assert.equal(can("eks:DescribeCluster", "arn:aws:eks:eu-west-1:123456789012:cluster/other"), "implicitDeny");
+  assert.equal(can("eks:DescribeCluster", "arn:aws:eks:us-east-1:123456789012:cluster/main"), "implicitDeny");
+  for (const action of ["eks:ListClusters", "eks:UpdateClusterConfig", "eks:CreateAccessEntry", "eks:AssociateAccessPolicy", "iam:PassRole"]) {
+    assert.equal(can(action, cluster), "implicitDeny", action);
+  }
+});
+
+test("the deploy role maps to the Kubernetes group through a STANDARD access entry, with no access policy", async () => {
+  const { ofType, resources, outputs } = await render();
+  const entries = ofType("aws:eks/accessEntry:AccessEntry");
+  assert.equal(entries.length, 1);
+  const [entry] = entries;
+  assert.equal(entry.name, "orders-deploy-access");
+  assert.equal(entry.inputs.type, "STANDARD");
+  assert.deepEqual(entry.inputs.kubernetesGroups, ["orders-api-deployers"]);
+  assert.equal(entry.inputs.clusterName, "main");
+  assert.equal(entry.inputs.region, "eu-west-1");
+  assert.equal(entry.inputs.principalArn, outputs.deployRoleArn);
+  assert.equal(outputs.deployRoleArn, "arn:aws:iam::123456789012:role/orders-deploy-role");
+  assert.equal(resources.filter((r) => r.type.startsWith("aws:eks/accessPolicyAssociation")).length, 0);
+  // Every child hangs under the component, named from it.
+  const component = resources.find((r) => r.type === "canary-pipeline:aws:PipelineRoles");
+  assert.ok(component);
+  for (const r of resources.filter((x) => x.custom && !x.type.startsWith("aws:iam/openIdConnectProvider"))) {
+    assert.equal(r.parent, component.urn, r.name);
+    assert.match(r.name, /^orders-/);
+  }
+});
+
+test("the preview role reads exactly this stack's AWS resources", async () => {
+  const { document, outputs } = await render();
+  const policy = document("orders-preview-policy.policy.json");
+  const roles = [outputs.deployRoleArn, outputs.previewRoleArn] as string[];
+  const entry = "arn:aws:eks:eu-west-1:123456789012:access-entry/main/role/123456789012/orders-deploy-access";
+  const can = (action: string, resource: string) => evaluatePolicy(policy, { action, resource });
+  for (const role of roles) {
+    for (const action of ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"]) {
+      assert.equal(can(action, role), "allow", `${action} ${role}`);
+    }
+    for (const action of ["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole", "iam:TagRole", "sts:AssumeRole"]) {
+      assert.equal(can(action, role), "implicitDeny", `${action} ${role}`);
+    }
+  }
+  assert.equal(can("iam:GetRole", "arn:aws:iam::123456789012:role/admin"), "implicitDeny");
+  assert.equal(can("iam:GetOpenIDConnectProvider", mockProviderArn), "allow");
+  assert.equal(can("iam:UpdateOpenIDConnectProviderThumbprint", mockProviderArn), "implicitDeny");
+  assert.equal(can("eks:DescribeCluster", cluster), "allow");
+  assert.equal(can("eks:DescribeAccessEntry", entry), "allow");
+  assert.equal(can("eks:DescribeCluster", "arn:aws:eks:eu-west-1:123456789012:cluster/other"), "implicitDeny");
+  assert.equal(can("eks:UpdateAccessEntry", entry), "implicitDeny");
+  assert.equal(can("eks:ListAssociatedAccessPolicies", entry), "implicitDeny");
+  // No statement grants an action or resource by wildcard.
+  const text = JSON.stringify(policy);
+  assert.doesNotMatch(text, /\*/);
+});
+
+test("without deploy subjects there is no deploy role, and without a cluster no EKS permission", async () => {
+  const { ofType, files, outputs, document } = await render({ deploySubjects: undefined, eksClusterName: undefined });
+  assert.deepEqual(ofType("aws:iam/role:Role").map((r) => r.name), ["orders-preview-role"]);
+  assert.equal(ofType("aws:eks/accessEntry:AccessEntry").length, 0);
+  assert.equal(files.has("aws/orders-deploy-policy.policy.json"), false);
+  assert.equal(outputs.deployRoleArn, undefined);
+  const policy = document("orders-preview-policy.policy.json");
+  assert.equal(evaluatePolicy(policy, { action: "iam:GetRole", resource: String(outputs.previewRoleArn) }), "allow");
+  assert.doesNotMatch(JSON.stringify(policy), /eks:/);
+});
+
+test("the options reach every role and every taggable resource", async () => {
+  const boundary = "arn:aws:iam::123456789012:policy/pipeline-boundary";
+  const tags = { team: "payments", "cost-centre": "42" };
+  const { ofType, outputs, document } = await render({ rolePath: "/pipelines/orders/", permissionsBoundary: boundary, maxSessionDuration: 7200, tags });
+  const roles = ofType("aws:iam/role:Role");
+  assert.equal(roles.length, 2);
+  for (const role of roles) {
+    assert.equal(role.inputs.path, "/pipelines/orders/", role.name);
+    assert.equal(role.inputs.permissionsBoundary, boundary, role.name);
+    assert.equal(role.inputs.maxSessionDuration, 7200, role.name);
+    assert.deepEqual(role.inputs.tags, tags, role.name);
+  }
+  assert.deepEqual(ofType("aws:eks/accessEntry:AccessEntry")[0].inputs.tags, tags);
+  assert.equal(outputs.previewRoleArn, "arn:aws:iam::123456789012:role/pipelines/orders/orders-preview-role");
+  // The preview role's reads follow the path.
+  const policy = document("orders-preview-policy.policy.json");
+  assert.equal(evaluatePolicy(policy, { action: "iam:GetRole", resource: "arn:aws:iam::123456789012:role/pipelines/orders/orders-deploy-role" }), "allow");
+  assert.equal(evaluatePolicy(policy, { action: "iam:GetRole", resource: "arn:aws:iam::123456789012:role/orders-deploy-role" }), "implicitDeny");
+});
+
+test("the defaults: path /, one-hour sessions, no boundary, no tags", async () => {
+  for (const role of (await render()).ofType("aws:iam/role:Role")) {
+    assert.equal(role.inputs.path, "/");
+    assert.equal(role.inputs.maxSessionDuration, 3600);
+    assert.equal(role.inputs.permissionsBoundary, undefined);
+    assert.deepEqual(role.inputs.tags ?? {}, {});
+  }
+});
+
+test("arguments are refused before anything registers", () => {
+  const args: PipelineRolesArgs = { oidcProviderArn: mockProviderArn, ...baseArgs };
+  assert.doesNotThrow(() => validatePipelineRolesArgs(args));
+  const refused: [Partial<PipelineRolesArgs>, RegExp][] = [
+    [{ previewSubjects: [] }, /preview role has no OIDC subjects/],
+    [{ deploySubjects: [] }, /deploy role has no OIDC subjects/],
+    [{ deploySubjects: ["repo:acme/*:environment:prod"] }, /literal owner and repository/],
+    [{ previewSubjects: ["repo:acme/orders-api*:pull_request"] }, /literal owner and repository/],
+    [{ previewSubjects: ["*"] }, /must be repo:OWNER\/REPO:CONTEXT/],
+    [{ eksClusterName: undefined }, /needs eksClusterName/],
+    [{ kubernetesGroup: undefined }, /needs kubernetesGroup/],
+    [{ kubernetesGroup: "system:masters" }, /system:/],
+    [{ region: "Europe" }, /AWS region/],
+    [{ rolePath: "pipelines" }, /start and end with \//],
+    [{ maxSessionDuration: 3599 }, /3600 to 43200/],
+    [{ maxSessionDuration: 43201 }, /3600 to 43200/],
+    [{ maxSessionDuration: 3600.5 }, /3600 to 43200/],
+  ];
+  for (const [change, message] of refused) {
+    assert.throws(() => validatePipelineRolesArgs({ ...args, ...change }), message, JSON.stringify(change));
+  }
+  assert.doesNotThrow(() => validatePipelineRolesArgs({ ...args, maxSessionDuration: 43200, rolePath: "/a/b/" }));
+});

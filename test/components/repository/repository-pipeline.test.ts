@@ -1,0 +1,158 @@
+// The repository side rendered under the mock engine: the environment with its reviewers (numeric
+// ids through getUser/getTeam) and deploy-branch policy, variables, secrets only when configured
+// and always marked secret, and the workflow files committed one after another.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { RepositoryPipeline, validateRepositoryPipelineArgs, type RepositoryPipelineArgs } from "../../../components/repository/repository-pipeline";
+import { pipelineWorkflows } from "../../../components/repository/workflows/pipeline";
+import { renderWorkflow } from "../../../components/repository/workflows/writer";
+import type { StackConfig } from "../../../config/schema";
+import { mockNumericId, runProgram, secretMarker, type RegisteredResource } from "../../../synth/mock-engine";
+import { allConfigs, devLike, prodLike } from "./workflows/stack-configs";
+
+const type = {
+  environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+  policy: "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy",
+  envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+  envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+  variable: "github:index/actionsVariable:ActionsVariable",
+  secret: "github:index/actionsSecret:ActionsSecret",
+  file: "github:index/repositoryFile:RepositoryFile",
+};
+
+const roleArn = (role: string) => `arn:aws:iam::123456789012:role/${role}`;
+
+// The mock engine's state is global: programs run one at a time.
+let queue: Promise<unknown> = Promise.resolve();
+function render(config: StackConfig, extra: Partial<RepositoryPipelineArgs> = {}): Promise<RegisteredResource[]> {
+  const run = queue.then(() => renderNow(config, extra));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function renderNow(config: StackConfig, extra: Partial<RepositoryPipelineArgs>): Promise<RegisteredResource[]> {
+  const { resources } = await runProgram({
+    project: "canary-pipeline",
+    stack: config.stack,
+    config: {},
+    secretKeys: [],
+    program: () => {
+      new RepositoryPipeline(config.appName, {
+        config,
+        previewRoleArn: roleArn(`preview-${config.stack}`),
+        ...(config.clusterAuth === "eks" ? { deployRoleArn: pulumi.output(roleArn(`deploy-${config.stack}`)) } : { kubeconfig: pulumi.output("apiVersion: v1\nkind: Config\n") }),
+        ...(config.secrets.slackWebhook ? { slackWebhook: pulumi.secret("https://hooks.slack.com/services/T/B/X") } : {}),
+        ...(config.secrets.pulumiAccessToken ? { pulumiAccessToken: "pul-123" } : {}),
+        ...extra,
+      });
+      return {};
+    },
+  });
+  return resources;
+}
+
+const ofType = (resources: RegisteredResource[], t: string) => resources.filter((r) => r.type === t);
+const isSecret = (value: unknown) => typeof value === "object" && value !== null && secretMarker in value;
+const variables = (resources: RegisteredResource[]) =>
+  Object.fromEntries(ofType(resources, type.envVariable).map((r) => [r.inputs.variableName as string, r.inputs.value]));
+
+describe("dev-like", () => {
+  const config = devLike();
+  let resources: RegisteredResource[] = [];
+  before(async () => { resources = await render(config); });
+  test("the component and its children, named from it", () => {
+    const component = resources.find((r) => r.type === "canary-pipeline:github:RepositoryPipeline");
+    assert.ok(component);
+    for (const r of resources.filter((r) => r.custom && r.type.startsWith("github:"))) {
+      assert.equal(r.parent, component.urn, r.name);
+      assert.ok(r.name.startsWith(`${config.appName}-`), r.name);
+    }
+  });
+  test("an environment without reviewers, deployable from the deploy branch only", () => {
+    const [environment] = ofType(resources, type.environment);
+    assert.equal(environment.inputs.environment, "dev");
+    assert.equal(environment.inputs.reviewers, undefined);
+    assert.deepEqual(environment.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+    const [policy] = ofType(resources, type.policy);
+    assert.deepEqual({ repository: policy.inputs.repository, environment: policy.inputs.environment, branchPattern: policy.inputs.branchPattern },
+      { repository: "orders-api", environment: "dev", branchPattern: "main" });
+  });
+  test("the variables the deploy workflow reads", () => {
+    assert.deepEqual(variables(resources), {
+      AWS_DEPLOY_ROLE_ARN: roleArn("deploy-dev"), AWS_REGION: "eu-west-1", EKS_CLUSTER_NAME: "acme-dev", K8S_NAMESPACE: "orders-dev",
+    });
+    const [preview] = ofType(resources, type.variable);
+    assert.deepEqual([preview.inputs.variableName, preview.inputs.value], ["AWS_PREVIEW_ROLE_ARN_DEV", roleArn("preview-dev")]);
+  });
+  test("configured secrets only, each marked secret; no kubeconfig in eks mode", () => {
+    const environmentSecrets = ofType(resources, type.envSecret);
+    assert.deepEqual(environmentSecrets.map((r) => r.inputs.secretName), ["SLACK_WEBHOOK"]);
+    const repositorySecrets = ofType(resources, type.secret);
+    assert.deepEqual(repositorySecrets.map((r) => r.inputs.secretName), ["PULUMI_ACCESS_TOKEN"]);
+    for (const r of [...environmentSecrets, ...repositorySecrets]) assert.ok(isSecret(r.inputs.plaintextValue), `${r.name} is secret`);
+  });
+  test("every workflow file under .github/workflows/ on the deploy branch, as the writer renders it, one commit after another", () => {
+    const files = ofType(resources, type.file);
+    const expected = pipelineWorkflows(config).filter((f) => f.commit);
+    assert.deepEqual(files.map((f) => f.inputs.file).sort(), expected.map((f) => f.path).sort());
+    for (const f of files) {
+      const workflow = expected.find((e) => e.path === f.inputs.file)!;
+      assert.match(f.inputs.file as string, /^\.github\/workflows\/[^/]+\.yml$/);
+      assert.equal(f.inputs.content, renderWorkflow(workflow, "dev"));
+      assert.equal(f.inputs.branch, "main");
+      assert.equal(f.inputs.overwriteOnCreate, true);
+      assert.match(f.inputs.commitMessage as string, /stack dev/);
+    }
+    // A chain: each file waits for exactly one other file; the first waits for the environment and
+    // its branch policy (a run naming an unknown environment creates it unprotected), exactly: the
+    // variables and secrets are written alongside, so they do not lengthen the chain.
+    const fileUrns = new Set(files.map((f) => f.urn));
+    const firsts = files.filter((f) => !f.dependencies.some((d) => fileUrns.has(d)));
+    assert.equal(firsts.length, 1);
+    const protectionUrns = resources.filter((r) => [type.environment, type.policy].includes(r.type)).map((r) => r.urn);
+    assert.equal(protectionUrns.length, 2);
+    assert.deepEqual([...firsts[0].dependencies].sort(), [...protectionUrns].sort(), "the first file waits for the environment and its policy only");
+    const waitedFor = files.flatMap((f) => f.dependencies.filter((d) => fileUrns.has(d)));
+    assert.equal(new Set(waitedFor).size, files.length - 1, "no file is waited for twice: a single chain");
+  });
+});
+
+describe("prod-like", () => {
+  const config = prodLike();
+  let resources: RegisteredResource[] = [];
+  before(async () => { resources = await render(config); });
+  test("reviewers resolved to numeric user and team ids; no self review, no admin bypass", () => {
+    const [environment] = ofType(resources, type.environment);
+    assert.deepEqual(environment.inputs.reviewers, [{ users: [mockNumericId("user:alice-sre")], teams: [mockNumericId("team:release-managers")] }]);
+    assert.equal(environment.inputs.preventSelfReview, true);
+    assert.equal(environment.inputs.canAdminsBypass, false);
+  });
+  test("commits only its own deploy workflow, holds no Pulumi token", () => {
+    assert.deepEqual(ofType(resources, type.file).map((f) => f.inputs.file), [".github/workflows/deploy-prod.yml"]);
+    assert.deepEqual(ofType(resources, type.secret), []);
+    assert.equal(ofType(resources, type.variable)[0].inputs.variableName, "AWS_PREVIEW_ROLE_ARN_PROD");
+  });
+});
+
+describe("token mode", () => {
+  const config = allConfigs()["dev token mode"];
+  let resources: RegisteredResource[] = [];
+  before(async () => { resources = await render(config); });
+  test("the kubeconfig is an environment secret; no role or cluster name variables", () => {
+    const secrets = ofType(resources, type.envSecret);
+    assert.deepEqual(secrets.map((s) => s.inputs.secretName), ["KUBECONFIG"]);
+    assert.ok(isSecret(secrets[0].inputs.plaintextValue));
+    assert.deepEqual(variables(resources), { K8S_NAMESPACE: "orders-dev" });
+  });
+});
+
+describe("arguments are checked before anything registers", () => {
+  test("eks mode needs the deploy role, token mode the kubeconfig, teams the owner's organisation", () => {
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x" }), /deployRoleArn is required/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], previewRoleArn: "x" }), /kubeconfig is required/);
+    const foreignTeam = { ...prodLike(), requiredReviewers: ["other-org/sre"] };
+    assert.throws(() => validateRepositoryPipelineArgs({ config: foreignTeam, previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z" }), /not in acme/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z", workflows: [{ path: "ci.yml", workflow: pipelineWorkflows(devLike())[1].workflow }] }), /must live in \.github\/workflows/);
+  });
+});

@@ -1,0 +1,179 @@
+// The deploy workflow: its triggers, its job graph, its cluster operations (every kubectl comes
+// from deployOperations and every operation is run), its summaries, and the OIDC subjects the
+// roles must trust, read from the generated jobs.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { canarySplit } from "../../../../components/shared/canary-split";
+import { clusterTargets } from "../../../../components/shared/cluster-operations";
+import { deployOperations, deployWorkflow, smokeTestSpec } from "../../../../components/repository/workflows/deploy";
+import { trustSubjects } from "../../../../components/repository/workflows/model";
+import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "../../../../components/repository/workflows/pipeline";
+import { smokeTestOperations } from "../../../../components/shared/smoke-test";
+import { allConfigs, devLike, prodLike, renderedWorkflows, type ParsedJob, type ParsedWorkflow } from "./stack-configs";
+
+const deployFile = (config = devLike()) => renderedWorkflows(config).find((f) => f.path === `.github/workflows/deploy-${config.environment}.yml`)!;
+
+/** Every job a job waits for, directly or not. */
+function ancestors(workflow: ParsedWorkflow, id: string): Set<string> {
+  const found = new Set<string>();
+  const walk = (job: string) => {
+    for (const n of workflow.jobs[job]?.needs ?? []) if (!found.has(n)) { found.add(n); walk(n); }
+  };
+  walk(id);
+  return found;
+}
+
+/** What remains of a script once every operation's command is taken out of it. */
+const withoutOperations = (script: string, commands: string[]) =>
+  commands.reduce((rest, command) => rest.split(command).join("<op>"), script);
+
+const runScripts = (workflow: ParsedWorkflow) => Object.values(workflow.jobs).flatMap((j: ParsedJob) => j.steps.flatMap((s) => (s.run ? [s.run] : [])));
+
+describe("triggers", () => {
+  test("the first environment deploys pushes to the deploy branch, and by hand", () => {
+    const { on } = deployFile().workflow;
+    assert.deepEqual(on.push, { branches: ["main"] });
+    assert.ok("workflow_dispatch" in on);
+    assert.equal(Object.keys(on).length, 2);
+  });
+  test("a later environment is started by hand with a digest, and never builds", () => {
+    const { workflow } = deployFile(prodLike());
+    assert.deepEqual(Object.keys(workflow.on), ["workflow_dispatch"]);
+    assert.deepEqual((workflow.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest, { description: "Image digest (sha256:…) already deployed to dev", required: true, type: "string" });
+    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote"]);
+    const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+    assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
+    assert.equal(workflow.jobs.canary.env?.DIGEST, "${{ inputs.digest }}", "the input reaches scripts through env only");
+  });
+  test("one deployment per environment at a time, never cancelled midway", () => {
+    for (const config of [devLike(), prodLike()]) {
+      assert.deepEqual(deployFile(config).workflow.concurrency, { group: `deploy-${config.environment}`, "cancel-in-progress": false });
+    }
+  });
+});
+
+describe("job graph", () => {
+  test("first environment: test → build → canary → promote; the scan is off the canary's path but before promotion", () => {
+    const { workflow } = deployFile();
+    assert.deepEqual(workflow.jobs.build.needs, ["test"]);
+    assert.deepEqual(workflow.jobs.scan.needs, ["build"]);
+    assert.deepEqual(workflow.jobs.canary.needs, ["build"]);
+    assert.ok(!ancestors(workflow, "canary").has("scan"), "the canary does not wait for the scan");
+    assert.deepEqual([...ancestors(workflow, "promote")].sort(), ["build", "canary", "scan", "test"]);
+  });
+  test("promotion runs only after the whole canary job, smoke test included, succeeded", () => {
+    for (const config of Object.values(allConfigs())) {
+      const { workflow } = deployFile(config);
+      const { canary, promote } = workflow.jobs;
+      assert.ok(promote.needs?.includes("canary"));
+      assert.equal(promote.if, undefined, "no always() that would promote after a failed canary");
+      const smoke = canary.steps.findIndex((s) => s.name === "Smoke test");
+      const deploy = canary.steps.findIndex((s) => s.id === "deploy");
+      assert.ok(deploy >= 0 && smoke > deploy, "the smoke test runs after the deploy");
+      assert.ok(canary.steps.every((s) => s["continue-on-error"] !== true), "no step may fail quietly");
+      assert.equal(canary.steps[smoke].if, undefined);
+      assert.equal(canary.environment?.name, config.environment);
+      assert.equal(promote.environment?.name, config.environment);
+    }
+  });
+  test("a failed or cancelled canary is scaled back to 0, and Slack hears of it only when a webhook is configured", () => {
+    for (const config of Object.values(allConfigs())) {
+      const { canary } = deployFile(config).workflow.jobs;
+      // A cancelled run (by hand, or a job's timeout) evaluates failure() as false.
+      const onFailure = canary.steps.filter((s) => s.if?.startsWith("(failure() || cancelled())"));
+      const t = clusterTargets(config);
+      assert.ok(onFailure.some((s) => s.run?.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 `)), "rollback step");
+      const slack = onFailure.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
+      assert.equal(slack.length, config.secrets.slackWebhook ? 1 : 0);
+      if (slack[0]) assert.equal(slack[0].with?.webhook, "${{ secrets.SLACK_WEBHOOK }}");
+    }
+  });
+  test("the canary verifies the signature before deploying, only when images are signed", () => {
+    for (const config of Object.values(allConfigs())) {
+      const { canary } = deployFile(config).workflow.jobs;
+      const verify = canary.steps.findIndex((s) => s.run?.includes("cosign verify ") ?? false);
+      const deploy = canary.steps.findIndex((s) => s.id === "deploy");
+      if (!config.signImages) { assert.equal(verify, -1); continue; }
+      assert.ok(verify >= 0 && verify < deploy);
+      const identity = `https://github.com/${config.githubOwner}/${config.githubRepository}/`;
+      assert.ok(canary.steps[verify].run!.includes(config.promoteFrom ? identity.replace(/[./]/g, (c) => (c === "." ? "\\." : c)) : `${identity}.github/workflows/deploy-${config.environment}.yml@refs/heads/${config.deployBranch}'`));
+    }
+  });
+});
+
+describe("cluster operations", () => {
+  test("every kubectl in a run: script comes from deployOperations, and every operation is run", () => {
+    for (const [label, config] of Object.entries(allConfigs())) {
+      const commands = deployOperations(config).map((o) => o.command);
+      const scripts = runScripts(deployFile(config).workflow);
+      for (const script of scripts) {
+        assert.doesNotMatch(withoutOperations(script, commands), /\bkubectl\b/, `${label}: a hand-written kubectl in\n${script}`);
+      }
+      for (const command of commands) assert.ok(scripts.some((s) => s.includes(command)), `${label}: ${command} is never run`);
+    }
+  });
+  test("the check would catch a hand-written kubectl", () => {
+    const commands = deployOperations(devLike()).map((o) => o.command);
+    assert.match(withoutOperations(`${commands[0]}\nkubectl delete deployment orders-api`, commands), /\bkubectl\b/);
+  });
+  test("the operations: canary by digest at its split, pod images, the smoke test, stable, canary back to 0", () => {
+    const config = prodLike();
+    const t = clusterTargets(config);
+    const commands = deployOperations(config).map((o) => o.command);
+    const replicas = canarySplit(config.replicas, config.canaryWeight).canaryReplicas;
+    assert.equal(replicas, 2);
+    assert.ok(commands.includes(`kubectl set image deployment/${t.canaryDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
+    assert.ok(commands.includes(`kubectl set image deployment/${t.stableDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
+    assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=${replicas} --namespace orders`));
+    assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace orders`));
+    for (const op of smokeTestOperations(smokeTestSpec(config), '"$manifest"')) assert.ok(commands.includes(op.command), op.description);
+    assert.equal(new Set(commands).size, commands.length, "each once");
+  });
+});
+
+describe("summaries", () => {
+  test("each deploy job writes to the step summary: digest, promotion, rollback", () => {
+    const { workflow } = deployFile();
+    for (const [id, job] of Object.entries(workflow.jobs).filter(([id]) => id !== "test")) {
+      assert.ok(job.steps.some((s) => s.run?.includes("$GITHUB_STEP_SUMMARY")), `${id} writes a summary`);
+    }
+    const text = (id: string) => workflow.jobs[id].steps.map((s) => s.run ?? "").join("\n");
+    assert.match(text("build"), /digest: .*\$\{DIGEST\}/);
+    assert.match(text("canary"), /### Smoke test/);
+    assert.match(text("canary"), /### Rolled back/);
+    assert.match(text("promote"), /### Promoted in dev/);
+  });
+});
+
+describe("what the roles must trust", () => {
+  const repository = { owner: "acme", name: "orders-api" };
+  test("the deploy role: the environment's jobs only", () => {
+    assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:dev"]);
+    assert.deepEqual(trustSubjects(pipelineWorkflows(prodLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:prod"]);
+  });
+  test("a stack's preview role: pull requests, from its own preview job", () => {
+    for (const config of [devLike(), prodLike()]) {
+      assert.deepEqual(trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository), ["repo:acme/orders-api:pull_request"]);
+    }
+    assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), previewRoleVariable("staging"), repository), []);
+  });
+  test("token mode assumes no deploy role", () => {
+    const config = allConfigs()["dev token mode"];
+    assert.deepEqual(trustSubjects(pipelineWorkflows(config), deployRoleVariable, repository), []);
+    const steps = Object.values(deployWorkflow(config).workflow.jobs).flatMap((j) => j.steps);
+    assert.ok(steps.some((s) => s.env?.KUBECONFIG_DATA === "${{ secrets.KUBECONFIG }}" && s.run?.includes("umask 077")));
+  });
+  test("preview role variables name the stack", () => {
+    assert.equal(previewRoleVariable("prod"), "AWS_PREVIEW_ROLE_ARN_PROD");
+    assert.equal(previewRoleVariable("acme/orders/prod-eu"), "AWS_PREVIEW_ROLE_ARN_ACME_ORDERS_PROD_EU");
+  });
+});
+
+describe("which files a stack commits", () => {
+  test("the deploy workflow always; ci.yml with manageRepoWorkflows; infra-preview.yml also needs the Pulumi token", () => {
+    const commits = (config: ReturnType<typeof devLike>) => pipelineWorkflows(config).filter((f) => f.commit).map((f) => f.path);
+    assert.deepEqual(commits(devLike()), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml", ".github/workflows/infra-preview.yml"]);
+    assert.deepEqual(commits(prodLike()), [".github/workflows/deploy-prod.yml"]);
+    assert.deepEqual(commits({ ...devLike(), secrets: { ...devLike().secrets, pulumiAccessToken: false } }), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml"]);
+  });
+});
