@@ -1,9 +1,8 @@
 // Turns what a program registered into the files an auditor reads: the repository files the
 // stack commits, every Kubernetes object, every IAM policy document and the resource list.
-// js-yaml: its plain dump writes these objects byte for byte as yaml's stringify did, in half the
-// time (hundreds of objects at platform scale). The workflows, which carry comments, are written
-// by components/repository/workflows/writer.ts with yaml's Document.
-import { dump } from "js-yaml";
+// Kubernetes objects are plain data, written by yaml's stringify; the workflows, which carry
+// comments, are written by components/repository/workflows/writer.ts with yaml's Document.
+import { stringify } from "yaml";
 import { secretMarker, type RegisteredResource } from "./mock-engine";
 
 /** How a secret value reads in every rendered file. */
@@ -46,7 +45,7 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
       add(`${repoFolder(inputs.repository)}/${String(inputs.file)}`, String(inputs.content));
     } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
       const metadata = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
-      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, dump(inputs, { noRefs: true, lineWidth: -1, quotingType: '"' }));
+      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { aliasDuplicateObjects: false, lineWidth: 0 }));
     }
     for (const [input, document] of Object.entries(iamDocuments[r.type] ?? {})) {
       if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);

@@ -1,9 +1,6 @@
 // summary.md: what the stack declares, per component, with the pipeline's job graph and the
 // resource graph as Mermaid diagrams. Built from the rendered artifacts alone.
-// js-yaml, not yaml: only job ids and needs are read here, and js-yaml's plain load is some six
-// times faster than yaml's document parse, which keeps what a round trip needs (the files are
-// written with yaml, and verify/ reads them strictly with it).
-import { load } from "js-yaml";
+import { parse } from "yaml";
 import type { RegisteredResource } from "./mock-engine";
 import { groupBy, topLevelOf } from "./top-level";
 
@@ -28,7 +25,7 @@ interface WorkflowJobs { jobs?: Record<string, { needs?: string | string[]; name
 function jobGraphs(files: Map<string, string>): string[] {
   const lines: string[] = [];
   for (const [path, content] of [...files].filter(([p]) => /^repo\/([^/]+\/)?\.github\/workflows\/.*\.ya?ml$/.test(p)).sort()) {
-    const workflow = load(content) as WorkflowJobs;
+    const workflow = parse(content) as WorkflowJobs;
     lines.push(`### ${path.replace(/^repo\//, "")}`, "", "```mermaid", "flowchart LR");
     for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
       lines.push(`  ${id}["${label(job.name ?? id)}"]`);
