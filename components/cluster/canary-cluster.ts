@@ -6,7 +6,7 @@ import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
 import { CanaryWorkload } from "./canary-workload";
-import { ClientSideApplyProvider } from "./client-side-apply-provider";
+import { ClientSideApplyProvider, clusterProvider } from "./client-side-apply-provider";
 import { ClusterDeployer } from "./cluster-deployer";
 import { clusterTargets, type ClusterOperation } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -31,8 +31,8 @@ export interface CanaryClusterArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /**
    * The cluster's provider, shared by every service deployed to that cluster: in `pulumi up` each
-   * provider resource is a plugin process of its own. Default: one of this component's own, from
-   * kubeconfig.
+   * provider resource is a plugin process of its own. `opts.providers` (or `opts.provider`) may
+   * give it instead. Default: one of this component's own, from kubeconfig.
    */
   readonly provider?: ClientSideApplyProvider;
 }
@@ -80,8 +80,11 @@ export class CanaryCluster extends pulumi.ComponentResource {
     super("canary-pipeline:kubernetes:CanaryCluster", name, {}, opts);
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
-    this.provider = args.provider
-      ?? new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this });
+    if (args.kubeconfig !== undefined && this.getProvider("kubernetes::") !== undefined) {
+      throw new Error(`CanaryCluster ${name}: give a kubernetes provider in the options or a kubeconfig, not both (a kubeconfig only configures a provider of the component's own)`);
+    }
+    this.provider = clusterProvider(this, args.provider, `CanaryCluster ${name}`, () =>
+      new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this }));
     const child = { parent: this };
     const provider = this.provider;
 

@@ -8,7 +8,7 @@
 // (docs/cluster.md, "Release ownership").
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ClientSideApplyProvider } from "./client-side-apply-provider";
+import { ClientSideApplyProvider, clusterProvider } from "./client-side-apply-provider";
 import { clusterTargets } from "../shared/cluster-operations";
 import { servicePort } from "../shared/smoke-test";
 
@@ -78,7 +78,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     super("canary-pipeline:kubernetes:CanaryWorkload", name, {}, opts);
     const app = args.appName;
     const names = clusterTargets({ appName: app, namespace: "" });
-    this.provider = args.provider ?? new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this });
+    this.provider = clusterProvider(this, args.provider, `CanaryWorkload ${name}`, () => new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this }));
     const child = { parent: this, provider: this.provider };
     const partOf = { "app.kubernetes.io/part-of": app };
     const metadata = (objectName: string, labels: Record<string, string> = {}) =>

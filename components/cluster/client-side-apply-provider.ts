@@ -8,6 +8,7 @@
 // proves both (test/cluster/token-mode.test.ts, scenario 4); docs/cluster.md, "Release ownership".
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { givenProvider } from "../shared/providers";
 
 /** Provider settings; server-side apply is not among them: it is always off. */
 export type ClientSideApplyProviderArgs = Omit<k8s.ProviderArgs, "enableServerSideApply">;
@@ -20,4 +21,20 @@ export class ClientSideApplyProvider extends k8s.Provider {
   constructor(name: string, args: ClientSideApplyProviderArgs = {}, opts?: pulumi.ResourceOptions) {
     super(name, { ...args, enableServerSideApply: false }, opts);
   }
+}
+
+/**
+ * The provider a cluster component declares its objects through: the one given in its Args or its
+ * options (see givenProvider), else `create()`. A given provider must be a ClientSideApplyProvider:
+ * a plain one may apply server-side and then stops on the pipeline's image.
+ */
+export function clusterProvider(
+  component: pulumi.ComponentResource, fromArgs: ClientSideApplyProvider | undefined, where: string, create: () => ClientSideApplyProvider,
+): ClientSideApplyProvider {
+  const given = givenProvider(component, "kubernetes", fromArgs, where);
+  if (given === undefined) return create();
+  if ((given as Partial<ClientSideApplyProvider>).serverSideApply !== false) {
+    throw new Error(`${where}: the kubernetes provider must be a ClientSideApplyProvider (server-side apply off: the pipeline's \`kubectl set image\` owns the images): declare it as new ClientSideApplyProvider(name, { kubeconfig })`);
+  }
+  return given as ClientSideApplyProvider;
 }

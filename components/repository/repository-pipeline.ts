@@ -4,6 +4,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
+import { givenProvider } from "../shared/providers";
 import type { WorkflowFile } from "./workflows/model";
 import {
   awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewRoleVariable,
@@ -21,8 +22,9 @@ export interface RepositoryPipelineArgs {
    */
   readonly workflows?: readonly (WorkflowFile & { readonly commit?: boolean })[];
   /**
-   * The GitHub provider to write through. Default: one for githubOwner, with the token of the
-   * environment (GITHUB_TOKEN, which needs the `repo` and `workflow` scopes).
+   * The GitHub provider to write through (or give it in `opts.providers`). Default: one for
+   * githubOwner, with the token of the environment (GITHUB_TOKEN, which needs the `repo` and
+   * `workflow` scopes).
    */
   readonly provider?: github.Provider;
   /** ARN of the role the deploy jobs assume (required with clusterAuth eks). */
@@ -79,7 +81,8 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     const workflows = (args.workflows ?? pipelineWorkflows(config)).filter((w) => w.commit !== false);
     // Pinned to the repository's owner: an ambient GITHUB_OWNER naming another account would
     // otherwise commit to, and look reviewers up in, that account.
-    const provider = args.provider ?? new github.Provider(`${name}-github`, { owner: config.githubOwner }, { parent: this });
+    const provider = givenProvider(this, "github", args.provider, `RepositoryPipeline ${name}`)
+      ?? new github.Provider(`${name}-github`, { owner: config.githubOwner }, { parent: this });
     const child = { parent: this, provider };
 
     // Reviewers are numeric ids (`github_repository_environment` reviewers' `users` and `teams`);
