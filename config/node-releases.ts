@@ -1,28 +1,50 @@
-// Node.js release lines and their end of life (nodejs/Release schedule). The test matrix runs
-// only lines that still get security fixes; the default is every such line.
+// Node.js release lines and their end of life, read from the node-releases package (its copy of
+// the nodejs/Release schedule) rather than kept by hand. The test matrix runs only lines that
+// still get security fixes; the default is every such line.
+import schedule from "node-releases/data/release-schedule/release-schedule.json";
 
-/** End-of-life dates of the release lines this version knows. */
-export const nodeEndOfLife: Readonly<Record<string, string>> = {
-  "18": "2025-04-30",
-  "20": "2026-04-30",
-  "21": "2024-06-01",
-  "22": "2027-04-30",
-  "23": "2025-06-01",
-  "24": "2028-04-30",
-  "25": "2026-06-01",
-  "26": "2029-04-30",
-};
+/** One line of the schedule: dates as YYYY-MM-DD; odd lines have no `lts`. */
+interface ReleaseLine {
+  readonly start: string;
+  readonly lts?: string;
+  readonly maintenance?: string;
+  readonly end: string;
+}
+
+// Typed without a cast: a package update that drops a line's start or end fails to compile.
+const releaseSchedule: Readonly<Record<string, ReleaseLine>> = schedule;
+
+// Major lines only: the schedule also holds the 0.x lines ("v0.12"), which no matrix names.
+const lines: readonly (ReleaseLine & { readonly major: string })[] = Object.entries(releaseSchedule)
+  .flatMap(([name, line]) => {
+    const major = /^v(\d+)$/.exec(name)?.[1];
+    return major === undefined ? [] : [{ ...line, major }];
+  });
+
+/** End-of-life dates of the release lines the package knows ("22" → "2027-04-30"), odd lines included. */
+export const nodeEndOfLife: Readonly<Record<string, string>> = Object.fromEntries(lines.map((l) => [l.major, l.end]));
 
 /**
- * The day this table was last reviewed. Support is judged on this day rather than the clock's, so
- * a render is the same whenever it runs; review the table (and this date) with each new line.
+ * The day support is judged on, rather than the clock's, so a render is the same whenever it runs.
+ * Review it (and the node-releases version in the lockfile) with each new line.
  */
 export const reviewedOn = "2026-11-22";
 
-/** The lines supported on reviewedOn: 22 (maintenance), 24 and 26 (LTS). */
-export const supportedNodeLines = ["22", "24", "26"] as const;
+/**
+ * The lines supported on reviewedOn: released (started on or before it) and not past their end,
+ * which is nodeLineProblem's rule too, so the default matrix holds only lines it accepts. An odd
+ * line counts while it lasts, as it gets security fixes until its end. For 2026-11-22 the data
+ * gives 22 (maintenance), 24 (maintenance since 2026-10-20) and 26 (LTS since 2026-10-28), the
+ * lines the hand-kept table named; 25 ended on 2026-06-01 and 27 starts on 2027-04-22.
+ */
+export const supportedNodeLines: readonly string[] = lines
+  .filter((l) => new Date(l.start) <= new Date(reviewedOn) && new Date(l.end) >= new Date(reviewedOn))
+  .map((l) => l.major);
 
-/** Why `version` cannot be in the test matrix, or undefined when it can. */
+/**
+ * Why `version` cannot be in the test matrix, or undefined when it can. A line newer than the data
+ * knows is accepted, as is one the data announces before its start.
+ */
 export function nodeLineProblem(version: string, today = new Date(reviewedOn)): string | undefined {
   if (!/^\d+$/.test(version)) return `${JSON.stringify(version)} must be a Node.js major version such as 24`;
   const endOfLife = nodeEndOfLife[version];
