@@ -10,23 +10,67 @@ import {
   type RawConfig, type SecretKey, type StackConfig,
 } from "./schema";
 
+/** The types Pulumi.yaml's `config:` block allows. */
+export type PulumiConfigType = "string" | "integer" | "boolean" | "array";
+
 /** One declared setting, as Pulumi.yaml's `config:` block states it. */
 export interface ConfigDeclaration {
   readonly key: string;
-  readonly type: "string" | "integer" | "boolean" | "array";
+  readonly type: PulumiConfigType;
+  /** An array's element type. */
+  readonly items?: { readonly type: PulumiConfigType };
   readonly description: string;
   readonly default?: unknown;
   readonly secret?: true;
+  /** What the schema accepts, as docs/configuration.md states it: `string or number`. */
+  readonly accepts: string;
 }
+
+/** The part of a JSON Schema a setting's type is read from. */
+interface JsonSchemaType {
+  type?: string | string[];
+  anyOf?: JsonSchemaType[];
+  items?: JsonSchemaType;
+  pattern?: string;
+  description?: string;
+  default?: unknown;
+}
+
+const jsonTypes = (s: JsonSchemaType): string[] => (s.anyOf ? s.anyOf.flatMap(jsonTypes) : [s.type ?? []].flat());
+const digitsOnly = (s: JsonSchemaType) => (s.anyOf ?? [s]).some((t) => t.type === "string" && t.pattern === "^\\d+$");
+
+// Pulumi checks each stack value against its declared type before the program starts. A scalar
+// reaches that check as the stack file's text, so a string declaration takes 1.5 as well as "1.5".
+// Inside an array values keep their JSON type, and integer is the one declaration that takes both
+// 22 and "22" (it accepts text that parses as a whole number), so an item that is digits-only text
+// or a whole number is declared integer. Anything else has no declaration: the generator stops.
+function pulumiType(key: string, s: JsonSchemaType, inArray = false): PulumiConfigType {
+  const types = [...new Set(jsonTypes(s))];
+  const [only] = types;
+  if (types.length === 1 && (only === "string" || only === "integer" || only === "boolean" || only === "array")) return only;
+  if (!inArray && types.every((t) => t === "string" || t === "integer" || t === "number")) return "string";
+  if (inArray && types.length === 2 && types.includes("integer") && digitsOnly(s)) return "integer";
+  throw new Error(`${key}: no Pulumi.yaml type takes ${types.join(" or ")}${inArray ? " in an array" : ""}`);
+}
+
+const accepts = (s: JsonSchemaType): string =>
+  s.items ? `array of ${accepts(s.items)}` : [...new Set(jsonTypes(s))].join(" or ");
 
 /** Every setting of the project namespace, derived from the schema (the one source of truth). */
 export function configDeclarations(): ConfigDeclaration[] {
   const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
-  const properties = schema.properties as Record<string, { type: ConfigDeclaration["type"]; description: string; default?: unknown }>;
+  const properties = schema.properties as Record<string, JsonSchemaType & { description: string }>;
   const declared = Object.entries(properties)
     .filter(([key]) => !(key in foreignKeys))
-    .map(([key, p]): ConfigDeclaration => ({ key, type: p.type, description: p.description, ...(p.default !== undefined ? { default: p.default } : {}) }));
-  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration => ({ key, type: "string", description, secret: true }));
+    .map(([key, p]): ConfigDeclaration => ({
+      key,
+      type: pulumiType(key, p),
+      ...(p.items ? { items: { type: pulumiType(key, p.items, true) } } : {}),
+      description: p.description,
+      ...(p.default !== undefined ? { default: p.default } : {}),
+      accepts: accepts(p),
+    }));
+  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration => ({ key, type: "string", description, secret: true, accepts: "string (secret)" }));
   return [...declared, ...secrets];
 }
 

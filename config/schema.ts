@@ -1,6 +1,7 @@
 // The stack's configuration: the product's interface. Every key is declared here once, with its
-// type, its rule and its default; Pulumi.yaml's `config:` block mirrors it (test/config/
-// pulumi-yaml.test.ts keeps the two in step).
+// type, its rule and its default. Pulumi.yaml's `config:` block and the table in
+// docs/configuration.md are generated from it by `npm run docs:config` (config/generate-docs.ts);
+// test/config/pulumi-yaml.test.ts fails when either is stale.
 import { z } from "zod";
 import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
@@ -31,6 +32,16 @@ const text = (pattern: RegExp, valid: string) => z.string().regex(pattern, { mes
 const integer = (min: number, max: number, what = "a whole number") =>
   z.number({ message: `must be ${what} from ${min} to ${max}` }).int({ message: `must be ${what} from ${min} to ${max}` })
     .min(min, { message: `must be ${what} from ${min} to ${max}` }).max(max, { message: `must be ${what} from ${min} to ${max}` });
+// A Node.js major version: digits ("22") or, as a stack file's JSON array gives it, a whole number
+// (22); normalised to text. Either form must name a line that still gets security fixes.
+const nodeMajor = "must be a Node.js major version such as 24";
+const nodeLine = z.union([z.string().regex(/^\d+$/, { message: nodeMajor }), z.int().min(0, { message: nodeMajor })], { message: nodeMajor })
+  .transform(String).superRefine((version, ctx) => {
+    const why = nodeLineProblem(version);
+    if (why) ctx.addIssue({ code: "custom", message: why });
+  });
+// Seconds as a number (1.5) or as the text a stack file's scalar gives ("1.5").
+const seconds = "must be a positive number of seconds such as 1.5";
 const path = text(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, "an absolute URL path such as /healthz");
 
 /** The raw shape of the configuration, as read from the stack (defaults applied). */
@@ -69,10 +80,10 @@ export const configSchema = z.object({
   canaryWeight: integer(1, 50, "a percentage").default(10).describe("Share of traffic the canary receives, in percent (by replica ratio)."),
   initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
   // Pipeline
-  nodeVersions: z.array(z.string(), { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
-    .default([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
+  nodeVersions: z.array(nodeLine, { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
+    .prefault([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
   smokePaths: z.array(path, { message: "must be a list of URL paths" }).min(1, { message: "must name at least one path" }).optional().describe("Paths the smoke test requests (default: [healthPath]; list real endpoints)."),
-  smokeMaxLatencySeconds: z.string().regex(/^\d+(\.\d+)?$/, { message: "must be a positive number of seconds such as 1.5" }).default("1.5")
+  smokeMaxLatencySeconds: z.union([z.string().regex(/^\d+(\.\d+)?$/, { message: seconds }), z.number()], { message: seconds }).default("1.5")
     .transform(Number).pipe(z.number().positive({ message: "must be more than 0 seconds" }).max(60, { message: "must be at most 60 seconds" })).describe("Slowest acceptable smoke-test response, in seconds."),
   scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
   signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
@@ -112,10 +123,6 @@ export const stackConfigSchema = configSchema.superRefine((c, ctx) => {
   else if (!image.groups.tag && !image.groups.digest) problem("initialImage", "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest");
   else if (image.groups.tag === "latest") problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
   if (!canarySplit(c.replicas, c.canaryWeight).reachable) problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));
-  c.nodeVersions.forEach((v, i) => {
-    const why = nodeLineProblem(v);
-    if (why) ctx.addIssue({ code: "custom", path: ["nodeVersions", i], message: why });
-  });
   if (new Set(c.nodeVersions).size !== c.nodeVersions.length) problem("nodeVersions", "must not repeat a version");
   const levels = c.scanSeverity.split(",");
   if (!levels.every((l) => (severities as readonly string[]).includes(l))) problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);

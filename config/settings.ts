@@ -65,12 +65,12 @@ export interface ServiceSettings {
   canaryWeight?: number;
   /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
   initialImage: string;
-  /** Node.js release lines of the test matrix. Default: the supported release lines (config/node-releases.ts). */
-  nodeVersions?: string[];
+  /** Node.js release lines of the test matrix, as text or whole numbers (`["22", "24"]` or `[22, 24]`). Default: the supported release lines (config/node-releases.ts). */
+  nodeVersions?: (string | number)[];
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
   smokePaths?: string[];
-  /** Slowest acceptable smoke-test response, in seconds. Default: `"1.5"`. */
-  smokeMaxLatencySeconds?: string;
+  /** Slowest acceptable smoke-test response, in seconds, as a number or text (`1.5` or `"1.5"`). Default: `"1.5"`. */
+  smokeMaxLatencySeconds?: string | number;
   /** Trivy severities that fail the scan (comma-separated). Default: `"HIGH,CRITICAL"`. */
   scanSeverity?: string;
   /** Generate an SBOM and sign images with keyless cosign; verify before deploying. Default: `true`. */

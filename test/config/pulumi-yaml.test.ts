@@ -1,13 +1,16 @@
-// Pulumi.yaml's `config:` block and the stack files agree with the schema: every key declared
-// once with the schema's type, description and default, and each stack file valid.
+// Pulumi.yaml's `config:` block and docs/configuration.md's table are what `npm run docs:config`
+// generates from the schema, and the stack files agree with it: every key declared once with the
+// schema's type, description and default, and each stack file valid, for Pulumi's own type check
+// of the declarations too.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
+import { generatedConfigurationDoc, generatedFiles, generatedPulumiYaml, replaceBetweenMarkers } from "../../config/generate-docs";
 import { configDeclarations, parseStackConfig } from "../../config/load";
 import { projectName } from "../../config/schema";
 
-interface Declared { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string } }
+interface Declared { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string; items?: unknown } }
 const project = parse(readFileSync("Pulumi.yaml", "utf8")) as {
   name: string;
   runtime: { name: string; options: Record<string, unknown> };
@@ -26,21 +29,68 @@ test("every update refreshes first: ignoreChanges alone lets pulumi up revert a 
   assert.deepEqual(project.options, { refresh: "always" });
 });
 
+for (const [name, file, generate] of [
+  ["Pulumi.yaml's config: block", generatedFiles.pulumiYaml, generatedPulumiYaml],
+  ["docs/configuration.md's table", generatedFiles.configurationDoc, generatedConfigurationDoc],
+] as const) {
+  test(`${name} is what npm run docs:config generates from the schema`, () => {
+    const committed = readFileSync(file.path, "utf8");
+    assert.equal(committed, generate(committed), "stale: run npm run docs:config");
+  });
+}
+
+test("the generator replaces only what is between the markers, and refuses a file without them", () => {
+  const marker = { path: "x", begin: "# begin", end: "# end" };
+  assert.equal(replaceBetweenMarkers("above\n# begin\nold\nlines\n# end\nbelow\n", marker, "new\n"), "above\n# begin\nnew\n# end\nbelow\n");
+  assert.throws(() => replaceBetweenMarkers("above\n# begin\nold\n", marker, "new\n"), /x: the marker lines "# begin" and "# end" are missing/);
+});
+
 test("Pulumi.yaml declares exactly the schema's settings, with their types, descriptions and defaults", () => {
   const expected = Object.fromEntries(configDeclarations().map(({ key, ...d }) => [key, {
     type: d.type,
     description: d.description,
-    ...(d.type === "array" ? { items: { type: "string" } } : {}),
+    ...(d.items ? { items: d.items } : {}),
     ...(d.default !== undefined ? { default: d.default } : {}),
     ...(d.secret ? { secret: true } : {}),
   }]));
   assert.deepEqual(project.config, expected);
 });
 
+const pulumiTypes = ["string", "integer", "boolean", "array"];
 test("only the types Pulumi.yaml allows are declared", () => {
   for (const [key, d] of Object.entries(project.config)) {
-    assert.ok(["string", "integer", "boolean", "array"].includes(d.type), `${key}: ${d.type}`);
+    assert.ok(pulumiTypes.includes(d.type), `${key}: ${d.type}`);
+    assert.equal(d.type === "array", d.items !== undefined, `${key}: an array, and only an array, declares its items`);
+    if (d.items) assert.ok(pulumiTypes.includes(d.items.type) && d.items.type !== "array", `${key}: items ${d.items.type}`);
     assert.ok(d.description.length > 0, `${key} has a description`);
+  }
+});
+
+// Pulumi checks each stack value against its declaration before the program runs: a scalar as the
+// stack file's text (string takes any; integer takes text of a whole number; boolean true or
+// false), a list with its JSON types, item by item.
+function pulumiAccepts(d: { type: string; items?: { type: string } }, value: unknown, inList = false): boolean {
+  const scalar = typeof value === "number" || typeof value === "boolean" ? (inList ? value : String(value)) : value;
+  switch (d.type) {
+    case "string": return typeof scalar === "string";
+    case "integer": return Number.isInteger(scalar) || (typeof scalar === "string" && /^[+-]?\d+$/.test(scalar));
+    case "boolean": return typeof scalar === "boolean" || scalar === "true" || scalar === "false";
+    default: return Array.isArray(value) && d.items !== undefined && value.every((item) => pulumiAccepts(d.items!, item, true));
+  }
+}
+
+test("Pulumi's type check takes the stack files' values, and nodeVersions as numbers or text", () => {
+  for (const stack of ["dev", "prod"]) {
+    const values = (parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
+    for (const [key, value] of Object.entries(values)) {
+      const d = project.config[key.replace(`${projectName}:`, "")];
+      if (key.startsWith(`${projectName}:`)) assert.ok(d && pulumiAccepts(d, value), `Pulumi.${stack}.yaml: ${key}`);
+    }
+  }
+  for (const value of [[22, 24], ["22", "24"]]) assert.ok(pulumiAccepts(project.config.nodeVersions, value), JSON.stringify(value));
+  for (const value of [1.5, "1.5"]) assert.ok(pulumiAccepts(project.config.smokeMaxLatencySeconds, value), JSON.stringify(value));
+  for (const [key, d] of Object.entries(project.config)) {
+    if (d.default !== undefined) assert.ok(pulumiAccepts(d, d.default), `${key}: its default`);
   }
 });
 
@@ -52,7 +102,7 @@ for (const stack of ["dev", "prod"]) {
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(values)) {
       if (key === "aws:region") raw.awsRegion = value;
-      else raw[key.replace(`${projectName}:`, "")] = key.endsWith("smokeMaxLatencySeconds") ? String(value) : value;
+      else raw[key.replace(`${projectName}:`, "")] = value;
     }
     assert.doesNotThrow(() => parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false }));
   });

@@ -61,6 +61,31 @@ describe("bad configurations are refused with their message", () => {
   });
 });
 
+// A stack file's list reaches the program as JSON (`nodeVersions: [22, 24]` gives numbers); a
+// library caller may write either form too. Both are accepted and normalised.
+describe("numbers or text", () => {
+  test("nodeVersions [22, 24] is accepted as the lines \"22\" and \"24\"", () => {
+    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, 24] }, "dev", noSecrets).nodeVersions, ["22", "24"]);
+    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, "26"] }, "dev", noSecrets).nodeVersions, ["22", "26"]);
+  });
+  test("a fractional or negative Node.js version is refused, naming the key", () => {
+    assert.deepEqual(problems({ nodeVersions: [22.5] }), ["canary-pipeline:nodeVersions[0]: 22.5 must be a Node.js major version such as 24"]);
+    assert.deepEqual(problems({ nodeVersions: [-1] }), ["canary-pipeline:nodeVersions[0]: -1 must be a Node.js major version such as 24"]);
+  });
+  test("smokeMaxLatencySeconds 1.5 and \"1.5\" are both 1.5 seconds", () => {
+    for (const value of [1.5, "1.5"]) assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: value }, "dev", noSecrets).smokeMaxLatencySeconds, 1.5, JSON.stringify(value));
+    assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: 60 }, "dev", noSecrets).smokeMaxLatencySeconds, 60);
+  });
+  test("smokeMaxLatencySeconds as a number still refuses 0, negatives, more than 60 and non-numbers", () => {
+    const line = (value: unknown) => problems({ smokeMaxLatencySeconds: value });
+    assert.deepEqual(line(0), ["canary-pipeline:smokeMaxLatencySeconds: 0 must be more than 0 seconds"]);
+    assert.deepEqual(line(-2), ["canary-pipeline:smokeMaxLatencySeconds: -2 must be more than 0 seconds"]);
+    assert.deepEqual(line(61), ["canary-pipeline:smokeMaxLatencySeconds: 61 must be at most 60 seconds"]);
+    assert.deepEqual(line(true), ["canary-pipeline:smokeMaxLatencySeconds: true must be a positive number of seconds such as 1.5"]);
+    assert.deepEqual(line("-2"), ['canary-pipeline:smokeMaxLatencySeconds: "-2" must be a positive number of seconds such as 1.5']);
+  });
+});
+
 describe("two stacks of one repository owning the repository-wide workflows", () => {
   const dir = mkdtempSync(join(tmpdir(), "stacks-"));
   writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");

@@ -25,6 +25,11 @@ test("the valid base configuration renders", async () => {
   assert.ok(resources.length > 10);
 });
 
+test("numbers as a stack file's JSON list gives them: nodeVersions [22, 24] renders the test matrix \"22\", \"24\"", async () => {
+  const { files } = await renderStack({ stack: "dev", settings: { config: stackSettings({ ...validRaw, nodeVersions: [22, 24] }), secretKeys: [] } });
+  assert.match(files.get("repo/.github/workflows/deploy-dev.yml") ?? "", /matrix:\n\s+node:\n\s+- "22"\n\s+- "24"\n/);
+});
+
 for (const [name, overrides, removed, expected] of badConfigurations) {
   test(`refused before any resource: ${name}`, async () => {
     const raw: Record<string, unknown> = { ...validRaw, ...overrides };
