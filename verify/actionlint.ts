@@ -2,12 +2,12 @@
 // module (tools/actionlint), with Debian's shellcheck and pyflakes, so that its shellcheck rule
 // checks every `run:` script and its pyflakes rule every Python one. actionlint skips those rules
 // silently when it cannot find the programs, so both are named explicitly and required.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** One problem actionlint reports. */
-export interface Finding {
+interface Finding {
   readonly path: string;
   readonly line: number;
   readonly column: number;
@@ -35,9 +35,6 @@ function linterTools(): { shellcheck: string; pyflakes: string } {
   }
   return tools;
 }
-
-/** The actionlint version that lints (for reports). */
-export const actionlintVersion = () => execFileSync(actionlintBinary, ["-version"], { encoding: "utf8" }).split("\n")[0];
 
 interface Reported { readonly message: string; readonly filepath: string; readonly line: number; readonly column: number; readonly kind: string }
 

@@ -6,7 +6,7 @@ import { apiRequests, kubectlCommands, type ApiRequest } from "./kubectl";
 /** A Role's rule, as rendered (the shape only is shared with the generator, none of its logic). */
 export type RoleRule = PolicyRule;
 
-export interface RightsFindings {
+interface RightsFindings {
   /** Requests the Role does not grant. */
   readonly missing: string[];
   /** Grants no request uses (`group/resource verb name`, name `*` when unrestricted). */
@@ -20,7 +20,7 @@ export interface RightsFindings {
 const show = (r: ApiRequest) => `${r.apiGroup || "core"}/${r.resource} ${r.verb}${r.name ? ` ${r.name}` : ""}`;
 
 /** Whether a rule grants a request (RBAC: resourceNames restrict; list without a name needs none). */
-export function grants(rule: RoleRule, r: ApiRequest): boolean {
+function grants(rule: RoleRule, r: ApiRequest): boolean {
   if (!rule.apiGroups.includes(r.apiGroup) || !rule.resources.includes(r.resource) || !rule.verbs.includes(r.verb)) return false;
   if (!rule.resourceNames || rule.resourceNames.length === 0) return true;
   return r.name !== undefined && rule.resourceNames.includes(r.name);

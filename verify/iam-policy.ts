@@ -7,7 +7,7 @@
 // being guessed at.
 
 /** A context key's value: one string, or a set of strings (multivalued key). */
-export type ContextValue = string | readonly string[];
+type ContextValue = string | readonly string[];
 
 export interface IamRequest {
   /** `service:Action`, e.g. sts:AssumeRoleWithWebIdentity. */
@@ -103,7 +103,7 @@ const stringOperators: Record<string, { negated: boolean; compare: (policy: stri
 };
 
 /** Splits `ForAllValues:StringLikeIfExists` into its qualifier, operator and IfExists. */
-export function parseOperator(operator: string): Operator {
+function parseOperator(operator: string): Operator {
   const match = /^(?:(ForAnyValue|ForAllValues):)?(.+?)(IfExists)?$/.exec(operator);
   const base = match?.[2];
   if (!match || base === undefined || (base !== "Null" && !(base in stringOperators))) throw new Error(`unsupported condition operator ${operator}`);

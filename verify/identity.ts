@@ -3,7 +3,7 @@
 // job presents is derived here from GitHub's documented rules, apart from the generator's own
 // derivation, so a mistake in one is caught by the other.
 import { evaluatePolicy } from "./iam-policy";
-import { jobEnvironment, ofType, workflowDocuments, type RenderFiles, type WorkflowDocument } from "./render-files";
+import { jobEnvironment, noWorkflows, ofType, workflowDocuments, type RenderFiles, type Workflow, type WorkflowDocument, type WorkflowJob } from "./render-files";
 
 export interface Repository {
   readonly owner: string;
@@ -13,13 +13,13 @@ export interface Repository {
 }
 
 /** A branch no trigger names: what a manual run on an arbitrary branch would present. */
-export const arbitraryBranch = "verify/any-branch";
+const arbitraryBranch = "verify/any-branch";
 
 const subjectKey = "token.actions.githubusercontent.com:sub";
 const audienceKey = "token.actions.githubusercontent.com:aud";
 
 /** The `sub` claims a job may present (each in the name form, and the immutable form with ids). */
-export function presentedSubjects(workflow: WorkflowDocument, jobId: string, repo: Repository): string[] {
+function presentedSubjects(workflow: WorkflowDocument, jobId: string, repo: Repository): string[] {
   const job = workflow.jobs[jobId];
   const environment = jobEnvironment(job);
   const contexts: string[] = [];
@@ -45,13 +45,16 @@ export function presentedSubjects(workflow: WorkflowDocument, jobId: string, rep
 }
 
 /** Whether the job may request an OIDC token (`id-token: write`, its own or the workflow's). */
-export function canRequestToken(workflow: WorkflowDocument, jobId: string): boolean {
+function canRequestToken(workflow: WorkflowDocument, jobId: string): boolean {
   const permissions = workflow.jobs[jobId].permissions ?? workflow.permissions;
   if (permissions === "write-all") return true;
   return typeof permissions === "object" && permissions !== null && (permissions as Record<string, string>)["id-token"] === "write";
 }
 
-interface Role { readonly logicalName: string; readonly roleName: string; readonly trust: unknown }
+export interface Role { readonly logicalName: string; readonly roleName: string; readonly trust: unknown }
+
+/** Whether an ARN names the role (`arn:...:role/<name>`, with or without a path). */
+export const arnNamesRole = (arn: unknown, role: Role) => typeof arn === "string" && (arn.endsWith(`:role/${role.roleName}`) || arn.endsWith(`/${role.roleName}`));
 
 function roles(files: RenderFiles): Role[] {
   return ofType(files, "aws:iam/role:Role").map((r) => {
@@ -61,29 +64,47 @@ function roles(files: RenderFiles): Role[] {
   });
 }
 
+/** A render with its roles: where a job's `vars.X` is looked up (the job's own render first). */
+interface RoleContext { readonly files: RenderFiles; readonly roles: Role[] }
+
+export const roleContexts = (files: RenderFiles, others: readonly RenderFiles[] = []): RoleContext[] =>
+  [files, ...others].map((f) => ({ files: f, roles: roles(f) }));
+
 /**
- * The role a `vars.X` names for a job: an environment variable of its environment, else a
- * repository one, resolved to a role of the same render (each stack owns its variables and roles).
+ * The role a `vars.X` names for a job of `repository`: an environment variable of its environment,
+ * else a repository one, resolved to a role of the same render (each stack owns its variables and
+ * roles).
  */
-function roleOfVariable(contexts: readonly { files: RenderFiles; roles: Role[] }[], variable: string, environment: string | undefined): Role | undefined {
+function roleOfVariable(contexts: readonly RoleContext[], repository: string | undefined, variable: string, environment: string | undefined): Role | undefined {
   for (const { files, roles } of contexts) {
     const variables = [
       ...ofType(files, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").filter((v) => v.inputs.environment === environment),
       ...ofType(files, "github:index/actionsVariable:ActionsVariable"),
-    ];
+    ].filter((v) => v.inputs.repository === repository);
     const arn = variables.find((v) => v.inputs.variableName === variable)?.inputs.value;
-    if (typeof arn === "string") return roles.find((r) => arn.endsWith(`:role/${r.roleName}`) || arn.endsWith(`/${r.roleName}`));
+    if (typeof arn === "string") return roles.find((r) => arnNamesRole(arn, r));
   }
   return undefined;
 }
 
+/** Each role a job's configure-aws-credentials steps assume, as named and as resolved (undefined: no variable of the stacks resolves it). */
+export function assumedRoles(contexts: readonly RoleContext[], repository: string | undefined, job: WorkflowJob): { named: string; role: Role | undefined }[] {
+  return (job.steps ?? []).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")).map((step) => {
+    const named = typeof step.with?.["role-to-assume"] === "string" ? step.with["role-to-assume"] : "";
+    const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(named)?.[1];
+    return { named, role: variable ? roleOfVariable(contexts, repository, variable, jobEnvironment(job)) : undefined };
+  });
+}
+
 /**
- * Checks every job of the render's workflows against every role of the render. `others` are the
- * renders of the repository's other stacks: their variables and roles resolve cross-stack
- * references (the repository-wide preview workflow names each stack's preview role).
+ * Checks every job of the render's workflows against every role of the render, each job presenting
+ * the subjects of the repository its workflow is committed to. `others` are the renders of the
+ * repositories' other stacks: their variables and roles resolve cross-stack references (the
+ * repository-wide preview workflow names each stack's preview role), and their jobs are checked
+ * against this render's roles too.
  */
-export function checkIdentity(files: RenderFiles, repo: Repository, providerArn: string, others: readonly RenderFiles[] = []): string[] {
-  const contexts = [files, ...others].map((f) => ({ files: f, roles: roles(f) }));
+export function checkIdentity(files: RenderFiles, repositories: readonly Repository[], providerArn: string, others: readonly RenderFiles[] = []): string[] {
+  const contexts = roleContexts(files, others);
   const ownRoles = contexts[0].roles;
   const findings: string[] = [];
   const decide = (role: Role, sub: string) => evaluatePolicy(role.trust, {
@@ -91,22 +112,27 @@ export function checkIdentity(files: RenderFiles, repo: Repository, providerArn:
     principal: { federated: providerArn },
     context: { [subjectKey]: sub, [audienceKey]: "sts.amazonaws.com" },
   });
-  // Every workflow of the repository, so that another stack's jobs are checked against this
-  // stack's roles too.
-  const workflows = new Map(contexts.flatMap((c) => [...workflowDocuments(c.files)]).reverse());
-  for (const [path, workflow] of workflows) {
+  const own = workflowDocuments(files);
+  if (own.length === 0) return [noWorkflows];
+  // Every workflow of these repositories, this render's first: a file two stacks commit is judged
+  // once. Another render's job is this render's business only where this render's roles are
+  // concerned: the roles of its own render are judged when that render is verified.
+  const workflows = new Map<string, Workflow & { readonly own: boolean }>();
+  for (const w of [...own.map((o) => ({ ...o, own: true })), ...others.flatMap(workflowDocuments).map((o) => ({ ...o, own: false }))]) {
+    if (!workflows.has(`${w.repository}/${w.file}`) && (w.own || repositories.some((r) => r.name === w.repository))) workflows.set(`${w.repository}/${w.file}`, w);
+  }
+  for (const { path, repository, document: workflow, own: isOwn } of workflows.values()) {
+    const repo = repositories.find((r) => r.name === repository);
+    if (!repo) { findings.push(`${path}: committed to ${repository ?? "no single repository"}, of no owner the verifier knows: the subjects its jobs present are unknown`); continue; }
     for (const [jobId, job] of Object.entries(workflow.jobs)) {
       const where = `${path} job ${jobId}`;
       const subjects = presentedSubjects(workflow, jobId, repo);
       const token = canRequestToken(workflow, jobId);
       const assumed = new Set<Role>();
-      for (const step of job.steps ?? []) {
-        if (!step.uses?.startsWith("aws-actions/configure-aws-credentials@")) continue;
-        const named = typeof step.with?.["role-to-assume"] === "string" ? step.with["role-to-assume"] : "";
-        const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(named)?.[1];
-        const role = variable ? roleOfVariable(contexts, variable, jobEnvironment(job)) : undefined;
+      for (const { named, role } of assumedRoles(contexts, repository, job)) {
+        if (role) assumed.add(role);
+        if (!isOwn && !(role && ownRoles.includes(role))) continue;
         if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${named || "no role-to-assume"})`); continue; }
-        assumed.add(role);
         if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);
         for (const sub of subjects) if (decide(role, sub) !== "allow") findings.push(`${where}: presents ${sub}, which ${role.logicalName} does not admit`);
       }

@@ -1,21 +1,28 @@
 // The cross-component checks over one render, read the way an auditor or an attacker reads it:
-// identity (jobs against trust policies), cluster rights (kubectl against the Role), secrets
-// (nothing in plain text) and names (everything the workflows reference exists). actionlint, a
-// real binary of the real tier's tools, runs apart from them (lintRender).
+// identity (jobs against trust policies), cluster rights (each job's kubectl against the Role its
+// credentials are bound to), secrets (nothing in plain text) and names (everything the workflows
+// reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
+// (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
 import { mockAccount } from "../synth/mock-engine";
-import { checkClusterRights, type RoleRule } from "./cluster-rights";
-import { checkIdentity, type Repository } from "./identity";
+import { jobClusterRoles } from "./cluster-identity";
+import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
+import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
-import { kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
+import { committedRepositories, kubernetesObjects, noWorkflows, ofType, workflowDocuments, workflowFiles, type CommittedRepository, type KubernetesObject, type RenderFiles } from "./render-files";
 import { formatFinding, lintWorkflow } from "./actionlint";
 import { schemaProblems } from "./kubernetes-schema";
 import { checkSecrets, secretPlaceholder } from "./secrets";
 
 export interface VerifyInput {
   readonly files: RenderFiles;
-  /** Renders of the repository's other stacks, for cross-stack references. */
+  /** Renders of other stacks that commit to the same repositories, for cross-stack references. */
   readonly others?: readonly RenderFiles[];
-  readonly repository: Repository;
+  /**
+   * The repository a stack file names, with its numeric ids when it gives them. The repositories
+   * a render's workflows run in are read from the render (each RepositoryFile's repository and its
+   * GitHub provider's owner); this one must be among them, and adds the immutable subject form.
+   */
+  readonly repository?: Repository;
   /** The existing OIDC provider the stack adopts, when it creates none. */
   readonly existingProviderArn?: string;
   /** Plain values of the secrets the render was given, by name. */
@@ -32,51 +39,104 @@ export interface Findings {
 }
 
 /** The ARN GitHub's tokens are federated through: the stack's own provider, or the adopted one. */
-function providerArn(input: VerifyInput): string {
+function providerArn(input: VerifyInput): string | undefined {
   const created = ofType(input.files, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0];
   if (created) return `arn:${mockAccount.partition}:iam::${mockAccount.accountId}:oidc-provider/${String(created.inputs.url).replace(/^https:\/\//, "")}`;
-  if (input.existingProviderArn) return input.existingProviderArn;
-  throw new Error("the render neither creates an OIDC provider nor names an existing one");
+  return input.existingProviderArn;
 }
 
-/** The deployer Role's rules against every kubectl command of the render's workflows. */
-function clusterRights(files: RenderFiles): string[] {
-  const roles = kubernetesObjects(files).filter((o) => o.kind === "Role");
-  if (roles.length !== 1) return [`expected one deployer Role, found ${roles.length}`];
-  const role = roles[0];
-  const scripts = [...workflowDocuments(files).values()].flatMap((w) => Object.values(w.jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => (s.run ? [s.run] : []))));
-  const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "");
-  return [
-    ...f.missing.map((m) => `the Role does not grant ${m}, which a workflow needs`),
-    ...f.unused.map((u) => `the Role grants ${u}, which no workflow uses`),
-    ...f.unknown.map((u) => `unreadable kubectl command: ${u}`),
-    ...f.foreignNamespace.map((n) => `a workflow requests ${n}`),
-  ];
+/** The repositories the render's workflows run in, with the ids the stack file gives; what does not add up is a finding. */
+function repositories(input: VerifyInput): { known: Repository[]; findings: string[] } {
+  const named = input.repository;
+  const isNamed = (r: CommittedRepository) => named !== undefined && r.name === named.name && (r.owner ?? named.owner) === named.owner;
+  const committed = committedRepositories(input.files);
+  const known: Repository[] = [];
+  const findings: string[] = [];
+  for (const r of committed) {
+    if (named && isNamed(r)) known.push(named);
+    else if (r.owner !== undefined) known.push({ owner: r.owner, name: r.name });
+    else findings.push(`the render commits to ${r.name} through a GitHub provider that names no owner`);
+  }
+  if (named && !committed.some(isNamed)) {
+    findings.push(`the stack file names the repository ${named.owner}/${named.name}, but the render commits to ${committed.map((r) => `${r.owner ?? "?"}/${r.name}`).join(", ") || "none"}`);
+  }
+  return { known, findings };
 }
+
+function identity(input: VerifyInput): string[] {
+  const arn = providerArn(input);
+  if (arn === undefined) return ["the render neither creates an OIDC provider nor names an existing one (oidcProviderArn)"];
+  const { known, findings } = repositories(input);
+  return [...findings, ...checkIdentity(input.files, known, arn, input.others)];
+}
+
+/**
+ * Each Role's rules against every kubectl command of the jobs that act under it (cluster-identity.ts
+ * follows each job's credentials to its Role), in the Role's namespace.
+ */
+function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): string[] {
+  const workflows = workflowDocuments(files);
+  if (workflows.length === 0) return [noWorkflows];
+  const objects = kubernetesObjects(files);
+  const contexts = roleContexts(files, others);
+  const scriptsOf = new Map(objects.filter((o) => o.kind === "Role").map((role) => [role, [] as string[]]));
+  const findings: string[] = [];
+  for (const { path, repository, document } of workflows) {
+    for (const [jobId, job] of Object.entries(document.jobs)) {
+      const scripts = (job.steps ?? []).flatMap((s) => (s.run ? [s.run] : []));
+      const { requests, unknown } = scriptRequests(scripts);
+      findings.push(...unknown.map((u) => `${path} job ${jobId}: unreadable kubectl command: ${u}`));
+      if (requests.length === 0) continue;
+      const assumed = assumedRoles(contexts, repository, job).flatMap((a) => (a.role ? [a.role] : []));
+      const roles = jobClusterRoles(files, objects, repository, job, assumed);
+      if (roles.length === 1) scriptsOf.get(roles[0])?.push(...scripts);
+      else findings.push(`${path} job ${jobId}: runs kubectl, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
+    }
+  }
+  if (scriptsOf.size === 0 && findings.length === 0) findings.push("the render holds no Role and no job requests anything of a cluster: nothing was checked");
+  for (const [role, scripts] of scriptsOf) {
+    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "");
+    findings.push(
+      ...f.missing.map((m) => `${roleName(role)} does not grant ${m}, which a workflow acting under it needs`),
+      ...f.unused.map((u) => `${roleName(role)} grants ${u}, which no workflow acting under it uses`),
+      ...f.foreignNamespace.map((n) => `a workflow acting under ${roleName(role)} requests ${n}`),
+    );
+  }
+  return findings;
+}
+
+const roleName = (role: KubernetesObject) => `Role ${role.metadata.namespace ?? ""}/${role.metadata.name}`;
 
 /** Strict schema problems of every rendered object (a map rendered whole as a secret counts as a valid map). */
 async function schema(files: RenderFiles): Promise<string[]> {
+  const objects = kubernetesObjects(files);
+  if (objects.length === 0) return ["the render holds no Kubernetes object: nothing was checked"];
   const findings: string[] = [];
-  for (const object of kubernetesObjects(files)) {
+  for (const object of objects) {
     const shown = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, (k === "data" || k === "stringData") && v === secretPlaceholder ? {} : v]));
     for (const p of await schemaProblems(shown)) findings.push(`${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}: ${p}`);
   }
   return findings;
 }
 
-/** Every workflow of the render through actionlint (tools/build.sh builds it). */
+/** Every workflow of the render through actionlint (tools/build.sh builds it); a linter that cannot run is a finding. */
 export function lintRender(files: RenderFiles): string[] {
-  return [...files].filter(([path]) => /^repo\/\.github\/workflows\/.*\.ya?ml$/.test(path))
-    .flatMap(([path, content]) => lintWorkflow(path, content).map(formatFinding));
+  const workflows = workflowFiles(files);
+  if (workflows.length === 0) return [noWorkflows];
+  try {
+    return workflows.flatMap((w) => lintWorkflow(`repo/${w.path}`, w.content).map(formatFinding));
+  } catch (error) {
+    return [`actionlint did not run: ${(error as Error).message}`];
+  }
 }
 
 export async function verifyRender(input: VerifyInput): Promise<Findings> {
   const others = input.others ?? [];
   return {
     schema: await schema(input.files),
-    identity: checkIdentity(input.files, input.repository, providerArn(input), others),
-    clusterRights: clusterRights(input.files),
+    identity: identity(input),
+    clusterRights: clusterRights(input.files, others),
     secrets: checkSecrets(input.files, input.knownSecrets ?? {}),
-    names: [...checkGithubNames(input.files, others), ...checkKubernetesNames(input.files)],
+    names: [...new Set([...checkGithubNames(input.files, others), ...checkKubernetesNames(input.files)])],
   };
 }

@@ -15,7 +15,7 @@ export interface ApiRequest {
 }
 
 /** A kubectl invocation found in a script. */
-export interface KubectlCommand {
+interface KubectlCommand {
   readonly text: string;
   readonly argv: readonly string[];
 }

@@ -1,39 +1,46 @@
-// Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack of the repository
-// (for the job's environment, or repository-wide), and every Kubernetes name, label selector and
-// Service host the workflows' scripts use exists among the rendered objects.
+// Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack in the repository
+// the workflow is committed to (for the job's environment, or repository-wide), and every
+// Kubernetes name, label selector and Service host the workflows' scripts use exists among the
+// rendered objects.
 import { kubectlCommands, parseArgs } from "./kubectl";
-import { jobEnvironment, kubernetesObjects, ofType, workflowDocuments, type RenderFiles } from "./render-files";
+import { jobEnvironment, kubernetesObjects, noWorkflows, ofType, workflowDocuments, type RenderFiles } from "./render-files";
 
 /** Secrets GitHub provides to every run. */
 const builtInSecrets = new Set(["GITHUB_TOKEN"]);
 
 function githubNames(contexts: readonly RenderFiles[]) {
-  const names = (type: string, key: string) => contexts.flatMap((f) => ofType(f, type)).map((r) => ({ name: String(r.inputs[key]), environment: r.inputs.environment as string | undefined }));
+  const names = (type: string, key: string) => contexts.flatMap((f) => ofType(f, type))
+    .map((r) => ({ name: String(r.inputs[key]), repository: r.inputs.repository, environment: r.inputs.environment as string | undefined }));
   return {
     secrets: [...names("github:index/actionsSecret:ActionsSecret", "secretName"), ...names("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", "secretName")],
     vars: [...names("github:index/actionsVariable:ActionsVariable", "variableName"), ...names("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "variableName")],
   };
 }
 
-/** `secrets.X` / `vars.X` read by each job are created for its environment or the repository. */
+/** `secrets.X` / `vars.X` read by each job are created in its workflow's repository, for the job's environment or repository-wide. */
 export function checkGithubNames(files: RenderFiles, others: readonly RenderFiles[] = []): string[] {
   const created = githubNames([files, ...others]);
+  const workflows = workflowDocuments(files);
+  if (workflows.length === 0) return [noWorkflows];
   const findings: string[] = [];
-  for (const [path, workflow] of workflowDocuments(files)) {
+  for (const { path, repository, document: workflow } of workflows) {
     for (const [jobId, job] of Object.entries(workflow.jobs)) {
       const environment = jobEnvironment(job);
       const text = JSON.stringify(job);
       for (const [, kind, name] of text.matchAll(/\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
         if (kind === "secrets" && builtInSecrets.has(name)) continue;
         const pool = kind === "secrets" ? created.secrets : created.vars;
-        if (!pool.some((c) => c.name === name && (c.environment === undefined || c.environment === environment))) {
-          findings.push(`${path} job ${jobId}: reads ${kind}.${name}, which no stack creates${environment ? ` for environment ${environment} or the repository` : " for the repository"}`);
+        if (!pool.some((c) => c.name === name && c.repository === repository && (c.environment === undefined || c.environment === environment))) {
+          findings.push(`${path} job ${jobId}: reads ${kind}.${name}, which no stack creates in ${String(repository)}${environment ? ` for environment ${environment} or the repository` : " for the repository"}`);
         }
       }
     }
   }
   return [...new Set(findings)];
 }
+
+/** The namespace a finding names: a command without --namespace is judged in any. */
+const where = (namespace: string | undefined) => (namespace === undefined ? "any namespace (no --namespace)" : `namespace ${namespace}`);
 
 /** Kubernetes names the scripts use exist in the render (or are created by the script itself). */
 export function checkKubernetesNames(files: RenderFiles): string[] {
@@ -45,7 +52,9 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
     namespace: o.metadata.namespace,
     labels: ((o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels) ?? {},
   }));
-  for (const [path, workflow] of workflowDocuments(files)) {
+  const workflows = workflowDocuments(files);
+  if (workflows.length === 0) return [noWorkflows];
+  for (const { path, document: workflow } of workflows) {
     for (const job of Object.values(workflow.jobs)) {
       for (const step of job.steps ?? []) {
         if (!step.run) continue;
@@ -58,14 +67,14 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
           for (const word of argv) {
             const ref = /^(deployment|pod|service)\/([a-z0-9.-]+)$/.exec(word);
             if (ref && !exists(ref[1], ref[2], namespace) && !(ref[1] === "pod" && createdHere.includes(ref[2]))) {
-              findings.push(`${path}: ${ref[1]}/${ref[2]} in namespace ${String(namespace)} is not a rendered object`);
+              findings.push(`${path}: ${ref[1]}/${ref[2]} in ${where(namespace)} is not a rendered object`);
             }
           }
           const selector = flags.get("--selector") ?? flags.get("-l");
           if (selector) {
             const wanted = Object.fromEntries(selector.split(",").map((kv) => kv.split("=") as [string, string]));
             if (!podTemplates.some((t) => (namespace === undefined || t.namespace === namespace) && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))) {
-              findings.push(`${path}: selector ${selector} matches no rendered pod template in namespace ${String(namespace)}`);
+              findings.push(`${path}: selector ${selector} matches no rendered pod template in ${where(namespace)}`);
             }
           }
         }

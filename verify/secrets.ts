@@ -5,13 +5,13 @@ import { resourceEntries, type RenderFiles } from "./render-files";
 export const secretPlaceholder = "[secret]";
 
 /** The shortest prefix of a secret value that counts as a leak. */
-export const leakPrefixLength = 12;
+const leakPrefixLength = 12;
 
 /**
  * Inputs that carry credentials, by resource type: each must be rendered as the placeholder
  * (`*` stands for every key of a map).
  */
-export const credentialInputs: Record<string, readonly string[]> = {
+const credentialInputs: Record<string, readonly string[]> = {
   "github:index/actionsSecret:ActionsSecret": ["plaintextValue"],
   "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ["plaintextValue"],
   "kubernetes:core/v1:Secret": ["data.*", "stringData.*"],

@@ -7,7 +7,7 @@
 import type { RegisteredAlias, RegisteredResource } from "../synth/mock-engine";
 import { createUrn, isRootStack, urnParts as parts } from "../synth/urn";
 
-export interface Continuity {
+interface Continuity {
   /** New URN → the old URN it takes over, for each resource found through an alias. */
   readonly aliased: ReadonlyMap<string, string>;
   /** Old URNs no new resource claims: the engine deletes them. */

@@ -1,17 +1,29 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    the mutations edit parsed, untyped YAML documents. */
-// The pieces agree with each other, over every artifact at once: both stacks and four variants
-// pass every check, and each check catches its property broken on purpose in a rendered file.
+// The pieces agree with each other, over every artifact at once: both stacks, four variants and
+// the platform example (three services in one render) pass every check, and each check catches its
+// property broken on purpose in a rendered file.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { renderStack } from "../../synth/render";
 import { readStackFile, securePlaceholder } from "../../synth/stack-file";
 import { mockServiceAccountToken } from "../../synth/mock-engine";
-import { verifyRender, type Findings, type VerifyInput } from "../../verify";
+import platformProgram from "../../examples/platform/index";
+import { lintRender, verifyRender, type Findings, type VerifyInput } from "../../verify";
 import type { Repository } from "../../verify/identity";
+import { noWorkflows, workflowFiles } from "../../verify/render-files";
 
-interface Case { readonly stack: string; readonly file: string; readonly repository: Repository; readonly existingProviderArn?: string }
+interface Case {
+  readonly stack: string;
+  /** The stack file; none for a program that carries its settings in code. */
+  readonly file?: string;
+  readonly program?: () => unknown;
+  readonly repository?: Repository;
+  readonly existingProviderArn?: string;
+}
 const acme: Repository = { owner: "acme", name: "orders-api", ownerId: 1234567, repositoryId: 890123456 };
 const cases: Case[] = [
   { stack: "dev", file: "Pulumi.dev.yaml", repository: acme },
@@ -20,22 +32,27 @@ const cases: Case[] = [
   { stack: "unsigned", file: "test/fixtures/Pulumi.unsigned.yaml", repository: { owner: "initech", name: "tps-reports" }, existingProviderArn: "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com" },
   { stack: "three-node", file: "test/fixtures/Pulumi.three-node.yaml", repository: { owner: "umbrella", name: "hive-api", ownerId: 424242, repositoryId: 99887766 } },
   { stack: "previews", file: "test/fixtures/Pulumi.previews.yaml", repository: { owner: "hooli", name: "nucleus", ownerId: 31337, repositoryId: 271828 } },
+  { stack: "platform", program: platformProgram },
 ];
+const settingsOf = (c: Case) => (c.file ? readStackFile(c.file) : { config: {}, secretKeys: [] });
 
 const renders = new Map<string, Map<string, string>>();
 const knownSecrets = (c: Case) => ({
-  ...Object.fromEntries(readStackFile(c.file).secretKeys.map((k) => [k, securePlaceholder(k)])),
+  ...Object.fromEntries(settingsOf(c).secretKeys.map((k) => [k, securePlaceholder(k)])),
   serviceAccountToken: mockServiceAccountToken,
 });
 const input = (stack: string, files?: Map<string, string>): VerifyInput => {
   const c = cases.find((x) => x.stack === stack)!;
   const siblings = c.repository === acme ? ["dev", "prod"].filter((s) => s !== stack).map((s) => renders.get(s)!) : [];
-  return { files: files ?? renders.get(stack)!, others: siblings, repository: c.repository, knownSecrets: knownSecrets(c), ...(c.existingProviderArn ? { existingProviderArn: c.existingProviderArn } : {}) };
+  return {
+    files: files ?? renders.get(stack)!, others: siblings, knownSecrets: knownSecrets(c),
+    ...(c.repository ? { repository: c.repository } : {}), ...(c.existingProviderArn ? { existingProviderArn: c.existingProviderArn } : {}),
+  };
 };
 const noFindings: Findings = { schema: [], identity: [], clusterRights: [], secrets: [], names: [] };
 
 before(async () => {
-  for (const c of cases) renders.set(c.stack, (await renderStack({ stack: c.stack, settings: readStackFile(c.file) })).files);
+  for (const c of cases) renders.set(c.stack, (await renderStack({ stack: c.stack, settings: settingsOf(c), ...(c.program ? { program: c.program } : {}) })).files);
 });
 
 describe("every render passes every check", () => {
@@ -98,12 +115,12 @@ describe("cluster rights: the Role against the workflows' kubectl", () => {
   test("a rule removed: a workflow needs what the Role no longer grants", async () => {
     const files = mutate("dev", role, yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
     const { clusterRights } = await verifyRender(input("dev", files));
-    assert.ok(clusterRights.includes("the Role does not grant apps/deployments/scale patch orders-api-canary, which a workflow needs"), clusterRights.join("\n"));
+    assert.ok(clusterRights.includes("Role orders-dev/orders-api-deployer does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs"), clusterRights.join("\n"));
   });
   test("a rule added: the Role grants what no workflow uses", async () => {
     const files = mutate("dev", role, yamlEdit((r) => { r.rules.push({ apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] }); }));
     const { clusterRights } = await verifyRender(input("dev", files));
-    assert.deepEqual(clusterRights, ["the Role grants core/pods/exec create *, which no workflow uses"]);
+    assert.deepEqual(clusterRights, ["Role orders-dev/orders-api-deployer grants core/pods/exec create *, which no workflow acting under it uses"]);
   });
   test("a kubectl command the verifier does not know fails", async () => {
     const files = mutate("dev", deployWorkflow, (c) => c.replace("kubectl rollout status deployment/orders-api-canary", "kubectl exec deploy/orders-api-canary -- true\n          kubectl rollout status deployment/orders-api-canary"));
@@ -138,12 +155,12 @@ describe("names: everything the workflows reference exists", () => {
   test("a variable no stack creates", async () => {
     const files = mutate("dev", deployWorkflow, (c) => c.replaceAll("vars.EKS_CLUSTER_NAME", "vars.EKS_CLUSTER"));
     const { names } = await verifyRender(input("dev", files));
-    assert.ok(names.some((f) => /job canary: reads vars\.EKS_CLUSTER, which no stack creates for environment dev/.test(f)), names.join("\n"));
+    assert.ok(names.some((f) => /job canary: reads vars\.EKS_CLUSTER, which no stack creates in orders-api for environment dev/.test(f)), names.join("\n"));
   });
   test("a secret of another environment", async () => {
     const files = mutate("token", "repo/.github/workflows/deploy-token.yml", (c) => c.replace("environment:\n      name: token", "environment:\n      name: other"));
     const { names } = await verifyRender(input("token", files));
-    assert.ok(names.some((f) => /reads secrets\.KUBECONFIG, which no stack creates for environment other/.test(f)), names.join("\n"));
+    assert.ok(names.some((f) => /reads secrets\.KUBECONFIG, which no stack creates in billing for environment other/.test(f)), names.join("\n"));
   });
   test("a Deployment, a selector or a Service host the cluster does not have", async () => {
     const files = mutate("dev", deployWorkflow, (c) => c.replace("kubectl set image deployment/orders-api-canary", "kubectl set image deployment/orders-api-canry")
@@ -160,7 +177,67 @@ describe("names: everything the workflows reference exists", () => {
     assert.notEqual(files.get(deployWorkflow), renders.get("dev")!.get(deployWorkflow));
     assert.deepEqual((await verifyRender(input("dev", files))).names, []);
     const missing = mutate("dev", deployWorkflow, (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev", "kubectl scale deployment/orders-api-canry --replicas=0"));
-    assert.ok((await verifyRender(input("dev", missing))).names.some((f) => /deployment\/orders-api-canry in namespace undefined is not a rendered object/.test(f)));
+    assert.ok((await verifyRender(input("dev", missing))).names.some((f) => /deployment\/orders-api-canry in any namespace \(no --namespace\) is not a rendered object/.test(f)));
+  });
+});
+
+describe("a render of several services: each workflow with its own repository, variables and Role", () => {
+  const deploy = (repository: string) => `repo/${repository}/.github/workflows/deploy-platform.yml`;
+  /** The findings on the platform render with one file changed. */
+  const changed = (path: string, change: (content: string) => string) => verifyRender(input("platform", mutate("platform", path, change)));
+  test("the workflows are found under repo/<repository>/ as under repo/, each with the repository it is committed to", () => {
+    const found = (stack: string) => workflowFiles(renders.get(stack)!).map((w) => `${w.repository} ${w.path}`).sort();
+    assert.deepEqual(found("platform"), ["billing", "orders-api", "search"].map((r) => `${r} ${r}/.github/workflows/deploy-platform.yml`));
+    assert.deepEqual(found("dev"), ["orders-api .github/workflows/ci.yml", "orders-api .github/workflows/deploy-dev.yml"]);
+  });
+  test("actionlint lints each service's workflow where the render holds it", { skip: !existsSync(join(process.env.CANARY_TOOLS_BIN ?? "out/tools/bin", "actionlint")) && "actionlint is not built (tools/build.sh actionlint)" }, () => {
+    assert.deepEqual(lintRender(renders.get("platform")!), []);
+    const files = mutate("platform", deploy("search"), (c) => c.replace("${{ vars.EKS_CLUSTER_NAME }}", "${{ vars.EKS_CLUSTER_NAME }"));
+    assert.ok(lintRender(files).some((f) => f.startsWith("repo/search/.github/workflows/deploy-platform.yml:")), lintRender(files).join("\n"));
+  });
+  test("a service's jobs present its own repository's subjects to the role its own variable names", async () => {
+    const { identity } = await changed("aws/search-roles-deploy-role.trust.json", (c) => c.replace("repo:acme/search:", "repo:acme/orders-api:"));
+    assert.ok(identity.includes("search/.github/workflows/deploy-platform.yml job canary: presents repo:acme/search:environment:platform, which search-roles-deploy-role does not admit"), identity.join("\n"));
+    assert.ok(identity.includes("orders-api/.github/workflows/deploy-platform.yml job canary: could assume search-roles-deploy-role (presents repo:acme/orders-api:environment:platform) but does not use it"), identity.join("\n"));
+  });
+  test("a secret created in another service's repository is not the job's", async () => {
+    const { names } = await changed(deploy("orders-api"), (c) => c.replaceAll("vars.EKS_CLUSTER_NAME", "secrets.KUBECONFIG"));
+    assert.ok(names.some((f) => /orders-api\/\.github\/workflows\/deploy-platform\.yml job canary: reads secrets\.KUBECONFIG, which no stack creates in orders-api for environment platform/.test(f)), names.join("\n"));
+  });
+  test("each service's jobs against its own Role: a rule one Role lacks is that Role's finding", async () => {
+    const { clusterRights } = await changed("kubernetes/Role.orders.orders-api-deployer.yaml", yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
+    assert.deepEqual(clusterRights, ["Role orders/orders-api-deployer does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs"]);
+  });
+  test("a job that scales another service's Deployment is refused, though that service's Role grants it", async () => {
+    const { clusterRights, names } = await changed(deploy("orders-api"), (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders", "kubectl scale deployment/search-canary --replicas=0 --namespace search"));
+    assert.deepEqual(names, [], "the Deployment exists");
+    assert.ok(clusterRights.includes("a workflow acting under Role orders/orders-api-deployer requests apps/deployments/scale patch search-canary in namespace search"), clusterRights.join("\n"));
+    assert.ok(!clusterRights.some((f) => f.startsWith("Role search/")), clusterRights.join("\n"));
+  });
+  test("eks mode: a RoleBinding naming another service's group binds that service's jobs, not its own", async () => {
+    const { clusterRights } = await changed("kubernetes/RoleBinding.orders.orders-api-deployer.yaml", (c) => c.replace("name: orders-api-deployers", "name: search-deployers"));
+    assert.ok(clusterRights.includes("orders-api/.github/workflows/deploy-platform.yml job canary: runs kubectl, but its credentials are bound to no Role"), clusterRights.join("\n"));
+    assert.ok(clusterRights.includes("search/.github/workflows/deploy-platform.yml job canary: runs kubectl, but its credentials are bound to 2 Roles (Role orders/orders-api-deployer, Role search/search-deployer)"), clusterRights.join("\n"));
+  });
+  test("token mode: a RoleBinding of another service account leaves the kubeconfig's jobs without a Role", async () => {
+    const { clusterRights } = await changed("kubernetes/RoleBinding.billing.billing-deployer.yaml", yamlEdit((b) => { b.subjects[0].name = "someone-else"; }));
+    assert.ok(clusterRights.includes("billing/.github/workflows/deploy-platform.yml job promote: runs kubectl, but its credentials are bound to no Role"), clusterRights.join("\n"));
+    assert.ok(clusterRights.some((f) => /^Role billing\/billing-deployer grants .*, which no workflow acting under it uses$/.test(f)), clusterRights.join("\n"));
+  });
+});
+
+describe("a check that examined nothing fails", () => {
+  test("without workflow files, identity, cluster rights, names and actionlint say so", async () => {
+    const files = new Map([...renders.get("dev")!].filter(([p]) => !p.startsWith("repo/")));
+    const { identity, clusterRights, names } = await verifyRender(input("dev", files));
+    assert.deepEqual(identity, [noWorkflows]);
+    assert.deepEqual(clusterRights, [noWorkflows]);
+    assert.deepEqual(names, [noWorkflows]);
+    assert.deepEqual(lintRender(files), [noWorkflows]);
+  });
+  test("without Kubernetes objects, schema says so", async () => {
+    const files = new Map([...renders.get("dev")!].filter(([p]) => !p.startsWith("kubernetes/")));
+    assert.deepEqual((await verifyRender(input("dev", files))).schema, ["the render holds no Kubernetes object: nothing was checked"]);
   });
 });
 

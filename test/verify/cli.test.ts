@@ -1,0 +1,52 @@
+// npm run verify (verify/cli.ts) as a user runs it: the platform example's render, which has no
+// stack file, verifies with synth's own options; a missing input is one line naming the option
+// and the fix, never a stack trace.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { before, describe, test } from "node:test";
+import platformProgram from "../../examples/platform/index";
+import { renderStack, writeRender } from "../../synth/render";
+
+const verify = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "verify/cli.ts", ...args], { encoding: "utf8" });
+const actionlintBuilt = existsSync(resolve(process.env.CANARY_TOOLS_BIN ?? "out/tools/bin", "actionlint"));
+
+/** A usage error: exit 2, one line on stderr matching `pattern`, nothing on stdout. */
+function assertUsageError(run: ReturnType<typeof verify>, pattern: RegExp) {
+  assert.equal(run.status, 2, run.stdout + run.stderr);
+  assert.equal(run.stdout, "");
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `one line, no stack trace:\n${run.stderr}`);
+  assert.match(lines[0], pattern);
+}
+
+describe("npm run verify on the platform example's render", () => {
+  const dir = mkdtempSync(join(tmpdir(), "verify-cli-"));
+  const out = join(dir, "platform");
+  before(async () => writeRender(await renderStack({ stack: "platform", settings: { config: {}, secretKeys: [] }, program: platformProgram }), out));
+
+  test("--program FILE --stack NAME: every check examines the three services and passes", { skip: !actionlintBuilt && "actionlint is not built (tools/build.sh actionlint)" }, () => {
+    const run = verify("--program", "examples/platform/index.ts", "--stack", "platform", "--out", out);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /stack platform \(no stack file\)/);
+    assert.deepEqual(run.stdout.split("\n").filter((l) => /^(ok|FAIL)/.test(l)), ["schema", "identity", "clusterRights", "secrets", "names", "actionlint"].map((c) => `ok   ${c}`));
+  });
+
+  test("--out alone: the stack is the render's, and its missing stack file names --config and --program", () => {
+    assertUsageError(verify("--out", out), /^verify: no stack file Pulumi\.platform\.yaml: name it with --config FILE, or, .* name the program with --program FILE \(e\.g\. --program examples\/platform\/index\.ts --stack platform\)$/);
+  });
+
+  test("a --stack other than the render's is refused", () => {
+    assertUsageError(verify("--stack", "dev", "--out", out), /^verify: --stack dev: .* holds a render of stack platform; pass --stack platform/);
+  });
+
+  test("a missing render, program or stack file, and an unknown option, each name the option and the fix", () => {
+    assertUsageError(verify("--program", "examples/platform/index.ts", "--stack", "platform", "--out", join(dir, "none")),
+      /^verify: .* holds no render \(--out\): run `npm run synth -- --program examples\/platform\/index\.ts --stack platform --out .*` first$/);
+    assertUsageError(verify("--program", "examples/platform/missing.ts", "--stack", "platform"), /^verify: --program examples\/platform\/missing\.ts: no such file$/);
+    assertUsageError(verify("--config", "Pulumi.missing.yaml", "--out", out), /^verify: --config Pulumi\.missing\.yaml: no such file$/);
+    assertUsageError(verify("--stak", "dev"), /^verify: Unknown option '--stak' \(usage: npm run verify -- /);
+  });
+});
