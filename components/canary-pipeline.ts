@@ -7,12 +7,13 @@
 import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { secretSettings, type SecretKey, type StackConfig } from "../config/schema";
+import { clusterLocationKeys, secretSettings, type ClusterLocationKey, type SecretKey, type StackConfig } from "../config/schema";
 import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./cluster/canary-cluster";
 import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
 import { defaultEksGroup } from "./cluster/cluster-deployer";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
+import { checkedInput, settingRule } from "./shared/checked-input";
 import type { GithubRepository } from "./shared/oidc-subjects";
 import { PipelineRoles } from "./aws/pipeline-roles";
 import { RepositoryPipeline } from "./repository/repository-pipeline";
@@ -33,6 +34,15 @@ interface CanaryPipelineCommonArgs {
   readonly oidcProviderArn?: pulumi.Input<string>;
   /** The kubeconfig Pulumi deploys the cluster side with, through a provider of the service's own. Default: the ambient one. */
   readonly kubeconfig?: pulumi.Input<string>;
+  /**
+   * The EKS cluster's name, when the program creates or looks up the cluster (an Output of it):
+   * in place of the eksClusterName setting, checked by its rule once known. Default: the setting.
+   */
+  readonly eksClusterName?: pulumi.Input<string>;
+  /** The API server's https:// URL, in place of the clusterEndpoint setting (clusterAuth token). Default: the setting. */
+  readonly clusterEndpoint?: pulumi.Input<string>;
+  /** The cluster CA, base64 PEM, in place of the clusterCaData setting (clusterAuth token). Default: the setting. */
+  readonly clusterCaData?: pulumi.Input<string>;
   /**
    * The Kubernetes provider of the service's cluster, shared by the services deployed to it (each
    * provider resource is a plugin process of its own in `pulumi up`). Default: one of the
@@ -78,14 +88,32 @@ export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs): St
   if (args.kubernetesProvider !== undefined && args.kubeconfig !== undefined) {
     throw new ConfigError([`CanaryPipeline ${name}: give kubernetesProvider or kubeconfig, not both (a kubeconfig only configures a provider of the service's own)`]);
   }
+  const given = new Set(clusterLocationKeys.filter((key) => args[key] !== undefined));
+  for (const key of given) {
+    if ((args.config ?? args.settings)[key] !== undefined) {
+      throw new ConfigError([`CanaryPipeline ${name}: ${key} is given in the settings and in the Args: give it once`]);
+    }
+  }
   if (args.config !== undefined) return args.config;
   const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined])) as Record<SecretKey, boolean>;
   try {
-    return parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets);
+    return parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets, given);
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(error.problems.map((p) => `CanaryPipeline ${name}: ${p}`));
     throw error;
   }
+}
+
+/**
+ * Where the cluster is: each location setting from the Args (checked by the setting's rule once
+ * known) or from the settings.
+ */
+function clusterLocation(name: string, args: CanaryPipelineArgs, config: StackConfig): Partial<Record<ClusterLocationKey, pulumi.Input<string>>> {
+  return Object.fromEntries(clusterLocationKeys.flatMap((key) => {
+    const fromArgs = args[key];
+    if (fromArgs !== undefined) return [[key, checkedInput(fromArgs, `CanaryPipeline ${name}: ${key}`, settingRule(key))]];
+    return config[key] === undefined ? [] : [[key, config[key]]];
+  }));
 }
 
 /** `key=value` tags as a record. */
@@ -99,6 +127,10 @@ export class CanaryPipeline extends pulumi.ComponentResource {
 
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = canaryPipelineConfig(name, args);
+    const location = clusterLocation(name, args, config);
+    const givenOidcProvider = args.oidcProviderArn !== undefined
+      ? checkedInput(args.oidcProviderArn, `CanaryPipeline ${name}: oidcProviderArn`, settingRule("oidcProviderArn"))
+      : config.oidcProviderArn;
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
     const secrets = args.secrets ?? {};
     const child = { parent: this };
@@ -111,16 +143,15 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     const tags = tagRecord(config.tags);
 
     // AWS: the roles admit exactly the jobs that assume them.
-    const existingProvider = args.oidcProviderArn ?? config.oidcProviderArn;
-    this.oidcProviderArn = existingProvider !== undefined
-      ? pulumi.output(existingProvider)
+    this.oidcProviderArn = givenOidcProvider !== undefined
+      ? pulumi.output(givenOidcProvider)
       : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
     const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
     // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
     const previewSubjects = trustSubjects(workflows, previewRoleVariable(config.stack), repository);
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
-      ...(config.clusterAuth === "eks" ? { deploySubjects: trustSubjects(workflows, deployRoleVariable, repository), eksClusterName: config.eksClusterName, kubernetesGroup: eksGroup } : {}),
+      ...(config.clusterAuth === "eks" ? { deploySubjects: trustSubjects(workflows, deployRoleVariable, repository), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
       ...(previewSubjects.length > 0 ? { previewSubjects } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
@@ -137,12 +168,15 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(eksGroup !== undefined ? { eksGroup } : {}),
       ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
       ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
+      ...(location.clusterEndpoint !== undefined ? { clusterEndpoint: location.clusterEndpoint } : {}),
+      ...(location.clusterCaData !== undefined ? { clusterCaData: location.clusterCaData } : {}),
     }, child);
 
     // Repository: environment, variables, secrets and the workflow files.
     this.repository = new RepositoryPipeline(`${name}-repository`, {
       config,
       workflows,
+      ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
       ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
       ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),

@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import {
   configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
-  type RawConfig, type SecretKey, type StackConfig,
+  type ClusterLocationKey, type RawConfig, type SecretKey, type StackConfig,
 } from "./schema";
 
 /** The types Pulumi.yaml's `config:` block allows. */
@@ -114,13 +114,16 @@ function describeProblems(error: z.ZodError, raw: Record<string, unknown>): stri
 
 /**
  * Validates raw settings (already typed, as a test or a library caller gives them) and resolves
- * every default. Throws ConfigError naming each problem.
+ * every default. `given`: location keys the caller supplies as Inputs instead (they count as set).
+ * Throws ConfigError naming each problem.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string, secrets: Record<SecretKey, boolean>): StackConfig {
+export function parseStackConfig(
+  raw: Record<string, unknown>, stack: string, secrets: Record<SecretKey, boolean>, given: ReadonlySet<ClusterLocationKey> = new Set(),
+): StackConfig {
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in configSchema.shape));
   const problems = Object.keys(raw).filter((k) => !(k in known))
     .map((k) => `${qualifiedKey(k)}: is not a setting of this project: see Pulumi.yaml for the valid keys`);
-  const result = stackConfigSchema.safeParse(known);
+  const result = stackConfigSchema(given).safeParse(known);
   if (!result.success) problems.push(...describeProblems(result.error, known));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return resolveDefaults(result.data, stack, secrets);

@@ -104,15 +104,26 @@ export type SecretKey = keyof typeof secretSettings;
 /** Keys read from another namespace than the project's (a provider's own setting). */
 export const foreignKeys: Partial<Record<keyof RawConfig, string>> = { awsRegion: "aws:region" };
 
-/** Rules that involve more than one key, or derived values. */
-export const stackConfigSchema = configSchema.superRefine((c, ctx) => {
+/**
+ * The settings a library caller may give as `pulumi.Input<string>` instead (outputs of a cluster
+ * the same program creates); validated with their rule here once their value is known.
+ */
+export const clusterLocationKeys = ["eksClusterName", "clusterEndpoint", "clusterCaData"] as const;
+export type ClusterLocationKey = (typeof clusterLocationKeys)[number];
+
+/**
+ * Rules that involve more than one key, or derived values. `given`: the location keys whose
+ * values come from elsewhere (the caller's Inputs), which count as set.
+ */
+export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new Set()) => configSchema.superRefine((c, ctx) => {
   const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  const has = (key: ClusterLocationKey) => c[key] !== undefined || given.has(key);
   if (c.clusterAuth === "eks") {
-    if (!c.eksClusterName) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
+    if (!has("eksClusterName")) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
     if (!c.awsRegion) problem("awsRegion", "is required with clusterAuth eks: set aws:region");
   } else {
-    if (!c.clusterEndpoint) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
-    if (!c.clusterCaData) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
+    if (!has("clusterEndpoint")) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
+    if (!has("clusterCaData")) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
   }
   if ((c.githubOwnerId === undefined) !== (c.githubRepositoryId === undefined)) {
     problem(c.githubOwnerId === undefined ? "githubOwnerId" : "githubRepositoryId",

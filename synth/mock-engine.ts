@@ -74,6 +74,11 @@ const computedState: Record<string, (name: string, inputs: Inputs) => Inputs> = 
 const invokes: Record<string, (inputs: Inputs) => Inputs> = {
   "github:index/getUser:getUser": (i) => ({ id: String(mockNumericId(`user:${i.username}`)), login: i.username, username: i.username }),
   "github:index/getTeam:getTeam": (i) => ({ id: String(mockNumericId(`team:${i.slug}`)), slug: i.slug, name: i.slug }),
+  "aws:eks/getCluster:getCluster": (i) => ({
+    id: i.name, name: i.name, arn: arn("eks", `cluster/${i.name}`, mockAccount.region),
+    endpoint: `https://${mockNumericId(`cluster:${i.name}`)}.gr7.${mockAccount.region}.eks.amazonaws.com`,
+    certificateAuthorities: [{ data: Buffer.from(`-----BEGIN CERTIFICATE-----\n${i.name}\n-----END CERTIFICATE-----\n`).toString("base64") }],
+  }),
 };
 
 /** Kubernetes names its objects from metadata.name; a mock must not invent random suffixes. */
@@ -193,6 +198,12 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   // A program that throws (a component refusing its Args) would reject the root Stack's init, and
   // each Output derived from it again, unhandled: keep the error and throw it once, after the run.
   let failure: { error: unknown } | undefined;
+  // An Output whose apply throws (an Input checked once known) rejects unhandled, once per
+  // resource that reads it: the language host fails the program on the first, so the run fails
+  // here with it. During the run such rejections are the run's, not the caller's (a test runner's).
+  const callerListeners = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", (error: unknown) => { failure ??= { error }; });
   try {
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       try {
@@ -205,6 +216,9 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   } finally {
     // Also on failure: every registration under way is recorded before the caller looks.
     await settings.disconnect();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.removeAllListeners("unhandledRejection");
+    for (const listener of callerListeners) process.on("unhandledRejection", listener);
   }
   if (failure) throw failure.error;
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));

@@ -4,9 +4,8 @@
 // create it once, standalone, and pass its `arn` to each of their roles.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { checkedInput, settingRule } from "../shared/checked-input";
 import { githubOidc } from "../shared/oidc-subjects";
-
-const providerArnShape = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 
 export interface GithubOidcProviderArgs {
   /**
@@ -26,10 +25,10 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
   public readonly created: boolean;
 
   constructor(name: string, args: GithubOidcProviderArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    const existing = args.existingProviderArn;
-    // A plain ARN is checked before anything registers. An Output is passed on unchecked:
-    // throwing inside its apply would surface as an unhandled rejection.
-    if (typeof existing === "string") checkProviderArn(existing);
+    // A plain ARN is checked before anything registers, an Output once its value is known.
+    const existing = args.existingProviderArn === undefined
+      ? undefined
+      : checkedInput(args.existingProviderArn, `GithubOidcProvider ${name}: existingProviderArn`, settingRule("oidcProviderArn"));
     super("canary-pipeline:aws:GithubOidcProvider", name, {}, opts);
     this.created = existing === undefined;
     if (existing !== undefined) {
@@ -46,11 +45,5 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
       this.arn = provider.arn;
     }
     this.registerOutputs({ arn: this.arn });
-  }
-}
-
-function checkProviderArn(arn: string): void {
-  if (!providerArnShape.test(arn)) {
-    throw new Error(`existingProviderArn ${JSON.stringify(arn)} must be the ARN of an IAM OIDC provider for token.actions.githubusercontent.com (arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com)`);
   }
 }

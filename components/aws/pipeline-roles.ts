@@ -21,7 +21,7 @@ export interface PipelineRolesArgs {
    */
   readonly previewSubjects?: readonly string[];
   /** Name of the EKS cluster the deploy role describes and the access entry maps into. Required with deploySubjects; default: none. */
-  readonly eksClusterName?: string;
+  readonly eksClusterName?: pulumi.Input<string>;
   /** Region of the cluster (and of its access entry). Required. */
   readonly region: string;
   /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. Required with deploySubjects; default: none. */
@@ -88,9 +88,9 @@ export class PipelineRoles extends pulumi.ComponentResource {
     if (clusterName !== undefined) {
       // The provider, the roles and the cluster (which the access entry is created on) share one
       // account: its ARN names the partition and the account, so no lookup is needed.
-      clusterArn = providerArn.apply((arn) => {
+      clusterArn = pulumi.all([providerArn, clusterName]).apply(([arn, cluster]) => {
         const [, partition, , , account] = arn.split(":");
-        return `arn:${partition}:eks:${args.region}:${account}:cluster/${clusterName}`;
+        return `arn:${partition}:eks:${args.region}:${account}:cluster/${cluster}`;
       });
     }
 
@@ -98,7 +98,7 @@ export class PipelineRoles extends pulumi.ComponentResource {
     let accessEntry: aws.eks.AccessEntry | undefined;
     if (args.deploySubjects !== undefined && clusterName !== undefined && clusterArn !== undefined && args.kubernetesGroup !== undefined) {
       deployRole = new aws.iam.Role(`${name}-deploy-role`, {
-        description: `GitHub Actions deploy jobs: kubectl on EKS cluster ${clusterName}`,
+        description: pulumi.interpolate`GitHub Actions deploy jobs: kubectl on EKS cluster ${clusterName}`,
         assumeRolePolicy: trust(args.deploySubjects, "deploy"),
         ...roleSettings,
       }, { parent: this });

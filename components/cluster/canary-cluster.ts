@@ -6,7 +6,8 @@ import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
 import { CanaryWorkload } from "./canary-workload";
-import { ClientSideApplyProvider, clusterProvider } from "./client-side-apply-provider";
+import { checkedInput } from "../shared/checked-input";
+import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./client-side-apply-provider";
 import { ClusterDeployer } from "./cluster-deployer";
 import { clusterTargets, type ClusterOperation } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -35,6 +36,10 @@ export interface CanaryClusterArgs {
    * give it instead. Default: one of this component's own, from kubeconfig.
    */
   readonly provider?: ClientSideApplyProvider;
+  /** clusterAuth token: the API server's URL, when an Output of the program. Default: config.clusterEndpoint. */
+  readonly clusterEndpoint?: pulumi.Input<string>;
+  /** clusterAuth token: the cluster CA (base64 PEM), when an Output of the program. Default: config.clusterCaData. */
+  readonly clusterCaData?: pulumi.Input<string>;
 }
 
 /**
@@ -71,7 +76,9 @@ export class CanaryCluster extends pulumi.ComponentResource {
   constructor(name: string, args: CanaryClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const c = args.config;
     // Checked before anything is registered: an error inside async work is an unhandled rejection.
-    if (c.clusterAuth === "token" && (!c.clusterEndpoint || !c.clusterCaData)) {
+    const clusterEndpoint = args.clusterEndpoint ?? c.clusterEndpoint;
+    const clusterCaData = args.clusterCaData ?? c.clusterCaData;
+    if (c.clusterAuth === "token" && (!clusterEndpoint || !clusterCaData)) {
       throw new Error("CanaryCluster: clusterAuth token needs clusterEndpoint and clusterCaData");
     }
     if (args.provider !== undefined && args.kubeconfig !== undefined) {
@@ -84,7 +91,9 @@ export class CanaryCluster extends pulumi.ComponentResource {
       throw new Error(`CanaryCluster ${name}: give a kubernetes provider in the options or a kubeconfig, not both (a kubeconfig only configures a provider of the component's own)`);
     }
     this.provider = clusterProvider(this, args.provider, `CanaryCluster ${name}`, () =>
-      new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}, { parent: this }));
+      new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined
+        ? { kubeconfig: checkedInput(args.kubeconfig, `CanaryCluster ${name}: kubeconfig`, kubeconfigProblem, true) }
+        : {}, { parent: this }));
     const child = { parent: this };
     const provider = this.provider;
 
@@ -97,7 +106,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
     const common = { appName: c.appName, namespace, operations: args.operations, provider };
     this.deployer = new ClusterDeployer(`${name}-deployer`, c.clusterAuth === "token"
-      ? { ...common, clusterAuth: "token", clusterEndpoint: c.clusterEndpoint!, clusterCaData: c.clusterCaData! }
+      ? { ...common, clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
       : { ...common, clusterAuth: "eks", ...(args.eksGroup !== undefined ? { eksGroup: args.eksGroup } : {}) }, child);
     this.kubeconfig = this.deployer.kubeconfig;
     this.deployerGroup = this.deployer.group;

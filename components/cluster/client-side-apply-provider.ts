@@ -8,6 +8,7 @@
 // proves both (test/cluster/token-mode.test.ts, scenario 4); docs/cluster.md, "Release ownership".
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { parse } from "yaml";
 import { givenProvider } from "../shared/providers";
 
 /** Provider settings; server-side apply is not among them: it is always off. */
@@ -37,4 +38,21 @@ export function clusterProvider(
     throw new Error(`${where}: the kubernetes provider must be a ClientSideApplyProvider (server-side apply off: the pipeline's \`kubectl set image\` owns the images): declare it as new ClientSideApplyProvider(name, { kubeconfig })`);
   }
   return given as ClientSideApplyProvider;
+}
+
+/**
+ * Why `kubeconfig` (contents, or the path of a file, as the provider takes it) is no kubeconfig,
+ * or undefined. A path is left to the provider, which reads the file.
+ */
+export function kubeconfigProblem(kubeconfig: string): string | undefined {
+  const text = kubeconfig.trim();
+  if (text === "") return "is empty: give a kubeconfig's contents or its path";
+  if (!text.includes("\n") && !text.startsWith("{")) return undefined;
+  let parsed: unknown;
+  try { parsed = parse(text); } catch { return "is not YAML or JSON: give a kubeconfig's contents or its path"; }
+  const config = parsed as { clusters?: unknown; contexts?: unknown } | null;
+  const listed = (v: unknown) => Array.isArray(v) && v.length > 0;
+  return typeof config === "object" && config !== null && listed(config.clusters) && listed(config.contexts)
+    ? undefined
+    : "is not a kubeconfig: it must list clusters and contexts";
 }

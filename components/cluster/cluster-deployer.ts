@@ -25,9 +25,9 @@ export interface TokenDeployerArgs extends DeployerCommon {
   /** The pipeline authenticates with this ServiceAccount's token. Required. */
   readonly clusterAuth: "token";
   /** The API server's https:// URL. Required. */
-  readonly clusterEndpoint: string;
+  readonly clusterEndpoint: pulumi.Input<string>;
   /** The cluster CA certificate, base64-encoded PEM. Required. */
-  readonly clusterCaData: string;
+  readonly clusterCaData: pulumi.Input<string>;
 }
 
 /** clusterAuth eks: the group the deploy role's EKS access entry maps to. */
@@ -99,9 +99,7 @@ export class ClusterDeployer extends pulumi.ComponentResource {
         metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name } },
         type: "kubernetes.io/service-account-token",
       }, child);
-      const server = args.clusterEndpoint;
-      const caData = args.clusterCaData;
-      this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace]).apply(([data, namespace]) => {
+      this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace, args.clusterEndpoint, args.clusterCaData]).apply(([data, namespace, server, caData]) => {
         const encoded = data?.token;
         if (!encoded) throw new Error(`the token Secret ${objectName}-token has no token yet`);
         return tokenKubeconfig({ name: objectName, server, caData, namespace, token: Buffer.from(encoded, "base64").toString("utf8") });

@@ -27,6 +27,8 @@ export interface RepositoryPipelineArgs {
    * `workflow` scopes).
    */
   readonly provider?: github.Provider;
+  /** The EKS cluster's name the deploy jobs read (clusterAuth eks). Default: config.eksClusterName. */
+  readonly eksClusterName?: pulumi.Input<string>;
   /** ARN of the role the deploy jobs assume (required with clusterAuth eks). */
   readonly deployRoleArn?: pulumi.Input<string>;
   /** ARN of this stack's preview role, assumed by its job in infra-preview.yml (none: this stack is not previewed). Default: none. */
@@ -111,7 +113,8 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
       new github.ActionsEnvironmentVariable(`${name}-${key}`, { repository, environment: environmentName, variableName, value }, child);
     if (args.deployRoleArn !== undefined) variable("deploy-role-arn", deployRoleVariable, args.deployRoleArn);
     if (config.awsRegion !== undefined) variable("aws-region", awsRegionVariable, config.awsRegion);
-    if (config.clusterAuth === "eks" && config.eksClusterName !== undefined) variable("eks-cluster-name", eksClusterVariable, config.eksClusterName);
+    const eksClusterName = args.eksClusterName ?? config.eksClusterName;
+    if (config.clusterAuth === "eks" && eksClusterName !== undefined) variable("eks-cluster-name", eksClusterVariable, eksClusterName);
     variable("namespace", namespaceVariable, config.namespace);
 
     const environmentSecret = (key: string, secretName: string, value: pulumi.Input<string>) =>

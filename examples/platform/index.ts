@@ -4,11 +4,15 @@
 // - the account's GitHub OIDC provider: an account holds one per issuer URL (a second create fails
 //   EntityAlreadyExists);
 // - one Kubernetes provider per cluster (two services on the shared EKS cluster, one on another
-//   cluster) and one GitHub provider for the owner: in `pulumi up` each provider resource is a
-//   plugin process of its own, so one per service would start a process per service and provider.
+//   cluster) and one GitHub provider for the owner, given to each service in its resource options:
+//   in `pulumi up` each provider resource is a plugin process of its own, so one per service would
+//   start a process per service and provider;
+// - the shared EKS cluster, which the platform's cluster stack owns: looked up once, its name
+//   passed on as an Output (an `eks.Cluster` declared in this program would be passed the same way).
 //
 // Outside this repository, import the same names from the package: `from "canary-pipeline"`.
 // Render offline: npm run synth -- --program examples/platform/index.ts --stack platform
+import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
 import { CanaryPipeline, ClientSideApplyProvider, GithubOidcProvider, type ServiceSettings } from "../../library";
 
@@ -16,7 +20,6 @@ import { CanaryPipeline, ClientSideApplyProvider, GithubOidcProvider, type Servi
 const platform = {
   githubOwner: "acme",
   awsRegion: "eu-west-1",
-  eksClusterName: "acme-shared",
   tags: ["owner=platform"],
 } satisfies Partial<ServiceSettings>;
 
@@ -38,7 +41,6 @@ export const services: Record<string, ServiceSettings> = {
     appName: "billing",
     namespace: "billing",
     clusterAuth: "token",
-    eksClusterName: undefined,
     clusterEndpoint: "https://k8s.billing.acme.example:6443",
     clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64"),
     initialImage: "ghcr.io/acme/billing:2.0.0",
@@ -70,9 +72,12 @@ export default function platformProgram() {
   const clusters = Object.fromEntries(Object.entries(clusterContexts).map(([cluster, context]) =>
     [cluster, new ClientSideApplyProvider(`${cluster}-cluster`, { context })]));
   const githubProvider = new github.Provider("github-acme", { owner: platform.githubOwner });
+  const shared = aws.eks.getClusterOutput({ name: clusterContexts.shared });
   const pipelines = Object.entries(services).map(([name, settings]) => new CanaryPipeline(name, {
-    settings, oidcProviderArn: oidc.arn, kubernetesProvider: clusters[clusterOf(settings)], githubProvider,
-  }));
+    settings,
+    oidcProviderArn: oidc.arn,
+    ...(clusterOf(settings) === "shared" ? { eksClusterName: shared.name } : {}),
+  }, { providers: [clusters[clusterOf(settings)], githubProvider] }));
   return {
     oidcProviderArn: oidc.arn,
     deployRoleArns: Object.fromEntries(pipelines.map((p, i) => [Object.keys(services)[i], p.roles.deployRoleArn])),

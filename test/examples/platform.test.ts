@@ -54,6 +54,12 @@ describe("examples/platform", () => {
     for (const service of Object.keys(services)) assert.deepEqual([...through(service, "github")], ["github-acme"], service);
   });
 
+  test("the shared cluster's name comes from its lookup, an Output", () => {
+    const entries = (service: string) => under(render.resources, service).filter((r) => r.type === "aws:eks/accessEntry:AccessEntry").map((r) => r.inputs.clusterName);
+    assert.deepEqual([...entries("orders"), ...entries("search")], ["acme-shared", "acme-shared"]);
+    for (const service of ["orders", "search"]) assert.equal(services[service].eksClusterName, undefined, `${service}: not a setting`);
+  });
+
   test("the token service: a kubeconfig environment secret, no deploy role", () => {
     const billing = under(render.resources, "billing");
     assert.ok(billing.length > 10);
