@@ -151,27 +151,60 @@ export function loadStackConfig(): StackConfig {
   }
   const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
   const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);
-  const rivals = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
-  if (rivals.length > 0) {
-    throw new ConfigError([`${qualifiedKey("manageRepoWorkflows")}: true is claimed by ${rivals.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`]);
+  const problems: string[] = [];
+  const owners = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
+  if (owners.length > 0) {
+    problems.push(`${qualifiedKey("manageRepoWorkflows")}: true is claimed by ${owners.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`);
   }
+  const accounts = new pulumi.Config("aws").getObject<string[]>("allowedAccountIds");
+  const creators = parsed.oidcProviderArn === undefined ? otherOidcProviderCreators(process.cwd(), parsed.stack, accounts) : [];
+  if (creators.length > 0) {
+    problems.push(`${qualifiedKey("oidcProviderArn")}: is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return parsed;
 }
 
 /**
- * The other stacks of the project (their files beside Pulumi.yaml) that also own the
- * repository-wide workflows of the same repository: two owners would overwrite each other's
- * files on every `pulumi up`. Stacks kept elsewhere cannot be seen and are not checked.
+ * The other stack files beside the project's Pulumi.yaml, with their settings, when this stack's
+ * own file is among them (a stack configured from elsewhere, such as `--config-file`, is compared
+ * with none). Stacks kept elsewhere cannot be seen.
+ */
+function otherStackFiles(projectDir: string, stack: string): { stack: string; values: Record<string, unknown> }[] {
+  const own = ["yaml", "yml"].some((ext) => existsSync(join(projectDir, `Pulumi.${stack}.${ext}`)));
+  if (!existsSync(join(projectDir, "Pulumi.yaml")) || !own) return [];
+  return readdirSync(projectDir).flatMap((file) => {
+    const other = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
+    if (!other || other === stack) return [];
+    const values = (parse(readFileSync(join(projectDir, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    return [{ stack: other, values }];
+  });
+}
+
+/**
+ * The other stacks of the project that also own the repository-wide workflows of the same
+ * repository: two owners would overwrite each other's files on every `pulumi up`.
  */
 export function otherRepoWorkflowOwners(projectDir: string, config: Pick<StackConfig, "stack" | "githubOwner" | "githubRepository">): string[] {
-  if (!existsSync(join(projectDir, "Pulumi.yaml"))) return [];
   const key = (k: string) => `${projectName}:${k}`;
-  return readdirSync(projectDir).flatMap((file) => {
-    const stack = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
-    if (!stack || stack === config.stack) return [];
-    const values = (parse(readFileSync(join(projectDir, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+  return otherStackFiles(projectDir, config.stack).flatMap(({ stack, values }) => {
     const claims = values[key("manageRepoWorkflows")] === true || values[key("manageRepoWorkflows")] === "true";
     return claims && values[key("githubOwner")] === config.githubOwner && values[key("githubRepository")] === config.githubRepository ? [stack] : [];
+  });
+}
+
+/**
+ * The other stacks of the project that would create the GitHub OIDC provider (no oidcProviderArn)
+ * in what may be this stack's AWS account. The account is known only from each stack's
+ * aws:allowedAccountIds; stacks that name none may share one, and count as sharing it.
+ */
+export function otherOidcProviderCreators(projectDir: string, stack: string, accounts: readonly string[] | undefined): string[] {
+  return otherStackFiles(projectDir, stack).flatMap(({ stack: other, values }) => {
+    if (values[`${projectName}:oidcProviderArn`] !== undefined) return [];
+    const theirs = values["aws:allowedAccountIds"];
+    const known = (list: unknown): list is unknown[] => Array.isArray(list) && list.length > 0;
+    const disjoint = known(accounts) && known(theirs) && !theirs.some((a) => accounts.includes(String(a)));
+    return disjoint ? [] : [other];
   });
 }
 

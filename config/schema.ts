@@ -56,9 +56,15 @@ export const configSchema = z.object({
   promoteFrom: text(/^[A-Za-z0-9._-]{1,255}$/, "the GitHub environment whose tested image this one promotes").optional().describe("Environment whose already-tested image this one promotes; unset for the first environment, which builds."),
   requiredReviewers: z.array(text(reviewer, "a GitHub login or org/team-slug"), { message: "must be a list of GitHub logins or org/team-slugs" })
     .max(6, { message: "must name at most 6 reviewers (GitHub's limit per environment)" }).default([]).describe("Users (login) or teams (org/team-slug) who must approve deployments (at most 6)."),
+  githubRepositoryVisibility: z.enum(["public", "private", "internal"], { message: "must be public, private or internal" }).optional()
+    .describe("The repository's visibility; with githubPlan, environment settings the plan cannot honour are refused."),
+  githubPlan: z.enum(["free", "pro", "team", "enterprise"], { message: "must be free, pro, team or enterprise" }).optional()
+    .describe("The GitHub plan of the repository's owner; with githubRepositoryVisibility, environment settings the plan cannot honour are refused."),
   manageRepoWorkflows: z.boolean({ message: "must be true or false" }).default(false).describe("This stack owns the repository-wide workflows (ci.yml, infra-preview.yml); exactly one stack per repository."),
   previewStacks: z.array(text(/^[A-Za-z0-9._/-]{1,100}$/, "a Pulumi stack name"), { message: "must be a list of stack names" })
     .min(1, { message: "must name at least one stack" }).default(["dev", "prod"]).describe("Stacks whose `pulumi preview` is posted on pull requests (used with manageRepoWorkflows)."),
+  infraDirectory: text(/^(\.|(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)$/, "a folder of the repository, relative, such as infra or deploy/pulumi (. for its root)")
+    .default("infra").describe("Folder of the repository that holds this Pulumi project: the preview workflow runs there, on pull requests that change it."),
   // AWS and the cluster
   awsRegion: text(awsRegion, "an AWS region such as eu-west-1").optional().describe("Read from aws:region; the region of the cluster and the roles' sessions."),
   clusterAuth: z.enum(["eks", "token"], { message: "must be eks (IAM role through OIDC) or token (ServiceAccount kubeconfig)" }).default("eks").describe("How the pipeline authenticates to the cluster: eks or token."),
@@ -142,6 +148,16 @@ export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new S
   // The first environment deploys every push on its own; a gate there would hold every push.
   if (c.promoteFrom === undefined && c.requiredReviewers.length > 0) {
     problem("requiredReviewers", `cannot gate the first environment, which deploys every push to ${c.deployBranch} on its own: set promoteFrom to make this a promotion environment, or remove the reviewers`);
+  }
+  // GitHub docs, "Using environments for deployment": environments, their secrets and deployment
+  // branch policies in private or internal repositories need Pro, Team or Enterprise; required
+  // reviewers (with self-review and admin-bypass rules) there need Enterprise.
+  if (c.githubRepositoryVisibility !== undefined && c.githubRepositoryVisibility !== "public" && c.githubPlan !== undefined) {
+    if (c.githubPlan === "free") {
+      problem("githubPlan", `free cannot hold environments in a ${c.githubRepositoryVisibility} repository (nor their secrets and deploy-branch policy): they need GitHub Pro, Team or Enterprise`);
+    } else if (c.githubPlan !== "enterprise" && c.requiredReviewers.length > 0) {
+      problem("requiredReviewers", `need GitHub Enterprise in a ${c.githubRepositoryVisibility} repository (githubPlan is ${c.githubPlan}): GitHub would not enforce them; remove them, or move the repository to an Enterprise organisation`);
+    }
   }
   const tagKeys = c.tags.map((t) => t.split("=")[0]);
   if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");

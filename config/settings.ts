@@ -25,10 +25,16 @@ export interface ServiceSettings {
   promoteFrom?: string;
   /** Users (login) or teams (org/team-slug) who must approve deployments (at most 6). Default: `[]`. */
   requiredReviewers?: string[];
+  /** The repository's visibility; with githubPlan, environment settings the plan cannot honour are refused. Default: none (not checked). */
+  githubRepositoryVisibility?: "public" | "private" | "internal";
+  /** The GitHub plan of the repository's owner; with githubRepositoryVisibility, environment settings the plan cannot honour are refused. Default: none (not checked). */
+  githubPlan?: "free" | "pro" | "team" | "enterprise";
   /** This stack owns the repository-wide workflows (ci.yml, infra-preview.yml); exactly one stack per repository. Default: `false`. */
   manageRepoWorkflows?: boolean;
   /** Stacks whose `pulumi preview` is posted on pull requests (used with manageRepoWorkflows). Default: `["dev","prod"]`. */
   previewStacks?: string[];
+  /** Folder of the repository that holds this Pulumi project: the preview workflow runs there, on pull requests that change it. Default: `"infra"`. */
+  infraDirectory?: string;
   /** Region of the cluster and of the roles' sessions (a stack reads it from aws:region). Required with clusterAuth eks; default: none. */
   awsRegion?: string;
   /** How the pipeline authenticates to the cluster: eks or token. Default: `"eks"`. */

@@ -2,7 +2,14 @@
 // of any configuration, and does report broken ones, a shellcheck finding among them: the check
 // can fail.
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import platformProgram from "../../examples/platform/index";
+import { renderStack, writeRender, type Render } from "../../synth/render";
+import { lintRender } from "../../verify";
 import { formatFinding, lintWorkflow } from "../../verify/actionlint";
 import { allConfigs, prodLike, renderedWorkflows } from "../components/repository/workflows/stack-configs";
 
@@ -48,5 +55,29 @@ describe("actionlint reports broken workflows", () => {
     const [deploy] = renderedWorkflows(prodLike()).filter((w) => w.path.includes("deploy-"));
     const findings = lintWorkflow(deploy.path, deploy.content.replace("needs:\n      - canary", "needs:\n      - canry"));
     assert.ok(findings.some((f) => /canry/.test(f.message)), findings.map(formatFinding).join("\n"));
+  });
+});
+
+describe("the platform example's render: a workflow per service under repo/<repository>/", () => {
+  let render: Render;
+  const dir = mkdtempSync(join(tmpdir(), "verify-platform-"));
+  before(async () => {
+    render = await renderStack({ stack: "platform", settings: { config: {}, secretKeys: [] }, program: platformProgram });
+    writeRender(render, join(dir, "platform"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("actionlint lints each service's workflow where the render holds it", () => {
+    assert.deepEqual(lintRender(render.files), []);
+    const broken = "repo/search/.github/workflows/deploy-platform.yml";
+    const files = new Map(render.files).set(broken, render.files.get(broken)!.replace("${{ vars.EKS_CLUSTER_NAME }}", "${{ vars.EKS_CLUSTER_NAME }"));
+    assert.ok(lintRender(files).some((f) => f.startsWith(`${broken}:`)), lintRender(files).join("\n"));
+  });
+
+  test("npm run verify --program FILE --stack NAME: every check examines the three services and passes", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "verify/cli.ts", "--program", "examples/platform/index.ts", "--stack", "platform", "--out", join(dir, "platform")], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /stack platform \(no stack file\)/);
+    assert.deepEqual(run.stdout.split("\n").filter((l) => /^(ok|FAIL)/.test(l)), ["schema", "identity", "clusterRights", "secrets", "names", "actionlint"].map((c) => `ok   ${c}`));
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { generatedConfigurationDoc, generatedFiles, generatedPulumiYaml, replaceBetweenMarkers } from "../../config/generate-docs";
-import { configDeclarations, parseStackConfig } from "../../config/load";
+import { configDeclarations, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
 import { projectName } from "../../config/schema";
 
 interface Declared { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string; items?: unknown } }
@@ -102,9 +102,12 @@ for (const stack of ["dev", "prod"]) {
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(values)) {
       if (key === "aws:region") raw.awsRegion = value;
-      else raw[key.replace(`${projectName}:`, "")] = value;
+      else if (key.startsWith(`${projectName}:`)) raw[key.replace(`${projectName}:`, "")] = value;
     }
-    assert.doesNotThrow(() => parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false }));
+    const config = parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false });
+    // The checks loadStackConfig makes across the project's stack files.
+    if (config.oidcProviderArn === undefined) assert.deepEqual(otherOidcProviderCreators(".", stack, values["aws:allowedAccountIds"] as string[]), []);
+    if (config.manageRepoWorkflows) assert.deepEqual(otherRepoWorkflowOwners(".", config), []);
   });
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
+import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
 import { badConfigurations as cases, validRaw } from "../fixtures/bad-configurations";
 
 const noSecrets = { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false };
@@ -101,5 +101,48 @@ describe("two stacks of one repository owning the repository-wide workflows", ()
     writeFileSync(join(dir, "Pulumi.prod.yaml"), stackFile("acme", false));
     writeFileSync(join(dir, "Pulumi.other.yaml"), stackFile("globex", true));
     assert.deepEqual(otherRepoWorkflowOwners(dir, config), []);
+  });
+});
+
+describe("two stacks creating the AWS account's one GitHub OIDC provider", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stacks-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");
+  const stackFile = (accounts: string[] | undefined, providerArn?: string) => "config:\n" +
+    (accounts ? `  aws:allowedAccountIds:\n${accounts.map((a) => `    - "${a}"\n`).join("")}` : "") +
+    (providerArn ? `  canary-pipeline:oidcProviderArn: ${providerArn}\n` : "");
+  const write = (stack: string, text: string) => writeFileSync(join(dir, `Pulumi.${stack}.yaml`), text);
+  write("dev", stackFile(["123456789012"]));
+  test("another stack of the same account that creates it too is found", () => {
+    write("prod", stackFile(["123456789012"]));
+    assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), ["prod"]);
+  });
+  test("a stack that names no account may share this one's: found", () => {
+    write("prod", stackFile(undefined));
+    assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), ["prod"]);
+    assert.deepEqual(otherOidcProviderCreators(dir, "dev", undefined), ["prod"]);
+  });
+  test("a stack whose own file is elsewhere (--config-file) is compared with none", () => {
+    write("prod", stackFile(["123456789012"]));
+    assert.deepEqual(otherOidcProviderCreators(dir, "staging", ["123456789012"]), []);
+  });
+  test("a stack of another account, or one that adopts the provider, is no rival", () => {
+    write("prod", stackFile(["210987654321"]));
+    assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), []);
+    write("prod", stackFile(["123456789012"], "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"));
+    assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), []);
+  });
+});
+
+describe("settings the GitHub plan can honour", () => {
+  const reviewed = { ...validRaw, promoteFrom: "dev", requiredReviewers: ["alice"] };
+  test("reviewers in a public repository, or on Enterprise, are accepted", () => {
+    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "public", githubPlan: "free" }, "prod", noSecrets));
+    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private", githubPlan: "enterprise" }, "prod", noSecrets));
+  });
+  test("a private repository on Team holds environments without reviewers", () => {
+    assert.doesNotThrow(() => parseStackConfig({ ...validRaw, githubRepositoryVisibility: "private", githubPlan: "team" }, "dev", noSecrets));
+  });
+  test("without the plan or the visibility, nothing is assumed", () => {
+    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private" }, "prod", noSecrets));
   });
 });

@@ -28,11 +28,6 @@ export const deployWorkflowPath = (environment: string) => `${workflowsDirectory
 export const ciWorkflowPath = `${workflowsDirectory}/ci.yml`;
 export const infraPreviewWorkflowPath = `${workflowsDirectory}/infra-preview.yml`;
 
-/**
- * Folder of this Pulumi program inside the service repository (the PR preview runs there). The
- * configuration has no key for it yet: a fixed convention.
- */
-export const infraDirectory = "infra";
 
 /** The runner image every job uses: a fixed Ubuntu release rather than the moving ubuntu-latest. */
 export const runner = "ubuntu-24.04";

@@ -6,12 +6,12 @@ import type { StackConfig } from "../../../config/schema";
 import { actions, uses } from "./actions";
 import type { Job, WorkflowFile } from "./model";
 import {
-  ciWorkflowPath, infraDirectory, infraPreviewWorkflowPath, previewRoleVariable, pulumiTokenSecret, runner,
+  ciWorkflowPath, infraPreviewWorkflowPath, previewRoleVariable, pulumiTokenSecret, runner,
 } from "./names";
 import { bash, checkout, sameRepositoryPullRequest, setupNode } from "./steps";
 
 export type RepositoryWorkflowConfig = Pick<StackConfig,
-  "deployBranch" | "appName" | "nodeVersions" | "scanSeverity" | "previewStacks" | "awsRegion">;
+  "deployBranch" | "appName" | "nodeVersions" | "scanSeverity" | "previewStacks" | "awsRegion" | "infraDirectory">;
 
 /** The gha cache scope of pull-request builds: never read by the publishing build. */
 export const pullRequestCacheScope = "pull-request";
@@ -109,9 +109,9 @@ export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): Workflow
     "timeout-minutes": 20,
     steps: [
       checkout(),
-      setupNode(newestNode(config), infraDirectory),
+      setupNode(newestNode(config), config.infraDirectory),
       // pulumi/actions runs the Automation API: the program's dependencies must be installed.
-      bash("Install", "npm ci", { "working-directory": infraDirectory }),
+      bash("Install", "npm ci", { "working-directory": config.infraDirectory }),
       {
         name: "Assume the preview role",
         uses: uses(actions.awsCredentials),
@@ -127,7 +127,7 @@ export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): Workflow
         with: {
           command: "preview",
           "stack-name": stack,
-          "work-dir": infraDirectory,
+          "work-dir": config.infraDirectory,
           "comment-on-pr": true,
           "edit-pr-comment": true,
           "github-token": "${{ secrets.GITHUB_TOKEN }}",
@@ -142,7 +142,7 @@ export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): Workflow
     path: infraPreviewWorkflowPath,
     workflow: {
       name: "Infrastructure preview",
-      on: { pull_request: { branches: [config.deployBranch], paths: [`${infraDirectory}/**`, infraPreviewWorkflowPath] } },
+      on: { pull_request: { branches: [config.deployBranch], paths: [config.infraDirectory === "." ? "**" : `${config.infraDirectory}/**`, infraPreviewWorkflowPath] } },
       permissions: {},
       concurrency: { group: "infra-preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true },
       jobs,

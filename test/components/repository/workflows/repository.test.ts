@@ -63,4 +63,18 @@ describe("infra-preview.yml", () => {
     const { on } = infraPreviewWorkflow(devLike()).workflow;
     assert.deepEqual(on, { pull_request: { branches: ["main"], paths: ["infra/**", ".github/workflows/infra-preview.yml"] } });
   });
+  test("runs in the configured infrastructure folder, or the repository's root", () => {
+    const inFolder = (infraDirectory: string) => {
+      const { workflow } = infraPreviewWorkflow({ ...devLike(), infraDirectory });
+      const job = workflow.jobs[previewJobId("dev")];
+      return {
+        paths: workflow.on.pull_request?.paths?.[0],
+        install: job.steps.find((s) => s.run === "npm ci")?.["working-directory"],
+        preview: job.steps.find((s) => s.uses === uses(actions.pulumi))?.with?.["work-dir"],
+        lockfile: job.steps.find((s) => s.uses === uses(actions.setupNode))?.with?.["cache-dependency-path"],
+      };
+    };
+    assert.deepEqual(inFolder("deploy/pulumi"), { paths: "deploy/pulumi/**", install: "deploy/pulumi", preview: "deploy/pulumi", lockfile: "deploy/pulumi/package-lock.json" });
+    assert.deepEqual(inFolder("."), { paths: "**", install: ".", preview: ".", lockfile: "./package-lock.json" });
+  });
 });
