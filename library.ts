@@ -19,7 +19,7 @@ export { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from
 export { trustPolicy } from "./components/aws/trust-policy";
 export { deployRolePermissions, previewRolePermissions } from "./components/aws/role-permissions";
 export type { IamPolicyDocument } from "./components/aws/iam-policy-document";
-export { oidcSubjects, type GithubRepository, type JobContext } from "./components/shared/oidc-subjects";
+export { jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "./components/shared/oidc-subjects";
 
 // Cluster: the whole cluster side, and each of its parts.
 export { CanaryCluster, restingSmokeTestSpec, type CanaryClusterArgs } from "./components/cluster/canary-cluster";
@@ -40,5 +40,5 @@ export { canarySplit } from "./components/shared/canary-split";
 export { RepositoryPipeline, type RepositoryPipelineArgs } from "./components/repository/repository-pipeline";
 export { deployOperations } from "./components/repository/workflows/deploy";
 export { pipelineWorkflows } from "./components/repository/workflows/pipeline";
-export { trustSubjects, type WorkflowFile } from "./components/repository/workflows/model";
+export { trustedWorkflows, trustSubjects, workflowRefs, type WorkflowFile } from "./components/repository/workflows/model";
 export { renderWorkflow } from "./components/repository/workflows/writer";

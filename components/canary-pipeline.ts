@@ -1,8 +1,8 @@
 // The whole delivery path of one service, from one Args object: the AWS trust, the cluster side
 // and the repository side. The building blocks it composes stay usable on their own.
 //
-// One source for each fact: the generated workflows decide who may assume each role (trust
-// subjects derived from their jobs) and what the deployer may do in the cluster (the Role derived
+// One source for each fact: the generated workflows decide who may assume each role (the subjects
+// and workflow refs of their jobs) and what the deployer may do in the cluster (the Role derived
 // from the operations their steps run).
 import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +18,7 @@ import type { GithubRepository } from "./shared/oidc-subjects";
 import { PipelineRoles } from "./aws/pipeline-roles";
 import { RepositoryPipeline } from "./repository/repository-pipeline";
 import { deployOperations } from "./repository/workflows/deploy";
-import { trustSubjects } from "./repository/workflows/model";
+import { trustedWorkflows } from "./repository/workflows/model";
 import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./repository/workflows/pipeline";
 
 interface CanaryPipelineCommonArgs {
@@ -148,11 +148,12 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
     const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
     // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
-    const previewSubjects = trustSubjects(workflows, previewRoleVariable(config.stack), repository);
+    const trusted = (roleVariable: string) => trustedWorkflows(workflows, roleVariable, repository, config.deployBranch);
+    const previewTrust = trusted(previewRoleVariable(config.stack));
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
-      ...(config.clusterAuth === "eks" ? { deploySubjects: trustSubjects(workflows, deployRoleVariable, repository), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
-      ...(previewSubjects.length > 0 ? { previewSubjects } : {}),
+      ...(config.clusterAuth === "eks" ? { deployTrust: trusted(deployRoleVariable), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
+      ...(previewTrust.length > 0 ? { previewTrust } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
       ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),

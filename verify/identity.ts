@@ -1,7 +1,8 @@
-// Identity: every job that assumes a role must be admitted by that role's trust policy, and no
-// job that can request an OIDC token may be admitted by a role it does not use. The subject a
-// job presents is derived here from GitHub's documented rules, apart from the generator's own
-// derivation, so a mistake in one is caught by the other.
+// Identity: every job that assumes a role must be admitted by that role's trust policy, on the
+// runs its triggers ask for and on no other; and no job that can request an OIDC token may be
+// admitted by a role it does not use. The claims a job
+// presents (subject, workflow ref, repository id) are derived here from GitHub's documented
+// rules, apart from the generator's own derivation, so a mistake in one is caught by the other.
 import { evaluatePolicy } from "./iam-policy";
 import { jobEnvironment, noWorkflows, ofType, workflowDocuments, type RenderFiles, type Workflow, type WorkflowDocument, type WorkflowJob } from "./render-files";
 
@@ -15,33 +16,57 @@ export interface Repository {
 /** A branch no trigger names: what a manual run on an arbitrary branch would present. */
 const arbitraryBranch = "verify/any-branch";
 
-const subjectKey = "token.actions.githubusercontent.com:sub";
-const audienceKey = "token.actions.githubusercontent.com:aud";
+const claimKeys = {
+  sub: "token.actions.githubusercontent.com:sub",
+  aud: "token.actions.githubusercontent.com:aud",
+  workflowRef: "token.actions.githubusercontent.com:job_workflow_ref",
+  repositoryId: "token.actions.githubusercontent.com:repository_id",
+} as const;
 
-/** The `sub` claims a job may present (each in the name form, and the immutable form with ids). */
-function presentedSubjects(workflow: WorkflowDocument, jobId: string, repo: Repository): string[] {
-  const job = workflow.jobs[jobId];
-  const environment = jobEnvironment(job);
-  const contexts: string[] = [];
-  if (environment !== undefined) contexts.push(`environment:${environment}`);
-  else {
-    const on = workflow.on;
-    const events: Record<string, unknown> = typeof on === "string" ? { [on]: null } : Array.isArray(on) ? Object.fromEntries((on as string[]).map((e) => [e, null])) : (on as Record<string, unknown>);
-    for (const [event, filter] of Object.entries(events)) {
-      const f = (filter ?? {}) as { branches?: string[]; tags?: string[] };
-      // A pattern stands for every ref it matches: sample it with a name no one chose.
-      const sample = (pattern: string) => pattern.replace(/\*\*?/g, "x");
-      if (event === "pull_request" || event === "pull_request_target") contexts.push("pull_request");
-      else if (event === "push") {
-        for (const b of f.branches ?? (f.tags ? [] : [arbitraryBranch])) contexts.push(`ref:refs/heads/${sample(b)}`);
-        for (const t of f.tags ?? []) contexts.push(`ref:refs/tags/${sample(t)}`);
-      } else contexts.push(`ref:refs/heads/${arbitraryBranch}`); // dispatch, schedule...: any branch
-    }
+/** The claims of one token a job may present; `meant`: a run its triggers ask for, which its role must admit (otherwise a manual run on another branch, which it must not). */
+interface Token {
+  readonly sub: string;
+  readonly workflowRef: string;
+  readonly repositoryId?: string;
+  readonly meant: boolean;
+}
+
+const shown = (token: Token) => `${token.sub} from ${token.workflowRef}`;
+
+/**
+ * The tokens a job may present: for each run its triggers allow, the ref its workflow file is read
+ * from (job_workflow_ref) and its subject (the environment's, else the run's), each subject in the
+ * name form and, with ids, the immutable form.
+ */
+function presentedTokens(workflow: Workflow, jobId: string, repo: Repository): Token[] {
+  const { document, file } = workflow;
+  const environment = jobEnvironment(document.jobs[jobId]);
+  // Scheduled runs use the default branch's file: the branch the render commits it to, if any.
+  const committed = workflow.branch ?? arbitraryBranch;
+  const on = document.on;
+  const events: Record<string, unknown> = typeof on === "string" ? { [on]: null } : Array.isArray(on) ? Object.fromEntries((on as string[]).map((e) => [e, null])) : (on as Record<string, unknown>);
+  // A pattern stands for every ref it matches: sample it with a name no one chose.
+  const sample = (pattern: string) => pattern.replace(/\*\*?/g, "x");
+  const branch = (name: string, meant = true) => ({ ref: `refs/heads/${name}`, context: `ref:refs/heads/${name}`, meant });
+  const runs: { ref: string; context: string; meant: boolean }[] = [];
+  for (const [event, filter] of Object.entries(events)) {
+    const f = (filter ?? {}) as { branches?: string[]; tags?: string[] };
+    if (event === "pull_request") runs.push({ ref: "refs/pull/17/merge", context: "pull_request", meant: true });
+    else if (event === "pull_request_target") runs.push(...(f.branches ?? [arbitraryBranch]).map((b) => ({ ...branch(sample(b)), context: "pull_request" })));
+    else if (event === "push") {
+      runs.push(...(f.branches ?? (f.tags ? [] : [arbitraryBranch])).map((b) => branch(sample(b))));
+      runs.push(...(f.tags ?? []).map((t) => ({ ref: `refs/tags/${sample(t)}`, context: `ref:refs/tags/${sample(t)}`, meant: true })));
+    } else if (event === "workflow_dispatch") runs.push(branch(committed), branch(arbitraryBranch, false)); // by hand, on any branch
+    else runs.push(branch(committed)); // schedule, workflow_run, ...: the default branch's file
   }
-  return [...new Set(contexts)].flatMap((c) => [
-    `repo:${repo.owner}/${repo.name}:${c}`,
-    ...(repo.ownerId !== undefined && repo.repositoryId !== undefined ? [`repo:${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}:${c}`] : []),
-  ]);
+  const tokens = runs.flatMap(({ ref, context, meant }) => {
+    const suffix = environment !== undefined ? `environment:${environment}` : context;
+    return [
+      `repo:${repo.owner}/${repo.name}:${suffix}`,
+      ...(repo.ownerId !== undefined && repo.repositoryId !== undefined ? [`repo:${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}:${suffix}`] : []),
+    ].map((sub): Token => ({ sub, workflowRef: `${repo.owner}/${repo.name}/${file}@${ref}`, ...(repo.repositoryId !== undefined ? { repositoryId: String(repo.repositoryId) } : {}), meant }));
+  });
+  return [...new Map(tokens.map((t) => [shown(t), t])).values()];
 }
 
 /** Whether the job may request an OIDC token (`id-token: write`, its own or the workflow's). */
@@ -98,7 +123,7 @@ export function assumedRoles(contexts: readonly RoleContext[], repository: strin
 
 /**
  * Checks every job of the render's workflows against every role of the render, each job presenting
- * the subjects of the repository its workflow is committed to. `others` are the renders of the
+ * the claims of the repository its workflow is committed to. `others` are the renders of the
  * repositories' other stacks: their variables and roles resolve cross-stack references (the
  * repository-wide preview workflow names each stack's preview role), and their jobs are checked
  * against this render's roles too.
@@ -107,10 +132,10 @@ export function checkIdentity(files: RenderFiles, repositories: readonly Reposit
   const contexts = roleContexts(files, others);
   const ownRoles = contexts[0].roles;
   const findings: string[] = [];
-  const decide = (role: Role, sub: string) => evaluatePolicy(role.trust, {
+  const decide = (role: Role, token: Token) => evaluatePolicy(role.trust, {
     action: "sts:AssumeRoleWithWebIdentity",
     principal: { federated: providerArn },
-    context: { [subjectKey]: sub, [audienceKey]: "sts.amazonaws.com" },
+    context: { [claimKeys.sub]: token.sub, [claimKeys.aud]: "sts.amazonaws.com", [claimKeys.workflowRef]: token.workflowRef, [claimKeys.repositoryId]: token.repositoryId },
   });
   const own = workflowDocuments(files);
   if (own.length === 0) return [noWorkflows];
@@ -121,24 +146,29 @@ export function checkIdentity(files: RenderFiles, repositories: readonly Reposit
   for (const w of [...own.map((o) => ({ ...o, own: true })), ...others.flatMap(workflowDocuments).map((o) => ({ ...o, own: false }))]) {
     if (!workflows.has(`${w.repository}/${w.file}`) && (w.own || repositories.some((r) => r.name === w.repository))) workflows.set(`${w.repository}/${w.file}`, w);
   }
-  for (const { path, repository, document: workflow, own: isOwn } of workflows.values()) {
+  for (const workflow of workflows.values()) {
+    const { path, repository, document, own: isOwn } = workflow;
     const repo = repositories.find((r) => r.name === repository);
-    if (!repo) { findings.push(`${path}: committed to ${repository ?? "no single repository"}, of no owner the verifier knows: the subjects its jobs present are unknown`); continue; }
-    for (const [jobId, job] of Object.entries(workflow.jobs)) {
+    if (!repo) { findings.push(`${path}: committed to ${repository ?? "no single repository"}, of no owner the verifier knows: the claims its jobs present are unknown`); continue; }
+    for (const [jobId, job] of Object.entries(document.jobs)) {
       const where = `${path} job ${jobId}`;
-      const subjects = presentedSubjects(workflow, jobId, repo);
-      const token = canRequestToken(workflow, jobId);
+      const tokens = presentedTokens(workflow, jobId, repo);
+      const token = canRequestToken(document, jobId);
       const assumed = new Set<Role>();
       for (const { named, role } of assumedRoles(contexts, repository, job)) {
         if (role) assumed.add(role);
         if (!isOwn && !(role && ownRoles.includes(role))) continue;
         if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${named || "no role-to-assume"})`); continue; }
         if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);
-        for (const sub of subjects) if (decide(role, sub) !== "allow") findings.push(`${where}: presents ${sub}, which ${role.logicalName} does not admit`);
+        for (const t of tokens) {
+          const allowed = decide(role, t) === "allow";
+          if (t.meant && !allowed) findings.push(`${where}: presents ${shown(t)}, which ${role.logicalName} does not admit`);
+          if (!t.meant && allowed) findings.push(`${where}: ${role.logicalName} admits it also when started by hand elsewhere (${shown(t)})`);
+        }
       }
       if (!token) continue;
       for (const role of ownRoles.filter((r) => !assumed.has(r))) {
-        for (const sub of subjects) if (decide(role, sub) === "allow") findings.push(`${where}: could assume ${role.logicalName} (presents ${sub}) but does not use it`);
+        for (const t of tokens) if (decide(role, t) === "allow") findings.push(`${where}: could assume ${role.logicalName} (presents ${shown(t)}) but does not use it`);
       }
     }
   }

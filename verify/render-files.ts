@@ -83,6 +83,8 @@ interface WorkflowFile {
   readonly repository: string | undefined;
   /** Its path in that repository, `.github/workflows/<name>.yml`. */
   readonly file: string;
+  /** The branch the render commits it to (undefined: the repository's default, which the render does not name). */
+  readonly branch?: string;
   readonly content: string;
 }
 
@@ -103,7 +105,12 @@ export function workflowFiles(files: RenderFiles): WorkflowFile[] {
   });
   // In the one-repository layout, the repository is the one the render commits to.
   const sole = matched.some((w) => w.folder === undefined) ? committedRepositories(files) : [];
-  return matched.map(({ folder, ...w }) => ({ ...w, repository: folder ?? (sole.length === 1 ? sole[0].name : undefined) }));
+  const commits = ofType(files, "github:index/repositoryFile:RepositoryFile");
+  return matched.map(({ folder, ...w }) => {
+    const repository = folder ?? (sole.length === 1 ? sole[0].name : undefined);
+    const branch = commits.find((r) => r.inputs.file === w.file && r.inputs.repository === repository)?.inputs.branch;
+    return { ...w, repository, ...(typeof branch === "string" ? { branch } : {}) };
+  });
 }
 
 /** A committed workflow, parsed. */

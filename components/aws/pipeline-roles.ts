@@ -1,30 +1,32 @@
 // The IAM roles GitHub Actions jobs assume through OIDC: a deploy role for the jobs that run
 // kubectl against EKS, and a preview role for `pulumi preview` on pull requests. Who may assume
-// each is the subject list the caller derives from the jobs that use it (trust-policy.ts); what
-// each may do is in role-permissions.ts.
+// each is what the caller derives from the jobs that use it, per workflow file (trust-policy.ts);
+// what each may do is in role-permissions.ts.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { deployRolePermissions, previewRolePermissions } from "./role-permissions";
-import { trustPolicy, validateSubjects } from "./trust-policy";
+import type { TrustedWorkflow } from "../shared/oidc-subjects";
+import { trustPolicy, validateTrust } from "./trust-policy";
 
 export interface PipelineRolesArgs {
   /** ARN of the account's GitHub OIDC provider (GithubOidcProvider.arn, or an existing one). Required. */
   readonly oidcProviderArn: pulumi.Input<string>;
   /**
-   * OIDC subjects of the jobs that deploy (e.g. `repo:O/R:environment:prod`). When set, the deploy
-   * role is created, with an EKS access entry; requires eksClusterName and kubernetesGroup. Default: none (no deploy role, as with clusterAuth token).
+   * The workflow files of the jobs that deploy, with the subjects and workflow refs their tokens
+   * present (trustedWorkflows()). When set, the deploy role is created, with an EKS access entry;
+   * requires eksClusterName and kubernetesGroup. Default: none (no deploy role, as with clusterAuth token).
    */
-  readonly deploySubjects?: readonly string[];
+  readonly deployTrust?: readonly TrustedWorkflow[];
   /**
-   * OIDC subjects of the jobs that run `pulumi preview` (pull requests). When set (not empty), the
+   * The workflow files of the jobs that run `pulumi preview`, likewise. When set (not empty), the
    * preview role is created. Default: none, for a stack no preview job previews.
    */
-  readonly previewSubjects?: readonly string[];
-  /** Name of the EKS cluster the deploy role describes and the access entry maps into. Required with deploySubjects; default: none. */
+  readonly previewTrust?: readonly TrustedWorkflow[];
+  /** Name of the EKS cluster the deploy role describes and the access entry maps into. Required with deployTrust; default: none. */
   readonly eksClusterName?: pulumi.Input<string>;
   /** Region of the cluster (and of its access entry). Required. */
   readonly region: string;
-  /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. Required with deploySubjects; default: none. */
+  /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. Required with deployTrust; default: none. */
   readonly kubernetesGroup?: string;
   /** IAM path of the roles. Default: `/`. */
   readonly rolePath?: string;
@@ -44,9 +46,9 @@ const regionShape = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
  * would surface as an unhandled rejection.
  */
 export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
-  if (args.previewSubjects !== undefined) validateSubjects(args.previewSubjects, "preview");
-  if (args.deploySubjects !== undefined) {
-    validateSubjects(args.deploySubjects, "deploy");
+  if (args.previewTrust !== undefined) validateTrust(args.previewTrust, "preview");
+  if (args.deployTrust !== undefined) {
+    validateTrust(args.deployTrust, "deploy");
     if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
     if (!args.kubernetesGroup) throw new Error("the deploy role needs kubernetesGroup: the Kubernetes group its access entry maps it to");
   }
@@ -64,9 +66,9 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
 }
 
 export class PipelineRoles extends pulumi.ComponentResource {
-  /** ARN of the deploy role; undefined without deploySubjects. */
+  /** ARN of the deploy role; undefined without deployTrust. */
   public readonly deployRoleArn?: pulumi.Output<string>;
-  /** ARN of the preview role; undefined without previewSubjects. */
+  /** ARN of the preview role; undefined without previewTrust. */
   public readonly previewRoleArn?: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineRolesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,8 +82,8 @@ export class PipelineRoles extends pulumi.ComponentResource {
       tags,
     };
     const providerArn = pulumi.output(args.oidcProviderArn);
-    const trust = (subjects: readonly string[], role: string) =>
-      providerArn.apply((arn) => JSON.stringify(trustPolicy(arn, subjects, role)));
+    const trust = (trusted: readonly TrustedWorkflow[], role: string) =>
+      providerArn.apply((arn) => JSON.stringify(trustPolicy(arn, trusted, role)));
 
     const clusterName = args.eksClusterName;
     let clusterArn: pulumi.Output<string> | undefined;
@@ -96,10 +98,10 @@ export class PipelineRoles extends pulumi.ComponentResource {
 
     let deployRole: aws.iam.Role | undefined;
     let accessEntry: aws.eks.AccessEntry | undefined;
-    if (args.deploySubjects !== undefined && clusterName !== undefined && clusterArn !== undefined && args.kubernetesGroup !== undefined) {
+    if (args.deployTrust !== undefined && clusterName !== undefined && clusterArn !== undefined && args.kubernetesGroup !== undefined) {
       deployRole = new aws.iam.Role(`${name}-deploy-role`, {
         description: pulumi.interpolate`GitHub Actions deploy jobs: kubectl on EKS cluster ${clusterName}`,
-        assumeRolePolicy: trust(args.deploySubjects, "deploy"),
+        assumeRolePolicy: trust(args.deployTrust, "deploy"),
         ...roleSettings,
       }, { parent: this });
       new aws.iam.RolePolicy(`${name}-deploy-policy`, {
@@ -120,10 +122,10 @@ export class PipelineRoles extends pulumi.ComponentResource {
       this.deployRoleArn = deployRole.arn;
     }
 
-    if (args.previewSubjects !== undefined) {
+    if (args.previewTrust !== undefined) {
       const previewRole = new aws.iam.Role(`${name}-preview-role`, {
         description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
-        assumeRolePolicy: trust(args.previewSubjects, "preview"),
+        assumeRolePolicy: trust(args.previewTrust, "preview"),
         ...roleSettings,
       }, { parent: this });
       new aws.iam.RolePolicy(`${name}-preview-policy`, {

@@ -1,54 +1,85 @@
 // The trust policy of a role that GitHub Actions jobs assume through OIDC: who may assume it is
-// exactly the list of subjects the caller derived from the jobs that use the role.
-// StringEquals on `aud` and on `sub`; StringLike only for a subject that needs a wildcard; never
+// exactly what the caller derived from the jobs that use it, per workflow file: its jobs'
+// subjects, its workflow refs and the repository id when known, every one required.
+// One statement per file: IAM ANDs the keys and operators of a statement and ORs the values of a
+// key, so one statement for two files would admit a job of either with the other's subject.
+// StringEquals, and StringLike only for values with a wildcard (a pull request's
+// refs/pull/*/merge), in a statement of their own since operators within one are ANDed; never
 // ForAllValues in an Allow (true when the claim is absent: AWS IAM docs, "Single-valued vs.
-// multivalued context keys"); a wildcard in the owner/repository part (`repo:acme/*`,
-// `repo:acme/api*`) trusts other repositories.
-import { githubOidc } from "../shared/oidc-subjects";
-import type { IamPolicyDocument, IamStatement } from "./iam-policy-document";
+// multivalued context keys"); a wildcard in the owner, repository or file (`repo:acme/*`,
+// `repo:acme/api*`) trusts other repositories or files.
+import { githubOidc, type TrustedWorkflow } from "../shared/oidc-subjects";
+import type { IamCondition, IamPolicyDocument, IamStatement } from "./iam-policy-document";
 
 const wildcard = /[*?]/;
 // `repo:OWNER/REPO:CONTEXT` or the immutable `repo:OWNER@ID/REPO@ID:CONTEXT`; the repository part
 // must be literal, whatever the context part holds.
 const subjectShape = /^repo:[^:/*?\s]+\/[^:/*?\s]+:\S+$/;
+// `OWNER/REPO/.github/workflows/FILE.yml@REF`: owner, repository and file literal.
+const workflowRefShape = /^[^/*?\s]+\/[^/*?\s]+\/\.github\/workflows\/[^/@*?\s]+\.ya?ml@refs\/\S+$/;
 
 /**
- * Checks a subject list before any resource is registered (an error thrown later, inside an
+ * Checks what a role trusts before any resource is registered (an error thrown later, inside an
  * Output's apply, would surface as an unhandled rejection).
  */
-export function validateSubjects(subjects: readonly string[], role: string): void {
-  if (subjects.length === 0) {
-    throw new Error(`the ${role} role has no OIDC subjects: no job assumes it, so nothing could; pass the subjects of the jobs that use it`);
+export function validateTrust(trusted: readonly TrustedWorkflow[], role: string): void {
+  if (trusted.length === 0) {
+    throw new Error(`the ${role} role trusts no workflow: no job assumes it, so nothing could; pass the workflows of the jobs that use it`);
   }
-  for (const subject of subjects) {
-    if (!subjectShape.test(subject)) {
-      throw new Error(`the ${role} role's OIDC subject ${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`);
+  for (const { subjects, workflowRefs, repositoryId } of trusted) {
+    if (subjects.length === 0 || workflowRefs.length === 0) throw new Error(`the ${role} role trusts a workflow without subjects or workflow refs: both are required`);
+    for (const subject of subjects) {
+      if (!subjectShape.test(subject)) {
+        throw new Error(`the ${role} role's OIDC subject ${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`);
+      }
     }
+    for (const ref of workflowRefs) {
+      if (!workflowRefShape.test(ref)) {
+        throw new Error(`the ${role} role's workflow ref ${JSON.stringify(ref)} must be OWNER/REPO/.github/workflows/FILE.yml@refs/... with a literal owner, repository and file`);
+      }
+    }
+    if (repositoryId !== undefined && !/^[1-9]\d*$/.test(repositoryId)) throw new Error(`the ${role} role's repository id ${JSON.stringify(repositoryId)} must be a number`);
   }
 }
 
+/** `…/deploy-prod.yml@…` → DeployProd: which file a statement admits, at a glance. */
+const fileSid = (workflowRef: string) =>
+  (/\/([^/@]+)\.ya?ml@/.exec(workflowRef)?.[1] ?? "").split(/[^A-Za-z0-9]+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("") || "Workflow";
+
+/** The values matched exactly (StringEquals), and those with a wildcard (StringLike); none empty. */
+const byOperator = (values: readonly string[]) => {
+  const unique = [...new Set(values)].sort();
+  return ([["StringEquals", unique.filter((v) => !wildcard.test(v))], ["StringLike", unique.filter((v) => wildcard.test(v))]] as const)
+    .filter(([, group]) => group.length > 0);
+};
+
 /**
  * The trust policy admitting a web-identity session from `providerArn` for a token whose audience
- * is sts.amazonaws.com and whose subject is one of `subjects`. Exact subjects are matched with
- * StringEquals; only subjects with a wildcard go into a separate StringLike statement (separate
- * because operators within one statement are ANDed).
+ * is sts.amazonaws.com and that presents, for one of the `trusted` workflow files, one of its
+ * subjects and one of its workflow refs (and its repository id, when given).
  */
-export function trustPolicy(providerArn: string, subjects: readonly string[], role = "pipeline"): IamPolicyDocument {
-  validateSubjects(subjects, role);
-  const unique = [...new Set(subjects)].sort();
-  const exact = unique.filter((s) => !wildcard.test(s));
-  const patterns = unique.filter((s) => wildcard.test(s));
-  const statement = (sid: string, operator: "StringEquals" | "StringLike", values: string[]): IamStatement => ({
-    Sid: sid,
-    Effect: "Allow",
-    Principal: { Federated: providerArn },
-    Action: "sts:AssumeRoleWithWebIdentity",
-    Condition: operator === "StringEquals"
-      ? { StringEquals: { [githubOidc.audienceKey]: githubOidc.audience, [githubOidc.subjectKey]: values } }
-      : { StringEquals: { [githubOidc.audienceKey]: githubOidc.audience }, StringLike: { [githubOidc.subjectKey]: values } },
-  });
+export function trustPolicy(providerArn: string, trusted: readonly TrustedWorkflow[], role = "pipeline"): IamPolicyDocument {
+  validateTrust(trusted, role);
   const statements: IamStatement[] = [];
-  if (exact.length > 0) statements.push(statement("GithubActionsJobs", "StringEquals", exact));
-  if (patterns.length > 0) statements.push(statement("GithubActionsJobPatterns", "StringLike", patterns));
+  const sids = new Set<string>();
+  for (const workflow of trusted) {
+    for (const [subjectOperator, subjects] of byOperator(workflow.subjects)) {
+      for (const [refOperator, refs] of byOperator(workflow.workflowRefs)) {
+        const condition: IamCondition = {
+          StringEquals: {
+            [githubOidc.audienceKey]: githubOidc.audience,
+            ...(workflow.repositoryId === undefined ? {} : { [githubOidc.repositoryIdKey]: workflow.repositoryId }),
+          },
+        };
+        (condition[subjectOperator] ??= {})[githubOidc.subjectKey] = subjects;
+        (condition[refOperator] ??= {})[githubOidc.workflowRefKey] = refs;
+        const base = fileSid(refs[0]);
+        let sid = base;
+        for (let n = 2; sids.has(sid); n++) sid = `${base}${n}`;
+        sids.add(sid);
+        statements.push({ Sid: sid, Effect: "Allow", Principal: { Federated: providerArn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition });
+      }
+    }
+  }
   return { Version: "2012-10-17", Statement: statements };
 }

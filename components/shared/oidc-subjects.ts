@@ -42,10 +42,31 @@ export function oidcSubjects(repository: GithubRepository, context: JobContext):
   return subjects;
 }
 
-/** The issuer, audience and claim keys of GitHub's OIDC tokens as IAM condition keys. */
+/** The `job_workflow_ref` of a job of the workflow file at `path` run from `ref`: OWNER/REPO/PATH@REF. */
+export const jobWorkflowRef = (repository: GithubRepository, path: string, ref: string) => `${repository.owner}/${repository.name}/${path}@${ref}`;
+
+/**
+ * What the tokens of one workflow file's jobs that assume a role present, as a trust policy
+ * requires it: one of the subjects, one of the workflow refs, and the repository id when known.
+ */
+export interface TrustedWorkflow {
+  /** `sub` values, e.g. `repo:acme/orders-api:environment:prod`. */
+  readonly subjects: readonly string[];
+  /** `job_workflow_ref` values, e.g. `acme/orders-api/.github/workflows/deploy-prod.yml@refs/heads/main`. */
+  readonly workflowRefs: readonly string[];
+  /** `repository_id`, the numeric id as a string. Default: not required. */
+  readonly repositoryId?: string;
+}
+
+/**
+ * The issuer, audience and claim keys of GitHub's OIDC tokens as IAM condition keys (STS
+ * evaluates job_workflow_ref and repository_id at AssumeRoleWithWebIdentity since February 2026).
+ */
 export const githubOidc = {
   url: "https://token.actions.githubusercontent.com",
   audience: "sts.amazonaws.com",
   subjectKey: "token.actions.githubusercontent.com:sub",
   audienceKey: "token.actions.githubusercontent.com:aud",
+  workflowRefKey: "token.actions.githubusercontent.com:job_workflow_ref",
+  repositoryIdKey: "token.actions.githubusercontent.com:repository_id",
 } as const;

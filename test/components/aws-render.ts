@@ -3,7 +3,7 @@
 import { artifacts } from "../../synth/artifacts";
 import { mockAccount, runProgram, type RegisteredResource } from "../../synth/mock-engine";
 import { projectName } from "../../config/schema";
-import { githubOidc, type GithubRepository } from "../../components/shared/oidc-subjects";
+import { githubOidc, jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "../../components/shared/oidc-subjects";
 import { evaluatePolicy, type Decision } from "../../verify/iam-policy";
 
 export interface AwsRender {
@@ -38,12 +38,33 @@ export const mockProviderArn = `arn:aws:iam::${mockAccount.accountId}:oidc-provi
 /** The service repository of the tests; with ids, so the immutable subject form is trusted too. */
 export const ordersApi: GithubRepository = { owner: "acme", name: "orders-api", ownerId: 1234567, repositoryId: 890123456 };
 
-/** What AWS decides when a GitHub token with `sub` (and `aud`) asks to assume a role with this trust policy. */
-export function assume(trust: unknown, sub: string | undefined, options: { aud?: string | null; provider?: string; action?: string } = {}): Decision {
+/** The claims of a GitHub token, as far as the trust policies look (an absent one is not in the token). */
+export interface Token {
+  readonly sub?: string;
+  readonly workflowRef?: string;
+  readonly repositoryId?: string;
+}
+
+/** What AWS decides when a GitHub token with these claims (and `aud`) asks to assume a role with this trust policy. */
+export function assume(trust: unknown, token: Token, options: { aud?: string | null; provider?: string; action?: string } = {}): Decision {
   const aud = options.aud === undefined ? githubOidc.audience : options.aud ?? undefined;
   return evaluatePolicy(trust, {
     action: options.action ?? "sts:AssumeRoleWithWebIdentity",
     principal: { federated: options.provider ?? mockProviderArn },
-    context: { [githubOidc.subjectKey]: sub, [githubOidc.audienceKey]: aud },
+    context: {
+      [githubOidc.subjectKey]: token.sub,
+      [githubOidc.audienceKey]: aud,
+      [githubOidc.workflowRefKey]: token.workflowRef,
+      [githubOidc.repositoryIdKey]: token.repositoryId,
+    },
   });
+}
+
+/** What the jobs of the workflow file at `path` of `repository` present in `context`, run from `refs`. */
+export function trustedFile(repository: GithubRepository, path: string, refs: readonly string[], context: JobContext): TrustedWorkflow {
+  return {
+    subjects: oidcSubjects(repository, context),
+    workflowRefs: refs.map((ref) => jobWorkflowRef(repository, path, ref)),
+    ...(repository.repositoryId === undefined ? {} : { repositoryId: String(repository.repositoryId) }),
+  };
 }

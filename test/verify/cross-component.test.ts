@@ -11,6 +11,7 @@ import { readStackFile, securePlaceholder } from "../../synth/stack-file";
 import { mockServiceAccountToken } from "../../synth/mock-engine";
 import platformProgram from "../../examples/platform/index";
 import { lintRender, verifyRender, type Findings, type VerifyInput } from "../../verify";
+import { evaluatePolicy } from "../../verify/iam-policy";
 import type { Repository } from "../../verify/identity";
 import { noWorkflows, workflowFiles } from "../../verify/render-files";
 
@@ -59,6 +60,14 @@ describe("every render passes every check", () => {
   }
 });
 
+/** A copy of a render with one file added. */
+function withFile(stack: string, path: string, content: string): Map<string, string> {
+  const files = new Map(renders.get(stack));
+  assert.ok(!files.has(path), `${path} exists`);
+  files.set(path, content);
+  return files;
+}
+
 /** A copy of a render with one file changed. */
 function mutate(stack: string, path: string | RegExp, change: (content: string) => string): Map<string, string> {
   const files = new Map(renders.get(stack));
@@ -82,7 +91,7 @@ describe("identity: each job against each role", () => {
   test("a deploy role that admits another environment denies its own jobs", async () => {
     const files = mutate("dev", deployTrust, (c) => c.replaceAll("environment:dev", "environment:staging"));
     const { identity } = await verifyRender(input("dev", files));
-    assert.ok(identity.some((f) => /deploy-dev\.yml job canary: presents repo:acme\/orders-api:environment:dev, which .*deploy-role does not admit/.test(f)), identity.join("\n"));
+    assert.ok(identity.some((f) => /deploy-dev\.yml job canary: presents repo:acme\/orders-api:environment:dev from acme\/orders-api\/\.github\/workflows\/deploy-dev\.yml@refs\/heads\/main, which .*deploy-role does not admit/.test(f)), identity.join("\n"));
   });
   test("a preview role trusting every subject of the repository is assumable by jobs that do not use it", async () => {
     const files = mutate("previews", previewTrust, (c) => {
@@ -94,7 +103,43 @@ describe("identity: each job against each role", () => {
       return JSON.stringify(doc);
     });
     const { identity } = await verifyRender(input("previews", files));
-    assert.ok(identity.some((f) => /job build: could assume .*preview-role \(presents repo:hooli\/nucleus:ref:refs\/heads\/main\) but does not use it/.test(f)), identity.join("\n"));
+    assert.ok(identity.some((f) => /job build: could assume .*preview-role \(presents repo:hooli\/nucleus:ref:refs\/heads\/main from hooli\/nucleus\/\.github\/workflows\/deploy-previews\.yml@refs\/heads\/main\) but does not use it/.test(f)), identity.join("\n"));
+  });
+  test("a job of another workflow file, in the same environment and on the same branch, is denied by the deploy role", async () => {
+    const files = withFile("dev", "repo/.github/workflows/hotfix.yml", renders.get("dev")!.get(deployWorkflow)!);
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.includes(".github/workflows/hotfix.yml job canary: presents repo:acme/orders-api:environment:dev from acme/orders-api/.github/workflows/hotfix.yml@refs/heads/main, which orders-api-roles-deploy-role does not admit"), identity.join("\n"));
+    assert.ok(!identity.some((f) => f.startsWith(".github/workflows/deploy-dev.yml")), identity.join("\n"));
+    // Nor can it reach the role without naming it: same environment, same branch, another file.
+    const unnamed = withFile("dev", "repo/.github/workflows/hotfix.yml", stringify({ on: { push: { branches: ["main"] } }, jobs: { fix: { environment: "dev", permissions: { "id-token": "write" }, steps: [{ run: "true" }] } } }));
+    assert.deepEqual((await verifyRender(input("dev", unnamed))).identity, []);
+  });
+  test("a preview from another workflow file is denied by the preview role", async () => {
+    const preview = "repo/.github/workflows/infra-preview.yml";
+    const files = withFile("previews", "repo/.github/workflows/preview-copy.yml", renders.get("previews")!.get(preview)!);
+    const { identity } = await verifyRender(input("previews", files));
+    assert.ok(identity.some((f) => /^\.github\/workflows\/preview-copy\.yml job preview-previews: presents repo:hooli\/nucleus:.* from hooli\/nucleus\/\.github\/workflows\/preview-copy\.yml@refs\/pull\/17\/merge, which nucleus-roles-preview-role does not admit$/.test(f)), identity.join("\n"));
+    assert.ok(!identity.some((f) => f.startsWith(".github/workflows/infra-preview.yml")), identity.join("\n"));
+  });
+  test("a role that admits a job's manual run from any branch, or a token without the workflow ref, is a finding", async () => {
+    const unpinned = mutate("dev", deployTrust, (c) => {
+      const doc = JSON.parse(c) as { Statement: { Condition: Record<string, Record<string, unknown>> }[] };
+      for (const s of doc.Statement) delete s.Condition.StringEquals["token.actions.githubusercontent.com:job_workflow_ref"];
+      return JSON.stringify(doc);
+    });
+    const { identity } = await verifyRender(input("dev", unpinned));
+    assert.ok(identity.includes(".github/workflows/deploy-dev.yml job canary: orders-api-roles-deploy-role admits it also when started by hand elsewhere (repo:acme/orders-api:environment:dev from acme/orders-api/.github/workflows/deploy-dev.yml@refs/heads/verify/any-branch)"), identity.join("\n"));
+    // The rendered policy itself: every claim is required.
+    const trust = JSON.parse([...renders.get("dev")!].find(([p]) => deployTrust.test(p))![1]) as unknown;
+    const token = {
+      "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+      "token.actions.githubusercontent.com:sub": "repo:acme/orders-api:environment:dev",
+      "token.actions.githubusercontent.com:job_workflow_ref": "acme/orders-api/.github/workflows/deploy-dev.yml@refs/heads/main",
+      "token.actions.githubusercontent.com:repository_id": "890123456",
+    };
+    const decide = (context: Record<string, string | undefined>) => evaluatePolicy(trust, { action: "sts:AssumeRoleWithWebIdentity", principal: { federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }, context });
+    assert.equal(decide(token), "allow");
+    for (const claim of Object.keys(token)) assert.equal(decide({ ...token, [claim]: undefined }), "implicitDeny", claim);
   });
   test("a deploy job taken out of its environment can no longer reach its role", async () => {
     const files = mutate("dev", deployWorkflow, yamlEdit((w) => { delete w.jobs.canary.environment; }));
@@ -189,9 +234,13 @@ describe("a render of several services: each workflow with its own repository, v
     assert.deepEqual(found("dev"), ["orders-api .github/workflows/ci.yml", "orders-api .github/workflows/deploy-dev.yml"]);
   });
   test("a service's jobs present its own repository's subjects to the role its own variable names", async () => {
-    const { identity } = await changed("aws/search-roles-deploy-role.trust.json", (c) => c.replace("repo:acme/search:", "repo:acme/orders-api:"));
-    assert.ok(identity.includes("search/.github/workflows/deploy-platform.yml job canary: presents repo:acme/search:environment:platform, which search-roles-deploy-role does not admit"), identity.join("\n"));
-    assert.ok(identity.includes("orders-api/.github/workflows/deploy-platform.yml job canary: could assume search-roles-deploy-role (presents repo:acme/orders-api:environment:platform) but does not use it"), identity.join("\n"));
+    const ref = (repository: string) => `acme/${repository}/.github/workflows/deploy-platform.yml@refs/heads/main`;
+    const { identity } = await changed("aws/search-roles-deploy-role.trust.json", (c) => c.replaceAll("acme/search", "acme/orders-api"));
+    assert.ok(identity.includes(`search/.github/workflows/deploy-platform.yml job canary: presents repo:acme/search:environment:platform from ${ref("search")}, which search-roles-deploy-role does not admit`), identity.join("\n"));
+    assert.ok(identity.includes(`orders-api/.github/workflows/deploy-platform.yml job canary: could assume search-roles-deploy-role (presents repo:acme/orders-api:environment:platform from ${ref("orders-api")}) but does not use it`), identity.join("\n"));
+    // The subject alone is not enough: the workflow ref names the repository too.
+    const subjectOnly = await changed("aws/search-roles-deploy-role.trust.json", (c) => c.replace("repo:acme/search:", "repo:acme/orders-api:"));
+    assert.ok(!subjectOnly.identity.some((f) => f.startsWith("orders-api/")), subjectOnly.identity.join("\n"));
   });
   test("a secret created in another service's repository is not the job's", async () => {
     const { names } = await changed(deploy("orders-api"), (c) => c.replaceAll("vars.EKS_CLUSTER_NAME", "secrets.KUBECONFIG"));

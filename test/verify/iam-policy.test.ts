@@ -8,6 +8,7 @@ import { conditionHolds, evaluatePolicy, wildcardMatch, type IamRequest } from "
 const provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 const sub = "token.actions.githubusercontent.com:sub";
 const aud = "token.actions.githubusercontent.com:aud";
+const workflowRef = "token.actions.githubusercontent.com:job_workflow_ref";
 
 const allowWhen = (condition: Record<string, Record<string, string | string[]>>) => ({
   Version: "2012-10-17",
@@ -56,6 +57,26 @@ test("keys and operators are ANDed", () => {
   assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" })), "allow");
   assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "x", [sub]: "repo:acme/api:pull_request" })), "implicitDeny");
   assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/web:pull_request" })), "implicitDeny");
+});
+
+test("statements are ORed and each is whole: a subject of one and a workflow ref of another admit nothing", () => {
+  const deploy = "acme/api/.github/workflows/deploy-dev.yml@refs/heads/main";
+  const preview = "acme/api/.github/workflows/infra-preview.yml@refs/pull/*/merge";
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:environment:dev", [workflowRef]: deploy } } },
+      { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" }, StringLike: { [workflowRef]: preview } } },
+    ],
+  };
+  const token = (s: string, ref: string | undefined) => request({ [aud]: "sts.amazonaws.com", [sub]: s, [workflowRef]: ref });
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", deploy)), "allow");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge")), "allow");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge")), "implicitDeny");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", deploy)), "implicitDeny");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", "acme/api/.github/workflows/other.yml@refs/heads/main")), "implicitDeny", "another file, same environment and branch");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", undefined)), "implicitDeny", "a token without the claim");
+  assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", undefined)), "implicitDeny", "a token without the claim, under StringLike");
 });
 
 test("a missing key: positive operators fail, negated ones hold, IfExists holds", () => {

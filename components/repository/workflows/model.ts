@@ -1,8 +1,9 @@
 // A typed model of GitHub Actions workflows: the objects have the shape of the YAML they become
 // (one writer emits them), so whatever reads a rendered workflow can reuse what is derived here.
 // What a job is allowed to do in AWS follows from its steps: the role it assumes, and the OIDC
-// subject it presents, which comes from the workflow's triggers and the job's environment.
-import { oidcSubjects, type GithubRepository, type JobContext } from "../../shared/oidc-subjects";
+// claims it presents: the subject, from the workflow's triggers and the job's environment, and
+// the workflow ref, from the workflow's file and triggers.
+import { jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "../../shared/oidc-subjects";
 
 export type PermissionLevel = "read" | "write" | "none";
 export type PermissionScope =
@@ -51,6 +52,7 @@ export interface Triggers {
   readonly push?: { readonly branches?: readonly string[]; readonly tags?: readonly string[]; readonly paths?: readonly string[] };
   readonly pull_request?: { readonly branches?: readonly string[]; readonly paths?: readonly string[]; readonly types?: readonly string[] };
   readonly workflow_dispatch?: { readonly inputs?: Readonly<Record<string, WorkflowDispatchInput>> } | null;
+  readonly schedule?: readonly { readonly cron: string }[];
 }
 
 export interface Workflow {
@@ -112,14 +114,59 @@ export function roleVariablesAssumedBy(job: Job): string[] {
   });
 }
 
-/** Every OIDC subject that some job assuming the role in `roleVariable` presents. */
-export function trustSubjects(files: readonly WorkflowFile[], roleVariable: string, repository: GithubRepository): string[] {
+/** The subjects the jobs of `workflow` that assume the role in `roleVariable` present. */
+function assumingJobSubjects(workflow: Workflow, roleVariable: string, repository: GithubRepository): string[] {
   const subjects = new Set<string>();
-  for (const { workflow } of files) {
-    for (const job of Object.values(workflow.jobs)) {
-      if (!roleVariablesAssumedBy(job).includes(roleVariable)) continue;
-      for (const context of jobContexts(workflow, job)) for (const s of oidcSubjects(repository, context)) subjects.add(s);
-    }
+  for (const job of Object.values(workflow.jobs)) {
+    if (!roleVariablesAssumedBy(job).includes(roleVariable)) continue;
+    const contexts = jobContexts(workflow, job);
+    if (contexts.length === 0) throw new Error(`job "${job.name}" assumes ${roleVariable} but runs in no context a subject can pin: give it an environment`);
+    for (const context of contexts) for (const s of oidcSubjects(repository, context)) subjects.add(s);
   }
   return [...subjects].sort();
+}
+
+/** Every OIDC subject that some job assuming the role in `roleVariable` presents. */
+export function trustSubjects(files: readonly WorkflowFile[], roleVariable: string, repository: GithubRepository): string[] {
+  return [...new Set(files.flatMap(({ workflow }) => assumingJobSubjects(workflow, roleVariable, repository)))].sort();
+}
+
+/**
+ * The `job_workflow_ref` values of the runs of a workflow file, from its triggers: a push its
+ * branch's or tag's, a pull request refs/pull/<number>/merge (any number), a scheduled or manual
+ * run `branch`'s. `branch` is the one the files are committed to: GitHub runs schedules from the
+ * default branch only, and a manual run from any other branch is not trusted. A trigger whose
+ * refs cannot be pinned (a pattern, a push of any ref) is an error.
+ */
+export function workflowRefs(file: WorkflowFile, repository: GithubRepository, branch: string): string[] {
+  const { on } = file.workflow;
+  const literal = (kind: string, name: string) => {
+    if (globCharacters.test(name)) throw new Error(`${file.path} runs on pushes to the ${kind} pattern ${name}: its workflow ref cannot be pinned`);
+    return name;
+  };
+  const refs = new Set<string>();
+  if (on.pull_request) refs.add("refs/pull/*/merge");
+  if (on.push && !on.push.branches && !on.push.tags) throw new Error(`${file.path} runs on pushes of any branch or tag: its workflow ref cannot be pinned`);
+  for (const b of on.push?.branches ?? []) refs.add(`refs/heads/${literal("branch", b)}`);
+  for (const t of on.push?.tags ?? []) refs.add(`refs/tags/${literal("tag", t)}`);
+  if (on.schedule !== undefined || on.workflow_dispatch !== undefined) refs.add(`refs/heads/${branch}`);
+  return [...refs].sort().map((ref) => jobWorkflowRef(repository, file.path, ref));
+}
+
+/**
+ * Who may assume the role in `roleVariable`: for each workflow file with a job that assumes it,
+ * the subjects of those jobs and the file's workflow refs (one entry per file, so that no job of
+ * one file is admitted with the subject of another's), and the repository id when known.
+ * `branch`: as for workflowRefs.
+ */
+export function trustedWorkflows(files: readonly WorkflowFile[], roleVariable: string, repository: GithubRepository, branch: string): TrustedWorkflow[] {
+  return files.flatMap((file) => {
+    const subjects = assumingJobSubjects(file.workflow, roleVariable, repository);
+    if (subjects.length === 0) return [];
+    return [{
+      subjects,
+      workflowRefs: workflowRefs(file, repository, branch),
+      ...(repository.repositoryId === undefined ? {} : { repositoryId: String(repository.repositoryId) }),
+    }];
+  });
 }

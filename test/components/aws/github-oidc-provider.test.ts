@@ -2,12 +2,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GithubOidcProvider } from "../../../components/aws/github-oidc-provider";
-import { oidcSubjects } from "../../../components/shared/oidc-subjects";
 import { PipelineRoles } from "../../../components/aws/pipeline-roles";
-import { assume, mockProviderArn, ordersApi, renderAws } from "../aws-render";
+import { assume, mockProviderArn, ordersApi, renderAws, trustedFile } from "../aws-render";
 
 const providerType = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
-const previewSubjects = oidcSubjects(ordersApi, { kind: "pull_request" });
+const preview = (repository: typeof ordersApi) => trustedFile(repository, ".github/workflows/infra-preview.yml", ["refs/pull/*/merge"], { kind: "pull_request" });
+const previewTrust = [preview(ordersApi)];
+const previewToken = (name: string) => ({ sub: `repo:acme/${name}:pull_request`, workflowRef: `acme/${name}/.github/workflows/infra-preview.yml@refs/pull/3/merge` });
 
 test("creates the provider for GitHub's issuer with the STS audience and no thumbprints", async () => {
   const { ofType, outputs } = await renderAws(() => ({ arn: new GithubOidcProvider("github", { tags: { team: "platform" } }).arn }));
@@ -27,7 +28,7 @@ test("adopts an existing provider by ARN: nothing is created and the roles trust
   const existing = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com";
   const { ofType, outputs, document } = await renderAws(() => {
     const provider = new GithubOidcProvider("github", { existingProviderArn: existing });
-    new PipelineRoles("orders", { oidcProviderArn: provider.arn, previewSubjects, region: "eu-west-1" });
+    new PipelineRoles("orders", { oidcProviderArn: provider.arn, previewTrust, region: "eu-west-1" });
     return { arn: provider.arn, created: provider.created };
   });
   assert.equal(ofType(providerType).length, 0);
@@ -35,17 +36,18 @@ test("adopts an existing provider by ARN: nothing is created and the roles trust
   assert.equal(outputs.arn, existing);
   assert.equal(outputs.created, false);
   const trust = document("orders-preview-role.trust.json");
-  assert.equal(assume(trust, previewSubjects[0], { provider: existing }), "allow");
-  assert.equal(assume(trust, previewSubjects[0], { provider: mockProviderArn }), "implicitDeny");
+  const token = { ...previewToken("orders-api"), repositoryId: String(ordersApi.repositoryId) };
+  assert.equal(assume(trust, token, { provider: existing }), "allow");
+  assert.equal(assume(trust, token, { provider: mockProviderArn }), "implicitDeny");
 });
 
 test("one provider serves the roles of several services in the account", async () => {
   const { ofType, document } = await renderAws(() => {
     const provider = new GithubOidcProvider("github");
-    new PipelineRoles("orders", { oidcProviderArn: provider.arn, previewSubjects, region: "eu-west-1" });
+    new PipelineRoles("orders", { oidcProviderArn: provider.arn, previewTrust, region: "eu-west-1" });
     new PipelineRoles("billing", {
       oidcProviderArn: provider.arn,
-      previewSubjects: oidcSubjects({ owner: "acme", name: "billing-api" }, { kind: "pull_request" }),
+      previewTrust: [preview({ owner: "acme", name: "billing-api" })],
       region: "eu-west-1",
     });
     return {};
@@ -53,8 +55,9 @@ test("one provider serves the roles of several services in the account", async (
   assert.equal(ofType(providerType).length, 1);
   assert.equal(ofType("aws:iam/role:Role").length, 2);
   const billing = document("billing-preview-role.trust.json");
-  assert.equal(assume(billing, "repo:acme/billing-api:pull_request"), "allow");
-  assert.equal(assume(billing, "repo:acme/orders-api:pull_request"), "implicitDeny");
+  assert.equal(assume(billing, previewToken("billing-api")), "allow");
+  assert.equal(assume(billing, previewToken("orders-api")), "implicitDeny");
+  assert.equal(assume(billing, { ...previewToken("orders-api"), sub: "repo:acme/billing-api:pull_request" }), "implicitDeny", "another repository's workflow");
 });
 
 test("an ARN that is not a GitHub OIDC provider's is refused at once", () => {

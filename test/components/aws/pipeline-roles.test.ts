@@ -6,14 +6,21 @@ import { GithubOidcProvider } from "../../../components/aws/github-oidc-provider
 import { oidcSubjects, type JobContext } from "../../../components/shared/oidc-subjects";
 import { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from "../../../components/aws/pipeline-roles";
 import { evaluatePolicy } from "../../../verify/iam-policy";
-import { assume, mockProviderArn, ordersApi, renderAws } from "../aws-render";
+import { assume, mockProviderArn, ordersApi, renderAws, trustedFile } from "../aws-render";
 
 const cluster = "arn:aws:eks:eu-west-1:123456789012:cluster/main";
 const prod: JobContext = { kind: "environment", environment: "prod" };
 const pullRequest: JobContext = { kind: "pull_request" };
+const deployFile = ".github/workflows/deploy-prod.yml";
+const previewFile = ".github/workflows/infra-preview.yml";
+const workflowRef = (file: string, ref: string) => `acme/orders-api/${file}@${ref}`;
+const repositoryId = String(ordersApi.repositoryId);
+// What the deploy job (prod's deploy workflow on main) and the preview job (a pull request) present.
+const deployToken = (sub: string) => ({ sub, workflowRef: workflowRef(deployFile, "refs/heads/main"), repositoryId });
+const previewToken = (sub: string) => ({ sub, workflowRef: workflowRef(previewFile, "refs/pull/7/merge"), repositoryId });
 const baseArgs = {
-  deploySubjects: oidcSubjects(ordersApi, prod),
-  previewSubjects: oidcSubjects(ordersApi, pullRequest),
+  deployTrust: [trustedFile(ordersApi, deployFile, ["refs/heads/main"], prod)],
+  previewTrust: [trustedFile(ordersApi, previewFile, ["refs/pull/*/merge"], pullRequest)],
   eksClusterName: "main",
   region: "eu-west-1",
   kubernetesGroup: "orders-api-deployers",
@@ -29,9 +36,9 @@ function render(args: Partial<PipelineRolesArgs> = {}) {
 
 const sub = (owner: string, repo: string, context: string) => `repo:${owner}/${repo}:${context}`;
 
-test("the deploy role trusts the prod environment's jobs, in both subject forms, and nothing else", async () => {
+test("the deploy role trusts the prod environment's jobs of prod's deploy workflow on main, in both subject forms, and nothing else", async () => {
   const trust = (await render()).document("orders-deploy-role.trust.json");
-  for (const s of oidcSubjects(ordersApi, prod)) assert.equal(assume(trust, s), "allow", s);
+  for (const s of oidcSubjects(ordersApi, prod)) assert.equal(assume(trust, deployToken(s)), "allow", s);
   assert.deepEqual(oidcSubjects(ordersApi, prod), ["repo:acme/orders-api:environment:prod", "repo:acme@1234567/orders-api@890123456:environment:prod"]);
 
   const denied = [
@@ -51,20 +58,32 @@ test("the deploy role trusts the prod environment's jobs, in both subject forms,
     "repo:acme@1234567/orders-api@890123456:pull_request",
     "repo:acme/orders-api:environment:prod:extra",
   ];
-  for (const s of denied) assert.equal(assume(trust, s), "implicitDeny", s);
+  for (const s of denied) assert.equal(assume(trust, deployToken(s)), "implicitDeny", s);
 
-  const good = "repo:acme/orders-api:environment:prod";
+  const good = deployToken("repo:acme/orders-api:environment:prod");
+  const deniedRefs = [
+    workflowRef(".github/workflows/other.yml", "refs/heads/main"), // another file of the repository, same environment and branch
+    workflowRef(deployFile, "refs/heads/feature"), // the file of another branch, started by hand there
+    workflowRef(deployFile, "refs/pull/7/merge"),
+    workflowRef(".github/workflows/deploy-prod.yaml", "refs/heads/main"),
+    `acme/orders-api-evil/${deployFile}@refs/heads/main`,
+    `acme/shared-workflows/.github/workflows/deploy.yml@refs/heads/main`, // a reusable workflow called from elsewhere
+  ];
+  for (const ref of deniedRefs) assert.equal(assume(trust, { ...good, workflowRef: ref }), "implicitDeny", ref);
+  assert.equal(assume(trust, { ...good, workflowRef: undefined }), "implicitDeny", "missing workflow ref");
+  assert.equal(assume(trust, { ...good, repositoryId: "999" }), "implicitDeny", "another repository id");
+  assert.equal(assume(trust, { ...good, repositoryId: undefined }), "implicitDeny", "missing repository id");
   assert.equal(assume(trust, good, { aud: "https://github.com/acme" }), "implicitDeny", "wrong audience");
   assert.equal(assume(trust, good, { aud: "STS.amazonaws.com" }), "implicitDeny", "audience case");
   assert.equal(assume(trust, good, { aud: null }), "implicitDeny", "missing audience");
-  assert.equal(assume(trust, undefined), "implicitDeny", "missing subject");
+  assert.equal(assume(trust, { ...good, sub: undefined }), "implicitDeny", "missing subject");
   assert.equal(assume(trust, good, { provider: "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com" }), "implicitDeny", "another account's provider");
   assert.equal(assume(trust, good, { action: "sts:AssumeRole" }), "implicitDeny", "another action");
 });
 
-test("the preview role trusts pull-request jobs only", async () => {
+test("the preview role trusts the preview workflow's pull-request jobs only", async () => {
   const trust = (await render()).document("orders-preview-role.trust.json");
-  for (const s of oidcSubjects(ordersApi, pullRequest)) assert.equal(assume(trust, s), "allow", s);
+  for (const s of oidcSubjects(ordersApi, pullRequest)) assert.equal(assume(trust, previewToken(s)), "allow", s);
   const denied = [
     ...oidcSubjects(ordersApi, { kind: "branch", branch: "main" }), // a push to main
     ...oidcSubjects(ordersApi, prod),
@@ -72,16 +91,24 @@ test("the preview role trusts pull-request jobs only", async () => {
     sub("mallory", "orders-api", "pull_request"),
     sub("ACME", "orders-api", "pull_request"),
   ];
-  for (const s of denied) assert.equal(assume(trust, s), "implicitDeny", s);
-  assert.equal(assume(trust, "repo:acme/orders-api:pull_request", { aud: "sigstore" }), "implicitDeny");
+  for (const s of denied) assert.equal(assume(trust, previewToken(s)), "implicitDeny", s);
+  const good = previewToken("repo:acme/orders-api:pull_request");
+  assert.equal(assume(trust, good, { aud: "sigstore" }), "implicitDeny");
+  assert.equal(assume(trust, { ...good, workflowRef: workflowRef(previewFile, "refs/pull/123/merge") }), "allow", "any pull request");
+  for (const ref of [workflowRef(".github/workflows/ci.yml", "refs/pull/7/merge"), workflowRef(previewFile, "refs/heads/main"), workflowRef(previewFile, "refs/heads/refs/pull/7/merge")]) {
+    assert.equal(assume(trust, { ...good, workflowRef: ref }), "implicitDeny", ref);
+  }
+  assert.equal(assume(trust, { ...good, workflowRef: undefined }), "implicitDeny", "missing workflow ref");
 });
 
 test("without repository ids only the name form is trusted", async () => {
   const named = { owner: "acme", name: "orders-api" };
-  const trust = (await render({ deploySubjects: oidcSubjects(named, prod), previewSubjects: oidcSubjects(named, pullRequest) }))
+  const trust = (await render({ deployTrust: [trustedFile(named, deployFile, ["refs/heads/main"], prod)], previewTrust: [trustedFile(named, previewFile, ["refs/pull/*/merge"], pullRequest)] }))
     .document("orders-deploy-role.trust.json");
-  assert.equal(assume(trust, "repo:acme/orders-api:environment:prod"), "allow");
-  assert.equal(assume(trust, "repo:acme@1234567/orders-api@890123456:environment:prod"), "implicitDeny");
+  const { workflowRef: ref } = deployToken("");
+  assert.equal(assume(trust, { sub: "repo:acme/orders-api:environment:prod", workflowRef: ref }), "allow");
+  assert.equal(assume(trust, { sub: "repo:acme@1234567/orders-api@890123456:environment:prod", workflowRef: ref }), "implicitDeny");
+  assert.doesNotMatch(JSON.stringify(trust), /repository_id/);
 });
 
 test("the deploy role may describe exactly one cluster, and nothing more", async () => {
@@ -149,8 +176,8 @@ test("the preview role reads exactly this stack's AWS resources", async () => {
   assert.doesNotMatch(text, /\*/);
 });
 
-test("without deploy subjects there is no deploy role, and without a cluster no EKS permission", async () => {
-  const { ofType, files, outputs, document } = await render({ deploySubjects: undefined, eksClusterName: undefined });
+test("without deploy trust there is no deploy role, and without a cluster no EKS permission", async () => {
+  const { ofType, files, outputs, document } = await render({ deployTrust: undefined, eksClusterName: undefined });
   assert.deepEqual(ofType("aws:iam/role:Role").map((r) => r.name), ["orders-preview-role"]);
   assert.equal(ofType("aws:eks/accessEntry:AccessEntry").length, 0);
   assert.equal(files.has("aws/orders-deploy-policy.policy.json"), false);
@@ -193,11 +220,14 @@ test("arguments are refused before anything registers", () => {
   const args: PipelineRolesArgs = { oidcProviderArn: mockProviderArn, ...baseArgs };
   assert.doesNotThrow(() => validatePipelineRolesArgs(args));
   const refused: [Partial<PipelineRolesArgs>, RegExp][] = [
-    [{ previewSubjects: [] }, /preview role has no OIDC subjects/],
-    [{ deploySubjects: [] }, /deploy role has no OIDC subjects/],
-    [{ deploySubjects: ["repo:acme/*:environment:prod"] }, /literal owner and repository/],
-    [{ previewSubjects: ["repo:acme/orders-api*:pull_request"] }, /literal owner and repository/],
-    [{ previewSubjects: ["*"] }, /must be repo:OWNER\/REPO:CONTEXT/],
+    [{ previewTrust: [] }, /preview role trusts no workflow/],
+    [{ deployTrust: [] }, /deploy role trusts no workflow/],
+    [{ deployTrust: [{ ...baseArgs.deployTrust[0], subjects: ["repo:acme/*:environment:prod"] }] }, /literal owner and repository/],
+    [{ previewTrust: [{ ...baseArgs.previewTrust[0], subjects: ["repo:acme/orders-api*:pull_request"] }] }, /literal owner and repository/],
+    [{ previewTrust: [{ ...baseArgs.previewTrust[0], subjects: ["*"] }] }, /must be repo:OWNER\/REPO:CONTEXT/],
+    [{ deployTrust: [{ ...baseArgs.deployTrust[0], workflowRefs: [] }] }, /without subjects or workflow refs/],
+    [{ deployTrust: [{ ...baseArgs.deployTrust[0], workflowRefs: ["acme/orders-api/.github/workflows/*.yml@refs/heads/main"] }] }, /literal owner, repository and file/],
+    [{ deployTrust: [{ ...baseArgs.deployTrust[0], repositoryId: "R_kgDO" }] }, /repository id "R_kgDO" must be a number/],
     [{ eksClusterName: undefined }, /needs eksClusterName/],
     [{ kubernetesGroup: undefined }, /needs kubernetesGroup/],
     [{ kubernetesGroup: "system:masters" }, /system:/],
