@@ -30,7 +30,7 @@ function services(count: number): StackConfig[] {
     githubOwner: "acme", githubRepository: `svc-${i}`, appName: `svc-${i}`, namespace: `bench-${i}`,
     clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
     replicas: 2, canaryWeight: 33, initialImage: `ghcr.io/acme/svc-${i}:1.0.0`, smokeTestOnUp: false,
-  }, "bench", { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false }));
+  }, "bench", { ghcrPullToken: false, slackWebhook: false }));
 }
 
 function libraryProgram(configs: StackConfig[]) {

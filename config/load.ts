@@ -161,6 +161,10 @@ export function loadStackConfig(): StackConfig {
   if (creators.length > 0) {
     problems.push(`${qualifiedKey("oidcProviderArn")}: is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`);
   }
+  const otherModes = parsed.manageRepoWorkflows ? previewStacksDeployingOtherwise(process.cwd(), parsed) : [];
+  if (otherModes.length > 0) {
+    problems.push(`${qualifiedKey("previewStacks")}: ${otherModes.map((s) => `Pulumi.${s}.yaml`).join(", ")} deploys with another clusterAuth than this stack (${parsed.clusterAuth}), whose infra-preview.yml previews it: give the project's stacks one clusterAuth`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed;
 }
@@ -191,6 +195,12 @@ export function otherRepoWorkflowOwners(projectDir: string, config: Pick<StackCo
     const claims = values[key("manageRepoWorkflows")] === true || values[key("manageRepoWorkflows")] === "true";
     return claims && values[key("githubOwner")] === config.githubOwner && values[key("githubRepository")] === config.githubRepository ? [stack] : [];
   });
+}
+
+/** The preview stacks whose files name another clusterAuth than this stack's (default eks). */
+export function previewStacksDeployingOtherwise(projectDir: string, config: Pick<StackConfig, "stack" | "previewStacks" | "clusterAuth">): string[] {
+  return otherStackFiles(projectDir, config.stack).flatMap(({ stack, values }) =>
+    config.previewStacks.includes(stack) && (values[`${projectName}:clusterAuth`] ?? "eks") !== config.clusterAuth ? [stack] : []);
 }
 
 /**

@@ -65,12 +65,26 @@ export const configSchema = z.object({
     .min(1, { message: "must name at least one stack" }).default(["dev", "prod"]).describe("Stacks whose `pulumi preview` is posted on pull requests (used with manageRepoWorkflows)."),
   infraDirectory: text(/^(\.|(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)$/, "a folder of the repository, relative, such as infra or deploy/pulumi (. for its root)")
     .default("infra").describe("Folder of the repository that holds this Pulumi project: the preview workflow runs there, on pull requests that change it."),
+  // Pulumi: where the state lives, for the workflows that preview the stacks
+  pulumiBackendUrl: text(/^(https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]*[A-Za-z0-9!_.*'()-])?(\?region=[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d)?)$/,
+    "Pulumi Cloud's URL (https://api.pulumi.com) or an S3 bucket URL (s3://bucket/prefix?region=eu-west-1)")
+    .optional().describe("Where the stacks' state lives, for the preview and drift workflows: Pulumi Cloud (https://api.pulumi.com) or an S3 bucket (s3://bucket/prefix?region=eu-west-1). Unset: neither workflow."),
+  pulumiOrganization: text(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a Pulumi Cloud organization name").optional()
+    .describe("Pulumi Cloud: the organization whose short-lived token the workflows exchange their GitHub OIDC token for (required with Pulumi Cloud)."),
+  pulumiTeam: text(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a Pulumi Cloud team name").optional()
+    .describe("Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Unset: an organization token."),
+  pulumiSecretsKeyArn: text(new RegExp(`^${awsPartitionArn}:kms:[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\\d:\\d{12}:key\\/[A-Za-z0-9-]+$`), "the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+    .optional().describe("S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3)."),
+  driftSchedule: text(/^(off|(\S+ ){4}\S+)$/, "a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off").default("0 6 * * 1-5")
+    .describe("When the drift workflow runs a refreshed preview expecting no changes (cron, UTC); off: no drift workflow."),
   // AWS and the cluster
   awsRegion: text(awsRegion, "an AWS region such as eu-west-1").optional().describe("Read from aws:region; the region of the cluster and the roles' sessions."),
   clusterAuth: z.enum(["eks", "token"], { message: "must be eks (IAM role through OIDC) or token (ServiceAccount kubeconfig)" }).default("eks").describe("How the pipeline authenticates to the cluster: eks or token."),
   eksClusterName: text(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "an EKS cluster name").optional().describe("EKS cluster name (required with clusterAuth eks)."),
   clusterEndpoint: z.url({ protocol: /^https$/, message: "must be the cluster API server's https:// URL" }).optional().describe("Kubernetes API server URL (required with clusterAuth token)."),
   clusterCaData: z.base64({ message: "must be the cluster CA certificate, base64-encoded PEM" }).optional().describe("Base64 PEM of the cluster CA (required with clusterAuth token)."),
+  kubeconfigContext: text(/^\S(.*\S)?$/, "the name of a context of the local kubeconfig").optional()
+    .describe("clusterAuth token: the context of the local kubeconfig (KUBECONFIG or ~/.kube/config) whose user Pulumi deploys as (default: its current context); the cluster is always clusterEndpoint."),
   oidcProviderArn: text(oidcProviderArn, "the ARN of an IAM OIDC provider for token.actions.githubusercontent.com").optional().describe("Use this existing GitHub OIDC provider instead of creating one (one per account)."),
   iamRolePath: text(iamPath, "an IAM path that starts and ends with /").default("/").describe("Path of the IAM roles."),
   iamPermissionsBoundary: text(iamPolicyArn, "the ARN of an IAM managed policy").optional().describe("Managed policy ARN set as the roles' permissions boundary."),
@@ -103,7 +117,6 @@ export const configSchema = z.object({
 export const secretSettings = {
   ghcrPullToken: "Secret: GitHub token with read:packages for the GHCR image-pull Secret (absent: public images).",
   slackWebhook: "Secret: Slack incoming-webhook URL for rollback notifications (absent: no notification).",
-  pulumiAccessToken: "Secret: Pulumi access token for the PR preview workflow (absent: no preview workflow).",
 } as const;
 export type SecretKey = keyof typeof secretSettings;
 
@@ -127,6 +140,7 @@ export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new S
   if (c.clusterAuth === "eks") {
     if (!has("eksClusterName")) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
     if (!c.awsRegion) problem("awsRegion", "is required with clusterAuth eks: set aws:region");
+    if (c.kubeconfigContext !== undefined) problem("kubeconfigContext", "applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and aws:region");
   } else {
     if (!has("clusterEndpoint")) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
     if (!has("clusterCaData")) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
@@ -159,6 +173,16 @@ export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new S
       problem("requiredReviewers", `need GitHub Enterprise in a ${c.githubRepositoryVisibility} repository (githubPlan is ${c.githubPlan}): GitHub would not enforce them; remove them, or move the repository to an Enterprise organisation`);
     }
   }
+  // The workflows log in with short-lived credentials only: a Pulumi Cloud token exchanged for the
+  // job's GitHub OIDC token, or the preview role's AWS session on the bucket and the KMS key.
+  const backend = c.pulumiBackendUrl === undefined ? undefined : c.pulumiBackendUrl.startsWith("s3://") ? "s3" : "cloud";
+  if (backend === "cloud" && c.pulumiOrganization === undefined) problem("pulumiOrganization", "is required with a Pulumi Cloud backend: the organization the workflows get a token of");
+  if (backend !== "cloud" && c.pulumiOrganization !== undefined) problem("pulumiOrganization", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
+  if (backend !== "cloud" && c.pulumiTeam !== undefined) problem("pulumiTeam", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
+  if (backend === "s3" && c.pulumiSecretsKeyArn === undefined) {
+    problem("pulumiSecretsKeyArn", "is required with an S3 backend: create the stack with --secrets-provider awskms:///<key ARN> and name the key here (a passphrase would have to be stored for the workflows, a long-lived secret)");
+  }
+  if (backend !== "s3" && c.pulumiSecretsKeyArn !== undefined) problem("pulumiSecretsKeyArn", "applies to an S3 backend only (pulumiBackendUrl s3://…)");
   const tagKeys = c.tags.map((t) => t.split("=")[0]);
   if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
 });

@@ -35,6 +35,16 @@ export interface ServiceSettings {
   previewStacks?: string[];
   /** Folder of the repository that holds this Pulumi project: the preview workflow runs there, on pull requests that change it. Default: `"infra"`. */
   infraDirectory?: string;
+  /** Where the stacks' state lives, for the preview and drift workflows: Pulumi Cloud (https://api.pulumi.com) or an S3 bucket (s3://bucket/prefix?region=eu-west-1). Default: none, and neither workflow. */
+  pulumiBackendUrl?: string;
+  /** Pulumi Cloud: the organization whose short-lived token the workflows exchange their GitHub OIDC token for (required with Pulumi Cloud). Default: none. */
+  pulumiOrganization?: string;
+  /** Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Default: an organization token. */
+  pulumiTeam?: string;
+  /** S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3). Default: none. */
+  pulumiSecretsKeyArn?: string;
+  /** When the drift workflow runs a refreshed preview expecting no changes (cron, UTC); off: no drift workflow. Default: `"0 6 * * 1-5"`. */
+  driftSchedule?: string;
   /** Region of the cluster and of the roles' sessions (a stack reads it from aws:region). Required with clusterAuth eks; default: none. */
   awsRegion?: string;
   /** How the pipeline authenticates to the cluster: eks or token. Default: `"eks"`. */
@@ -45,6 +55,8 @@ export interface ServiceSettings {
   clusterEndpoint?: string;
   /** Base64 PEM of the cluster CA (required with clusterAuth token). Default: none. */
   clusterCaData?: string;
+  /** clusterAuth token: the context of the local kubeconfig (KUBECONFIG or ~/.kube/config) whose user Pulumi deploys as; the cluster is always clusterEndpoint. Default: its current context. */
+  kubeconfigContext?: string;
   /** Use this existing GitHub OIDC provider instead of creating one (one per account). Default: none. */
   oidcProviderArn?: string;
   /** Path of the IAM roles. Default: `"/"`. */

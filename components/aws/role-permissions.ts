@@ -16,8 +16,13 @@
 // | iam:GetRolePolicy            | the stack's role ARNs         | Role and RolePolicy read of the documents |
 // | iam:ListAttachedRolePolicies | the stack's role ARNs         | Role read of managed policy ARNs          |
 // | iam:GetOpenIDConnectProvider | the OIDC provider ARN         | provider read, if this stack manages it   |
-// | eks:DescribeCluster          | the cluster ARN               | kubeconfig for the Kubernetes side        |
-// | eks:DescribeAccessEntry      | the deploy role's access entry| AccessEntry read                          |
+// | eks:DescribeCluster          | the cluster ARN               | the Kubernetes provider's kubeconfig (its lookup) |
+// | eks:DescribeAccessEntry      | the deploy and preview roles' access entries | AccessEntry read           |
+// | s3:GetObject                 | the stack's state objects     | an S3 backend: the checkpoint and meta.yaml |
+// | s3:ListBucket                | the bucket, under the stack's checkpoint key | finding which checkpoint variant exists |
+// | kms:Decrypt                  | the stack's secrets key       | an S3 backend: the stack's data key       |
+// A preview in an S3 backend takes no lock and writes nothing (components/shared/pulumi-backend.ts).
+// In the cluster, its access entry maps it to a read-only group (components/cluster/cluster-viewer.ts).
 // Not granted: List*Tags (the Get/Describe responses carry the tags the provider reads), eks:
 // ListAssociatedAccessPolicies (the stack associates no access policy), sts:GetCallerIdentity
 // (needs no permission), any write or any `*` resource.
@@ -38,6 +43,8 @@ export interface PreviewTargets {
   readonly oidcProviderArn: string;
   readonly clusterArn?: string;
   readonly accessEntryArns?: readonly string[];
+  /** An S3 backend: the stack's state objects, the key prefix its checkpoint is listed under, and its KMS key. */
+  readonly state?: { readonly bucketArn: string; readonly objectArns: readonly string[]; readonly listPrefix: string; readonly keyArn: string };
 }
 
 /** Read-only access to exactly the stack's AWS resources. */
@@ -56,6 +63,14 @@ export function previewRolePermissions(targets: PreviewTargets): IamPolicyDocume
   }
   if (targets.accessEntryArns && targets.accessEntryArns.length > 0) {
     statements.push({ Sid: "ReadAccessEntries", Effect: "Allow", Action: "eks:DescribeAccessEntry", Resource: [...targets.accessEntryArns].sort() });
+  }
+  if (targets.state !== undefined) {
+    const { bucketArn, objectArns, listPrefix, keyArn } = targets.state;
+    statements.push(
+      { Sid: "ReadStackState", Effect: "Allow", Action: "s3:GetObject", Resource: [...objectArns] },
+      { Sid: "ListStackState", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringEquals: { "s3:prefix": listPrefix } } },
+      { Sid: "DecryptStackSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn },
+    );
   }
   return { Version: "2012-10-17", Statement: statements };
 }

@@ -5,10 +5,10 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
 import { givenProvider } from "../shared/providers";
-import type { WorkflowFile } from "./workflows/model";
+import { roleVariablesAssumedBy, type WorkflowFile } from "./workflows/model";
 import {
-  awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewRoleVariable,
-  pulumiTokenSecret, slackWebhookSecret,
+  awsRegionVariable, deployRoleVariable, driftEnvironment, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewEnvironment,
+  previewKubeconfigSecret, previewRoleVariable, slackWebhookSecret,
 } from "./workflows/names";
 import { pipelineWorkflows } from "./workflows/pipeline";
 import { renderWorkflow } from "./workflows/writer";
@@ -37,8 +37,11 @@ export interface RepositoryPipelineArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Slack incoming-webhook URL for rollback notices (absent: no notification). Default: none. */
   readonly slackWebhook?: pulumi.Input<string>;
-  /** Pulumi access token of the PR previews (stored only by the stack that owns the repository workflows). Default: none. */
-  readonly pulumiAccessToken?: pulumi.Input<string>;
+  /**
+   * clusterAuth token: a read-only kubeconfig of the namespace, for the previews and the drift
+   * check of this stack; stored as a secret of their environments. Default: none.
+   */
+  readonly previewKubeconfig?: pulumi.Input<string>;
 }
 
 /** A reviewer as configured: a user login, or `org/team-slug`. */
@@ -131,10 +134,36 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
         repository, variableName: previewRoleVariable(config.stack), value: args.previewRoleArn,
       }, child);
     }
-    if (config.manageRepoWorkflows && config.secrets.pulumiAccessToken && args.pulumiAccessToken !== undefined) {
-      new github.ActionsSecret(`${name}-pulumi-access-token`, {
-        repository, secretName: pulumiTokenSecret, plaintextValue: pulumi.secret(args.pulumiAccessToken),
+
+    // The environments the workflows run this stack's preview identity in: the pull-request
+    // preview, gated by the stack's reviewers since it runs the pull request's code, and open to
+    // every ref (a pull request's, refs/pull/N/merge, is no branch a policy could name); the drift
+    // check, open to the deploy branch only.
+    const previewJobsEnvironments = new Set((args.workflows ?? pipelineWorkflows(config))
+      .flatMap((file) => Object.values(file.workflow.jobs))
+      .filter((job) => roleVariablesAssumedBy(job).includes(previewRoleVariable(config.stack)))
+      .flatMap((job) => (job.environment ? [job.environment.name] : [])));
+    const previewEnvironments: pulumi.Resource[] = [];
+    for (const environmentOfPreview of [previewEnvironment(config.stack), driftEnvironment(config.stack)].filter((e) => previewJobsEnvironments.has(e))) {
+      const drift = environmentOfPreview === driftEnvironment(config.stack);
+      const key = drift ? "drift" : "preview";
+      const created = new github.RepositoryEnvironment(`${name}-${key}-environment`, {
+        repository,
+        environment: environmentOfPreview,
+        ...(!drift && gated ? { reviewers: [{ users, teams }], preventSelfReview: true, canAdminsBypass: false } : {}),
+        ...(drift ? { deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true } } : {}),
       }, child);
+      previewEnvironments.push(created);
+      if (drift) {
+        previewEnvironments.push(new github.RepositoryEnvironmentDeploymentPolicy(`${name}-drift-branch`, {
+          repository, environment: created.environment, branchPattern: config.deployBranch,
+        }, child));
+      }
+      if (args.previewKubeconfig !== undefined) {
+        new github.ActionsEnvironmentSecret(`${name}-${key}-kubeconfig`, {
+          repository, environment: created.environment, secretName: previewKubeconfigSecret, plaintextValue: pulumi.secret(args.previewKubeconfig),
+        }, child);
+      }
     }
 
     // One commit per file on the deploy branch. Parallel writes to one branch fail with 409
@@ -144,7 +173,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     // not first (waiting for them chained the whole AWS and cluster side before the commits): the
     // commits carry [skip ci], and a run another push starts before they exist fails closed, for
     // want of a role ARN or kubeconfig. The provider's token needs the `workflow` scope here.
-    let previous: pulumi.Resource[] = [environment, branchPolicy];
+    let previous: pulumi.Resource[] = [environment, branchPolicy, ...previewEnvironments];
     const files = workflows.map((file) => {
       const resource = new github.RepositoryFile(`${name}-${file.path.split("/").pop()!.replace(/\.ya?ml$/, "")}-workflow`, {
         repository,

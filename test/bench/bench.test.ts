@@ -17,7 +17,9 @@ const key = (r: RegisteredResource) => `${r.type}::${r.name}`;
 test("the dev stack's depth is the minimum its data requires; every dependsOn has a reason", async () => {
   const { resources } = await renderStack({ stack: "dev", settings: readStackFile("Pulumi.dev.yaml") });
   const depth = dependencyDepth(resources);
-  assert.equal(depth.depth, 4, depth.chain.join(" → "));
+  // The environment, its branch policy, then each committed workflow file after the one before it
+  // (parallel commits to one branch fail 409): deploy-dev, ci, infra-preview, drift-dev.
+  assert.equal(depth.depth, 5, depth.chain.join(" → "));
   assert.equal(depth.dataDepth, depth.depth);
   for (const edge of orderOnlyEdges(resources).keys()) assert.ok(edge in orderOnlyReasons, `unexplained dependsOn: ${edge}`);
 });

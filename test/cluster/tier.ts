@@ -15,7 +15,7 @@ export { changes, clusterAccess, tierStack, writeProject } from "../../cluster/s
 
 /** A service's validated settings, as a platform team's stack would pass them. */
 export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackConfig {
-  return parseStackConfig(settings as unknown as Record<string, unknown>, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false });
+  return parseStackConfig(settings as unknown as Record<string, unknown>, stack, { ghcrPullToken: false, slackWebhook: false });
 }
 
 /**

@@ -104,7 +104,7 @@ for (const stack of ["dev", "prod"]) {
       if (key === "aws:region") raw.awsRegion = value;
       else if (key.startsWith(`${projectName}:`)) raw[key.replace(`${projectName}:`, "")] = value;
     }
-    const config = parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false });
+    const config = parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false });
     // The checks loadStackConfig makes across the project's stack files.
     if (config.oidcProviderArn === undefined) assert.deepEqual(otherOidcProviderCreators(".", stack, values["aws:allowedAccountIds"] as string[]), []);
     if (config.manageRepoWorkflows) assert.deepEqual(otherRepoWorkflowOwners(".", config), []);

@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
+import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig, previewStacksDeployingOtherwise } from "../../config/load";
 import { badConfigurations as cases, validRaw } from "../fixtures/bad-configurations";
 
-const noSecrets = { ghcrPullToken: false, slackWebhook: false, pulumiAccessToken: false };
+const noSecrets = { ghcrPullToken: false, slackWebhook: false };
 
 
 function problems(overrides: Record<string, unknown>, remove: string[] = []): string[] {
@@ -144,5 +144,22 @@ describe("settings the GitHub plan can honour", () => {
   });
   test("without the plan or the visibility, nothing is assumed", () => {
     assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private" }, "prod", noSecrets));
+  });
+});
+
+describe("preview stacks deploying as the stack that previews them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stacks-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");
+  writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  canary-pipeline:clusterAuth: eks\n");
+  const config = { stack: "dev", previewStacks: ["dev", "prod"], clusterAuth: "eks" as const };
+  test("a preview stack in token mode is found; eks by default is not", () => {
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  canary-pipeline:clusterAuth: token\n");
+    assert.deepEqual(previewStacksDeployingOtherwise(dir, config), ["prod"]);
+    writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  canary-pipeline:replicas: 3\n");
+    assert.deepEqual(previewStacksDeployingOtherwise(dir, config), []);
+  });
+  test("a stack that is not previewed may deploy otherwise", () => {
+    writeFileSync(join(dir, "Pulumi.sandbox.yaml"), "config:\n  canary-pipeline:clusterAuth: token\n");
+    assert.deepEqual(previewStacksDeployingOtherwise(dir, config), []);
   });
 });

@@ -153,6 +153,43 @@ describe("identity: each job against each role", () => {
   });
 });
 
+describe("identity: a role exists only if a job assumes it", () => {
+  /** The role variables of a render: the variable a role's ARN is stored in, by role. */
+  const roleVariables = (files: ReadonlyMap<string, string>) => {
+    const entries = JSON.parse(files.get("resources.json")!) as { type: string; name: string; inputs: Record<string, unknown> }[];
+    const variables = entries.filter((r) => /ActionsVariable|ActionsEnvironmentVariable/.test(r.type));
+    return entries.filter((r) => r.type === "aws:iam/role:Role")
+      .map((role) => ({ role: role.name, variables: variables.filter((v) => String(v.inputs.value).endsWith(`/${role.name}`)).map((v) => String(v.inputs.variableName)) }));
+  };
+  /** A render without the workflow files that read any of `variables`, and with one that assumes nothing (a render without workflows is a finding of its own). */
+  const without = (files: ReadonlyMap<string, string>, variables: readonly string[]) => new Map([
+    ...[...files].filter(([p, c]) => !p.includes(".github/workflows/") || !variables.some((v) => c.includes(`vars.${v} `))),
+    ["repo/.github/workflows/lint.yml", stringify({ on: { pull_request: {} }, permissions: {}, jobs: { lint: { steps: [{ run: "true" }] } } })],
+  ]);
+  for (const c of cases) {
+    test(`${c.stack}: each role, once no committed workflow assumes it, is reported`, async () => {
+      const roles = roleVariables(renders.get(c.stack)!);
+      assert.ok(roles.length > 0);
+      for (const { role, variables } of roles) {
+        assert.ok(variables.length > 0, role);
+        const base = input(c.stack);
+        const { identity } = await verifyRender({ ...base, files: without(base.files, variables), others: (base.others ?? []).map((o) => without(o, variables)) });
+        assert.ok(identity.includes(`${role}: no job of the committed workflows assumes it: a role no job assumes should not exist`), `${role}:\n${identity.join("\n")}`);
+      }
+    });
+  }
+  test("a role assumed by a workflow another stack commits counts, until that stack does not commit it", async () => {
+    const prod = input("prod");
+    const preview = roleVariables(prod.files).find((r) => r.role.endsWith("preview-role"))!;
+    const unassumed = `${preview.role}: no job of the committed workflows assumes it: a role no job assumes should not exist`;
+    const prodAlone = without(prod.files, preview.variables);
+    // dev commits infra-preview.yml, whose preview-prod job assumes prod's preview role.
+    assert.ok(!(await verifyRender({ ...prod, files: prodAlone })).identity.includes(unassumed));
+    const { identity } = await verifyRender({ ...prod, files: prodAlone, others: [without(renders.get("dev")!, preview.variables)] });
+    assert.ok(identity.includes(unassumed), identity.join("\n"));
+  });
+});
+
 describe("cluster rights: the Role against the workflows' kubectl", () => {
   const role = /^kubernetes\/Role\./;
   test("a rule removed: a workflow needs what the Role no longer grants", async () => {
@@ -231,7 +268,7 @@ describe("a render of several services: each workflow with its own repository, v
   test("the workflows are found under repo/<repository>/ as under repo/, each with the repository it is committed to", () => {
     const found = (stack: string) => workflowFiles(renders.get(stack)!).map((w) => `${w.repository} ${w.path}`).sort();
     assert.deepEqual(found("platform"), ["billing", "orders-api", "search"].map((r) => `${r} ${r}/.github/workflows/deploy-platform.yml`));
-    assert.deepEqual(found("dev"), ["orders-api .github/workflows/ci.yml", "orders-api .github/workflows/deploy-dev.yml"]);
+    assert.deepEqual(found("dev"), ["ci.yml", "deploy-dev.yml", "drift-dev.yml", "infra-preview.yml"].map((f) => `orders-api .github/workflows/${f}`));
   });
   test("a service's jobs present its own repository's subjects to the role its own variable names", async () => {
     const ref = (repository: string) => `acme/${repository}/.github/workflows/deploy-platform.yml@refs/heads/main`;

@@ -24,6 +24,7 @@ export const actions = {
   awsCredentials: pin("aws-actions/configure-aws-credentials", "v6.2.3", "e6de054238d6b7531b4efff3b6587d9aade6a06c"),
   setupKubectl: pin("Azure/setup-kubectl", "v5.1.0", "829323503d1be3d00ca8346e5391ca0b07a9ab0d"),
   pulumi: pin("pulumi/actions", "v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
+  pulumiAuth: pin("pulumi/auth-actions", "v2.1.0", "141415910c3beb54e03b48e9057c204c97b956f2"),
   uploadSarif: pin("github/codeql-action/upload-sarif", "v4.36.2", "8aad20d150bbac5944a9f9d289da16a4b0d87c1e"),
   slack: pin("slackapi/slack-github-action", "v3.0.5", "0d95c9a7becc1e6e297d76df9bc735c44f4cbcbc"),
 } as const;

@@ -11,10 +11,10 @@ export const eksClusterVariable = "EKS_CLUSTER_NAME";
 export const namespaceVariable = "K8S_NAMESPACE";
 /** Environment secret: the deployer's kubeconfig (token mode). */
 export const kubeconfigSecret = "KUBECONFIG";
+/** Environment secret of a stack's preview and drift environments: a read-only kubeconfig (token mode). */
+export const previewKubeconfigSecret = "PREVIEW_KUBECONFIG";
 /** Environment secret: the Slack incoming webhook for rollback notices. */
 export const slackWebhookSecret = "SLACK_WEBHOOK";
-/** Repository secret: the Pulumi access token of the PR previews. */
-export const pulumiTokenSecret = "PULUMI_ACCESS_TOKEN";
 
 /** Repository variable holding the ARN of `stack`'s preview role (stack name upper-cased, other characters `_`). */
 export function previewRoleVariable(stack: string): string {
@@ -27,6 +27,13 @@ export const workflowsDirectory = ".github/workflows";
 export const deployWorkflowPath = (environment: string) => `${workflowsDirectory}/deploy-${environment}.yml`;
 export const ciWorkflowPath = `${workflowsDirectory}/ci.yml`;
 export const infraPreviewWorkflowPath = `${workflowsDirectory}/infra-preview.yml`;
+/** The drift-detection workflow of a stack. */
+export const driftWorkflowPath = (stack: string) => `${workflowsDirectory}/drift-${stack}.yml`;
+
+/** The environment a stack's pull-request preview runs in: its reviewers gate running PR code with the stack's preview identity. */
+export const previewEnvironment = (stack: string) => `${stack}-preview`;
+/** The environment a stack's drift detection runs in: the deploy branch only. */
+export const driftEnvironment = (stack: string) => `${stack}-drift`;
 
 
 /** The runner image every job uses: a fixed Ubuntu release rather than the moving ubuntu-latest. */

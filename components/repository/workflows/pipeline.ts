@@ -6,11 +6,12 @@
 import type { StackConfig } from "../../../config/schema";
 import { deployWorkflow } from "./deploy";
 import type { WorkflowFile } from "./model";
-import { ciWorkflow, infraPreviewWorkflow } from "./repository";
+import { driftWorkflow, infraPreviewWorkflow } from "./preview";
+import { ciWorkflow } from "./repository";
 
 export {
-  awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewRoleVariable,
-  pulumiTokenSecret, slackWebhookSecret,
+  awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewKubeconfigSecret,
+  previewRoleVariable, slackWebhookSecret,
 } from "./names";
 
 /** A workflow file and whether this stack commits it to the repository. */
@@ -19,14 +20,18 @@ export interface PipelineWorkflowFile extends WorkflowFile {
 }
 
 /**
- * This stack's workflow files: deploy-<environment>.yml (always committed), ci.yml and
- * infra-preview.yml (committed only with manageRepoWorkflows; infra-preview.yml also needs the
- * pulumiAccessToken secret, without which it could not log in).
+ * This stack's workflow files: deploy-<environment>.yml (always committed); with a Pulumi backend,
+ * drift-<stack>.yml (committed unless driftSchedule is off) and infra-preview.yml; ci.yml and
+ * infra-preview.yml are committed by the stack with manageRepoWorkflows. A workflow without its
+ * prerequisite is not generated at all, so no role trusts it.
  */
 export function pipelineWorkflows(config: StackConfig): PipelineWorkflowFile[] {
+  const preview = infraPreviewWorkflow(config);
+  const drift = driftWorkflow(config);
   return [
     { ...deployWorkflow(config), commit: true },
     { ...ciWorkflow(config), commit: config.manageRepoWorkflows },
-    { ...infraPreviewWorkflow(config), commit: config.manageRepoWorkflows && config.secrets.pulumiAccessToken },
+    ...(preview ? [{ ...preview, commit: config.manageRepoWorkflows }] : []),
+    ...(drift ? [{ ...drift, commit: true }] : []),
   ];
 }

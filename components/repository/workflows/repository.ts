@@ -1,23 +1,18 @@
-// The repository-wide workflows: ci.yml on every pull request, and infra-preview.yml, which posts
-// the `pulumi preview` of each preview stack on pull requests touching the infrastructure. One
-// stack commits them (manageRepoWorkflows); every stack can compute them, since each stack's
-// preview role trusts the job that previews it.
+// ci.yml, the repository-wide test and image build on every pull request, committed by the one
+// stack with manageRepoWorkflows. The previews are in preview.ts.
 import type { StackConfig } from "../../../config/schema";
 import { actions, uses } from "./actions";
 import type { Job, WorkflowFile } from "./model";
-import {
-  ciWorkflowPath, infraPreviewWorkflowPath, previewRoleVariable, pulumiTokenSecret, runner,
-} from "./names";
+import { ciWorkflowPath, runner } from "./names";
 import { bash, checkout, sameRepositoryPullRequest, setupNode } from "./steps";
 
-export type RepositoryWorkflowConfig = Pick<StackConfig,
-  "deployBranch" | "appName" | "nodeVersions" | "scanSeverity" | "previewStacks" | "awsRegion" | "infraDirectory">;
+export type RepositoryWorkflowConfig = Pick<StackConfig, "deployBranch" | "appName" | "nodeVersions" | "scanSeverity">;
 
 /** The gha cache scope of pull-request builds: never read by the publishing build. */
 export const pullRequestCacheScope = "pull-request";
 
 /** The newest Node.js line of the matrix: what single-version jobs run. */
-const newestNode = (config: RepositoryWorkflowConfig) => [...config.nodeVersions].sort((a, b) => Number(b) - Number(a))[0] ?? "24";
+export const newestNode = (config: Pick<StackConfig, "nodeVersions">) => [...config.nodeVersions].sort((a, b) => Number(b) - Number(a))[0] ?? "24";
 
 /** ci.yml: lint and test on each Node.js line, build without pushing, scan, SARIF to code scanning. */
 export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
@@ -87,65 +82,6 @@ export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
       permissions: {},
       concurrency: { group: "ci-${{ github.event.pull_request.number }}", "cancel-in-progress": true },
       jobs: { test, image },
-    },
-  };
-}
-
-/** The job id of a stack's preview. */
-export const previewJobId = (stack: string) => `preview-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-
-/**
- * infra-preview.yml: one job per stack (not a matrix), so that each job names its role's variable
- * literally and roleVariablesAssumedBy can tell which role it assumes.
- */
-export function infraPreviewWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
-  const jobs = Object.fromEntries(config.previewStacks.map((stack): [string, Job] => [previewJobId(stack), {
-    name: `Preview ${stack}`,
-    "runs-on": runner,
-    // Fork PRs get neither secrets nor an OIDC token (GitHub docs, "Events that trigger
-    // workflows": pull_request): skip cleanly.
-    if: sameRepositoryPullRequest,
-    permissions: { contents: "read", "id-token": "write", "pull-requests": "write" },
-    "timeout-minutes": 20,
-    steps: [
-      checkout(),
-      setupNode(newestNode(config), config.infraDirectory),
-      // pulumi/actions runs the Automation API: the program's dependencies must be installed.
-      bash("Install", "npm ci", { "working-directory": config.infraDirectory }),
-      {
-        name: "Assume the preview role",
-        uses: uses(actions.awsCredentials),
-        with: {
-          "role-to-assume": `\${{ vars.${previewRoleVariable(stack)} }}`,
-          // STS is global; the program's providers read their region from the stack's config.
-          "aws-region": config.awsRegion ?? "us-east-1",
-        },
-      },
-      {
-        name: "pulumi preview",
-        uses: uses(actions.pulumi),
-        with: {
-          command: "preview",
-          "stack-name": stack,
-          "work-dir": config.infraDirectory,
-          "comment-on-pr": true,
-          "edit-pr-comment": true,
-          "github-token": "${{ secrets.GITHUB_TOKEN }}",
-        },
-        // The GitHub provider reads GITHUB_TOKEN (the job's own, read-only here) for the lookups a
-        // preview makes, such as reviewer ids.
-        env: { PULUMI_ACCESS_TOKEN: `\${{ secrets.${pulumiTokenSecret} }}`, GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
-      },
-    ],
-  }]));
-  return {
-    path: infraPreviewWorkflowPath,
-    workflow: {
-      name: "Infrastructure preview",
-      on: { pull_request: { branches: [config.deployBranch], paths: [config.infraDirectory === "." ? "**" : `${config.infraDirectory}/**`, infraPreviewWorkflowPath] } },
-      permissions: {},
-      concurrency: { group: "infra-preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true },
-      jobs,
     },
   };
 }

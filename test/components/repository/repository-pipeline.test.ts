@@ -43,7 +43,6 @@ async function renderNow(config: StackConfig, extra: Partial<RepositoryPipelineA
         previewRoleArn: roleArn(`preview-${config.stack}`),
         ...(config.clusterAuth === "eks" ? { deployRoleArn: pulumi.output(roleArn(`deploy-${config.stack}`)) } : { kubeconfig: pulumi.output("apiVersion: v1\nkind: Config\n") }),
         ...(config.secrets.slackWebhook ? { slackWebhook: pulumi.secret("https://hooks.slack.com/services/T/B/X") } : {}),
-        ...(config.secrets.pulumiAccessToken ? { pulumiAccessToken: "pul-123" } : {}),
         ...extra,
       });
       return {};
@@ -53,6 +52,8 @@ async function renderNow(config: StackConfig, extra: Partial<RepositoryPipelineA
 }
 
 const ofType = (resources: RegisteredResource[], t: string) => resources.filter((r) => r.type === t);
+/** The GitHub environment named `name`. */
+const environmentNamed = (resources: RegisteredResource[], name: string) => ofType(resources, type.environment).find((r) => r.inputs.environment === name)!;
 const isSecret = (value: unknown) => typeof value === "object" && value !== null && secretMarker in value;
 const variables = (resources: RegisteredResource[]) =>
   Object.fromEntries(ofType(resources, type.envVariable).map((r) => [r.inputs.variableName as string, r.inputs.value]));
@@ -70,13 +71,19 @@ describe("dev-like", () => {
     }
   });
   test("an environment without reviewers, deployable from the deploy branch only", () => {
-    const [environment] = ofType(resources, type.environment);
-    assert.equal(environment.inputs.environment, "dev");
+    const environment = environmentNamed(resources, "dev");
     assert.equal(environment.inputs.reviewers, undefined);
     assert.deepEqual(environment.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
-    const [policy] = ofType(resources, type.policy);
-    assert.deepEqual({ repository: policy.inputs.repository, environment: policy.inputs.environment, branchPattern: policy.inputs.branchPattern },
-      { repository: "orders-api", environment: "dev", branchPattern: "main" });
+    const policy = ofType(resources, type.policy).find((p) => p.inputs.environment === "dev")!;
+    assert.deepEqual({ repository: policy.inputs.repository, branchPattern: policy.inputs.branchPattern }, { repository: "orders-api", branchPattern: "main" });
+  });
+  test("the preview's environment open to pull requests, the drift check's to the deploy branch only", () => {
+    assert.deepEqual(ofType(resources, type.environment).map((e) => e.inputs.environment).sort(), ["dev", "dev-drift", "dev-preview"]);
+    const preview = environmentNamed(resources, "dev-preview");
+    assert.equal(preview.inputs.deploymentBranchPolicy, undefined, "every ref: a pull request's is refs/pull/N/merge");
+    assert.equal(preview.inputs.reviewers, undefined, "dev has no reviewers");
+    assert.deepEqual(environmentNamed(resources, "dev-drift").inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+    assert.deepEqual(ofType(resources, type.policy).map((p) => [p.inputs.environment, p.inputs.branchPattern]).sort(), [["dev", "main"], ["dev-drift", "main"]]);
   });
   test("the variables the deploy workflow reads", () => {
     assert.deepEqual(variables(resources), {
@@ -88,9 +95,9 @@ describe("dev-like", () => {
   test("configured secrets only, each marked secret; no kubeconfig in eks mode", () => {
     const environmentSecrets = ofType(resources, type.envSecret);
     assert.deepEqual(environmentSecrets.map((r) => r.inputs.secretName), ["SLACK_WEBHOOK"]);
-    const repositorySecrets = ofType(resources, type.secret);
-    assert.deepEqual(repositorySecrets.map((r) => r.inputs.secretName), ["PULUMI_ACCESS_TOKEN"]);
-    for (const r of [...environmentSecrets, ...repositorySecrets]) assert.ok(isSecret(r.inputs.plaintextValue), `${r.name} is secret`);
+    // No repository-wide secret at all: the previews exchange OIDC tokens, nothing is stored.
+    assert.deepEqual(ofType(resources, type.secret), []);
+    for (const r of environmentSecrets) assert.ok(isSecret(r.inputs.plaintextValue), `${r.name} is secret`);
   });
   test("every workflow file under .github/workflows/ on the deploy branch, as the writer renders it, one commit after another", () => {
     const files = ofType(resources, type.file);
@@ -111,8 +118,8 @@ describe("dev-like", () => {
     const firsts = files.filter((f) => !f.dependencies.some((d) => fileUrns.has(d)));
     assert.equal(firsts.length, 1);
     const protectionUrns = resources.filter((r) => [type.environment, type.policy].includes(r.type)).map((r) => r.urn);
-    assert.equal(protectionUrns.length, 2);
-    assert.deepEqual([...firsts[0].dependencies].sort(), [...protectionUrns].sort(), "the first file waits for the environment and its policy only");
+    assert.equal(protectionUrns.length, 5);
+    assert.deepEqual([...firsts[0].dependencies].sort(), [...protectionUrns].sort(), "the first file waits for the environments and their policies only");
     const waitedFor = files.flatMap((f) => f.dependencies.filter((d) => fileUrns.has(d)));
     assert.equal(new Set(waitedFor).size, files.length - 1, "no file is waited for twice: a single chain");
   });
@@ -122,14 +129,18 @@ describe("prod-like", () => {
   const config = prodLike();
   let resources: RegisteredResource[] = [];
   before(async () => { resources = await render(config); });
-  test("reviewers resolved to numeric user and team ids; no self review, no admin bypass", () => {
-    const [environment] = ofType(resources, type.environment);
-    assert.deepEqual(environment.inputs.reviewers, [{ users: [mockNumericId("user:alice-sre")], teams: [mockNumericId("team:release-managers")] }]);
-    assert.equal(environment.inputs.preventSelfReview, true);
-    assert.equal(environment.inputs.canAdminsBypass, false);
+  test("reviewers resolved to numeric user and team ids; no self review, no admin bypass; the same gate on its previews", () => {
+    // A pull request's preview runs the pull request's code with prod's preview identity: prod's reviewers approve it first.
+    for (const name of ["prod", "prod-preview"]) {
+      const environment = environmentNamed(resources, name);
+      assert.deepEqual(environment.inputs.reviewers, [{ users: [mockNumericId("user:alice-sre")], teams: [mockNumericId("team:release-managers")] }], name);
+      assert.equal(environment.inputs.preventSelfReview, true, name);
+      assert.equal(environment.inputs.canAdminsBypass, false, name);
+    }
+    assert.equal(environmentNamed(resources, "prod-drift").inputs.reviewers, undefined, "the drift check runs the deploy branch's code: no gate");
   });
-  test("commits only its own deploy workflow, holds no Pulumi token", () => {
-    assert.deepEqual(ofType(resources, type.file).map((f) => f.inputs.file), [".github/workflows/deploy-prod.yml"]);
+  test("commits only its own deploy and drift workflows, holds no Pulumi token", () => {
+    assert.deepEqual(ofType(resources, type.file).map((f) => f.inputs.file), [".github/workflows/deploy-prod.yml", ".github/workflows/drift-prod.yml"]);
     assert.deepEqual(ofType(resources, type.secret), []);
     assert.equal(ofType(resources, type.variable)[0].inputs.variableName, "AWS_PREVIEW_ROLE_ARN_PROD");
   });
@@ -139,6 +150,12 @@ describe("token mode", () => {
   const config = allConfigs()["dev token mode"];
   let resources: RegisteredResource[] = [];
   before(async () => { resources = await render(config); });
+  test("a read-only kubeconfig given for the previews is a secret of the preview and drift environments", async () => {
+    const withPreview = await render(config, { previewKubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n") });
+    const secrets = ofType(withPreview, type.envSecret).filter((s) => s.inputs.secretName === "PREVIEW_KUBECONFIG");
+    assert.deepEqual(secrets.map((s) => s.name).sort(), ["orders-api-drift-kubeconfig", "orders-api-preview-kubeconfig"]);
+    for (const s of secrets) assert.ok(isSecret(s.inputs.plaintextValue), s.name);
+  });
   test("the kubeconfig is an environment secret; no role or cluster name variables", () => {
     const secrets = ofType(resources, type.envSecret);
     assert.deepEqual(secrets.map((s) => s.inputs.secretName), ["KUBECONFIG"]);

@@ -151,9 +151,10 @@ describe("what the roles must trust", () => {
     assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:dev"]);
     assert.deepEqual(trustSubjects(pipelineWorkflows(prodLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:prod"]);
   });
-  test("a stack's preview role: pull requests, from its own preview job", () => {
+  test("a stack's preview role: its pull-request preview and its drift check, each in its own environment", () => {
     for (const config of [devLike(), prodLike()]) {
-      assert.deepEqual(trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository), ["repo:acme/orders-api:pull_request"]);
+      assert.deepEqual(trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository),
+        [`repo:acme/orders-api:environment:${config.stack}-drift`, `repo:acme/orders-api:environment:${config.stack}-preview`]);
     }
     assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), previewRoleVariable("staging"), repository), []);
   });
@@ -170,10 +171,13 @@ describe("what the roles must trust", () => {
 });
 
 describe("which files a stack commits", () => {
-  test("the deploy workflow always; ci.yml with manageRepoWorkflows; infra-preview.yml also needs the Pulumi token", () => {
+  test("the deploy workflow always; ci.yml with manageRepoWorkflows; with a backend, infra-preview.yml with manageRepoWorkflows and the stack's drift check", () => {
     const commits = (config: ReturnType<typeof devLike>) => pipelineWorkflows(config).filter((f) => f.commit).map((f) => f.path);
-    assert.deepEqual(commits(devLike()), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml", ".github/workflows/infra-preview.yml"]);
-    assert.deepEqual(commits(prodLike()), [".github/workflows/deploy-prod.yml"]);
-    assert.deepEqual(commits({ ...devLike(), secrets: { ...devLike().secrets, pulumiAccessToken: false } }), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml"]);
+    assert.deepEqual(commits(devLike()), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml", ".github/workflows/infra-preview.yml", ".github/workflows/drift-dev.yml"]);
+    assert.deepEqual(commits(prodLike()), [".github/workflows/deploy-prod.yml", ".github/workflows/drift-prod.yml"]);
+    assert.deepEqual(commits({ ...prodLike(), driftSchedule: "off" }), [".github/workflows/deploy-prod.yml"]);
+    // Without a backend neither preview workflow exists, committed or not: no role trusts them.
+    const withoutBackend = { ...devLike(), pulumiBackendUrl: undefined };
+    assert.deepEqual(pipelineWorkflows(withoutBackend).map((f) => f.path), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml"]);
   });
 });

@@ -1,0 +1,186 @@
+// The workflows that run `pulumi preview` of a stack with its read-only identities: infra-preview.yml
+// posts the refreshed preview of each preview stack on pull requests that touch the
+// infrastructure (committed by the stack with manageRepoWorkflows), and drift-<stack>.yml runs a
+// refreshed preview on a schedule expecting no changes (committed by each stack). Neither reads a
+// stored Pulumi token: Pulumi Cloud gets a short-lived token for the job's GitHub OIDC token, an S3
+// backend is read with the preview role's session. Both exist only when a backend is configured.
+//
+// Each preview runs in an environment of its own: a pull request's preview runs the pull request's
+// code with the stack's preview identity, so `<stack>-preview` carries the stack's reviewers (prod's
+// previews wait for an approval; dev's, ungated, run on every pull request), and the drift check
+// runs in `<stack>-drift`, open to the deploy branch only. The preview stacks deploy as the stack
+// owning infra-preview.yml does (clusterAuth; loadStackConfig refuses one that does not).
+import type { StackConfig } from "../../../config/schema";
+import { pulumiBackend, type PulumiBackend } from "../../shared/pulumi-backend";
+import { actions, uses } from "./actions";
+import type { Job, Step, WorkflowFile } from "./model";
+import {
+  driftEnvironment, driftWorkflowPath, infraPreviewWorkflowPath, previewEnvironment, previewKubeconfigSecret, previewRoleVariable, runner,
+} from "./names";
+import { newestNode } from "./repository";
+import { bash, checkout, sameRepositoryPullRequest, setupNode } from "./steps";
+
+export type PreviewWorkflowConfig = Pick<StackConfig,
+  "stack" | "clusterAuth" | "deployBranch" | "previewStacks" | "awsRegion" | "infraDirectory" | "nodeVersions" | "driftSchedule"
+  | "pulumiBackendUrl" | "pulumiOrganization" | "pulumiTeam" | "pulumiSecretsKeyArn">;
+
+/**
+ * What the preview identities may not read, so a refreshed preview leaves it out (`--exclude`: the
+ * engine neither refreshes nor diffs a resource outside the operation, pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go): GitHub secrets and variables (the job's token cannot be
+ * granted them) and the cluster's Secrets (the read-only Role grants none: a pull Secret holds a
+ * registry token, the deployer's token Secret the deployer itself). A change to one of them shows
+ * in `pulumi up`'s own preview only.
+ */
+export const unreadableByPreviews = [
+  "github:index/actionsSecret:ActionsSecret",
+  "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+  "github:index/actionsVariable:ActionsVariable",
+  "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+  "kubernetes:core/v1:Secret",
+] as const;
+
+/** How long the exchanged Pulumi token lives, in seconds: the preview job's own time limit. */
+const pulumiTokenSeconds = 20 * 60;
+
+/** The job id of a stack's preview. */
+export const previewJobId = (stack: string) => `preview-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+
+/** Logs in to Pulumi Cloud with a token exchanged for the job's GitHub OIDC token (pulumi/auth-actions). */
+function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
+  return {
+    name: "Get a short-lived Pulumi token",
+    uses: uses(actions.pulumiAuth),
+    with: {
+      organization: backend.organization,
+      "requested-token-type": backend.team === undefined ? "urn:pulumi:token-type:access_token:organization" : "urn:pulumi:token-type:access_token:team",
+      ...(backend.team === undefined ? {} : { scope: `team:${backend.team}` }),
+      "token-expiration": pulumiTokenSeconds,
+      "cloud-url": backend.url,
+    },
+  };
+}
+
+/** The steps of a refreshed preview of `stack` through its preview role. */
+function previewSteps(config: PreviewWorkflowConfig, backend: PulumiBackend, stack: string, mode: "pull-request" | "drift"): Step[] {
+  return [
+    checkout(),
+    setupNode(newestNode(config), config.infraDirectory),
+    // pulumi/actions runs the Automation API: the program's dependencies must be installed.
+    bash("Install", "npm ci", { "working-directory": config.infraDirectory }),
+    {
+      name: "Assume the preview role",
+      uses: uses(actions.awsCredentials),
+      with: {
+        "role-to-assume": `\${{ vars.${previewRoleVariable(stack)} }}`,
+        // STS is global; the program's providers read their region from the stack's config.
+        "aws-region": config.awsRegion ?? "us-east-1",
+      },
+    },
+    // Token mode: the environment holds a read-only kubeconfig of the stack's namespace (eks mode
+    // builds its own from the preview role's session and has none).
+    ...(config.clusterAuth !== "token" ? [] : [bash("Use the read-only kubeconfig", [
+      'umask 077',
+      'printf \'%s\' "$PREVIEW_KUBECONFIG" > "$RUNNER_TEMP/kubeconfig"',
+      'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
+    ].join("\n"), { env: { PREVIEW_KUBECONFIG: `\${{ secrets.${previewKubeconfigSecret} }}` } })]),
+    ...(backend.kind === "cloud" ? [pulumiCloudLogin(backend)] : []),
+    {
+      name: "pulumi preview",
+      id: "preview",
+      uses: uses(actions.pulumi),
+      with: {
+        command: "preview",
+        "stack-name": backend.kind === "cloud" ? `${backend.organization}/${stack}` : stack,
+        "work-dir": config.infraDirectory,
+        "cloud-url": backend.url,
+        // The live objects, not the last state: the comment shows the real difference.
+        refresh: true,
+        exclude: unreadableByPreviews.map((type) => `**${type}::**`).join("\n"),
+        ...(mode === "drift"
+          ? { "expect-no-changes": true }
+          : { "comment-on-pr": true, "edit-pr-comment": true, "github-token": "${{ secrets.GITHUB_TOKEN }}" }),
+      },
+      // The GitHub provider reads GITHUB_TOKEN (the job's own, read-only here) for the lookups a
+      // preview makes, such as reviewer ids.
+      env: { GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+    },
+  ];
+}
+
+/**
+ * The permissions of a preview job: read the code and the repository's environments and their
+ * branch policies (what the GitHub provider refreshes; GitHub's REST docs, "Deployment
+ * environments", ask for Actions read), get OIDC tokens (AWS, Pulumi Cloud).
+ */
+const previewPermissions = { actions: "read", contents: "read", "id-token": "write" } as const;
+
+/**
+ * infra-preview.yml: one job per stack (not a matrix), so that each job names its role's variable
+ * literally and roleVariablesAssumedBy can tell which role it assumes. Undefined without a backend.
+ */
+export function infraPreviewWorkflow(config: PreviewWorkflowConfig): WorkflowFile | undefined {
+  const backend = pulumiBackend(config);
+  if (backend === undefined) return undefined;
+  const jobs = Object.fromEntries(config.previewStacks.map((stack): [string, Job] => [previewJobId(stack), {
+    name: `Preview ${stack}`,
+    "runs-on": runner,
+    // Fork PRs get neither secrets nor an OIDC token (GitHub docs, "Events that trigger
+    // workflows": pull_request): skip cleanly.
+    if: sameRepositoryPullRequest,
+    environment: { name: previewEnvironment(stack) },
+    permissions: { ...previewPermissions, "pull-requests": "write" },
+    "timeout-minutes": 20,
+    steps: previewSteps(config, backend, stack, "pull-request"),
+  }]));
+  const infrastructure = config.infraDirectory === "." ? "**" : `${config.infraDirectory}/**`;
+  return {
+    path: infraPreviewWorkflowPath,
+    workflow: {
+      name: "Infrastructure preview",
+      on: { pull_request: { branches: [config.deployBranch], paths: [infrastructure, infraPreviewWorkflowPath] } },
+      permissions: {},
+      concurrency: { group: "infra-preview-${{ github.event.pull_request.number }}", "cancel-in-progress": true },
+      jobs,
+    },
+  };
+}
+
+/**
+ * drift-<stack>.yml: the stack's refreshed preview on a schedule, failing when it proposes any
+ * change, with the preview's output in the run's summary. Undefined without a backend, or with
+ * driftSchedule off. GitHub runs schedules from the default branch only: the deploy branch.
+ */
+export function driftWorkflow(config: PreviewWorkflowConfig): WorkflowFile | undefined {
+  const backend = pulumiBackend(config);
+  if (backend === undefined || config.driftSchedule === "off") return undefined;
+  const report = bash("Report", [
+    'if [ "$OUTCOME" = success ]; then',
+    '  printf \'## No drift in %s\\n\\nThe refreshed preview proposes no change.\\n\' "$STACK" >> "$GITHUB_STEP_SUMMARY"',
+    'else',
+    '  printf \'## Drift in %s\\n\\nThe refreshed preview (%s) proposes changes, or could not run:\\n\\n~~~\\n%s\\n~~~\\n\' "$STACK" "$OUTCOME" "$OUTPUT" >> "$GITHUB_STEP_SUMMARY"',
+    'fi',
+  ].join("\n"), {
+    if: "always()",
+    env: { STACK: config.stack, OUTCOME: "${{ steps.preview.outcome }}", OUTPUT: "${{ steps.preview.outputs.output }}" },
+  });
+  return {
+    path: driftWorkflowPath(config.stack),
+    workflow: {
+      name: `Drift ${config.stack}`,
+      on: { schedule: [{ cron: config.driftSchedule }], workflow_dispatch: null },
+      permissions: {},
+      concurrency: { group: `drift-${config.stack}`, "cancel-in-progress": false },
+      jobs: {
+        drift: {
+          name: `Drift ${config.stack}`,
+          "runs-on": runner,
+          environment: { name: driftEnvironment(config.stack) },
+          permissions: previewPermissions,
+          "timeout-minutes": 20,
+          steps: [...previewSteps(config, backend, config.stack, "drift"), report],
+        },
+      },
+    },
+  };
+}
