@@ -148,7 +148,10 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
     const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
     // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
-    const trusted = (roleVariable: string) => trustedWorkflows(workflows, roleVariable, repository, config.deployBranch);
+    // Only committed workflows run: this stack's own, and the repository-wide ones it leaves to the
+    // stack with manageRepoWorkflows. A file that stack does not commit assumes nothing.
+    const committed = workflows.filter((w) => w.commit || !config.manageRepoWorkflows);
+    const trusted = (roleVariable: string) => trustedWorkflows(committed, roleVariable, repository, config.deployBranch);
     const previewTrust = trusted(previewRoleVariable(config.stack));
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,

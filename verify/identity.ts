@@ -1,6 +1,6 @@
 // Identity: every job that assumes a role must be admitted by that role's trust policy, on the
-// runs its triggers ask for and on no other; and no job that can request an OIDC token may be
-// admitted by a role it does not use. The claims a job
+// runs its triggers ask for and on no other; no job that can request an OIDC token may be
+// admitted by a role it does not use; and no role may exist that no job assumes. The claims a job
 // presents (subject, workflow ref, repository id) are derived here from GitHub's documented
 // rules, apart from the generator's own derivation, so a mistake in one is caught by the other.
 import { evaluatePolicy } from "./iam-policy";
@@ -66,7 +66,10 @@ function presentedTokens(workflow: Workflow, jobId: string, repo: Repository): T
       ...(repo.ownerId !== undefined && repo.repositoryId !== undefined ? [`repo:${repo.owner}@${repo.ownerId}/${repo.name}@${repo.repositoryId}:${suffix}`] : []),
     ].map((sub): Token => ({ sub, workflowRef: `${repo.owner}/${repo.name}/${file}@${ref}`, ...(repo.repositoryId !== undefined ? { repositoryId: String(repo.repositoryId) } : {}), meant }));
   });
-  return [...new Map(tokens.map((t) => [shown(t), t])).values()];
+  // Once each; a run its triggers ask for wins over the same claims started by hand elsewhere.
+  const once = new Map<string, Token>();
+  for (const t of tokens) if (!once.has(shown(t)) || t.meant) once.set(shown(t), t);
+  return [...once.values()];
 }
 
 /** Whether the job may request an OIDC token (`id-token: write`, its own or the workflow's). */
@@ -123,7 +126,8 @@ export function assumedRoles(contexts: readonly RoleContext[], repository: strin
 
 /**
  * Checks every job of the render's workflows against every role of the render, each job presenting
- * the claims of the repository its workflow is committed to. `others` are the renders of the
+ * the claims of the repository its workflow is committed to, and every role of the render against
+ * the jobs: one that no job assumes should not exist. `others` are the renders of the
  * repositories' other stacks: their variables and roles resolve cross-stack references (the
  * repository-wide preview workflow names each stack's preview role), and their jobs are checked
  * against this render's roles too.
@@ -146,6 +150,7 @@ export function checkIdentity(files: RenderFiles, repositories: readonly Reposit
   for (const w of [...own.map((o) => ({ ...o, own: true })), ...others.flatMap(workflowDocuments).map((o) => ({ ...o, own: false }))]) {
     if (!workflows.has(`${w.repository}/${w.file}`) && (w.own || repositories.some((r) => r.name === w.repository))) workflows.set(`${w.repository}/${w.file}`, w);
   }
+  const assumedByAny = new Set<Role>();
   for (const workflow of workflows.values()) {
     const { path, repository, document, own: isOwn } = workflow;
     const repo = repositories.find((r) => r.name === repository);
@@ -156,7 +161,7 @@ export function checkIdentity(files: RenderFiles, repositories: readonly Reposit
       const token = canRequestToken(document, jobId);
       const assumed = new Set<Role>();
       for (const { named, role } of assumedRoles(contexts, repository, job)) {
-        if (role) assumed.add(role);
+        if (role) { assumed.add(role); assumedByAny.add(role); }
         if (!isOwn && !(role && ownRoles.includes(role))) continue;
         if (!role) { findings.push(`${where}: assumes a role no variable of the stack resolves (${named || "no role-to-assume"})`); continue; }
         if (!token) findings.push(`${where}: assumes ${role.logicalName} without id-token: write`);
@@ -171,6 +176,9 @@ export function checkIdentity(files: RenderFiles, repositories: readonly Reposit
         for (const t of tokens) if (decide(role, t) === "allow") findings.push(`${where}: could assume ${role.logicalName} (presents ${shown(t)}) but does not use it`);
       }
     }
+  }
+  for (const role of ownRoles.filter((r) => !assumedByAny.has(r))) {
+    findings.push(`${role.logicalName}: no job of the committed workflows assumes it: a role no job assumes should not exist`);
   }
   return findings;
 }

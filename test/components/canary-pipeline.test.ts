@@ -76,3 +76,26 @@ for (const stack of ["dev", "prod"]) {
     });
   }
 }
+
+describe("a role exists only if a committed workflow's job assumes it", () => {
+  /** The roles and role variables of a stack rendered with some settings changed. */
+  async function rolesOf(stack: string, changed: Record<string, string | undefined>) {
+    const settings = readStackFile(`Pulumi.${stack}.yaml`);
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ ...settings.config, ...changed })) if (value !== undefined) config[key] = value;
+    const { resources } = await renderStack({ stack, settings: { ...settings, config } });
+    const names = (type: string, key: string) => resources.filter((r) => r.type === type).map((r) => String(key === "name" ? r.name : r.inputs[key])).sort();
+    return { roles: names("aws:iam/role:Role", "name"), variables: names("github:index/actionsVariable:ActionsVariable", "variableName").filter((v) => v.includes("ROLE_ARN")) };
+  }
+  test("a stack no generated workflow previews has no preview role and no variable for one", async () => {
+    // Not in previewStacks, no drift check: no job names AWS_PREVIEW_ROLE_ARN_DEV.
+    assert.deepEqual(await rolesOf("dev", { "canary-pipeline:previewStacks": JSON.stringify(["prod"]), "canary-pipeline:driftSchedule": "off" }),
+      { roles: ["orders-api-roles-deploy-role"], variables: [] });
+    // Without a backend neither preview workflow is generated.
+    const noBackend = { "canary-pipeline:pulumiBackendUrl": undefined, "canary-pipeline:pulumiOrganization": undefined, "canary-pipeline:pulumiTeam": undefined };
+    assert.deepEqual((await rolesOf("prod", noBackend)).roles, ["orders-api-roles-deploy-role"]);
+  });
+  test("a stack that leaves infra-preview.yml to the stack with manageRepoWorkflows keeps the preview role that file's job assumes", async () => {
+    assert.deepEqual((await rolesOf("prod", { "canary-pipeline:driftSchedule": "off" })).roles, ["orders-api-roles-deploy-role", "orders-api-roles-preview-role"]);
+  });
+});
