@@ -12,6 +12,8 @@ import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./cluster/canary-cluster";
 import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
 import { defaultEksGroup } from "./cluster/cluster-deployer";
+import { localKubeconfigUser } from "./cluster/cluster-kubeconfig";
+import { defaultPreviewGroup } from "./cluster/cluster-viewer";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
 import { checkedInput, settingRule } from "./shared/checked-input";
 import type { GithubRepository } from "./shared/oidc-subjects";
@@ -32,7 +34,7 @@ interface CanaryPipelineCommonArgs {
    * account and URL). Default: the settings' oidcProviderArn, else this component creates one.
    */
   readonly oidcProviderArn?: pulumi.Input<string>;
-  /** The kubeconfig Pulumi deploys the cluster side with, through a provider of the service's own. Default: the ambient one. */
+  /** The kubeconfig Pulumi deploys the cluster side with, through a provider of the service's own. Default: derived from the settings (CanaryCluster's clusterKubeconfig), never the ambient one. */
   readonly kubeconfig?: pulumi.Input<string>;
   /**
    * The EKS cluster's name, when the program creates or looks up the cluster (an Output of it):
@@ -134,6 +136,11 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
     const secrets = args.secrets ?? {};
     const child = { parent: this };
+    // Before any child registers: a token stack's own provider deploys as a user of this machine's
+    // kubeconfig, and a missing context throws ConfigError naming kubeconfigContext.
+    if (config.clusterAuth === "token" && args.kubeconfig === undefined && args.kubernetesProvider === undefined && this.getProvider("kubernetes::") === undefined) {
+      localKubeconfigUser(config.kubeconfigContext);
+    }
     const repository: GithubRepository = {
       owner: config.githubOwner,
       name: config.githubRepository,
@@ -153,10 +160,13 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     const committed = workflows.filter((w) => w.commit || !config.manageRepoWorkflows);
     const trusted = (roleVariable: string) => trustedWorkflows(committed, roleVariable, repository, config.deployBranch);
     const previewTrust = trusted(previewRoleVariable(config.stack));
+    // The preview reads the cluster as a read-only identity: in eks mode, its role's group.
+    const previewGroup = previewTrust.length > 0 && config.clusterAuth === "eks" ? defaultPreviewGroup(config.appName) : undefined;
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
       ...(config.clusterAuth === "eks" ? { deployTrust: trusted(deployRoleVariable), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
       ...(previewTrust.length > 0 ? { previewTrust } : {}),
+      ...(previewGroup !== undefined ? { previewKubernetesGroup: previewGroup } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
       ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
@@ -170,10 +180,13 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       operations: deployOperations(config),
       ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
       ...(eksGroup !== undefined ? { eksGroup } : {}),
+      ...(previewTrust.length > 0 ? { preview: true } : {}),
+      ...(previewGroup !== undefined ? { previewGroup } : {}),
       ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
       ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
       ...(location.clusterEndpoint !== undefined ? { clusterEndpoint: location.clusterEndpoint } : {}),
       ...(location.clusterCaData !== undefined ? { clusterCaData: location.clusterCaData } : {}),
+      ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
     }, child);
 
     // Repository: environment, variables, secrets and the workflow files.
@@ -184,6 +197,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
       ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
+      ...(this.cluster.previewKubeconfig !== undefined ? { previewKubeconfig: this.cluster.previewKubeconfig } : {}),
       ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
       ...(secrets.pulumiAccessToken !== undefined ? { pulumiAccessToken: secrets.pulumiAccessToken } : {}),
       ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),

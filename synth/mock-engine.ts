@@ -9,6 +9,9 @@ import { MockMonitor, type MockCallArgs, type MockResourceArgs } from "@pulumi/p
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createUrn } from "./urn";
 
 /**
@@ -49,6 +52,18 @@ export const mockAccount = { accountId: "123456789012", partition: "aws", region
 
 /** The token the mock cluster issues to a ServiceAccount. */
 export const mockServiceAccountToken = "mock-service-account-token";
+
+/**
+ * The deploying machine's kubeconfig, stood in for: a program runs here with a home directory of
+ * its own holding only this as `.kube/config` (and without KUBECONFIG), so that a render never
+ * reads the machine's credentials. A token-mode stack checks that its context is there.
+ */
+export const standInKubeconfig = {
+  apiVersion: "v1", kind: "Config", "current-context": "stand-in",
+  contexts: [{ name: "stand-in", context: { cluster: "stand-in", user: "stand-in-deployer" } }],
+  clusters: [{ name: "stand-in", cluster: { server: "https://kubernetes.stand-in.invalid" } }],
+  users: [{ name: "stand-in-deployer", user: { token: "stand-in-deployer-token" } }],
+} as const;
 
 /** A stable fake numeric id for a name (GitHub user and team ids). */
 export const mockNumericId = (name: string) => Number.parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 100_000_000;
@@ -178,6 +193,8 @@ export interface ProgramRun {
   readonly program: () => unknown;
   /** Receives each registration as it happens, also when the program then fails. */
   readonly registrations?: RegisteredResource[];
+  /** The home directory the program runs with (its `.kube/config` is the machine's kubeconfig). Default: one holding standInKubeconfig. */
+  readonly home?: string;
 }
 
 export interface ProgramResult {
@@ -204,6 +221,15 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   const callerListeners = process.listeners("unhandledRejection");
   process.removeAllListeners("unhandledRejection");
   process.on("unhandledRejection", (error: unknown) => { failure ??= { error }; });
+  // The machine's kubeconfig is stood in for (standInKubeconfig): a render reads no local credential.
+  const machine = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
+  const standInHome = run.home === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-home-")) : undefined;
+  if (standInHome !== undefined) {
+    fs.mkdirSync(path.join(standInHome, ".kube"));
+    fs.writeFileSync(path.join(standInHome, ".kube", "config"), JSON.stringify(standInKubeconfig), { mode: 0o600 });
+  }
+  process.env.HOME = run.home ?? standInHome;
+  delete process.env.KUBECONFIG;
   try {
     outputs = await pulumi.runtime.runInPulumiStack(async () => {
       try {
@@ -219,6 +245,10 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
     await new Promise((resolve) => setImmediate(resolve));
     process.removeAllListeners("unhandledRejection");
     for (const listener of callerListeners) process.on("unhandledRejection", listener);
+    for (const [key, value] of Object.entries(machine)) {
+      if (value === undefined) delete process.env[key]; else process.env[key] = value;
+    }
+    if (standInHome !== undefined) fs.rmSync(standInHome, { recursive: true, force: true });
   }
   if (failure) throw failure.error;
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));

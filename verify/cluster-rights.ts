@@ -1,5 +1,6 @@
-// Cluster rights: every API request the scripts make must be granted by the deployer Role, and
-// every permission the Role grants must be used by some request. Both directions are findings.
+// Cluster rights: every API request the scripts (and the refreshed previews, preview-reads.ts) make
+// must be granted by the Role they act under, and every permission the Role grants must be used by
+// some request. Both directions are findings.
 import type { PolicyRule } from "../components/shared/cluster-operations";
 import { apiRequests, kubectlCommands, type ApiRequest } from "./kubectl";
 
@@ -39,9 +40,11 @@ export function scriptRequests(scripts: readonly string[]): { requests: ApiReque
   return { requests, unknown };
 }
 
-/** Compares what the scripts request with what the Role grants, in its namespace. */
-export function checkClusterRights(scripts: readonly string[], rules: readonly RoleRule[], namespace: string): RightsFindings {
-  const { requests, unknown } = scriptRequests(scripts);
+/** Compares what the scripts (and `other` requests) request with what the Role grants, in its namespace. */
+export function checkClusterRights(scripts: readonly string[], rules: readonly RoleRule[], namespace: string, other: readonly ApiRequest[] = []): RightsFindings {
+  const fromScripts = scriptRequests(scripts);
+  const requests = [...fromScripts.requests, ...other];
+  const unknown = fromScripts.unknown;
   const missing = [...new Set(requests.filter((r) => !rules.some((rule) => grants(rule, r))).map(show))];
   const foreignNamespace = [...new Set(requests.filter((r) => r.namespace !== namespace).map((r) => `${show(r)} in namespace ${r.namespace ?? "(kubeconfig default)"}`))];
   // A named grant is used by a request for that name; an unrestricted one only by a request

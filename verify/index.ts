@@ -6,6 +6,8 @@
 import { mockAccount } from "../synth/mock-engine";
 import { jobClusterRoles } from "./cluster-identity";
 import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
+import type { ApiRequest } from "./kubectl";
+import { previewRequests, refreshedPreviews } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
 import { committedRepositories, kubernetesObjects, noWorkflows, ofType, workflowDocuments, workflowFiles, type CommittedRepository, type KubernetesObject, type RenderFiles } from "./render-files";
@@ -71,8 +73,9 @@ function identity(input: VerifyInput): string[] {
 }
 
 /**
- * Each Role's rules against every kubectl command of the jobs that act under it (cluster-identity.ts
- * follows each job's credentials to its Role), in the Role's namespace.
+ * Each Role's rules against every kubectl command and refreshed preview of the jobs that act under
+ * it (cluster-identity.ts follows each job's credentials to its Role), in the Role's namespace. A
+ * preview whose credentials reach no Role of this render previews another stack.
  */
 function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): string[] {
   const workflows = workflowDocuments(files);
@@ -80,22 +83,28 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
   const objects = kubernetesObjects(files);
   const contexts = roleContexts(files, others);
   const scriptsOf = new Map(objects.filter((o) => o.kind === "Role").map((role) => [role, [] as string[]]));
+  const previewsOf = new Map<KubernetesObject, ApiRequest[]>();
   const findings: string[] = [];
   for (const { path, repository, document } of workflows) {
     for (const [jobId, job] of Object.entries(document.jobs)) {
       const scripts = (job.steps ?? []).flatMap((s) => (s.run ? [s.run] : []));
       const { requests, unknown } = scriptRequests(scripts);
       findings.push(...unknown.map((u) => `${path} job ${jobId}: unreadable kubectl command: ${u}`));
-      if (requests.length === 0) continue;
+      const previews = refreshedPreviews(job);
+      if (requests.length === 0 && previews.length === 0) continue;
       const assumed = assumedRoles(contexts, repository, job).flatMap((a) => (a.role ? [a.role] : []));
       const roles = jobClusterRoles(files, objects, repository, job, assumed);
-      if (roles.length === 1) scriptsOf.get(roles[0])?.push(...scripts);
-      else findings.push(`${path} job ${jobId}: runs kubectl, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
+      if (roles.length === 1) {
+        scriptsOf.get(roles[0])?.push(...scripts);
+        previewsOf.set(roles[0], [...(previewsOf.get(roles[0]) ?? []), ...previews.flatMap((step) => previewRequests(files, step))]);
+      } else if (requests.length > 0 || roles.length > 1) {
+        findings.push(`${path} job ${jobId}: ${requests.length > 0 ? "runs kubectl" : "previews the stack"}, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
+      }
     }
   }
   if (scriptsOf.size === 0 && findings.length === 0) findings.push("the render holds no Role and no job requests anything of a cluster: nothing was checked");
   for (const [role, scripts] of scriptsOf) {
-    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "");
+    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "", previewsOf.get(role));
     findings.push(
       ...f.missing.map((m) => `${roleName(role)} does not grant ${m}, which a workflow acting under it needs`),
       ...f.unused.map((u) => `${roleName(role)} grants ${u}, which no workflow acting under it uses`),

@@ -28,6 +28,11 @@ export interface PipelineRolesArgs {
   readonly region: string;
   /** Kubernetes group the deploy role is mapped to; the cluster side binds it with a RoleBinding. Required with deployTrust; default: none. */
   readonly kubernetesGroup?: string;
+  /**
+   * Kubernetes group the preview role is mapped to, read-only (the cluster side's ClusterViewer
+   * binds it). With previewTrust and eksClusterName: an access entry for the preview role. Default: none.
+   */
+  readonly previewKubernetesGroup?: string;
   /** IAM path of the roles. Default: `/`. */
   readonly rolePath?: string;
   /** ARN of a managed policy set as the roles' permissions boundary. Default: none. */
@@ -52,8 +57,13 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
     if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
     if (!args.kubernetesGroup) throw new Error("the deploy role needs kubernetesGroup: the Kubernetes group its access entry maps it to");
   }
-  if (args.kubernetesGroup !== undefined && (args.kubernetesGroup === "" || args.kubernetesGroup.startsWith("system:"))) {
-    throw new Error(`kubernetesGroup ${JSON.stringify(args.kubernetesGroup)} must be a non-empty group name not starting with system: (EKS refuses those)`);
+  for (const [key, group] of [["kubernetesGroup", args.kubernetesGroup], ["previewKubernetesGroup", args.previewKubernetesGroup]] as const) {
+    if (group !== undefined && (group === "" || group.startsWith("system:"))) {
+      throw new Error(`${key} ${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`);
+    }
+  }
+  if (args.previewKubernetesGroup !== undefined && (args.previewTrust === undefined || !args.eksClusterName)) {
+    throw new Error("previewKubernetesGroup needs previewTrust and eksClusterName: it maps the preview role into that cluster");
   }
   if (!regionShape.test(args.region)) throw new Error(`region ${JSON.stringify(args.region)} must be an AWS region such as eu-west-1`);
   if (args.rolePath !== undefined && (!rolePathShape.test(args.rolePath) || args.rolePath.length > 512)) {
@@ -128,14 +138,20 @@ export class PipelineRoles extends pulumi.ComponentResource {
         assumeRolePolicy: trust(args.previewTrust, "preview"),
         ...roleSettings,
       }, { parent: this });
+      // Read-only in Kubernetes: the group's Role may get the stack's objects and no Secret.
+      const previewAccess = clusterName !== undefined && args.previewKubernetesGroup !== undefined
+        ? new aws.eks.AccessEntry(`${name}-preview-access`, {
+          clusterName, principalArn: previewRole.arn, type: "STANDARD", kubernetesGroups: [args.previewKubernetesGroup], region: args.region, tags,
+        }, { parent: this })
+        : undefined;
       new aws.iam.RolePolicy(`${name}-preview-policy`, {
         role: previewRole.name,
-        policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn])
-          .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry]) => JSON.stringify(previewRolePermissions({
+        policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn, previewAccess?.accessEntryArn])
+          .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry, previewEntry]) => JSON.stringify(previewRolePermissions({
             roleArns: deployArn === undefined ? [previewArn] : [previewArn, deployArn],
             oidcProviderArn,
             ...(cluster === undefined ? {} : { clusterArn: cluster }),
-            ...(entry === undefined ? {} : { accessEntryArns: [entry] }),
+            accessEntryArns: [entry, previewEntry].filter((arn) => arn !== undefined),
           }))),
       }, { parent: this });
       this.previewRoleArn = previewRole.arn;

@@ -1,6 +1,8 @@
 // The cluster side of the delivery path, from the stack's settings: the namespace, the deployer
-// identity, the image-pull Secret, the workload and the smoke test after `pulumi up`, all declared
-// through one client-side-apply provider (docs/cluster.md, "Release ownership").
+// identity, the image-pull Secret, the workload, the smoke test after `pulumi up` and the preview's
+// read-only identity, all declared through one client-side-apply provider (docs/cluster.md,
+// "Release ownership") whose kubeconfig names the settings' cluster ("Which cluster").
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
@@ -8,11 +10,13 @@ import { canarySplit } from "../shared/canary-split";
 import { CanaryWorkload } from "./canary-workload";
 import { checkedInput } from "../shared/checked-input";
 import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./client-side-apply-provider";
+import { eksKubeconfig, kubeconfigContents, localKubeconfigUser, tokenModeKubeconfig } from "./cluster-kubeconfig";
 import { ClusterDeployer } from "./cluster-deployer";
-import { clusterTargets, type ClusterOperation } from "../shared/cluster-operations";
+import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
+import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
 import { PostDeploySmokeTest } from "./post-deploy-smoke-test";
-import type { SmokeTestSpec } from "../shared/smoke-test";
+import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";
 
 export interface CanaryClusterArgs {
   /** The validated settings (appName, namespace, createNamespace, workload and smoke settings, clusterAuth). Required. */
@@ -27,7 +31,7 @@ export interface CanaryClusterArgs {
   readonly eksGroup?: string;
   /**
    * The kubeconfig Pulumi itself deploys with (contents or path), for a provider of this
-   * component's own. Default: the ambient one.
+   * component's own. Default: derived from the settings (clusterKubeconfig): never the ambient one.
    */
   readonly kubeconfig?: pulumi.Input<string>;
   /**
@@ -36,10 +40,36 @@ export interface CanaryClusterArgs {
    * give it instead. Default: one of this component's own, from kubeconfig.
    */
   readonly provider?: ClientSideApplyProvider;
+  /** clusterAuth eks: the cluster's name, when an Output of the program. Default: config.eksClusterName. */
+  readonly eksClusterName?: pulumi.Input<string>;
   /** clusterAuth token: the API server's URL, when an Output of the program. Default: config.clusterEndpoint. */
   readonly clusterEndpoint?: pulumi.Input<string>;
   /** clusterAuth token: the cluster CA (base64 PEM), when an Output of the program. Default: config.clusterCaData. */
   readonly clusterCaData?: pulumi.Input<string>;
+  /** Declare the read-only identity `pulumi preview` reads the live objects as (ClusterViewer). Default: false. */
+  readonly preview?: boolean;
+  /** clusterAuth eks: the group the preview role's access entry maps to. Default: `${appName}-previewers`. */
+  readonly previewGroup?: string;
+}
+
+/**
+ * The kubeconfig a provider of the component's own deploys with when none is given, from the
+ * settings alone (components/cluster/cluster-kubeconfig.ts): eks, the cluster's lookup and an
+ * `aws eks get-token` credential; token, clusterEndpoint and clusterCaData with the credential of
+ * the machine's kubeconfigContext (or current context), read where the provider runs. The machine's
+ * kubeconfig is checked at once: a missing or unknown context throws ConfigError naming kubeconfigContext.
+ */
+export function clusterKubeconfig(
+  parent: pulumi.Resource, config: StackConfig, location: { eksClusterName?: pulumi.Input<string>; clusterEndpoint?: pulumi.Input<string>; clusterCaData?: pulumi.Input<string> },
+): pulumi.Output<string> {
+  if (config.clusterAuth === "token") {
+    localKubeconfigUser(config.kubeconfigContext);
+    return pulumi.all([location.clusterEndpoint!, location.clusterCaData!]).apply(([server, caData]) => tokenModeKubeconfig({ server, caData }, config.kubeconfigContext));
+  }
+  const region = config.awsRegion!;
+  const cluster = aws.eks.getClusterOutput({ name: location.eksClusterName!, region }, { parent });
+  return pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthorities]).apply(([name, endpoint, cas]) =>
+    eksKubeconfig({ name, region, endpoint, caData: cas[0].data }));
 }
 
 /**
@@ -70,6 +100,12 @@ export class CanaryCluster extends pulumi.ComponentResource {
   readonly kubeconfig?: pulumi.Output<string>;
   /** clusterAuth eks: the Kubernetes group the access entry must map the deploy role to. */
   readonly deployerGroup?: string;
+  /** With preview: the read-only identity of `pulumi preview`. */
+  readonly viewer?: ClusterViewer;
+  /** With preview, clusterAuth token: the preview's kubeconfig, secret (for the preview workflow). */
+  readonly previewKubeconfig?: pulumi.Output<string>;
+  /** With preview, clusterAuth eks: the group the preview role's access entry must map to. */
+  readonly previewerGroup?: string;
   /** Canary pods during a release: canarySplit(replicas, canaryWeight). */
   readonly canaryReplicas: number;
 
@@ -78,22 +114,39 @@ export class CanaryCluster extends pulumi.ComponentResource {
     // Checked before anything is registered: an error inside async work is an unhandled rejection.
     const clusterEndpoint = args.clusterEndpoint ?? c.clusterEndpoint;
     const clusterCaData = args.clusterCaData ?? c.clusterCaData;
+    const eksClusterName = args.eksClusterName ?? c.eksClusterName;
     if (c.clusterAuth === "token" && (!clusterEndpoint || !clusterCaData)) {
       throw new Error("CanaryCluster: clusterAuth token needs clusterEndpoint and clusterCaData");
     }
     if (args.provider !== undefined && args.kubeconfig !== undefined) {
       throw new Error("CanaryCluster: give provider or kubeconfig, not both (a kubeconfig only configures a provider of the component's own)");
     }
-    super("canary-pipeline:kubernetes:CanaryCluster", name, {}, opts);
+    // With preview: every Kubernetes object declared below, at any depth (a transformation sees
+    // each descendant as it is constructed), for the preview's Role.
+    const declared: DeclaredObject[] = [];
+    const record: pulumi.ResourceTransformation = ({ type, props }) => {
+      const objectName = (props.metadata as { name?: unknown } | undefined)?.name;
+      if (type.startsWith("kubernetes:")) {
+        if (typeof objectName !== "string") throw new Error(`CanaryCluster ${name}: a ${type} without a plain metadata.name: the preview's Role names each object`);
+        declared.push({ type, name: objectName });
+      }
+      return undefined;
+    };
+    super("canary-pipeline:kubernetes:CanaryCluster", name, {}, args.preview ? { ...opts, transformations: [...(opts?.transformations ?? []), record] } : opts);
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
     if (args.kubeconfig !== undefined && this.getProvider("kubernetes::") !== undefined) {
       throw new Error(`CanaryCluster ${name}: give a kubernetes provider in the options or a kubeconfig, not both (a kubeconfig only configures a provider of the component's own)`);
     }
-    this.provider = clusterProvider(this, args.provider, `CanaryCluster ${name}`, () =>
-      new ClientSideApplyProvider(`${name}-kubernetes`, args.kubeconfig !== undefined
-        ? { kubeconfig: checkedInput(args.kubeconfig, `CanaryCluster ${name}: kubeconfig`, kubeconfigProblem, true) }
-        : {}, { parent: this }));
+    const location = { eksClusterName, clusterEndpoint, clusterCaData };
+    // The kubeconfig of the component's own provider, when it makes one: the one given, else the settings'.
+    let ownKubeconfig: pulumi.Input<string> | undefined;
+    this.provider = clusterProvider(this, args.provider, `CanaryCluster ${name}`, () => {
+      ownKubeconfig = args.kubeconfig !== undefined
+        ? checkedInput(args.kubeconfig, `CanaryCluster ${name}: kubeconfig`, kubeconfigProblem, true)
+        : clusterKubeconfig(this, c, location);
+      return new ClientSideApplyProvider(`${name}-kubernetes`, { kubeconfig: ownKubeconfig }, { parent: this });
+    });
     const child = { parent: this };
     const provider = this.provider;
 
@@ -104,7 +157,10 @@ export class CanaryCluster extends pulumi.ComponentResource {
     const namespace = this.namespace?.name ?? pulumi.output(c.namespace);
     this.namespaceName = namespace;
 
-    const common = { appName: c.appName, namespace, operations: args.operations, provider };
+    // clusterAuth token: the smoke test after `pulumi up` runs as the deployer, so its Role covers it.
+    const smokeAsDeployer = c.smokeTestOnUp && c.clusterAuth === "token";
+    const operations = smokeAsDeployer ? [...args.operations, ...smokeTestOperations(restingSmokeTestSpec(c), "\"$manifest\"")] : args.operations;
+    const common = { appName: c.appName, namespace, operations, provider };
     this.deployer = new ClusterDeployer(`${name}-deployer`, c.clusterAuth === "token"
       ? { ...common, clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
       : { ...common, clusterAuth: "eks", ...(args.eksGroup !== undefined ? { eksGroup: args.eksGroup } : {}) }, child);
@@ -126,11 +182,28 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
     if (c.smokeTestOnUp) {
       const w = this.workload;
+      // The settings' cluster, never the ambient context: token, as the deployer (its kubeconfig);
+      // eks, with the kubeconfig of the component's own provider, else the settings' one.
+      const kubeconfig = smokeAsDeployer ? this.deployer.kubeconfig!
+        : ownKubeconfig !== undefined ? pulumi.output(ownKubeconfig).apply((k) => kubeconfigContents(k)) : clusterKubeconfig(this, c, location);
       this.smokeTest = new PostDeploySmokeTest(`${name}-smoke-test`, {
         spec: restingSmokeTestSpec(c),
+        kubeconfig,
         triggers: [w.stable.spec, w.canary.spec, w.mainService.spec, w.canaryService.spec],
-        dependsOn: [w.stable, w.canary, w.mainService, w.canaryService],
+        dependsOn: [w.stable, w.canary, w.mainService, w.canaryService, ...(smokeAsDeployer ? [this.deployer.roleBinding] : [])],
       }, child);
+    }
+
+    if (args.preview) {
+      this.viewer = new ClusterViewer(`${name}-viewer`, {
+        appName: c.appName, namespace, objects: declared, provider,
+        subject: c.clusterAuth === "token"
+          // The preview's kubeconfig names its context as the provider's credential looks it up.
+          ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData!, ...(c.kubeconfigContext !== undefined ? { contextName: c.kubeconfigContext } : {}) }
+          : { clusterAuth: "eks", group: args.previewGroup ?? defaultPreviewGroup(c.appName) },
+      }, child);
+      this.previewKubeconfig = this.viewer.kubeconfig;
+      this.previewerGroup = this.viewer.group;
     }
 
     this.registerOutputs({
@@ -138,6 +211,8 @@ export class CanaryCluster extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       deployerGroup: this.deployerGroup,
       canaryReplicas: this.canaryReplicas,
+      previewKubeconfig: this.previewKubeconfig,
+      previewerGroup: this.previewerGroup,
     });
   }
 }

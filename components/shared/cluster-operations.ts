@@ -133,3 +133,56 @@ export function rulesFor(operations: readonly ClusterOperation[]): PolicyRule[] 
   return [...merged.entries()].sort(([a], [b]) => a.localeCompare(b))
     .map(([, r]) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: [...r.verbs].sort(), ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) }));
 }
+
+/** An object the stack declares: its Pulumi type token (`kubernetes:apps/v1:Deployment`) and its name. */
+export interface DeclaredObject {
+  readonly type: string;
+  readonly name: string;
+}
+
+/**
+ * The API group and resource of a Kubernetes type token. The resource is the kind as Kubernetes
+ * pluralises it (apimachinery pkg/api/meta/restmapper.go, UnsafeGuessKindToResource), which is
+ * the real name of every built-in kind the stack declares; the real tier reads each by it.
+ */
+export function apiResourceOf(type: string): { readonly group: string; readonly resource: string } {
+  const match = /^kubernetes:([^/]+)\/[^:]+:(\w+)$/.exec(type);
+  if (!match) throw new Error(`${type} is not a Kubernetes type token`);
+  const [, group, kind] = match;
+  const singular = kind.toLowerCase();
+  const resource = singular.endsWith("endpoints") ? singular
+    : singular.endsWith("s") ? `${singular}es`
+    : singular.endsWith("y") ? `${singular.slice(0, -1)}ies`
+    : `${singular}s`;
+  return { group: group === "core" ? "" : group, resource };
+}
+
+/**
+ * The kinds whose objects hold credentials: a preview identity may not read them, so a refreshed
+ * preview excludes them (`--exclude '**<type>::**'`: the engine neither reads nor diffs an excluded
+ * resource, pulumi/pulumi pkg/resource/deploy/deployment_executor.go, refresh).
+ */
+export const unreadableKinds: readonly string[] = ["kubernetes:core/v1:Secret"];
+
+/**
+ * What a refreshing `pulumi preview` reads of the stack's objects, one operation per kind: each
+ * object by name, as the provider's Read gets it (pulumi-kubernetes provider/pkg/await/await.go,
+ * Read: client.Get), and for Deployments the ReplicaSets their readiness check lists
+ * (await/deployment.go, deploymentInitAwaiter.Read; a list cannot be restricted by name). Objects
+ * of unreadable kinds are left out: the preview excludes them.
+ */
+export function refreshOperations(objects: readonly DeclaredObject[]): ClusterOperation[] {
+  const byType = new Map<string, string[]>();
+  for (const o of objects) if (!unreadableKinds.includes(o.type)) byType.set(o.type, [...(byType.get(o.type) ?? []), o.name]);
+  return [...byType.entries()].map(([type, names]) => {
+    const { group, resource } = apiResourceOf(type);
+    return {
+      description: `read the ${resource} ${names.join(", ")}`,
+      command: "pulumi preview --refresh",
+      rules: [
+        { apiGroups: [group], resources: [resource], verbs: ["get"], resourceNames: [...new Set(names)].sort() },
+        ...(type === "kubernetes:apps/v1:Deployment" ? [apps(["replicasets"], ["list"])] : []),
+      ],
+    };
+  });
+}

@@ -1,6 +1,7 @@
 // One service in eks mode, into a namespace that exists already (createNamespace false): the
 // deployer is whoever is in the group the RoleBinding names, which EKS's access entry maps the
-// deploy role to. Here a client certificate in that group stands for the role.
+// deploy role to, and the preview reads as the previewers group its role's entry maps to. Here
+// client certificates in those groups stand for the roles.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,6 +10,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/cluster/canary-cluster";
 import { defaultEksGroup } from "../../components/cluster/cluster-deployer";
+import { defaultPreviewGroup } from "../../components/cluster/cluster-viewer";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
@@ -20,7 +22,7 @@ const config = serviceConfig({
   replicas: 2, canaryWeight: 33, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
 });
 const program = () => {
-  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8") });
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"), preview: true });
   return Promise.resolve({ group: cluster.deployerGroup });
 };
 
@@ -61,6 +63,18 @@ describe("one service, eks mode, in an existing namespace", () => {
     const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", stranger, "scale", "deployment/payments-canary", "--replicas=1", "--namespace", ns], { encoding: "utf8" });
     assert.notEqual(attempt.status, 0);
     assert.match(attempt.stderr, /forbidden/i);
+  });
+
+  test("a member of the previewers group may get the stack's objects by name, nothing else", () => {
+    const previewer = kubeconfigFile(certificateKubeconfig("tier-preview-role", [defaultPreviewGroup(config.appName)]));
+    const as = (args: string[]) => spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", previewer, ...args, "--namespace", ns], { encoding: "utf8" });
+    for (const args of [["get", "deployment", "payments"], ["get", "service", "payments-canary"], ["get", "role", "payments-previewer"], ["get", "networkpolicy", "payments"]]) {
+      const run = as(args);
+      assert.equal(run.status, 0, run.stderr);
+    }
+    for (const args of [["get", "secrets"], ["get", "deployments"], ["get", "pods"], ["scale", "deployment/payments-canary", "--replicas=1"]]) {
+      assert.match(as(args).stderr, /forbidden/i, args.join(" "));
+    }
   });
 
   test("destroy leaves nothing of the service in the namespace", async () => {

@@ -1,10 +1,14 @@
 // One service in token mode, through the library's CanaryCluster, on the real engine and API
-// server: up from empty, the generated pipeline run as the deployer, least privilege proved by the
-// authoriser, the release surviving `pulumi up`, and destroy.
+// server: up from empty through the kubeconfig the settings derive (whatever the machine's current
+// context points at), the generated pipeline run as the deployer, least privilege proved by the
+// authoriser, the release surviving `pulumi up`, the preview's read-only identity, and destroy.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { parse, stringify } from "yaml";
 import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
+import { smokeTestKubeconfigVariable, withKubeconfig } from "../../components/cluster/post-deploy-smoke-test";
+import { apiResourceOf, unreadableKinds } from "../../components/shared/cluster-operations";
 import { smokeTestRunner } from "../../components/shared/smoke-test";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
@@ -28,13 +32,33 @@ const baseSettings: ServiceSettings = {
 
 let settings = baseSettings;
 let config: StackConfig;
+// No kubeconfig given: the provider's is derived from the settings and the machine's kubeconfig.
 const program = () => {
   config = serviceConfig(settings);
-  const cluster = new CanaryCluster(config.appName, {
-    config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"),
-  });
-  return Promise.resolve({ kubeconfig: cluster.kubeconfig, namespace: cluster.namespaceName });
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), preview: true });
+  return Promise.resolve({ kubeconfig: cluster.kubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName });
 };
+
+/**
+ * The machine's kubeconfig (KUBECONFIG of the program, the CLI and its plugins): its current
+ * context points at a server where nothing listens, with the admin's user. The stack takes that
+ * user only; its cluster is clusterEndpoint.
+ */
+function elsewhereKubeconfig(): string {
+  const admin = parse(fs.readFileSync(adminKubeconfig, "utf8")) as { users: { user: unknown }[] };
+  return kubeconfigFile(stringify({
+    apiVersion: "v1", kind: "Config", "current-context": "elsewhere",
+    clusters: [{ name: "elsewhere", cluster: { server: "https://127.0.0.1:9" } }],
+    contexts: [{ name: "elsewhere", context: { cluster: "elsewhere", user: "admin" } }],
+    users: [{ name: "admin", user: admin.users[0].user }],
+  }));
+}
+const ambient = elsewhereKubeconfig();
+/** Runs the program with this machine kubeconfig (the inline program runs in this process). */
+function machineKubeconfig(file: string, stack: Stack): void {
+  process.env.KUBECONFIG = file;
+  stack.workspace.envVars.KUBECONFIG = file;
+}
 
 const ns = baseSettings.namespace!;
 const get = (args: string[]) => JSON.parse(adminKubectl([...args, "--namespace", ns, "--output", "json"])) as Record<string, unknown>;
@@ -57,12 +81,16 @@ describe("one service, token mode", () => {
 
   before(async () => {
     stack = await tierStack("token", program);
+    machineKubeconfig(ambient, stack);
   });
   after(async () => {
     await stack?.workspace.removeStack("tier", { force: true }).catch(() => undefined);
+    delete process.env.KUBECONFIG;
   });
 
-  test("1. up from empty: every object admitted under Pod Security restricted, both Deployments ready", async () => {
+  test("1. up from empty, on clusterEndpoint while the current context points elsewhere: every object admitted under Pod Security restricted, both Deployments ready", async () => {
+    const ambientRun = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", ambient, "get", "namespaces", "--request-timeout=5s"], { encoding: "utf8" });
+    assert.match(ambientRun.stderr, /127\.0\.0\.1:9/, "the ambient context reaches no cluster");
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     const namespace = JSON.parse(adminKubectl(["get", "namespace", ns, "--output", "json"])) as { metadata: { labels: Record<string, string> } };
@@ -82,6 +110,23 @@ describe("one service, token mode", () => {
     assert.deepEqual(endpointPods("orders-api"), [...podsOf("stable"), ...podsOf("canary")].sort());
     assert.deepEqual(endpointPods("orders-api-canary"), podsOf("canary"));
     adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", ns]);
+  });
+
+  test("1. a kubeconfigContext that the machine's kubeconfig lacks stops the program, naming the setting", async () => {
+    settings = { ...baseSettings, kubeconfigContext: "nowhere" };
+    // The inline program runs in this process: its failed Outputs reject here too, unhandled, as
+    // they do in the language host, which then stops the program. They are the program's, not the test's.
+    const runner = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", () => undefined);
+    try {
+      await assert.rejects(stack.preview(), /canary-pipeline:kubeconfigContext: "nowhere" is not a context of .* \(its contexts: elsewhere\)/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      settings = baseSettings;
+      process.removeAllListeners("unhandledRejection");
+      for (const listener of runner) process.on("unhandledRejection", listener);
+    }
   });
 
   test("1. a second up, a preview and a refresh change nothing", async () => {
@@ -212,10 +257,12 @@ describe("one service, token mode", () => {
     resetToRest();
   });
 
-  test("5. the runner of the smoke test after pulumi up passes and fails with its report (the command plugin itself is not built here)", () => {
-    // What the @pulumi/command resource runs, as whoever runs `pulumi up`: kubectl's ambient context.
-    const runner = smokeTestRunner(restingSmokeTestSpec(config));
-    const run = () => spawnSync("bash", ["-c", runner], { encoding: "utf8", env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: adminKubeconfig } });
+  test("5. the script of the smoke test after pulumi up, as the deployer through the kubeconfig it receives, passes and fails with its report (the command plugin itself is not built here)", () => {
+    // What the @pulumi/command resource runs: the stack's cluster whatever KUBECONFIG says, the file removed after.
+    const script = withKubeconfig(smokeTestRunner(restingSmokeTestSpec(config)));
+    const [home, tmp] = ["home-", "tmp-"].map((prefix) => fs.mkdtempSync(path.join(path.dirname(ambient), prefix)));
+    const env = { PATH: `${toolsBin}:/usr/bin:/bin`, HOME: home, TMPDIR: tmp, KUBECONFIG: ambient, [smokeTestKubeconfigVariable]: deployer.kubeconfig };
+    const run = () => spawnSync("bash", ["-c", script], { encoding: "utf8", env });
     writeSmokeReport(config, "pass");
     const passed = run();
     assert.equal(passed.status, 0, passed.stdout + passed.stderr);
@@ -224,9 +271,80 @@ describe("one service, token mode", () => {
     const failed = run();
     assert.notEqual(failed.status, 0);
     assert.match(failed.stdout, /^RESULT fail$/m);
+    // The runner leaves its pod manifest; the kubeconfig's file is gone.
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => fs.readFileSync(path.join(tmp, f), "utf8").includes("current-context")), []);
   });
 
-  test("6. destroy leaves nothing of the service: the namespace and everything in it are gone", async () => {
+  test("6. the preview identity may get each of the stack's objects, by name, and nothing else; no Secret", async () => {
+    const viewer = kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string);
+    const as = (args: string[]) => spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", viewer, "--request-timeout=10s", ...args], { encoding: "utf8" });
+    const { deployment } = (await stack.exportStack()) as { deployment: { resources: { type: string; inputs: { metadata?: { name: string } } }[] } };
+    const objects = deployment.resources;
+    const readable = objects.filter((o) => o.type.startsWith("kubernetes:") && !unreadableKinds.includes(o.type));
+    const secrets = objects.filter((o) => o.type === "kubernetes:core/v1:Secret");
+    assert.ok(readable.length >= 12 && secrets.length === 2, `${readable.length} objects, ${secrets.length} Secrets`);
+    const get = (o: (typeof objects)[number]) => {
+      const { group, resource } = apiResourceOf(o.type);
+      return as(["get", group ? `${resource}.${group}` : resource, o.inputs.metadata!.name, "--namespace", ns, "--output", "name"]);
+    };
+    assert.deepEqual(readable.map(get).filter((r) => r.status !== 0).map((r) => r.stderr), []);
+    assert.ok(secrets.map(get).every((r) => r.status !== 0 && /forbidden/i.test(r.stderr)), "every Secret is refused");
+    const refused = [
+      ["get", "deployments"], ["get", "secrets"], ["get", "configmap", "kube-root-ca.crt"], ["get", "pods"], ["get", "endpoints", "orders-api"],
+      ["get", "deployments", "--namespace", "kube-system"], ["get", "namespace", "default"],
+      ["scale", "deployment/orders-api-canary", "--replicas=1"], ["delete", "service", "orders-api", "--dry-run=server"],
+      ["create", "deployment", "intruder", "--image=busybox", "--dry-run=server"], ["run", "intruder", "--image=busybox", "--dry-run=server"],
+      ["patch", "role", "orders-api-previewer", "--type=json", "--patch", "[{\"op\":\"add\",\"path\":\"/rules/0/verbs/-\",\"value\":\"list\"}]"],
+    ].filter((args) => {
+      const run = as(args.includes("--namespace") ? args : [...args, "--namespace", ns]);
+      return !(run.status !== 0 && /forbidden/i.test(run.stderr));
+    });
+    assert.deepEqual(refused, []);
+  });
+
+  test("6. a refreshed preview as the preview identity reads the live objects with the Secrets excluded; without the exclusion it fails Forbidden", async () => {
+    const viewer = kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string);
+    machineKubeconfig(viewer, stack);
+    try {
+      const events: EngineEvent[] = [];
+      const preview = await stack.preview({ refresh: true, exclude: unreadableKinds.map((type) => `**${type}::**`), onEvent: (e) => events.push(e) });
+      // Nothing to change: the provider's kubeconfig names no credential, so it is the same for every identity.
+      assert.deepEqual(changes(preview.changeSummary), {}, preview.stdout);
+      assert.deepEqual(refusals(events), []);
+      await assert.rejects(stack.preview({ refresh: true }), /secrets .* is forbidden: User "system:serviceaccount:orders-tier:orders-api-previewer" cannot get resource "secrets"/);
+    } finally {
+      machineKubeconfig(ambient, stack);
+    }
+  });
+
+  test("6. least privilege: without any one name or rule of the preview's Role, the refreshed preview is refused or sees an unhealthy object", async () => {
+    const live = get(["get", "role", "orders-api-previewer"]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
+    const role = (rules: readonly PolicyRule[]) => JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "orders-api-previewer", namespace: ns, labels: live.metadata.labels }, rules,
+    });
+    // Each name of each rule in turn, and each rule without names.
+    const without = live.rules.flatMap((rule, index) => (rule.resourceNames ?? [undefined]).map((name) => ({
+      what: `${rule.verbs.join("+")} ${rule.resources.join(",")} ${name ?? "*"}`,
+      rules: live.rules.flatMap((r, i) => (i !== index ? [r] : name === undefined || r.resourceNames!.length === 1 ? [] : [{ ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) }])),
+    })));
+    machineKubeconfig(kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string), stack);
+    const unneeded: string[] = [];
+    try {
+      for (const { what, rules } of without) {
+        adminKubectl(["replace", "--filename", "-"], role(rules));
+        const events: EngineEvent[] = [];
+        const refused = await stack.preview({ refresh: true, exclude: unreadableKinds.map((type) => `**${type}::**`), onEvent: (e) => events.push(e) })
+          .then(() => refusals(events).length > 0, (error: Error) => /forbidden/i.test(error.message));
+        if (!refused) unneeded.push(what);
+      }
+    } finally {
+      adminKubectl(["replace", "--filename", "-"], role(live.rules));
+      machineKubeconfig(ambient, stack);
+    }
+    assert.deepEqual(unneeded, []);
+  });
+
+  test("7. destroy leaves nothing of the service: the namespace and everything in it are gone", async () => {
     const destroyed = await stack.destroy();
     assert.equal(destroyed.summary.result, "succeeded");
     waitUntil("the namespace to go", () => !namespaceExists(ns), 90);
@@ -242,6 +360,11 @@ describe("one service, token mode", () => {
 function withoutEach(verbs: readonly string[]): string[][] {
   const observe: string[] = verbs.filter((v) => v === "list" || v === "watch");
   return [...verbs.filter((v) => !observe.includes(v)).map((v) => [v]), ...(observe.length > 0 ? [observe] : [])];
+}
+
+/** What a preview reports of reads it was refused: Forbidden, or a refreshed object it could not judge healthy. */
+function refusals(events: EngineEvent[]): string[] {
+  return events.flatMap(({ diagnosticEvent: d }) => (d && (d.severity === "warning" || d.severity === "error") && /forbidden|unhealthy state/i.test(d.message) ? [d.message] : []));
 }
 
 /** As the admin: the canary back to 0, no smoke-test pod, every rollout finished. */

@@ -45,15 +45,15 @@ for (const stack of ["dev", "prod"]) {
       });
 
       test("the Role grants exactly what the deploy workflow's operations need", () => {
-        const role = objects().find(([p]) => p.startsWith("kubernetes/Role."))![1];
+        const role = objects().find(([p]) => p.startsWith("kubernetes/Role.") && p.endsWith("-deployer.yaml"))![1];
         assert.deepEqual(role.rules, JSON.parse(JSON.stringify(rulesFor(deployOperations(config!)))));
       });
 
       test("the deployer identity reaches the pipeline", () => {
-        const binding = objects().find(([p]) => p.startsWith("kubernetes/RoleBinding."))![1];
+        const binding = objects().find(([p]) => p.startsWith("kubernetes/RoleBinding.") && p.endsWith("-deployer.yaml"))![1];
         const secrets = ofType("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").map((r) => r.inputs.secretName);
         if (mode === "eks") {
-          const entry = ofType("aws:eks/accessEntry:AccessEntry");
+          const entry = ofType("aws:eks/accessEntry:AccessEntry").filter((r) => r.name.endsWith("-deploy-access"));
           assert.equal(entry.length, 1);
           assert.deepEqual(binding.subjects, [{ kind: "Group", name: (entry[0].inputs.kubernetesGroups as string[])[0], apiGroup: "rbac.authorization.k8s.io" }]);
           assert.ok(!secrets.includes("KUBECONFIG"));

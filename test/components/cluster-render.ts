@@ -71,7 +71,7 @@ export interface ClusterRender {
 }
 
 /** Renders a CanaryCluster named `orders` for a configuration. */
-export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?: string; eksGroup?: string } = {}): Promise<ClusterRender> {
+export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?: string; eksGroup?: string; preview?: boolean; home?: string } = {}): Promise<ClusterRender> {
   const operations = pipelineOperations(config, 1);
   const captured: CapturedOptions[] = [];
   let cluster: CanaryCluster | undefined;
@@ -84,10 +84,11 @@ export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?
       config, operations,
       ...(extra.ghcrPullToken !== undefined ? { ghcrPullToken: pulumi.secret(extra.ghcrPullToken) } : {}),
       ...(extra.eksGroup !== undefined ? { eksGroup: extra.eksGroup } : {}),
+      ...(extra.preview ? { preview: true } : {}),
     });
-    return { namespace: cluster.namespaceName, ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}), ...(cluster.deployerGroup ? { deployerGroup: cluster.deployerGroup } : {}) };
+    return { namespace: cluster.namespaceName, ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}), ...(cluster.deployerGroup ? { deployerGroup: cluster.deployerGroup } : {}), ...(cluster.previewKubeconfig ? { previewKubeconfig: cluster.previewKubeconfig } : {}) };
   };
-  const { resources, outputs } = await runProgram({ project: projectName, stack: "dev", config: {}, secretKeys: [], program });
+  const { resources, outputs } = await runProgram({ project: projectName, stack: "dev", config: {}, secretKeys: [], program, ...(extra.home ? { home: extra.home } : {}) });
   const files = artifacts(resources);
   const objects = new Map<string, Record<string, unknown>>();
   for (const [path, content] of files) {

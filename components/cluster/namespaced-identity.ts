@@ -1,0 +1,106 @@
+// An identity confined to the service's namespace: one Role with exactly the given rules, bound to
+// either a ServiceAccount with a long-lived token (clusterAuth token: its holder receives a
+// kubeconfig) or the Kubernetes group an EKS access entry maps an IAM role to (clusterAuth eks: a
+// namespaced RoleBinding, no EKS access policy; AWS EKS docs, "Grant IAM users access to
+// Kubernetes with EKS access entries"). The deployer and the preview's viewer are two of them.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { stringify } from "yaml";
+import type { PolicyRule } from "../shared/cluster-operations";
+
+/** How the identity authenticates: a token ServiceAccount, or the group of an EKS access entry. */
+export type IdentitySubject =
+  | { readonly clusterAuth: "token"; readonly clusterEndpoint: pulumi.Input<string>; readonly clusterCaData: pulumi.Input<string>; readonly contextName?: string }
+  | { readonly clusterAuth: "eks"; readonly group: string };
+
+export interface NamespacedIdentityArgs {
+  /** The service's name (`app.kubernetes.io/part-of`). */
+  readonly appName: string;
+  /** The name of every object: Role, RoleBinding, ServiceAccount (`-token` for its Secret). */
+  readonly objectName: string;
+  /** Its `app.kubernetes.io/component` label. */
+  readonly component: string;
+  readonly namespace: pulumi.Input<string>;
+  readonly rules: readonly PolicyRule[];
+  readonly subject: IdentitySubject;
+  readonly provider?: k8s.Provider;
+}
+
+/** A kubeconfig with one cluster, one token user and one context (default: named `name`) in the namespace. */
+export function tokenKubeconfig(args: { name: string; server: string; caData: string; namespace: string; token: string; context?: string }): string {
+  const context = args.context ?? args.name;
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: args.name, cluster: { server: args.server, "certificate-authority-data": args.caData } }],
+    users: [{ name: args.name, user: { token: args.token } }],
+    contexts: [{ name: context, context: { cluster: args.name, user: args.name, namespace: args.namespace } }],
+    "current-context": context,
+  });
+}
+
+/** The Role and RoleBinding of one identity, and its credentials (token) or group (eks). */
+export abstract class NamespacedIdentity extends pulumi.ComponentResource {
+  readonly role: k8s.rbac.v1.Role;
+  readonly roleBinding: k8s.rbac.v1.RoleBinding;
+  /** clusterAuth token: the ServiceAccount and its long-lived token Secret. */
+  readonly serviceAccount?: k8s.core.v1.ServiceAccount;
+  readonly tokenSecret?: k8s.core.v1.Secret;
+  /** clusterAuth token: a kubeconfig for the identity's holder, secret. */
+  readonly kubeconfig?: pulumi.Output<string>;
+  /** clusterAuth eks: the group the access entry must map the IAM role to. */
+  readonly group?: string;
+
+  protected constructor(type: string, name: string, args: NamespacedIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const objectName = args.objectName;
+    const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": args.component };
+    const metadata = { name: objectName, namespace: args.namespace, labels };
+
+    this.role = new k8s.rbac.v1.Role(`${name}-role`, {
+      metadata,
+      rules: args.rules.map((r) => ({
+        apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs],
+        ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+      })),
+    }, child);
+
+    let subject: k8s.types.input.rbac.v1.Subject;
+    const auth = args.subject;
+    if (auth.clusterAuth === "token") {
+      this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
+        metadata,
+        // The holder talks to the API server from outside; no pod ever runs as this account.
+        automountServiceAccountToken: false,
+      }, child);
+      // A long-lived token: Kubernetes 1.24+ creates none by itself. The token controller fills
+      // `data.token`; the provider waits for it (pulumi-kubernetes#2048). The account must exist
+      // first (pulumi-kubernetes#4396).
+      this.tokenSecret = new k8s.core.v1.Secret(`${name}-token`, {
+        // The account's name as its Output: the Secret waits for the account through the data.
+        metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name } },
+        type: "kubernetes.io/service-account-token",
+      }, child);
+      this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace, auth.clusterEndpoint, auth.clusterCaData]).apply(([data, namespace, server, caData]) => {
+        const encoded = data?.token;
+        if (!encoded) throw new Error(`the token Secret ${objectName}-token has no token yet`);
+        return tokenKubeconfig({ name: objectName, server, caData, namespace, token: Buffer.from(encoded, "base64").toString("utf8"), ...(auth.contextName !== undefined ? { context: auth.contextName } : {}) });
+      }));
+      subject = { kind: "ServiceAccount", name: objectName, namespace: args.namespace };
+    } else {
+      this.group = auth.group;
+      subject = { kind: "Group", name: this.group, apiGroup: "rbac.authorization.k8s.io" };
+    }
+
+    this.roleBinding = new k8s.rbac.v1.RoleBinding(`${name}-role-binding`, {
+      metadata,
+      // The Role's name as its Output: the RBAC escalation check reads the Role, so binding it
+      // first is refused without `bind`; the binding waits for it through the data.
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
+      subjects: [subject],
+    }, child);
+
+    this.registerOutputs({ kubeconfig: this.kubeconfig, group: this.group });
+  }
+}
