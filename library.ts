@@ -22,13 +22,16 @@ export type { IamPolicyDocument } from "./components/aws/iam-policy-document";
 export { jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "./components/shared/oidc-subjects";
 
 // Cluster: the whole cluster side, and each of its parts.
-export { CanaryCluster, restingSmokeTestSpec, type CanaryClusterArgs } from "./components/cluster/canary-cluster";
+export { CanaryCluster, clusterKubeconfig, restingSmokeTestSpec, type CanaryClusterArgs } from "./components/cluster/canary-cluster";
 export { AppNamespace, type AppNamespaceArgs } from "./components/cluster/app-namespace";
 export {
   ClusterDeployer, defaultEksGroup,
   type ClusterDeployerArgs, type EksDeployerArgs, type TokenDeployerArgs,
 } from "./components/cluster/cluster-deployer";
-export { clusterOperations, rulesFor, type ClusterOperation, type PolicyRule } from "./components/shared/cluster-operations";
+export { ClusterViewer, defaultPreviewGroup, type ClusterViewerArgs } from "./components/cluster/cluster-viewer";
+export {
+  clusterOperations, refreshOperations, rulesFor, unreadableKinds, type ClusterOperation, type DeclaredObject, type PolicyRule,
+} from "./components/shared/cluster-operations";
 export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/cluster/canary-workload";
 export { ClientSideApplyProvider, type ClientSideApplyProviderArgs } from "./components/cluster/client-side-apply-provider";
 export { ImagePullSecret, type ImagePullSecretArgs } from "./components/cluster/image-pull-secret";

@@ -68,8 +68,9 @@ export function clusterKubeconfig(
   }
   const region = config.awsRegion!;
   const cluster = aws.eks.getClusterOutput({ name: location.eksClusterName!, region }, { parent });
+  // EKS always answers with both; a consumer's unit test may mock the lookup without them.
   return pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthorities]).apply(([name, endpoint, cas]) =>
-    eksKubeconfig({ name, region, endpoint, caData: cas[0].data }));
+    eksKubeconfig({ name, region, endpoint, caData: (cas as typeof cas | undefined)?.[0]?.data ?? "" }));
 }
 
 /**
