@@ -16,6 +16,7 @@ import { localKubeconfigUser } from "./cluster/cluster-kubeconfig";
 import { defaultPreviewGroup } from "./cluster/cluster-viewer";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
 import { checkedInput, settingRule } from "./shared/checked-input";
+import { previewStateKeys, pulumiBackend, type S3Backend } from "./shared/pulumi-backend";
 import type { GithubRepository } from "./shared/oidc-subjects";
 import { PipelineRoles } from "./aws/pipeline-roles";
 import { RepositoryPipeline } from "./repository/repository-pipeline";
@@ -25,7 +26,7 @@ import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./re
 
 interface CanaryPipelineCommonArgs {
   /**
-   * Values of the optional secrets (ghcrPullToken, slackWebhook, pulumiAccessToken), each kept
+   * Values of the optional secrets (ghcrPullToken, slackWebhook), each kept
    * secret end to end. Default: none, and each absent secret's feature is left out.
    */
   readonly secrets?: Partial<Record<SecretKey, pulumi.Input<string>>>;
@@ -118,6 +119,12 @@ function clusterLocation(name: string, args: CanaryPipelineArgs, config: StackCo
   }));
 }
 
+/** What the stack's preview reads in its S3 backend: this project's checkpoint of `stack`, and the key. */
+function previewStateOf(backend: S3Backend, stack: string) {
+  const { objects, listPrefix } = previewStateKeys(backend, pulumi.getProject(), stack);
+  return { bucket: backend.bucket, objectKeys: objects, listPrefix, keyArn: backend.keyArn };
+}
+
 /** `key=value` tags as a record. */
 const tagRecord = (tags: readonly string[]) => Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
 
@@ -155,6 +162,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
     const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
     // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
+    const backend = pulumiBackend(config);
     // Only committed workflows run: this stack's own, and the repository-wide ones it leaves to the
     // stack with manageRepoWorkflows. A file that stack does not commit assumes nothing.
     const committed = workflows.filter((w) => w.commit || !config.manageRepoWorkflows);
@@ -167,6 +175,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(config.clusterAuth === "eks" ? { deployTrust: trusted(deployRoleVariable), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
       ...(previewTrust.length > 0 ? { previewTrust } : {}),
       ...(previewGroup !== undefined ? { previewKubernetesGroup: previewGroup } : {}),
+      ...(previewTrust.length > 0 && backend?.kind === "s3" ? { previewState: previewStateOf(backend, config.stack) } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
       ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
@@ -199,7 +208,6 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
       ...(this.cluster.previewKubeconfig !== undefined ? { previewKubeconfig: this.cluster.previewKubeconfig } : {}),
       ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
-      ...(secrets.pulumiAccessToken !== undefined ? { pulumiAccessToken: secrets.pulumiAccessToken } : {}),
       ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
     }, child);
 

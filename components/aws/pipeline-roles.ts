@@ -41,6 +41,12 @@ export interface PipelineRolesArgs {
   readonly maxSessionDuration?: number;
   /** Tags of every taggable resource (roles, access entry). Default: none. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * An S3 backend: the bucket, the keys of the stack's state objects, the prefix its checkpoint is
+   * listed under and the KMS key of its secrets, which the preview role may read. Default: none
+   * (Pulumi Cloud, where the preview's token comes from Pulumi).
+   */
+  readonly previewState?: { readonly bucket: string; readonly objectKeys: readonly string[]; readonly listPrefix: string; readonly keyArn: string };
 }
 
 const rolePathShape = /^\/([\x21-\x7e]+\/)?$/;
@@ -152,6 +158,7 @@ export class PipelineRoles extends pulumi.ComponentResource {
             oidcProviderArn,
             ...(cluster === undefined ? {} : { clusterArn: cluster }),
             accessEntryArns: [entry, previewEntry].filter((arn) => arn !== undefined),
+            ...(args.previewState === undefined ? {} : { state: stateTargets(oidcProviderArn, args.previewState) }),
           }))),
       }, { parent: this });
       this.previewRoleArn = previewRole.arn;
@@ -159,4 +166,11 @@ export class PipelineRoles extends pulumi.ComponentResource {
 
     this.registerOutputs({ deployRoleArn: this.deployRoleArn, previewRoleArn: this.previewRoleArn });
   }
+}
+
+/** The S3 backend's ARNs, in the partition of the OIDC provider (the account's). */
+function stateTargets(oidcProviderArn: string, state: NonNullable<PipelineRolesArgs["previewState"]>) {
+  const partition = oidcProviderArn.split(":")[1];
+  const bucketArn = `arn:${partition}:s3:::${state.bucket}`;
+  return { bucketArn, objectArns: state.objectKeys.map((key) => `${bucketArn}/${key}`), listPrefix: state.listPrefix, keyArn: state.keyArn };
 }

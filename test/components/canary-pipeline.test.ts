@@ -19,6 +19,10 @@ const tokenSettings = {
   "canary-pipeline:clusterCaData": Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64"),
 };
 
+// The other stack file beside Pulumi.yaml deploys in eks mode: previewed with this stack in token
+// mode, loadStackConfig would refuse the mix. The token variant previews itself alone.
+const previewedAlone = (stack: string) => ({ "canary-pipeline:previewStacks": JSON.stringify([stack]) });
+
 for (const stack of ["dev", "prod"]) {
   for (const mode of ["eks", "token"] as const) {
     describe(`${stack} stack, clusterAuth ${mode}`, () => {
@@ -29,7 +33,7 @@ for (const stack of ["dev", "prod"]) {
         const program = (await import("../../index")).default;
         render = await renderStack({
           stack,
-          settings: { ...settings, config: { ...settings.config, ...(mode === "token" ? tokenSettings : {}) } },
+          settings: { ...settings, config: { ...settings.config, ...(mode === "token" ? { ...tokenSettings, ...previewedAlone(stack) } : {}) } },
           // The stack's own program, keeping the configuration it validated.
           program: () => { config = loadStackConfig(); return program(); },
         });

@@ -28,7 +28,7 @@ export function stackConfig(clusterAuth: ClusterAuth, overrides: Record<string, 
     smokePaths: ["/healthz", "/v1/orders?limit=1"], smokeMaxLatencySeconds: "1.5",
     ...overrides,
   };
-  return parseStackConfig(raw, "dev", { ghcrPullToken: secrets.ghcrPullToken, slackWebhook: false, pulumiAccessToken: false });
+  return parseStackConfig(raw, "dev", { ghcrPullToken: secrets.ghcrPullToken, slackWebhook: false });
 }
 
 /** What a canary/promote pipeline runs: release both Deployments, scale the canary, check it. */

@@ -11,6 +11,7 @@
 // runs in `<stack>-drift`, open to the deploy branch only. The preview stacks deploy as the stack
 // owning infra-preview.yml does (clusterAuth; loadStackConfig refuses one that does not).
 import type { StackConfig } from "../../../config/schema";
+import { unreadableKinds } from "../../shared/cluster-operations";
 import { pulumiBackend, type PulumiBackend } from "../../shared/pulumi-backend";
 import { actions, uses } from "./actions";
 import type { Job, Step, WorkflowFile } from "./model";
@@ -32,13 +33,13 @@ export type PreviewWorkflowConfig = Pick<StackConfig,
  * registry token, the deployer's token Secret the deployer itself). A change to one of them shows
  * in `pulumi up`'s own preview only.
  */
-export const unreadableByPreviews = [
+export const unreadableByPreviews: readonly string[] = [
   "github:index/actionsSecret:ActionsSecret",
   "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
   "github:index/actionsVariable:ActionsVariable",
   "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
-  "kubernetes:core/v1:Secret",
-] as const;
+  ...unreadableKinds,
+];
 
 /** How long the exchanged Pulumi token lives, in seconds: the preview job's own time limit. */
 const pulumiTokenSeconds = 20 * 60;
