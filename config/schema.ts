@@ -15,7 +15,8 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const githubOwner = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const githubRepository = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 const gitBranch = /^(?!\/|.*\/$|.*\/\/|.*\.\.|.*@\{|.*\.lock$)[A-Za-z0-9._/-]{1,255}$/;
-const awsRegion = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const regionPattern = "[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\\d";
+const awsRegion = new RegExp(`^${regionPattern}$`);
 const awsPartitionArn = "arn:aws(-cn|-us-gov)?";
 const oidcProviderArn = new RegExp(`^${awsPartitionArn}:iam::\\d{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$`);
 const iamPolicyArn = new RegExp(`^${awsPartitionArn}:iam::(\\d{12}|aws):policy(/[\\w+=,.@-]+)*/[\\w+=,.@-]+$`);
@@ -66,14 +67,14 @@ export const configSchema = z.object({
   infraDirectory: text(/^(\.|(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)$/, "a folder of the repository, relative, such as infra or deploy/pulumi (. for its root)")
     .default("infra").describe("Folder of the repository that holds this Pulumi project: the preview workflow runs there, on pull requests that change it."),
   // Pulumi: where the state lives, for the workflows that preview the stacks
-  pulumiBackendUrl: text(/^(https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]*[A-Za-z0-9!_.*'()-])?(\?region=[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d)?)$/,
+  pulumiBackendUrl: text(new RegExp(String.raw`^(https:\/\/[A-Za-z0-9.-]+(:\d+)?\/?|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]*[A-Za-z0-9!_.*'()-])?(\?region=${regionPattern})?)$`),
     "Pulumi Cloud's URL (https://api.pulumi.com) or an S3 bucket URL (s3://bucket/prefix?region=eu-west-1)")
     .optional().describe("Where the stacks' state lives, for the preview and drift workflows: Pulumi Cloud (https://api.pulumi.com) or an S3 bucket (s3://bucket/prefix?region=eu-west-1). Unset: neither workflow."),
   pulumiOrganization: text(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a Pulumi Cloud organization name").optional()
     .describe("Pulumi Cloud: the organization whose short-lived token the workflows exchange their GitHub OIDC token for (required with Pulumi Cloud)."),
   pulumiTeam: text(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a Pulumi Cloud team name").optional()
     .describe("Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Unset: an organization token."),
-  pulumiSecretsKeyArn: text(new RegExp(`^${awsPartitionArn}:kms:[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\\d:\\d{12}:key\\/[A-Za-z0-9-]+$`), "the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)")
+  pulumiSecretsKeyArn: text(new RegExp(`^${awsPartitionArn}:kms:${regionPattern}:\\d{12}:key\\/[A-Za-z0-9-]+$`), "the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)")
     .optional().describe("S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3)."),
   driftSchedule: text(/^(off|(\S+ ){4}\S+)$/, "a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off").default("0 6 * * 1-5")
     .describe("When the drift workflow runs a refreshed preview expecting no changes (cron, UTC); off: no drift workflow."),

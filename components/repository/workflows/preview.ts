@@ -41,8 +41,8 @@ export const unreadableByPreviews: readonly string[] = [
   ...unreadableKinds,
 ];
 
-/** How long the exchanged Pulumi token lives, in seconds: the preview job's own time limit. */
-const pulumiTokenSeconds = 20 * 60;
+/** A preview job's time limit, in minutes; the Pulumi token it exchanges lives as long. */
+const previewMinutes = 20;
 
 /** The job id of a stack's preview. */
 export const previewJobId = (stack: string) => `preview-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
@@ -56,7 +56,7 @@ function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
       organization: backend.organization,
       "requested-token-type": backend.team === undefined ? "urn:pulumi:token-type:access_token:organization" : "urn:pulumi:token-type:access_token:team",
       ...(backend.team === undefined ? {} : { scope: `team:${backend.team}` }),
-      "token-expiration": pulumiTokenSeconds,
+      "token-expiration": previewMinutes * 60,
       "cloud-url": backend.url,
     },
   };
@@ -131,7 +131,7 @@ export function infraPreviewWorkflow(config: PreviewWorkflowConfig): WorkflowFil
     if: sameRepositoryPullRequest,
     environment: { name: previewEnvironment(stack) },
     permissions: { ...previewPermissions, "pull-requests": "write" },
-    "timeout-minutes": 20,
+    "timeout-minutes": previewMinutes,
     steps: previewSteps(config, backend, stack, "pull-request"),
   }]));
   const infrastructure = config.infraDirectory === "." ? "**" : `${config.infraDirectory}/**`;
@@ -178,7 +178,7 @@ export function driftWorkflow(config: PreviewWorkflowConfig): WorkflowFile | und
           "runs-on": runner,
           environment: { name: driftEnvironment(config.stack) },
           permissions: previewPermissions,
-          "timeout-minutes": 20,
+          "timeout-minutes": previewMinutes,
           steps: [...previewSteps(config, backend, config.stack, "drift"), report],
         },
       },
