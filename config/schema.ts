@@ -99,6 +99,8 @@ export const configSchema = z.object({
   healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (probes)."),
   replicas: integer(1, 100).default(9).describe("Stable replicas."),
   canaryWeight: integer(1, 50, "a percentage").default(10).describe("Share of traffic the canary receives, in percent (by replica ratio)."),
+  startupSeconds: integer(5, 600, "a number of seconds").default(60).describe("Longest the container may take after starting to answer healthPath (startupProbe); a slower start restarts it and fails a release."),
+  minReadySeconds: integer(0, 300, "a number of seconds").default(10).describe("Seconds a new pod must be ready before it counts as available."),
   initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
   // Pipeline
   nodeVersions: z.array(nodeLine, { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })

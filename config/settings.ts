@@ -81,6 +81,10 @@ export interface ServiceSettings {
   replicas?: number;
   /** Share of traffic the canary receives, in percent (by replica ratio). Default: `10`. */
   canaryWeight?: number;
+  /** Longest the container may take after starting to answer healthPath (startupProbe); a slower start restarts it and fails a release. Default: `60`. */
+  startupSeconds?: number;
+  /** Seconds a new pod must be ready before it counts as available. Default: `10`. */
+  minReadySeconds?: number;
   /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
   initialImage: string;
   /** Node.js release lines of the test matrix, as text or whole numbers (`["22", "24"]` or `[22, 24]`). Default: the supported release lines (config/node-releases.ts). */

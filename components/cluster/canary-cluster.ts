@@ -78,8 +78,10 @@ export function clusterKubeconfig(
  * and every request through it would fail: it requests the main Service only.
  */
 export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
+  const targets = clusterTargets(config);
   return {
-    targets: clusterTargets(config),
+    targets,
+    podName: targets.upSmokeTestPod,
     through: ["main"],
     appName: config.appName,
     paths: config.smokePaths,
@@ -177,7 +179,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
     this.workload = new CanaryWorkload(`${name}-workload`, {
       appName: c.appName, namespace, containerPort: c.containerPort, healthPath: c.healthPath,
-      replicas: c.replicas, initialImage: c.initialImage, provider,
+      replicas: c.replicas, initialImage: c.initialImage, minReadySeconds: c.minReadySeconds, provider,
       ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
     }, child);
 

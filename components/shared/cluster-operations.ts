@@ -22,8 +22,25 @@ export interface ClusterTargets {
   readonly container: string;
   /** The label selector of the canary's pods. */
   readonly canarySelector: string;
-  /** The name of the smoke-test pod. */
+  /** The smoke-test pod of a release (the canary job's). */
   readonly smokeTestPod: string;
+  /** The smoke-test pod of `pulumi up`: another name, so that neither removes the other's. */
+  readonly upSmokeTestPod: string;
+  /** The pod that probes and judges the canary during its bake window. */
+  readonly bakePod: string;
+}
+
+/**
+ * The annotation on the canary Deployment that holds the time (Unix seconds) after which the
+ * canary must not serve: the canary job sets it before scaling up, the reaper scales an expired
+ * canary to 0 and a promotion refuses one.
+ */
+export const canaryExpiryAnnotation = "canary-pipeline.dev/expires-at";
+
+/** A pod the deployer creates: its name and its one image (the deployer's admission policy admits these only). */
+export interface CreatedPod {
+  readonly name: string;
+  readonly image: string;
 }
 
 /** The names every part of the stack uses for the service's objects, from its settings. */
@@ -39,6 +56,8 @@ export function clusterTargets(config: { readonly appName: string; readonly name
     container: app,
     canarySelector: `app=${app},track=canary`,
     smokeTestPod: `${app}-smoke-test`,
+    upSmokeTestPod: `${app}-smoke-test-up`,
+    bakePod: `${app}-canary-bake`,
     mainService: app,
     canaryService: `${app}-canary`,
   };
@@ -49,6 +68,8 @@ export interface ClusterOperation {
   readonly description: string;
   readonly command: string;
   readonly rules: readonly PolicyRule[];
+  /** The pod the command creates, when it creates one. */
+  readonly createsPod?: CreatedPod;
 }
 
 const apps = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
@@ -85,33 +106,46 @@ export const clusterOperations = {
     command: `kubectl get pods --selector ${t.canarySelector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.status.containerStatuses[0].imageID}{"\\n"}{end}'`,
     rules: [core(["pods"], ["list"])],
   }),
-  /** Creates the smoke-test pod from its manifest (no attach, no exec). */
-  createSmokeTest: (t: ClusterTargets, manifestFile: string): ClusterOperation => ({
-    description: "start the smoke-test pod",
+  /** Records the canary's expiry (Unix seconds) on its Deployment. */
+  setCanaryExpiry: (t: ClusterTargets, expiresAt: string): ClusterOperation => ({
+    description: `record when ${t.canaryDeployment} expires`,
+    command: `kubectl annotate deployment/${t.canaryDeployment} ${canaryExpiryAnnotation}=${expiresAt} --overwrite --namespace ${t.namespace}`,
+    rules: [apps(["deployments"], ["get", "patch"], [t.canaryDeployment])],
+  }),
+  /** Reads the canary's expiry (empty when none is recorded). */
+  readCanaryExpiry: (t: ClusterTargets): ClusterOperation => ({
+    description: `read when ${t.canaryDeployment} expires`,
+    command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='{.metadata.annotations.${canaryExpiryAnnotation.replace(/\./g, "\\.")}}'`,
+    rules: [apps(["deployments"], ["get"], [t.canaryDeployment])],
+  }),
+  /** Creates a pod from its manifest (no attach, no exec). */
+  createPod: (t: ClusterTargets, manifestFile: string, pod: CreatedPod): ClusterOperation => ({
+    description: `start the pod ${pod.name}`,
     command: `kubectl create --filename ${manifestFile} --namespace ${t.namespace}`,
     rules: [core(["pods"], ["create"])],
+    createsPod: pod,
   }),
   /**
-   * Waits for the smoke-test pod to succeed. Its script always exits 0 (the verdict is in its
+   * Waits for a pod to succeed. The pipeline's pods always exit 0 (the verdict is in their
    * report), so only a pod that crashed or ran past its deadline fails; the wait's timeout, set
    * past that deadline, then ends it.
    */
-  waitSmokeTest: (t: ClusterTargets, timeout: string): ClusterOperation => ({
-    description: "wait for the smoke test to finish",
-    command: `kubectl wait pod/${t.smokeTestPod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=${timeout} --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["get", "list", "watch"], [t.smokeTestPod])],
+  waitPod: (t: ClusterTargets, pod: string, timeout: string): ClusterOperation => ({
+    description: `wait for the pod ${pod} to finish`,
+    command: `kubectl wait pod/${pod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=${timeout} --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["get", "list", "watch"], [pod])],
   }),
-  /** Reads the smoke test's report (its log). */
-  smokeTestLogs: (t: ClusterTargets): ClusterOperation => ({
-    description: "read the smoke test's report",
-    command: `kubectl logs pod/${t.smokeTestPod} --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["get"], [t.smokeTestPod]), core(["pods/log"], ["get"], [t.smokeTestPod])],
+  /** Reads a pod's report (its log). */
+  podLogs: (t: ClusterTargets, pod: string): ClusterOperation => ({
+    description: `read the report of ${pod}`,
+    command: `kubectl logs pod/${pod} --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["get"], [pod]), core(["pods/log"], ["get"], [pod])],
   }),
-  /** Removes the smoke-test pod and waits until it is gone (the next run reuses its name). */
-  deleteSmokeTest: (t: ClusterTargets): ClusterOperation => ({
-    description: "remove the smoke-test pod",
-    command: `kubectl delete pod/${t.smokeTestPod} --ignore-not-found --timeout=60s --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["delete", "get", "list", "watch"], [t.smokeTestPod])],
+  /** Removes a pod and waits until it is gone (the next run reuses its name). */
+  deletePod: (t: ClusterTargets, pod: string): ClusterOperation => ({
+    description: `remove the pod ${pod}`,
+    command: `kubectl delete pod/${pod} --ignore-not-found --timeout=60s --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["delete", "get", "list", "watch"], [pod])],
   }),
 } as const;
 

@@ -16,6 +16,8 @@ export const servicePort = 80;
 export interface SmokeTestSpec {
   readonly targets: ClusterTargets & { readonly mainService: string; readonly canaryService: string };
   readonly appName: string;
+  /** The pod's name: the release's and `pulumi up`'s differ (targets.smokeTestPod, targets.upSmokeTestPod). */
+  readonly podName: string;
   /** Paths requested, each `requestsPerPath` times through each Service. */
   readonly paths: readonly string[];
   readonly requestsPerPath?: number;
@@ -73,7 +75,7 @@ export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
-      name: spec.targets.smokeTestPod,
+      name: spec.podName,
       namespace: spec.targets.namespace,
       labels: { "app.kubernetes.io/name": `${spec.appName}-smoke-test`, "app.kubernetes.io/part-of": spec.appName },
     },
@@ -95,12 +97,12 @@ export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
 
 /** The cluster operations the runner performs, in order. */
 export function smokeTestOperations(spec: SmokeTestSpec, manifestFile: string): ClusterOperation[] {
-  const targets = spec.targets;
+  const t = spec.targets;
   return [
-    clusterOperations.deleteSmokeTest(targets),
-    clusterOperations.createSmokeTest(targets, manifestFile),
-    clusterOperations.waitSmokeTest(targets, smokeTestTimeout(spec)),
-    clusterOperations.smokeTestLogs(targets),
+    clusterOperations.deletePod(t, spec.podName),
+    clusterOperations.createPod(t, manifestFile, { name: spec.podName, image: smokeTestImage }),
+    clusterOperations.waitPod(t, spec.podName, smokeTestTimeout(spec)),
+    clusterOperations.podLogs(t, spec.podName),
   ];
 }
 

@@ -39,7 +39,7 @@ export function pipelineOperations(config: StackConfig, canaryReplicas: number):
     clusterOperations.scale(t, t.canaryDeployment, canaryReplicas),
     clusterOperations.rolloutStatus(t, t.canaryDeployment, "300s"),
     clusterOperations.canaryPodImages(t),
-    ...smokeTestOperations({ targets: t, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds }, "\"$manifest\""),
+    ...smokeTestOperations({ targets: t, podName: t.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds }, "\"$manifest\""),
     clusterOperations.setImage(t, t.stableDeployment, "\"$IMAGE\""),
     clusterOperations.rolloutStatus(t, t.stableDeployment, "600s"),
     clusterOperations.scale(t, t.canaryDeployment, 0),

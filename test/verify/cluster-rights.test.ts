@@ -8,7 +8,7 @@ import { checkClusterRights } from "../../verify/cluster-rights";
 import { apiRequests, kubectlCommands } from "../../verify/kubectl";
 
 const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
-const smoke = { targets: t, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 };
+const smoke = { targets: t, podName: t.smokeTestPod, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 };
 const runner = smokeTestRunner(smoke);
 const deployOps = [ops.setImage(t, t.canaryDeployment, "$IMAGE"), ops.scale(t, t.canaryDeployment, 1), ops.rolloutStatus(t, t.canaryDeployment, "5m"), ops.canaryPodImages(t)];
 const script = [...deployOps.map((o) => o.command), runner].join("\n");

@@ -72,6 +72,6 @@ describe("strict Kubernetes schema check", () => {
 
   test("the smoke-test pod passes", async () => {
     const targets = clusterTargets({ appName: "orders-api", namespace: "orders" });
-    await assertValidObject(smokeTestPod({ targets, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 }), "smoke-test pod");
+    await assertValidObject(smokeTestPod({ targets, podName: targets.smokeTestPod, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 }), "smoke-test pod");
   });
 });

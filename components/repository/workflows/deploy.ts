@@ -42,7 +42,8 @@ const targetsOf = (config: DeployConfig) => clusterTargets(config);
 
 /** The smoke test's settings, from the stack's. */
 export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
-  return { targets: targetsOf(config), appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds };
+  const targets = targetsOf(config);
+  return { targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds };
 }
 
 /** The cluster operations of the workflow, by the step that runs them. */

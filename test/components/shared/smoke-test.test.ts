@@ -15,7 +15,7 @@ import { smokeTestOperations, smokeTestPod, smokeTestPodScript, smokeTestRunner,
 
 const run = promisify(execFile);
 const targets = clusterTargets({ appName: "orders-api", namespace: "orders" });
-const spec = (paths: string[], maxLatencySeconds = 0.5): SmokeTestSpec => ({ targets, appName: "orders-api", paths, maxLatencySeconds, requestsPerPath: 2 });
+const spec = (paths: string[], maxLatencySeconds = 0.5): SmokeTestSpec => ({ targets, podName: targets.smokeTestPod, appName: "orders-api", paths, maxLatencySeconds, requestsPerPath: 2 });
 
 describe("the pod's script", () => {
   let server: Server;
