@@ -13,8 +13,8 @@ import { githubOidc } from "../../shared/oidc-subjects";
 import { actions, uses } from "./actions";
 import type { Job, Permissions, Step, WorkflowFile } from "./model";
 import {
-  awsRegionVariable, deployRoleVariable, deployWorkflowPath, eksClusterVariable, imageName, kubeconfigSecret, runner,
-  slackWebhookSecret,
+  awsRegionVariable, deployRoleVariable, deployWorkflowPath, eksClusterVariable, imageName, kubeconfigSecret, rollbackEnvironment,
+  rollbackKubeconfigSecret, rollbackRoleVariable, runner, slackWebhookSecret,
 } from "./names";
 import { bash, checkout, ghcrLogin, setupNode } from "./steps";
 
@@ -69,6 +69,11 @@ export function deployOperations(config: DeployConfig): ClusterOperation[] {
   return all.filter((op, i) => all.findIndex((other) => other.command === op.command) === i);
 }
 
+/** What the rollback job does: only this, so its identity may do nothing else. */
+export function rollbackOperations(config: DeployConfig): ClusterOperation[] {
+  return [operations(config).canaryDown];
+}
+
 /** The job that assumes a role or signs gets id-token: write; nothing else does. */
 const deployPermissions = (config: DeployConfig): Permissions => ({
   ...(config.clusterAuth === "eks" ? { "id-token": "write" as const } : {}),
@@ -76,8 +81,16 @@ const deployPermissions = (config: DeployConfig): Permissions => ({
   ...(config.signImages ? { packages: "read" as const } : {}),
 });
 
-/** Cluster credentials: the deploy role through OIDC (eks), or the environment's kubeconfig (token). */
-function clusterCredentials(config: DeployConfig): Step[] {
+/** Who a job acts as in the cluster: the deployer, or the rollback identity (it may only scale the canary to 0). */
+interface ClusterIdentity {
+  readonly roleVariable: string;
+  readonly kubeconfigSecret: string;
+}
+const deployer: ClusterIdentity = { roleVariable: deployRoleVariable, kubeconfigSecret };
+const rollbacker: ClusterIdentity = { roleVariable: rollbackRoleVariable, kubeconfigSecret: rollbackKubeconfigSecret };
+
+/** Cluster credentials: the identity's role through OIDC (eks), or its kubeconfig from the environment (token). */
+function clusterCredentials(config: DeployConfig, identity: ClusterIdentity = deployer): Step[] {
   const install: Step = { name: "Install kubectl", uses: uses(actions.setupKubectl), with: { version: kubectlVersion } };
   if (config.clusterAuth === "eks") {
     return [
@@ -85,7 +98,7 @@ function clusterCredentials(config: DeployConfig): Step[] {
       {
         name: "Assume the deploy role",
         uses: uses(actions.awsCredentials),
-        with: { "role-to-assume": `\${{ vars.${deployRoleVariable} }}`, "aws-region": `\${{ vars.${awsRegionVariable} }}` },
+        with: { "role-to-assume": `\${{ vars.${identity.roleVariable} }}`, "aws-region": `\${{ vars.${awsRegionVariable} }}` },
       },
       bash("Write the kubeconfig", [
         'kubeconfig="$RUNNER_TEMP/kubeconfig"',
@@ -103,7 +116,7 @@ function clusterCredentials(config: DeployConfig): Step[] {
       'printf \'%s\\n\' "$KUBECONFIG_DATA" > "$kubeconfig"',
       'chmod 600 "$kubeconfig"',
       'echo "KUBECONFIG=$kubeconfig" >> "$GITHUB_ENV"',
-    ].join("\n"), { env: { KUBECONFIG_DATA: `\${{ secrets.${kubeconfigSecret} }}` } }),
+    ].join("\n"), { env: { KUBECONFIG_DATA: `\${{ secrets.${identity.kubeconfigSecret} }}` } }),
   ];
 }
 
@@ -256,6 +269,37 @@ function promoteJob(config: DeployConfig, needs: string[]): Job {
   };
 }
 
+/**
+ * The rollback job: whenever a run ends without promoting a canary it deployed (a failed or
+ * cancelled canary or promote job, a failed scan, a rejected approval), it scales the canary to 0.
+ * It runs in the rollback environment, which has no reviewers, as the rollback identity.
+ */
+function rollbackJob(config: DeployConfig, needs: string[]): Job {
+  const o = operations(config);
+  const t = targetsOf(config);
+  return {
+    name: `Roll back (${config.environment})`,
+    "runs-on": runner,
+    needs,
+    // always(): also after a cancellation (GitHub runs always() jobs of a cancelled run).
+    if: "always() && needs.canary.result != 'skipped' && needs.promote.result != 'success'",
+    environment: { name: rollbackEnvironment(config.environment) },
+    permissions: config.clusterAuth === "eks" ? { "id-token": "write" } : {},
+    "timeout-minutes": 10,
+    steps: [
+      ...clusterCredentials(config, rollbacker),
+      bash("Scale the canary to 0", [
+        o.canaryDown.command,
+        "{",
+        `  echo "### Rolled back in ${config.environment}"`,
+        `  echo "- the run ended without a promotion: canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
+        '} >> "$GITHUB_STEP_SUMMARY"',
+      ].join("\n")),
+      ...removeKubeconfig(config),
+    ],
+  };
+}
+
 /** The first environment's test matrix. */
 function testJob(config: DeployConfig): Job {
   return {
@@ -377,8 +421,11 @@ export function deployWorkflow(config: DeployConfig): WorkflowFile {
   // The canary hands its (checked) digest on, so promote never re-reads an input.
   const canaryWithOutput: Job = { ...canary, outputs: { digest: "${{ env.DIGEST }}" } };
   const jobs: Record<string, Job> = first
-    ? { test: testJob(config), build: buildJob(config), scan: scanJob(config), canary: canaryWithOutput, promote: promoteJob(config, ["canary", "scan"]) }
-    : { canary: canaryWithOutput, promote: promoteJob(config, ["canary"]) };
+    ? {
+      test: testJob(config), build: buildJob(config), scan: scanJob(config), canary: canaryWithOutput, promote: promoteJob(config, ["canary", "scan"]),
+      rollback: rollbackJob(config, ["canary", "scan", "promote"]),
+    }
+    : { canary: canaryWithOutput, promote: promoteJob(config, ["canary"]), rollback: rollbackJob(config, ["canary", "promote"]) };
   return {
     path: deployWorkflowPath(config.environment),
     workflow: {

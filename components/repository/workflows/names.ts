@@ -3,6 +3,11 @@
 
 /** Environment variable: ARN of the role the canary and promote jobs assume (eks mode). */
 export const deployRoleVariable = "AWS_DEPLOY_ROLE_ARN";
+/**
+ * Environment variable of an environment's rollback environment: ARN of the rollback role (eks
+ * mode), which may only scale the canary to 0.
+ */
+export const rollbackRoleVariable = "AWS_ROLLBACK_ROLE_ARN";
 /** Environment variable: the region of the cluster and of the role sessions. */
 export const awsRegionVariable = "AWS_REGION";
 /** Environment variable: the EKS cluster's name (eks mode). */
@@ -13,6 +18,8 @@ export const namespaceVariable = "K8S_NAMESPACE";
 export const kubeconfigSecret = "KUBECONFIG";
 /** Environment secret of a stack's preview and drift environments: a read-only kubeconfig (token mode). */
 export const previewKubeconfigSecret = "PREVIEW_KUBECONFIG";
+/** Environment secret of an environment's rollback environment: the rollback identity's kubeconfig (token mode). */
+export const rollbackKubeconfigSecret = "ROLLBACK_KUBECONFIG";
 /** Environment secret: the Slack incoming webhook for rollback notices. */
 export const slackWebhookSecret = "SLACK_WEBHOOK";
 
@@ -32,6 +39,11 @@ export const driftWorkflowPath = (stack: string) => `${workflowsDirectory}/drift
 
 /** The environment a stack's pull-request preview runs in: its reviewers gate running PR code with the stack's preview identity. */
 export const previewEnvironment = (stack: string) => `${stack}-preview`;
+/**
+ * The environment a deploy workflow's rollback job runs in: no reviewers (a rollback must not wait
+ * for an approval), the deploy branch only, and an identity that can only scale the canary to 0.
+ */
+export const rollbackEnvironment = (environment: string) => `${environment}-rollback`;
 /** The environment a stack's drift detection runs in: the deploy branch only. */
 export const driftEnvironment = (stack: string) => `${stack}-drift`;
 
