@@ -109,6 +109,7 @@ export const configSchema = z.object({
   smokeMaxLatencySeconds: z.union([z.string().regex(/^\d+(\.\d+)?$/, { message: seconds }), z.number()], { message: seconds }).default("1.5")
     .transform(Number).pipe(z.number().positive({ message: "must be more than 0 seconds" }).max(60, { message: "must be at most 60 seconds" })).describe("Slowest acceptable smoke-test response, in seconds."),
   scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
+  canaryLifetimeMinutes: integer(10, 10080, "a number of minutes").default(60).describe("Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted."),
   signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
   smokeTestOnUp: z.boolean({ message: "must be true or false" }).default(true).describe("Run the in-cluster smoke test from `pulumi up` when the workloads change."),
 }).strict();

@@ -95,6 +95,8 @@ export interface ServiceSettings {
   smokeMaxLatencySeconds?: string | number;
   /** Trivy severities that fail the scan (comma-separated). Default: `"HIGH,CRITICAL"`. */
   scanSeverity?: string;
+  /** Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted. Default: `60`. */
+  canaryLifetimeMinutes?: number;
   /** Generate an SBOM and sign images with keyless cosign; verify before deploying. Default: `true`. */
   signImages?: boolean;
   /** Run the in-cluster smoke test from `pulumi up` when the workloads change. Default: `true`. */

@@ -149,6 +149,11 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
       const t = target(words, 2);
       return [request(t.resource, "get", t.name, ns), request(t.resource, "patch", t.name, ns)];
     }
+    case "annotate": {
+      // pkg/cmd/annotate: the builder gets the object, then a merge patch sets the annotations.
+      const t = target(words, 1);
+      return [request(t.resource, "get", t.name, ns), request(t.resource, "patch", t.name, ns)];
+    }
     case "scale": {
       const t = target(words, 1);
       if (t.resource !== "deployments") fail("scales something other than a Deployment");

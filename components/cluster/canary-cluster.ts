@@ -89,6 +89,15 @@ export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
   };
 }
 
+/**
+ * What the deployer's Role grants: the pipeline's operations and, in token mode, the smoke test
+ * `pulumi up` runs as the deployer (eks mode runs it with the stack's own credentials).
+ */
+export function deployerOperations(config: StackConfig, pipelineOperations: readonly ClusterOperation[]): ClusterOperation[] {
+  const smokeAsDeployer = config.smokeTestOnUp && config.clusterAuth === "token";
+  return smokeAsDeployer ? [...pipelineOperations, ...smokeTestOperations(restingSmokeTestSpec(config), "\"$manifest\"")] : [...pipelineOperations];
+}
+
 /** Everything of the service inside the cluster. */
 export class CanaryCluster extends pulumi.ComponentResource {
   readonly provider: ClientSideApplyProvider;
@@ -162,7 +171,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
     // clusterAuth token: the smoke test after `pulumi up` runs as the deployer, so its Role covers it.
     const smokeAsDeployer = c.smokeTestOnUp && c.clusterAuth === "token";
-    const operations = smokeAsDeployer ? [...args.operations, ...smokeTestOperations(restingSmokeTestSpec(c), "\"$manifest\"")] : args.operations;
+    const operations = deployerOperations(c, args.operations);
     const common = { appName: c.appName, namespace, operations, provider };
     this.deployer = new ClusterDeployer(`${name}-deployer`, c.clusterAuth === "token"
       ? { ...common, clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }

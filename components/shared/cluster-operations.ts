@@ -20,7 +20,8 @@ export interface ClusterTargets {
   readonly stableDeployment: string;
   readonly canaryDeployment: string;
   readonly container: string;
-  /** The label selector of the canary's pods. */
+  /** The label selectors of the stable and the canary pods. */
+  readonly stableSelector: string;
   readonly canarySelector: string;
   /** The smoke-test pod of a release (the canary job's). */
   readonly smokeTestPod: string;
@@ -36,6 +37,15 @@ export interface ClusterTargets {
  * canary to 0 and a promotion refuses one.
  */
 export const canaryExpiryAnnotation = "canary-pipeline.dev/expires-at";
+
+/**
+ * The annotation on the stable Deployment that holds the release number it runs (the first
+ * environment's build run number): a release older than it is refused unless it is an explicit rollback.
+ */
+export const releaseAnnotation = "canary-pipeline.dev/release";
+
+/** A jsonpath that reads one annotation (its dots escaped). */
+const annotationPath = (key: string) => `{.metadata.annotations.${key.replace(/\./g, "\\.")}}`;
 
 /** A pod the deployer creates: its name and its one image (the deployer's admission policy admits these only). */
 export interface CreatedPod {
@@ -54,6 +64,7 @@ export function clusterTargets(config: { readonly appName: string; readonly name
     stableDeployment: app,
     canaryDeployment: `${app}-canary`,
     container: app,
+    stableSelector: `app=${app},track=stable`,
     canarySelector: `app=${app},track=canary`,
     smokeTestPod: `${app}-smoke-test`,
     upSmokeTestPod: `${app}-smoke-test-up`,
@@ -106,6 +117,33 @@ export const clusterOperations = {
     command: `kubectl get pods --selector ${t.canarySelector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.status.containerStatuses[0].imageID}{"\\n"}{end}'`,
     rules: [core(["pods"], ["list"])],
   }),
+  /** Reads the image a Deployment's container runs. */
+  readImage: (t: ClusterTargets, deployment: string): ClusterOperation => ({
+    description: `read the image of ${deployment}`,
+    command: `kubectl get deployment/${deployment} --namespace ${t.namespace} --output jsonpath='{.spec.template.spec.containers[0].image}'`,
+    rules: [apps(["deployments"], ["get"], [deployment])],
+  }),
+  /**
+   * Lists a track's pods as `name|image|waiting reason|restarts|ready`, one per line: what tells a
+   * pod that will never become ready (crash loop, image pull failure) from one still starting.
+   */
+  podStates: (t: ClusterTargets, selector: string): ClusterOperation => ({
+    description: `read the state of the pods ${selector}`,
+    command: `kubectl get pods --selector ${selector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.metadata.name}|{.spec.containers[0].image}|{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].restartCount}|{.status.containerStatuses[0].ready}{"\\n"}{end}'`,
+    rules: [core(["pods"], ["list"])],
+  }),
+  /** Reads the release number the stable Deployment runs (empty before the first release). */
+  readRelease: (t: ClusterTargets): ClusterOperation => ({
+    description: `read the release ${t.stableDeployment} runs`,
+    command: `kubectl get deployment/${t.stableDeployment} --namespace ${t.namespace} --output jsonpath='${annotationPath(releaseAnnotation)}'`,
+    rules: [apps(["deployments"], ["get"], [t.stableDeployment])],
+  }),
+  /** Records the release number the stable Deployment now runs. */
+  setRelease: (t: ClusterTargets, release: string): ClusterOperation => ({
+    description: `record the release ${t.stableDeployment} runs`,
+    command: `kubectl annotate deployment/${t.stableDeployment} ${releaseAnnotation}=${release} --overwrite --namespace ${t.namespace}`,
+    rules: [apps(["deployments"], ["get", "patch"], [t.stableDeployment])],
+  }),
   /** Records the canary's expiry (Unix seconds) on its Deployment. */
   setCanaryExpiry: (t: ClusterTargets, expiresAt: string): ClusterOperation => ({
     description: `record when ${t.canaryDeployment} expires`,
@@ -115,7 +153,7 @@ export const clusterOperations = {
   /** Reads the canary's expiry (empty when none is recorded). */
   readCanaryExpiry: (t: ClusterTargets): ClusterOperation => ({
     description: `read when ${t.canaryDeployment} expires`,
-    command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='{.metadata.annotations.${canaryExpiryAnnotation.replace(/\./g, "\\.")}}'`,
+    command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryExpiryAnnotation)}'`,
     rules: [apps(["deployments"], ["get"], [t.canaryDeployment])],
   }),
   /** Creates a pod from its manifest (no attach, no exec). */

@@ -54,7 +54,8 @@ describe("one service, eks mode, in an existing namespace", () => {
     const digest = newDigest();
     writeSmokeReport(config, "pass");
     const member = certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]);
-    const run = await release(config, { mode: "eks", kubeconfig: member }, digest);
+    const rollbacker = certificateKubeconfig("tier-rollback-role", [`${config.appName}-rollbackers`]);
+    const run = await release(config, { mode: "eks", kubeconfig: member, rollbackKubeconfig: rollbacker }, digest);
     assert.ok(run.canary.success, run.canary.log);
     assert.ok(run.promote?.success, run.promote?.log);
     assert.equal(deploymentState(ns, "payments").image, imageOf(config, digest));

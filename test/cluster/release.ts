@@ -6,12 +6,21 @@ import { randomBytes } from "node:crypto";
 import type { StackConfig } from "../../config/schema";
 import { deployWorkflow } from "../../components/repository/workflows/deploy";
 import { renderWorkflow } from "../../components/repository/workflows/writer";
-import { awsRegionVariable, deployRoleVariable, eksClusterVariable, imageName, kubeconfigSecret } from "../../components/repository/workflows/names";
-import { runJob, type ExpressionContext, type JobResult } from "./workflow-runner";
+import {
+  awsRegionVariable, deployRoleVariable, deployWorkflowPath, eksClusterVariable, imageName, kubeconfigSecret, rollbackKubeconfigSecret, rollbackRoleVariable,
+} from "../../components/repository/workflows/names";
+import { runJob, type ExpressionContext, type JobOutcome, type JobResult, type RunOptions } from "./workflow-runner";
 import { adminKubectl, smokeTestLogFile, toolsBin } from "./tier";
 
 /** A digest as the build job outputs it. */
 export const newDigest = () => `sha256:${randomBytes(32).toString("hex")}`;
+
+/**
+ * A digest whose pods never become ready on the tier's fake node (cluster/stages.yaml): a
+ * crash-looping container, or an image that cannot be pulled.
+ */
+export const failingDigest = (how: "crash-loop" | "image-pull") =>
+  `sha256:${randomBytes(28).toString("hex")}${how === "crash-loop" ? "badc0de1" : "badc0de2"}`;
 
 /**
  * What the smoke-test pod prints. kwok runs no container, so the report is the file kwok serves as
@@ -26,15 +35,51 @@ export function writeSmokeReport(config: StackConfig, verdict: "pass" | "fail"):
   fs.writeFileSync(smokeTestLogFile, [line, `RESULT ${verdict}`].map((l) => `${stamp} stdout F ${l}\n`).join(""));
 }
 
+/** Where the cosign stand-in keeps the attestations "pushed" beside each digest (one registry per test process). */
+const registry = fs.mkdtempSync(path.join(os.tmpdir(), "attestations-"));
+
 /**
- * Stand-ins for what the jobs' `uses:` steps and AWS provide, first on PATH: `cosign` accepts
- * every signature (signing is not what this tier proves), and in eks mode `aws eks
- * update-kubeconfig` writes the kubeconfig of a member of the deployer group (the access entry's
- * mapping). kubectl is the tier's own build.
+ * cosign, as the jobs call it. `verify` accepts every signature: keyless signing needs Fulcio and
+ * Rekor, which this tier cannot reach. `attest` stores the in-toto statement under the digest with
+ * the signer's keyless identity (https://github.com/ + GITHUB_WORKFLOW_REF, as Fulcio writes a
+ * workflow's certificate); `verify-attestation` prints, one DSSE envelope per line as cosign does,
+ * the statements of that type whose signer is exactly --certificate-identity, and fails without one.
+ */
+const cosignStandIn = `#!${process.execPath}
+const fs = require("node:fs"), path = require("node:path");
+const [command, ...args] = process.argv.slice(2);
+const flag = (name) => { const i = args.indexOf(name); return i < 0 ? undefined : args[i + 1]; };
+const reference = args.find((a) => a.includes("@sha256:"));
+const dir = path.join(${JSON.stringify(registry)}, reference ? reference.split("@")[1].replace(":", "-") : "none");
+if (command === "verify") process.exit(0);
+if (command === "attest") {
+  const statement = { _type: "https://in-toto.io/Statement/v1", predicateType: flag("--type"),
+    subject: [{ name: reference.split("@")[0], digest: { sha256: reference.split(":").pop() } }],
+    predicate: JSON.parse(fs.readFileSync(flag("--predicate"), "utf8")) };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, Date.now() + "-" + process.pid + ".json"),
+    JSON.stringify({ identity: "https://github.com/" + process.env.GITHUB_WORKFLOW_REF, statement }));
+  process.exit(0);
+}
+if (command === "verify-attestation") {
+  const found = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")))
+    .filter((a) => a.identity === flag("--certificate-identity") && a.statement.predicateType === flag("--type"));
+  if (found.length === 0) { console.error("Error: no matching attestations"); process.exit(1); }
+  for (const a of found) console.log(JSON.stringify({ payloadType: "application/vnd.in-toto+json", payload: Buffer.from(JSON.stringify(a.statement)).toString("base64"), signatures: [{ sig: "" }] }));
+  process.exit(0);
+}
+console.error("cosign stand-in: unexpected " + command);
+process.exit(2);
+`;
+
+/**
+ * Stand-ins for what the jobs' `uses:` steps and AWS provide, first on PATH: cosign (above) and,
+ * in eks mode, `aws eks update-kubeconfig`, which writes the kubeconfig of a member of the group
+ * the job's role is mapped to (the access entry's mapping). kubectl is the tier's own build.
  */
 function standIns(eksKubeconfig: string | undefined): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stand-ins-"));
-  fs.writeFileSync(path.join(dir, "cosign"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "cosign"), cosignStandIn, { mode: 0o755 });
   if (eksKubeconfig !== undefined) {
     const source = path.join(dir, "eks-kubeconfig");
     fs.writeFileSync(source, eksKubeconfig, { mode: 0o600 });
@@ -51,42 +96,97 @@ function standIns(eksKubeconfig: string | undefined): string {
 export interface Deployer {
   /** token mode: the stack's kubeconfig output; eks mode: a kubeconfig of a deployer-group member. */
   readonly kubeconfig: string;
+  /** The same for the rollback identity (rollback group member in eks mode). */
+  readonly rollbackKubeconfig: string;
   readonly mode: "token" | "eks";
 }
 
 export interface Release {
   readonly canary: JobResult;
   readonly promote?: JobResult;
+  readonly rollback?: JobResult;
 }
 
-function context(config: StackConfig, deployer: Deployer, needs: Record<string, { outputs: Record<string, string> }>): ExpressionContext {
-  const secrets: Record<string, string> = deployer.mode === "token" ? { [kubeconfigSecret]: deployer.kubeconfig } : {};
+/** Release numbers: each release() is a new run of the first environment's workflow. */
+let runNumber = 100;
+
+function context(config: StackConfig, deployer: Deployer, run: { number: number; inputs: Record<string, string> },
+  needs: ExpressionContext["needs"]): ExpressionContext {
+  const secrets: Record<string, string> = deployer.mode === "token" ? { [kubeconfigSecret]: deployer.kubeconfig, [rollbackKubeconfigSecret]: deployer.rollbackKubeconfig } : {};
+  const repository = `${config.githubOwner}/${config.githubRepository}`;
   return {
-    vars: { [deployRoleVariable]: "arn:aws:iam::123456789012:role/tier-deploy", [awsRegionVariable]: config.awsRegion ?? "", [eksClusterVariable]: config.eksClusterName ?? "" },
+    vars: {
+      [deployRoleVariable]: "arn:aws:iam::123456789012:role/tier-deploy", [rollbackRoleVariable]: "arn:aws:iam::123456789012:role/tier-rollback",
+      [awsRegionVariable]: config.awsRegion ?? "", [eksClusterVariable]: config.eksClusterName ?? "",
+    },
     secrets,
+    inputs: run.inputs,
+    github: {
+      run_number: String(run.number), run_id: String(9_000_000 + run.number), server_url: "https://github.com", repository,
+      workflow_ref: `${repository}/${deployWorkflowPath(config.environment)}@refs/heads/${config.deployBranch}`,
+    },
     needs,
   };
 }
 
 export interface ReleaseOptions {
-  /** Run the promote job after a passing canary job. Default: true. */
+  /** Run the promote and rollback jobs after a passing canary job; false: a run still waiting for its approval. Default: true. */
   readonly promote?: boolean;
   /** End a step as failed once its output matches (RunOptions.failOn). Default: none. */
   readonly failOn?: RegExp;
+  /** The scan job's result (the first environment's promote waits for it). Default: success. */
+  readonly scan?: JobOutcome;
+  /** The approval of the promote job was rejected: GitHub fails the job without running it. Default: false. */
+  readonly rejectPromotion?: boolean;
+  /** The run number (a re-run keeps its run's). Default: the next one. */
+  readonly runNumber?: number;
+  /** workflow_dispatch inputs (digest, rollback). Default: none (a push). */
+  readonly inputs?: Record<string, string>;
+  /** Cancel the run while a step of the canary or promote job runs. */
+  readonly cancelDuring?: RunOptions["cancelDuring"] & { readonly job: "canary" | "promote" };
 }
 
-/** Runs the canary job and, when it passes and `promote` is set, the promote job. */
+/**
+ * Runs one run of the deploy workflow from the canary job on: the canary job, the promote job (as
+ * its `if:` and needs decide) and the rollback job, each as the identity its steps name.
+ */
 export async function release(config: StackConfig, deployer: Deployer, digest: string, options: ReleaseOptions = {}): Promise<Release> {
   const workflow = renderWorkflow(deployWorkflow(config), config.stack);
-  const stand = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  const first = config.promoteFrom === undefined;
+  const run = { number: options.runNumber ?? ++runNumber, inputs: options.inputs ?? (first ? { digest: "" } : { digest, rollback: "false" }) };
+  const asDeployer = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  const asRollback = standIns(deployer.mode === "eks" ? deployer.rollbackKubeconfig : undefined);
+  const cancel = (job: string) => (options.cancelDuring?.job === job ? { cancelDuring: options.cancelDuring } : {});
+  const runOptions = (dir: string, job: string): RunOptions => ({ pathPrefix: [dir, toolsBin], ...(options.failOn ? { failOn: options.failOn } : {}), ...cancel(job) });
   try {
-    const run = { pathPrefix: [stand, toolsBin], ...(options.failOn ? { failOn: options.failOn } : {}) };
-    const canary = await runJob(workflow, "canary", context(config, deployer, { build: { outputs: { digest } } }), run);
-    if (!canary.success || options.promote === false) return { canary };
-    const promote = await runJob(workflow, "promote", context(config, deployer, { canary: { outputs: { digest } } }), run);
-    return { canary, promote };
+    type Needs = NonNullable<ExpressionContext["needs"]>;
+    const upstream: Needs = first ? { build: { result: "success" as const, outputs: { digest } }, scan: { result: options.scan ?? "success", outputs: {} } } : {};
+    const canary = await runJob(workflow, "canary", context(config, deployer, run, upstream), runOptions(asDeployer, "canary"));
+    if (options.promote === false) return { canary };
+    const afterCanary: Needs = { ...upstream, canary: { result: canary.result, outputs: canary.outputs } };
+    const promote: JobResult = options.rejectPromotion
+      ? { success: false, result: "failure", steps: [], outputs: {}, summary: "", log: "(approval rejected)" }
+      : await runJob(workflow, "promote", context(config, deployer, run, afterCanary), runOptions(asDeployer, "promote"));
+    const rollback = await runJob(workflow, "rollback", context(config, deployer, run, { ...afterCanary, promote: { result: promote.result, outputs: promote.outputs } }),
+      runOptions(asRollback, "rollback"));
+    return { canary, promote, rollback };
   } finally {
-    fs.rmSync(stand, { recursive: true, force: true });
+    for (const dir of [asDeployer, asRollback]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the promote job alone, as if the canary job had passed with `digest` as release `number`:
+ * for a promotion that fails at stable's scale.
+ */
+export async function promoteAlone(config: StackConfig, deployer: Deployer, digest: string, number: number): Promise<JobResult> {
+  const workflow = renderWorkflow(deployWorkflow(config), config.stack);
+  const dir = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  try {
+    const needs = { canary: { result: "success" as const, outputs: { digest, release: String(number) } }, scan: { result: "success" as const, outputs: {} } };
+    return await runJob(workflow, "promote", context(config, deployer, { number, inputs: { digest: "" } }, needs), { pathPrefix: [dir, toolsBin] });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

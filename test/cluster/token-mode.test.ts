@@ -100,7 +100,8 @@ describe("one service, token mode", () => {
       /violates PodSecurity "restricted/);
     assert.deepEqual(deploymentState(ns, "orders-api"), { image: "ghcr.io/acme/orders-api:1.4.2", replicas: 2, ready: 2 });
     assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
-    deployer = { mode: "token", kubeconfig: (await stack.outputs()).kubeconfig.value as string };
+    const kubeconfig = (await stack.outputs()).kubeconfig.value as string;
+    deployer = { mode: "token", kubeconfig, rollbackKubeconfig: kubeconfig };
   });
 
   test("1. the main Service reaches stable and canary pods, the canary Service only canary pods", () => {

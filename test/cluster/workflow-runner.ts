@@ -20,7 +20,10 @@ interface Step {
   readonly env?: Record<string, string>;
 }
 interface Job {
+  readonly if?: string;
+  readonly needs?: string[];
   readonly env?: Record<string, string>;
+  readonly outputs?: Record<string, string>;
   readonly steps: Step[];
 }
 interface Workflow {
@@ -28,79 +31,123 @@ interface Workflow {
   readonly jobs: Record<string, Job>;
 }
 
-/** What the expressions of a job read: `vars.X`, `secrets.X`, `needs.J.outputs.X`, `env.X`. */
+export type JobOutcome = "success" | "failure" | "cancelled" | "skipped";
+
+/** What the expressions of a job read: `vars.X`, `secrets.X`, `inputs.X`, `github.X`, `needs.J.outputs.X`, `needs.J.result`. */
 export interface ExpressionContext {
   readonly vars?: Record<string, string>;
   readonly secrets?: Record<string, string>;
-  readonly needs?: Record<string, { readonly outputs: Record<string, string> }>;
+  readonly inputs?: Record<string, string>;
+  readonly github?: Record<string, string>;
+  readonly needs?: Record<string, { readonly result?: JobOutcome; readonly outputs: Record<string, string> }>;
 }
 
 export interface StepResult {
   readonly name: string;
-  readonly outcome: "success" | "failure" | "skipped";
+  readonly outcome: "success" | "failure" | "cancelled" | "skipped";
   readonly output: string;
 }
 
 export interface JobResult {
   readonly success: boolean;
+  /** As `needs.<job>.result` reads it. */
+  readonly result: JobOutcome;
   readonly steps: StepResult[];
+  /** The job's `outputs:`, from its steps' outputs. */
+  readonly outputs: Record<string, string>;
   /** What the steps wrote to GITHUB_STEP_SUMMARY. */
   readonly summary: string;
   /** Every step's output, in order. */
   readonly log: string;
 }
 
-function resolve(text: string, context: ExpressionContext, env: Record<string, string>): string {
-  return text.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression: string) => {
-    const parts = expression.split(".");
-    const value = parts[0] === "vars" && parts.length === 2 ? context.vars?.[parts[1]]
-      : parts[0] === "secrets" && parts.length === 2 ? context.secrets?.[parts[1]]
-        : parts[0] === "env" && parts.length === 2 ? env[parts[1]]
-          : parts[0] === "needs" && parts.length === 4 && parts[2] === "outputs" ? context.needs?.[parts[1]]?.outputs[parts[3]]
-            : undefined;
-    if (value === undefined) throw new Error(`workflow runner: no value for \${{ ${expression} }}`);
-    return value;
-  });
+/** What a job's expressions can see while it runs. */
+interface Scope {
+  readonly context: ExpressionContext;
+  readonly env: Record<string, string>;
+  readonly steps: Record<string, { outcome: string; outputs: Record<string, string> }>;
+  readonly failed: boolean;
+  readonly cancelled: boolean;
 }
 
 /**
- * Evaluates a step's `if:` (GitHub's default is `success()`): `||`, `&&` and parentheses over the
- * status functions and `steps.<id>.outcome == / != '<value>'`. A run here is never cancelled.
+ * A property of a context (`inputs.digest`, `needs.build.result`, `steps.deploy.outcome`, ...).
+ * GitHub gives null for a missing input; like GitHub's comparisons here, null is ''. Anything else
+ * it does not know fails the run: it never guesses.
  */
-function condition(expression: string | undefined, failed: boolean, outcomes: Record<string, string>): boolean {
+function property(path: string, scope: Scope): string {
+  const parts = path.split(".");
+  const c = scope.context;
+  const [head, a, b, d] = parts;
+  const value = head === "vars" && parts.length === 2 ? c.vars?.[a]
+    : head === "secrets" && parts.length === 2 ? c.secrets?.[a]
+      : head === "env" && parts.length === 2 ? scope.env[a] ?? ""
+        : head === "inputs" && parts.length === 2 ? c.inputs?.[a] ?? ""
+          : head === "github" && parts.length === 2 ? c.github?.[a]
+            : head === "needs" && parts.length === 4 && b === "outputs" ? c.needs?.[a]?.outputs[d] ?? ""
+              : head === "needs" && parts.length === 3 && b === "result" ? c.needs?.[a]?.result ?? "success"
+                : head === "steps" && parts.length === 3 && b === "outcome" ? scope.steps[a]?.outcome ?? ""
+                  : head === "steps" && parts.length === 4 && b === "outputs" ? scope.steps[a]?.outputs[d] ?? ""
+                    : undefined;
+  if (value === undefined) throw new Error(`workflow runner: no value for ${path}`);
+  return value;
+}
+
+function resolve(text: string, scope: Scope): string {
+  return text.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expression: string) => property(expression, scope));
+}
+
+/**
+ * Evaluates an `if:` (GitHub's default is `success()`): `!`, `&&`, `||`, parentheses, the status
+ * functions, and `==` / `!=` between properties and '...' literals. A condition without a status
+ * function is ANDed with success(), as on GitHub.
+ */
+function condition(expression: string | undefined, scope: Scope): boolean {
   const text = expression ?? "success()";
-  const tokens = text.match(/\(|\)|&&|\|\||steps\.[\w-]+\.outcome\s*(?:==|!=)\s*'\w+'|\w+\(\)/g) ?? [];
+  const tokens = text.match(/\(|\)|&&|\|\||==|!=|!|'[^']*'|\w+\(\)|[A-Za-z_][\w.-]*/g) ?? [];
   if (tokens.join("").replace(/\s/g, "") !== text.replace(/\s/g, "")) throw new Error(`workflow runner: unknown condition ${text}`);
   let at = 0;
-  const term = (): boolean => {
+  const fail = () => { throw new Error(`workflow runner: unknown condition ${text}`); };
+  const value = (): string | boolean => {
     const t = tokens[at++];
+    if (t === undefined) return fail();
     if (t === "(") {
-      const value = or();
-      if (tokens[at++] !== ")") throw new Error(`workflow runner: unbalanced condition ${text}`);
-      return value;
+      const v = or();
+      if (tokens[at++] !== ")") fail();
+      return v;
     }
-    if (t === "success()") return !failed;
-    if (t === "failure()") return failed;
+    if (t === "!") return !truthy(value());
+    if (t === "success()") return !scope.failed && !scope.cancelled;
+    if (t === "failure()") return scope.failed;
     if (t === "always()") return true;
-    if (t === "cancelled()") return false;
-    const outcome = /^steps\.([\w-]+)\.outcome\s*(==|!=)\s*'(\w+)'$/.exec(t ?? "");
-    if (outcome) return (outcomes[outcome[1]] === outcome[3]) === (outcome[2] === "==");
-    throw new Error(`workflow runner: unknown condition ${text}`);
+    if (t === "cancelled()") return scope.cancelled;
+    if (t.startsWith("'")) return t.slice(1, -1);
+    if (/^[A-Za-z_]/.test(t) && t.includes(".")) return property(t, scope);
+    return fail();
   };
-  const and = (): boolean => {
-    let value = term();
-    while (tokens[at] === "&&") { at++; value = term() && value; }
-    return value;
+  const truthy = (v: string | boolean) => (typeof v === "boolean" ? v : v !== "");
+  const comparison = (): string | boolean => {
+    const left = value();
+    if (tokens[at] === "==" || tokens[at] === "!=") {
+      const op = tokens[at++];
+      const right = value();
+      return (String(left) === String(right)) === (op === "==");
+    }
+    return left;
   };
-  const or = (): boolean => {
-    let value = and();
-    while (tokens[at] === "||") { at++; value = and() || value; }
-    return value;
+  const and = (): string | boolean => {
+    let v = comparison();
+    while (tokens[at] === "&&") { at++; const r = comparison(); v = truthy(v) && truthy(r); }
+    return v;
   };
-  const value = or();
-  if (at !== tokens.length) throw new Error(`workflow runner: unknown condition ${text}`);
-  // As on GitHub, a condition without a status function is ANDed with success().
-  return /\b(success|failure|always|cancelled)\(\)/.test(text) ? value : value && !failed;
+  const or = (): string | boolean => {
+    let v = and();
+    while (tokens[at] === "||") { at++; const r = and(); v = truthy(v) || truthy(r); }
+    return v;
+  };
+  const result = truthy(or());
+  if (at !== tokens.length) fail();
+  return /\b(success|failure|always|cancelled)\(\)/.test(text) ? result : result && !scope.failed && !scope.cancelled;
 }
 
 export interface RunOptions {
@@ -111,15 +158,22 @@ export interface RunOptions {
    * until its timeout (kubectl's watches retry a Forbidden list until --timeout). Default: none.
    */
   readonly failOn?: RegExp;
+  /**
+   * Cancels the run while this step runs, after `afterSeconds` (default 0): the step is killed and
+   * later steps see `cancelled()`, as when a run is cancelled by hand or a job hits its timeout.
+   */
+  readonly cancelDuring?: { readonly step: string; readonly afterSeconds?: number };
 }
 
 /** bash's exit status and output; killed (status 124) once the output matches `failOn`. */
-function bash(script: string, env: Record<string, string>, failOn: RegExp | undefined): Promise<{ status: number; output: string }> {
+function bash(script: string, env: Record<string, string>, failOn: RegExp | undefined, cancelAfter?: number): Promise<{ status: number; output: string; cancelled: boolean }> {
   return new Promise((resolve) => {
     // GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
     const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { env, detached: true });
     let output = "";
     let matched = false;
+    let cancelled = false;
+    const timer = cancelAfter === undefined ? undefined : setTimeout(() => { cancelled = true; process.kill(-child.pid!, "SIGKILL"); }, cancelAfter * 1000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (failOn && !matched && failOn.test(output)) {
@@ -129,53 +183,72 @@ function bash(script: string, env: Record<string, string>, failOn: RegExp | unde
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
-    child.on("close", (code) => resolve({ status: matched ? 124 : code ?? 1, output }));
+    child.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ status: matched ? 124 : code ?? 1, output, cancelled });
+    });
   });
 }
 
-/** Runs one job's steps. */
+/** Runs one job's steps, or skips the job when its `if:` (default: every job it needs succeeded) is false. */
 export async function runJob(workflowYaml: string, jobId: string, context: ExpressionContext, options: RunOptions): Promise<JobResult> {
   const workflow = parse(workflowYaml) as Workflow;
   const job = workflow.jobs[jobId];
   if (!job) throw new Error(`workflow runner: no job ${jobId}`);
+  const needed = (job.needs ?? []).map((n) => context.needs?.[n]?.result ?? "success");
+  const jobScope: Scope = { context, env: {}, steps: {}, failed: needed.includes("failure"), cancelled: needed.includes("cancelled") };
+  const runs = job.if === undefined ? needed.every((r) => r === "success") : condition(job.if, jobScope);
+  if (!runs) return { success: true, result: "skipped", steps: [], outputs: {}, summary: "", log: "" };
+
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), `runner-${jobId}-`));
   const files = { GITHUB_ENV: path.join(temp, "env"), GITHUB_STEP_SUMMARY: path.join(temp, "summary"), GITHUB_OUTPUT: path.join(temp, "output") };
-  for (const file of Object.values(files)) fs.writeFileSync(file, "");
   let env: Record<string, string> = {
     HOME: temp, LANG: "C.UTF-8", RUNNER_TEMP: temp, CI: "true", GITHUB_ACTIONS: "true",
     PATH: [...options.pathPrefix, "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
+    ...Object.fromEntries(Object.entries(context.github ?? {}).map(([k, v]) => [`GITHUB_${k.toUpperCase()}`, v])),
     ...files,
   };
-  for (const [key, value] of Object.entries(workflow.env ?? {})) env[key] = resolve(value, context, env);
-  for (const [key, value] of Object.entries(job.env ?? {})) env[key] = resolve(value, context, env);
-
-  const steps: StepResult[] = [];
-  const outcomes: Record<string, string> = {};
+  const scope = (): Scope => ({ context, env, steps, failed, cancelled });
+  const steps: Record<string, { outcome: string; outputs: Record<string, string> }> = {};
   let failed = false;
+  let cancelled = false;
+  for (const [key, value] of Object.entries(workflow.env ?? {})) env[key] = resolve(value, scope());
+  for (const [key, value] of Object.entries(job.env ?? {})) env[key] = resolve(value, scope());
+
+  const results: StepResult[] = [];
   let log = "";
   for (const step of job.steps) {
-    if (step.run === undefined || !condition(step.if, failed, outcomes)) {
-      const outcome = step.run === undefined && condition(step.if, failed, outcomes) ? "success" : "skipped";
-      steps.push({ name: step.name, outcome, output: "" });
-      if (step.id) outcomes[step.id] = outcome;
+    fs.writeFileSync(files.GITHUB_OUTPUT, "");
+    if (step.run === undefined || !condition(step.if, scope())) {
+      const outcome = step.run === undefined && condition(step.if, scope()) ? "success" : "skipped";
+      results.push({ name: step.name, outcome, output: "" });
+      if (step.id) steps[step.id] = { outcome, outputs: {} };
       continue;
     }
     if (step.shell !== undefined && step.shell !== "bash") throw new Error(`workflow runner: step ${step.name} uses shell ${step.shell}`);
     const stepEnv = { ...env };
-    for (const [key, value] of Object.entries(step.env ?? {})) stepEnv[key] = resolve(value, context, env);
-    const script = resolve(step.run, context, env);
-    const ran = await bash(script, stepEnv, options.failOn);
-    const output = ran.output;
-    log += `== ${step.name} (exit ${ran.status})\n${output}`;
-    const outcome = ran.status === 0 ? "success" : "failure";
-    steps.push({ name: step.name, outcome, output });
-    if (step.id) outcomes[step.id] = outcome;
-    if (outcome === "failure") failed = true;
+    for (const [key, value] of Object.entries(step.env ?? {})) stepEnv[key] = resolve(value, scope());
+    const script = resolve(step.run, scope());
+    const cancelHere = options.cancelDuring?.step === step.name ? options.cancelDuring.afterSeconds ?? 0 : undefined;
+    const ran = await bash(script, stepEnv, options.failOn, cancelHere);
+    const outcome = ran.cancelled ? "cancelled" : ran.status === 0 ? "success" : "failure";
+    log += `== ${step.name} (${ran.cancelled ? "cancelled" : `exit ${ran.status}`})\n${ran.output}`;
+    results.push({ name: step.name, outcome, output: ran.output });
+    if (ran.cancelled) cancelled = true;
+    else if (outcome === "failure") failed = true;
+    if (step.id) steps[step.id] = { outcome, outputs: keyValues(files.GITHUB_OUTPUT) };
     // GITHUB_ENV: KEY=VALUE lines reach the steps after this one.
-    const exported = fs.readFileSync(files.GITHUB_ENV, "utf8").split("\n").filter((l) => l.includes("="));
-    env = { ...env, ...Object.fromEntries(exported.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) };
+    env = { ...env, ...keyValues(files.GITHUB_ENV) };
   }
+  const outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([key, value]) => [key, resolve(value, scope())]));
   const summary = fs.readFileSync(files.GITHUB_STEP_SUMMARY, "utf8");
   fs.rmSync(temp, { recursive: true, force: true });
-  return { success: !failed, steps, summary, log };
+  const result: JobOutcome = cancelled ? "cancelled" : failed ? "failure" : "success";
+  return { success: result === "success", result, steps: results, outputs, summary, log };
+}
+
+/** The KEY=VALUE lines of a GITHUB_ENV or GITHUB_OUTPUT file. */
+function keyValues(file: string): Record<string, string> {
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes("="));
+  return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }

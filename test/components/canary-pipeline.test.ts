@@ -7,6 +7,7 @@ import { before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { rulesFor } from "../../components/shared/cluster-operations";
 import { deployOperations } from "../../components/repository/workflows/deploy";
+import { deployerOperations } from "../../components/cluster/canary-cluster";
 import { loadStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { renderStack, type Render } from "../../synth/render";
@@ -50,7 +51,7 @@ for (const stack of ["dev", "prod"]) {
 
       test("the Role grants exactly what the deploy workflow's operations need", () => {
         const role = objects().find(([p]) => p.startsWith("kubernetes/Role.") && p.endsWith("-deployer.yaml"))![1];
-        assert.deepEqual(role.rules, JSON.parse(JSON.stringify(rulesFor(deployOperations(config!)))));
+        assert.deepEqual(role.rules, JSON.parse(JSON.stringify(rulesFor(deployerOperations(config!, deployOperations(config!))))));
       });
 
       test("the deployer identity reaches the pipeline", () => {

@@ -7,15 +7,17 @@ import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterDeployer, defaultEksGroup } from "../../../components/cluster/cluster-deployer";
-import { clusterOperations, clusterTargets, rulesFor, type ClusterOperation } from "../../../components/shared/cluster-operations";
+import { deployerOperations } from "../../../components/cluster/canary-cluster";
+import { clusterOperations, clusterTargets, rulesFor, type ClusterOperation, type PolicyRule } from "../../../components/shared/cluster-operations";
 import { caData, renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 
 const role = "Role.orders-dev.orders-api-deployer";
 const binding = "RoleBinding.orders-dev.orders-api-deployer";
 
 /** The Role's rules must be exactly what the operations need: no more, no less. */
+/** The Role against the pipeline's operations (with, in token mode, the smoke test of `pulumi up`). */
 function assertExactRules(render: ClusterRender, operations: readonly ClusterOperation[]) {
-  assert.deepEqual(render.object(role).rules, rulesFor(operations));
+  assert.deepEqual(render.object(role).rules, rulesFor(deployerOperations(render.config, operations)));
 }
 
 for (const mode of ["token", "eks"] as const) {
@@ -25,6 +27,9 @@ for (const mode of ["token", "eks"] as const) {
 
     test("its rules are exactly rulesFor(operations), and the check fails on one rule more or less", () => {
       assertExactRules(r, r.operations);
+      // In token mode `pulumi up`'s smoke test runs as the deployer, with a pod of its own name.
+      const podNames = (r.object(role).rules as PolicyRule[]).filter((rule) => rule.resources.includes("pods") && rule.verbs.includes("delete")).flatMap((rule) => rule.resourceNames ?? []).sort();
+      assert.deepEqual(podNames, mode === "token" ? ["orders-api-smoke-test", "orders-api-smoke-test-up"] : ["orders-api-smoke-test"]);
       const t = clusterTargets(r.config);
       assert.throws(() => assertExactRules(r, [...r.operations, clusterOperations.scale(t, t.stableDeployment, 9)]));
       assert.throws(() => assertExactRules(r, r.operations.filter((o) => o.description !== clusterOperations.canaryPodImages(t).description)));

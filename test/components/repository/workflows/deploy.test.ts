@@ -30,20 +30,28 @@ const withoutOperations = (script: string, commands: string[]) =>
 const runScripts = (workflow: ParsedWorkflow) => Object.values(workflow.jobs).flatMap((j: ParsedJob) => j.steps.flatMap((s) => (s.run ? [s.run] : [])));
 
 describe("triggers", () => {
-  test("the first environment deploys pushes to the deploy branch, and by hand", () => {
-    const { on } = deployFile().workflow;
+  test("the first environment deploys pushes to the deploy branch, and by hand: the branch's head, or a rollback to a digest", () => {
+    const { on, jobs } = deployFile().workflow;
     assert.deepEqual(on.push, { branches: ["main"] });
-    assert.ok("workflow_dispatch" in on);
+    assert.deepEqual((on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest,
+      { description: "Roll back: a digest (sha256:…) dev released before. Empty: build and release main.", required: false, type: "string", default: "" });
     assert.equal(Object.keys(on).length, 2);
+    // A rollback builds and scans nothing; the canary and promotion then take the given digest.
+    assert.match(jobs.canary.if!, /needs\.build\.result == 'skipped' && inputs\.digest != ''/);
+    assert.match(jobs.promote.if!, /needs\.scan\.result == 'skipped' && inputs\.digest != ''/);
+    assert.equal(jobs.canary.steps[0].env?.ROLLBACK_DIGEST, "${{ inputs.digest }}");
   });
   test("a later environment is started by hand with a digest, and never builds", () => {
     const { workflow } = deployFile(prodLike());
     assert.deepEqual(Object.keys(workflow.on), ["workflow_dispatch"]);
-    assert.deepEqual((workflow.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest, { description: "Image digest (sha256:…) already deployed to dev", required: true, type: "string" });
-    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote"]);
+    const inputs = (workflow.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs;
+    assert.deepEqual(inputs.digest, { description: "Image digest (sha256:…) that dev released", required: true, type: "string" });
+    assert.deepEqual(inputs.rollback, { description: "Roll back: allow a release older than the one stable runs", required: false, type: "boolean", default: "false" });
+    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote", "rollback"]);
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
-    assert.equal(workflow.jobs.canary.env?.DIGEST, "${{ inputs.digest }}", "the input reaches scripts through env only");
+    assert.deepEqual(workflow.jobs.canary.steps[0].env, { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}" },
+      "the inputs reach scripts through env only");
   });
   test("one deployment per environment at a time, never cancelled midway", () => {
     for (const config of [devLike(), prodLike()]) {
@@ -66,7 +74,9 @@ describe("job graph", () => {
       const { workflow } = deployFile(config);
       const { canary, promote } = workflow.jobs;
       assert.ok(promote.needs?.includes("canary"));
-      assert.equal(promote.if, undefined, "no always() that would promote after a failed canary");
+      // No always(): a failed, cancelled or skipped canary is never promoted.
+      if (config.promoteFrom) assert.equal(promote.if, undefined);
+      else assert.match(promote.if!, /^!cancelled\(\) && needs\.canary\.result == 'success' && /);
       const smoke = canary.steps.findIndex((s) => s.name === "Smoke test");
       const deploy = canary.steps.findIndex((s) => s.id === "deploy");
       assert.ok(deploy >= 0 && smoke > deploy, "the smoke test runs after the deploy");
@@ -88,16 +98,65 @@ describe("job graph", () => {
       if (slack[0]) assert.equal(slack[0].with?.webhook, "${{ secrets.SLACK_WEBHOOK }}");
     }
   });
-  test("the canary verifies the signature before deploying, only when images are signed", () => {
+  test("before deploying, the first environment verifies its build's signature; a later one what the environment before it released, by that workflow's exact identity", () => {
     for (const config of Object.values(allConfigs())) {
-      const { canary } = deployFile(config).workflow.jobs;
-      const verify = canary.steps.findIndex((s) => s.run?.includes("cosign verify ") ?? false);
+      const { canary, promote } = deployFile(config).workflow.jobs;
+      const index = (text: string) => canary.steps.findIndex((s) => s.run?.includes(text) ?? false);
       const deploy = canary.steps.findIndex((s) => s.id === "deploy");
-      if (!config.signImages) { assert.equal(verify, -1); continue; }
-      assert.ok(verify >= 0 && verify < deploy);
-      const identity = `https://github.com/${config.githubOwner}/${config.githubRepository}/`;
-      assert.ok(canary.steps[verify].run!.includes(config.promoteFrom ? identity.replace(/[./]/g, (c) => (c === "." ? "\\." : c)) : `${identity}.github/workflows/deploy-${config.environment}.yml@refs/heads/${config.deployBranch}'`));
+      const attest = promote.steps.findIndex((s) => s.run?.includes("cosign attest ") ?? false);
+      if (!config.signImages) {
+        assert.equal(index("cosign "), -1);
+        assert.equal(attest, -1);
+        continue;
+      }
+      const identity = (environment: string) =>
+        `--certificate-identity 'https://github.com/${config.githubOwner}/${config.githubRepository}/.github/workflows/deploy-${environment}.yml@refs/heads/${config.deployBranch}'`;
+      const attestation = index("cosign verify-attestation ");
+      assert.ok(attestation >= 0 && attestation < deploy);
+      assert.ok(canary.steps[attestation].run!.includes(identity(config.promoteFrom ?? config.environment)));
+      assert.match(canary.steps[attestation].run!, /\.scan == "passed" and \.canary == "passed" and \.promotion == "succeeded"/);
+      if (config.promoteFrom) {
+        assert.equal(index("cosign verify "), -1, "a later environment relies on the attestation, not the build's signature");
+        assert.equal(canary.steps[attestation].if, undefined);
+      } else {
+        const signature = index("cosign verify ");
+        assert.ok(signature >= 0 && signature < deploy);
+        assert.ok(canary.steps[signature].run!.includes(identity(config.environment)));
+        assert.equal(canary.steps[attestation].if, "env.ROLLBACK == 'true'", "the first environment checks a rollback's release");
+      }
+      // Every environment attests what it released, after the promotion.
+      const promoted = promote.steps.findIndex((s) => s.id === "promote");
+      assert.ok(attest > promoted);
+      assert.match(promote.steps[attest].run!, /--type https:\/\/canary-pipeline\.dev\/release\/v1/);
     }
+  });
+  test("every way a run ends without a promotion runs the rollback job, in an environment without reviewers", () => {
+    for (const config of Object.values(allConfigs())) {
+      const { rollback, promote } = deployFile(config).workflow.jobs;
+      assert.equal(rollback.if, "always() && needs.canary.result != 'skipped' && needs.promote.result != 'success'");
+      assert.ok(rollback.needs?.includes("canary") && rollback.needs.includes("promote"));
+      assert.equal(rollback.environment?.name, `${config.environment}-rollback`);
+      assert.notEqual(rollback.environment?.name, promote.environment?.name);
+      const t = clusterTargets(config);
+      const scripts = rollback.steps.flatMap((s) => (s.run?.includes("kubectl") ? [s.run] : []));
+      assert.deepEqual(scripts.map((s) => s.split("\n")[0]), [`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace ${t.namespace}`]);
+    }
+  });
+  test("a failed or cancelled promotion puts stable back on the image recorded before it", () => {
+    const { promote } = deployFile(prodLike()).workflow.jobs;
+    const names = promote.steps.map((s) => s.name);
+    assert.ok(names.indexOf("Record stable's image") < names.indexOf("Promote the digest to stable"));
+    const back = promote.steps.find((s) => s.name === "Put stable back on its previous image")!;
+    assert.equal(back.if, "(failure() || cancelled()) && (steps.promote.outcome == 'failure' || steps.promote.outcome == 'cancelled')");
+    assert.match(back.run!, /kubectl set image deployment\/orders-api orders-api="\$PREVIOUS_IMAGE"/);
+  });
+  test("rollouts wait as long as the replicas, probes and minReadySeconds need, and the jobs' limits follow", () => {
+    const config = prodLike();
+    const { canary, promote } = deployFile(config).workflow.jobs;
+    const perPod = 60 + config.startupSeconds + 5 + 2 + config.minReadySeconds;
+    assert.match(canary.steps.find((s) => s.id === "deploy")!.run!, new RegExp(`rollout status deployment/orders-api-canary --timeout=${perPod + 30}s`));
+    assert.match(promote.steps.find((s) => s.id === "promote")!.run!, new RegExp(`rollout status deployment/orders-api --timeout=${config.replicas * perPod + 30}s`));
+    assert.ok(promote["timeout-minutes"]! * 60 >= 2 * (config.replicas * perPod + 30), "room for the rollout and the rollout back");
   });
 });
 
@@ -142,6 +201,8 @@ describe("summaries", () => {
     assert.match(text("canary"), /### Smoke test/);
     assert.match(text("canary"), /### Rolled back/);
     assert.match(text("promote"), /### Promoted in dev/);
+    assert.match(text("promote"), /### Promotion failed in dev/);
+    assert.match(text("rollback"), /### Rolled back in dev/);
   });
 });
 

@@ -72,7 +72,7 @@ describe("the rules can fail", () => {
   });
 });
 
-test("only the publishing job writes packages; id-token only where a role is assumed or cosign signs", () => {
+test("only the jobs that push to GHCR write packages (the build's image, the promotion's attestation); id-token only where a role is assumed or cosign signs", () => {
   for (const config of Object.values(allConfigs())) {
     for (const { path, workflow } of renderedWorkflows(config)) {
       for (const [id, job] of Object.entries(workflow.jobs)) {
@@ -80,7 +80,8 @@ test("only the publishing job writes packages; id-token only where a role is ass
         const assumes = steps.some((s) => s.startsWith(`${actions.awsCredentials.repository}@`));
         const signs = steps.some((s) => /cosign (sign|attest) /.test(s));
         assert.equal(job.permissions?.["id-token"] === "write", assumes || signs, `${path} ${id}: id-token`);
-        assert.equal(job.permissions?.packages === "write", id === "build" && path.includes("deploy-"), `${path} ${id}: packages`);
+        const pushes = path.includes("deploy-") && (id === "build" || steps.some((s) => /cosign attest /.test(s)));
+        assert.equal(job.permissions?.packages === "write", pushes, `${path} ${id}: packages`);
         assert.equal(job.permissions?.["security-events"] === "write", path.endsWith("ci.yml") && id === "image", `${path} ${id}: security-events`);
       }
     }
