@@ -21,7 +21,7 @@ import { bash, checkout, ghcrLogin, setupNode } from "./steps";
 /** The settings the deploy workflow reads. */
 export type DeployConfig = Pick<StackConfig,
   | "githubOwner" | "githubRepository" | "deployBranch" | "environment" | "promoteFrom" | "clusterAuth" | "namespace"
-  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeMaxLatencySeconds" | "scanSeverity"
+  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeRequests" | "smokeMaxLatencySeconds" | "scanSeverity"
   | "signImages" | "secrets">;
 
 /**
@@ -43,7 +43,10 @@ const targetsOf = (config: DeployConfig) => clusterTargets(config);
 /** The smoke test's settings, from the stack's. */
 export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
   const targets = targetsOf(config);
-  return { targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds };
+  return {
+    targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds,
+    requestsPerPath: config.smokeRequests,
+  };
 }
 
 /** The cluster operations of the workflow, by the step that runs them. */
