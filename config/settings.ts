@@ -123,7 +123,7 @@ export interface CanaryAnalysisSettings {
 export interface CanaryMetricSettings {
   /** A DNS-1123 label, unique among the metrics, such as error-ratio. Required. */
   name: string;
-  /** PromQL with `$track`, returning one series (wrap with `or vector(0)` where no traffic is normal). Required. */
+  /** PromQL with `$track`, returning one series (`(… >= 0) or vector(0)` where no traffic is normal: docs/pipeline.md). Required. */
   query: string;
   /** The highest acceptable canary value, as a number or text. Default: none. */
   max?: string | number;
