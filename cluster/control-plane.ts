@@ -16,6 +16,8 @@ export const clusterDir = path.join(repoRoot, "out", "cluster");
 export const adminKubeconfig = path.join(clusterDir, "kubeconfig");
 /** What the smoke-test pod "prints": kwok runs no container, so `kubectl logs` serves this file. */
 export const smokeTestLogFile = path.join(clusterDir, "smoke-test.log");
+/** What the bake pod "prints" (its container is canary-bake). */
+export const bakeLogFile = path.join(clusterDir, "canary-bake.log");
 
 const clusterName = "canary-pipeline";
 const kwokWorkdir = path.join(clusterDir, "kwok");
@@ -77,7 +79,7 @@ export function adminKubectl(args: string[], input?: string): string {
 
 /**
  * The kwok configuration: every component listens on loopback only (kwokctl's default is
- * 0.0.0.0), the stages of cluster/stages.yaml, and the smoke-test pod's log.
+ * 0.0.0.0), the stages of cluster/stages.yaml, and the smoke-test and bake pods' logs.
  */
 function kwokConfig(): string {
   const kwokctl = ["apiVersion: config.kwok.x-k8s.io/v1alpha1", "kind: KwokctlConfiguration", "options:", "  bindAddress: 127.0.0.1"].join("\n");
@@ -91,6 +93,8 @@ function kwokConfig(): string {
     "  logs:",
     "  - containers: [smoke-test]",
     `    logsFile: ${JSON.stringify(smokeTestLogFile)}`,
+    "  - containers: [canary-bake]",
+    `    logsFile: ${JSON.stringify(bakeLogFile)}`,
   ].join("\n");
   return `${kwokctl}\n---\n${stages}\n---\n${logs}\n`;
 }
@@ -168,6 +172,7 @@ export function clusterUp(): void {
   clusterDown();
   fs.mkdirSync(clusterDir, { recursive: true });
   fs.writeFileSync(smokeTestLogFile, "");
+  fs.writeFileSync(bakeLogFile, "");
   const configFile = path.join(clusterDir, "kwok.yaml");
   fs.writeFileSync(configFile, kwokConfig());
   const created = kwokctl([

@@ -23,7 +23,7 @@ export const generatedFiles = {
 /** Pulumi.yaml's `config:` block: each key's type, description, items, default and secrecy. */
 export function pulumiConfigBlock(declarations: readonly ConfigDeclaration[] = configDeclarations()): string {
   const config = Object.fromEntries(declarations.map((d) => [d.key, {
-    type: d.type,
+    ...(d.type ? { type: d.type } : {}),
     description: d.description,
     ...(d.items ? { items: { type: d.items.type } } : {}),
     ...(d.default !== undefined ? { default: d.default } : {}),

@@ -13,10 +13,15 @@ import {
 /** The types Pulumi.yaml's `config:` block allows. */
 export type PulumiConfigType = "string" | "integer" | "boolean" | "array";
 
-/** One declared setting, as Pulumi.yaml's `config:` block states it. */
+/**
+ * One declared setting, as Pulumi.yaml's `config:` block states it. An object setting is declared
+ * without a type: Pulumi.yaml has no object type (pulumi/pulumi sdk/go/common/workspace/project.json,
+ * simpleConfigType), and the CLI checks only explicitly typed values (workspace/config.go,
+ * IsExplicitlyTyped), so the schema alone checks it.
+ */
 export interface ConfigDeclaration {
   readonly key: string;
-  readonly type: PulumiConfigType;
+  readonly type?: PulumiConfigType;
   /** An array's element type. */
   readonly items?: { readonly type: PulumiConfigType };
   readonly description: string;
@@ -44,14 +49,17 @@ const digitsOnly = (s: JsonSchemaType) => (s.anyOf ?? [s]).some((t) => t.type ==
 // Inside an array values keep their JSON type, and integer is the one declaration that takes both
 // 22 and "22" (it accepts text that parses as a whole number), so an item that is digits-only text
 // or a whole number is declared integer. Anything else has no declaration: the generator stops.
-function pulumiType(key: string, s: JsonSchemaType, inArray = false): PulumiConfigType {
+function pulumiType(key: string, s: JsonSchemaType, inArray = false): PulumiConfigType | undefined {
   const types = [...new Set(jsonTypes(s))];
   const [only] = types;
+  if (!inArray && types.length === 1 && only === "object") return undefined;
   if (types.length === 1 && (only === "string" || only === "integer" || only === "boolean" || only === "array")) return only;
   if (!inArray && types.every((t) => t === "string" || t === "integer" || t === "number")) return "string";
   if (inArray && types.length === 2 && types.includes("integer") && digitsOnly(s)) return "integer";
   throw new Error(`${key}: no Pulumi.yaml type takes ${types.join(" or ")}${inArray ? " in an array" : ""}`);
 }
+
+const typed = (type: PulumiConfigType | undefined) => (type ? { type } : {});
 
 const accepts = (s: JsonSchemaType): string =>
   s.items ? `array of ${accepts(s.items)}` : [...new Set(jsonTypes(s))].join(" or ");
@@ -64,8 +72,8 @@ export function configDeclarations(): ConfigDeclaration[] {
     .filter(([key]) => !(key in foreignKeys))
     .map(([key, p]): ConfigDeclaration => ({
       key,
-      type: pulumiType(key, p),
-      ...(p.items ? { items: { type: pulumiType(key, p.items, true) } } : {}),
+      ...typed(pulumiType(key, p)),
+      ...(p.items ? { items: { type: pulumiType(key, p.items, true)! } } : {}),
       description: p.description,
       ...(p.default !== undefined ? { default: p.default } : {}),
       accepts: accepts(p),
@@ -92,7 +100,7 @@ export function qualifiedKey(key: string): string {
 function fromConfigString(value: string, type: ConfigDeclaration["type"]): unknown {
   if (type === "boolean" && (value === "true" || value === "false")) return value === "true";
   if (type === "integer" && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  if (type === "array" && value.trim().startsWith("[")) {
+  if ((type === "array" && value.trim().startsWith("[")) || (type === undefined && value.trim().startsWith("{"))) {
     try { return JSON.parse(value) as unknown; } catch { return value; }
   }
   return value;
@@ -104,10 +112,11 @@ const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(val
 function describeProblems(error: z.ZodError, raw: Record<string, unknown>): string[] {
   return error.issues.map((issue) => {
     const [key, ...rest] = issue.path.map(String);
-    const where = qualifiedKey(key ?? "") + rest.map((i) => `[${i}]`).join("");
+    // As `pulumi config set --path` names a nested value: canaryAnalysis.metrics[1].query.
+    const where = qualifiedKey(key ?? "") + rest.map((i) => (/^\d+$/.test(i) ? `[${i}]` : `.${i}`)).join("");
     let value: unknown = raw[key ?? ""];
     for (const i of rest) value = (value as Record<string, unknown> | undefined)?.[i];
-    if (value === undefined && issue.code === "invalid_type") return `${where}: is required: set it with \`pulumi config set ${where} <value>\``;
+    if (value === undefined && issue.code === "invalid_type") return `${where}: is required: set it with \`pulumi config set ${rest.length > 0 ? "--path " : ""}${where} <value>\``;
     return issue.message.startsWith("must") && value !== undefined ? `${where}: ${show(value)} ${issue.message}` : `${where}: ${issue.message}`;
   });
 }

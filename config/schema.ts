@@ -4,6 +4,8 @@
 // test/config/pulumi-yaml.test.ts fails when either is stale.
 import { z } from "zod";
 import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
+import { defaultSmokeRequests } from "../components/shared/smoke-test";
+import { bakePlaceholder, defaultBakeIntervalSeconds } from "../components/shared/canary-bake";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
 
 /** The Pulumi project name, and so the config namespace of every key below. */
@@ -44,6 +46,21 @@ const nodeLine = z.union([z.string().regex(/^\d+$/, { message: nodeMajor }), z.i
 // Seconds as a number (1.5) or as the text a stack file's scalar gives ("1.5").
 const seconds = "must be a positive number of seconds such as 1.5";
 const path = text(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, "an absolute URL path such as /healthz");
+// An object setting's refusal: not an object, or a key it does not have.
+const objectError = (needs: string, keys: string[]) => (issue: { code?: string; keys?: string[] }) =>
+  issue.code === "unrecognized_keys" ? `has no key ${issue.keys?.join(", ")}: its keys are ${keys.join(", ")}` : `must be an object with ${needs}`;
+// A threshold: a number, or its text (`pulumi config set --path` stores a fraction as a string).
+const thresholdMessage = "must be a number such as 0.05";
+const threshold = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, { message: thresholdMessage }), z.number({ message: thresholdMessage })], { message: thresholdMessage })
+  .transform(Number).pipe(z.number({ message: thresholdMessage }));
+/** One query of the bake window's analysis (components/shared/canary-bake.ts), run for each track. */
+const analysisMetric = z.object({
+  name: text(dns1123Label, "a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')").max(63, { message: "must be at most 63 characters" }),
+  query: z.string({ message: "must be a PromQL query" }).min(1, { message: "must be a PromQL query" }).max(2000, { message: "must be at most 2000 characters" })
+    .refine((q) => q.includes(bakePlaceholder), { message: `must contain ${bakePlaceholder} where the pods' track label goes (track="${bakePlaceholder}"): it is replaced by canary, then by stable` }),
+  max: threshold.optional(),
+  maxOverStable: threshold.optional(),
+}, { error: objectError("name, query and max or maxOverStable", ["name", "query", "max", "maxOverStable"]) }).strict();
 
 /** The raw shape of the configuration, as read from the stack (defaults applied). */
 export const configSchema = z.object({
@@ -106,8 +123,20 @@ export const configSchema = z.object({
   nodeVersions: z.array(nodeLine, { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
     .prefault([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
   smokePaths: z.array(path, { message: "must be a list of URL paths" }).min(1, { message: "must name at least one path" }).optional().describe("Paths the smoke test requests (default: [healthPath]; list real endpoints)."),
+  smokeRequests: integer(1, 200, "a number of requests").default(defaultSmokeRequests)
+    .describe("Requests the smoke test sends to each smoke path through the canary Service (and as many through the main Service)."),
   smokeMaxLatencySeconds: z.union([z.string().regex(/^\d+(\.\d+)?$/, { message: seconds }), z.number()], { message: seconds }).default("1.5")
     .transform(Number).pipe(z.number().positive({ message: "must be more than 0 seconds" }).max(60, { message: "must be at most 60 seconds" })).describe("Slowest acceptable smoke-test response, in seconds."),
+  canaryBakeSeconds: integer(0, 3600, "a number of seconds").default(300)
+    .describe("How long the canary job holds and judges the canary after the smoke test (restarts, readiness, probes, canaryAnalysis); 0: no bake window."),
+  canaryAnalysis: z.object({
+    prometheusUrl: z.url({ protocol: /^https?$/, message: "must be the http:// or https:// URL of a Prometheus server the cluster's pods reach, such as http://prometheus.monitoring.svc:9090" })
+      .refine((u) => /^[A-Za-z0-9._~:/@%+=,-]+$/.test(u), { message: "must be a plain URL without query, fragment or quotes: /api/v1/query is appended to it" }),
+    intervalSeconds: integer(10, 600, "a number of seconds").default(defaultBakeIntervalSeconds),
+    failureLimit: integer(0, 100, "a number of failed measurements").default(1),
+    metrics: z.array(analysisMetric, { message: "must be a list of metrics" }).min(1, { message: "must name at least one metric" }).max(10, { message: "must name at most 10 metrics" }),
+  }, { error: objectError("prometheusUrl and metrics", ["prometheusUrl", "intervalSeconds", "failureLimit", "metrics"]) }).strict().optional()
+    .describe("Bake-window analysis: PromQL queries (with $track) judged every intervalSeconds from inside the cluster, canary against stable; more than failureLimit failed or unreachable measurements fail the canary. Unset: none."),
   scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
   canaryLifetimeMinutes: integer(10, 10080, "a number of minutes").default(60).describe("Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted."),
   signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
@@ -187,6 +216,18 @@ export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new S
     problem("pulumiSecretsKeyArn", "is required with an S3 backend: create the stack with --secrets-provider awskms:///<key ARN> and name the key here (a passphrase would have to be stored for the workflows, a long-lived secret)");
   }
   if (backend !== "s3" && c.pulumiSecretsKeyArn !== undefined) problem("pulumiSecretsKeyArn", "applies to an S3 backend only (pulumiBackendUrl s3://…)");
+  const analysis = c.canaryAnalysis;
+  if (analysis) {
+    const at = (...path: (string | number)[]) => ["canaryAnalysis", ...path];
+    if (c.canaryBakeSeconds === 0) problem("canaryBakeSeconds", "must be more than 0 with canaryAnalysis: the analysis runs during the bake window");
+    else if (analysis.intervalSeconds > c.canaryBakeSeconds) {
+      ctx.addIssue({ code: "custom", path: at("intervalSeconds"), message: `must fit into canaryBakeSeconds (${c.canaryBakeSeconds}) at least once: shorten it or lengthen the bake` });
+    }
+    analysis.metrics.forEach((m, i) => {
+      if (m.max === undefined && m.maxOverStable === undefined) ctx.addIssue({ code: "custom", path: at("metrics", i), message: "must set max (the highest canary value), maxOverStable (the highest canary − stable), or both" });
+      if (analysis.metrics.findIndex((other) => other.name === m.name) !== i) ctx.addIssue({ code: "custom", path: at("metrics", i, "name"), message: `must be unique: ${m.name} names an earlier metric too` });
+    });
+  }
   const tagKeys = c.tags.map((t) => t.split("=")[0]);
   if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
 });

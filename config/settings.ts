@@ -91,8 +91,14 @@ export interface ServiceSettings {
   nodeVersions?: (string | number)[];
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
   smokePaths?: string[];
+  /** Requests the smoke test sends to each smoke path through the canary Service (and as many through the main Service), 1 to 200. Default: `20`. */
+  smokeRequests?: number;
   /** Slowest acceptable smoke-test response, in seconds, as a number or text (`1.5` or `"1.5"`). Default: `"1.5"`. */
   smokeMaxLatencySeconds?: string | number;
+  /** How long the canary job holds and judges the canary after the smoke test, in seconds (0 to 3600); 0: no bake window. Default: `300`. */
+  canaryBakeSeconds?: number;
+  /** Bake-window analysis: PromQL queries judged canary against stable from inside the cluster (docs/pipeline.md). Default: none. */
+  canaryAnalysis?: CanaryAnalysisSettings;
   /** Trivy severities that fail the scan (comma-separated). Default: `"HIGH,CRITICAL"`. */
   scanSeverity?: string;
   /** Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted. Default: `60`. */
@@ -101,6 +107,30 @@ export interface ServiceSettings {
   signImages?: boolean;
   /** Run the in-cluster smoke test from `pulumi up` when the workloads change. Default: `true`. */
   smokeTestOnUp?: boolean;
+}
+
+/** The bake window's analysis, as Argo Rollouts' AnalysisTemplate with a Prometheus provider. */
+export interface CanaryAnalysisSettings {
+  /** http:// or https:// URL of a Prometheus server the cluster's pods reach (the query runs from a pod). Required. */
+  prometheusUrl: string;
+  /** Seconds between measurements (10 to 600, at most canaryBakeSeconds). Default: `30`. */
+  intervalSeconds?: number;
+  /** Failed or unreachable measurements tolerated; one more fails the canary (as Argo Rollouts' failureLimit). Default: `1`. */
+  failureLimit?: number;
+  /** 1 to 10 queries, each with max, maxOverStable or both. Required. */
+  metrics: CanaryMetricSettings[];
+}
+
+/** One query of the analysis: `$track` is replaced by `canary` and by `stable` (the pods' track label). */
+export interface CanaryMetricSettings {
+  /** A DNS-1123 label, unique among the metrics, such as error-ratio. Required. */
+  name: string;
+  /** PromQL with `$track`, returning one series (`(… >= 0) or vector(0)` where no traffic is normal: docs/pipeline.md). Required. */
+  query: string;
+  /** The highest acceptable canary value, as a number or text. Default: none. */
+  max?: string | number;
+  /** The highest acceptable canary value minus stable's, as a number or text. Default: none. */
+  maxOverStable?: string | number;
 }
 
 /** True when A and B are the same type (not merely assignable either way). */

@@ -85,6 +85,7 @@ export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
     through: ["main"],
     appName: config.appName,
     paths: config.smokePaths,
+    requestsPerPath: config.smokeRequests,
     maxLatencySeconds: config.smokeMaxLatencySeconds,
   };
 }

@@ -144,6 +144,15 @@ export const clusterOperations = {
     command: `kubectl annotate deployment/${t.stableDeployment} ${releaseAnnotation}=${release} --overwrite --namespace ${t.namespace}`,
     rules: [apps(["deployments"], ["get", "patch"], [t.stableDeployment])],
   }),
+  /**
+   * Reads each canary pod's name, Ready condition and its containers' restart counts, one pod a
+   * line (`<name>|True|0`): the bake window's watch on the canary.
+   */
+  canaryPodHealth: (t: ClusterTargets): ClusterOperation => ({
+    description: "read the readiness and restarts of the canary's pods",
+    command: `kubectl get pods --selector ${t.canarySelector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.metadata.name}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.containerStatuses[*].restartCount}{"\\n"}{end}'`,
+    rules: [core(["pods"], ["list"])],
+  }),
   /** Records the canary's expiry (Unix seconds) on its Deployment. */
   setCanaryExpiry: (t: ClusterTargets, expiresAt: string): ClusterOperation => ({
     description: `record when ${t.canaryDeployment} expires`,

@@ -13,6 +13,9 @@ const smokeTestUser = 100;
 /** The port both Services expose (targeting the container port named `http`). */
 export const servicePort = 80;
 
+/** Requests per smoke path and Service when the stack does not say (the smokeRequests setting's default). */
+export const defaultSmokeRequests = 20;
+
 export interface SmokeTestSpec {
   readonly targets: ClusterTargets & { readonly mainService: string; readonly canaryService: string };
   readonly appName: string;
@@ -30,10 +33,11 @@ export interface SmokeTestSpec {
   readonly through?: readonly ("canary" | "main")[];
 }
 
-const requestsOf = (spec: SmokeTestSpec) => spec.requestsPerPath ?? 5;
+const requestsOf = (spec: SmokeTestSpec) => spec.requestsPerPath ?? defaultSmokeRequests;
 const servicesOf = (spec: SmokeTestSpec) => spec.through ?? ["canary", "main"];
 /** A request is cut off one second after it has already failed on latency. */
-const requestTimeout = (spec: SmokeTestSpec) => Math.ceil(spec.maxLatencySeconds) + 1;
+export const requestTimeoutSeconds = (maxLatencySeconds: number) => Math.ceil(maxLatencySeconds) + 1;
+const requestTimeout = (spec: SmokeTestSpec) => requestTimeoutSeconds(spec.maxLatencySeconds);
 
 /** How long the pod may run: every request at its cut-off, plus start-up. */
 export function smokeTestDeadlineSeconds(spec: SmokeTestSpec): number {
@@ -43,8 +47,9 @@ export function smokeTestDeadlineSeconds(spec: SmokeTestSpec): number {
 /** How long the runner waits for the pod to finish: past its deadline, so a stuck pod ends the wait. */
 export const smokeTestTimeout = (spec: SmokeTestSpec) => `${smokeTestDeadlineSeconds(spec) + 30}s`;
 
-const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) =>
-  `http://${service}.${spec.targets.namespace}.svc.cluster.local:${servicePort}${path}`;
+/** A Service's URL inside the cluster. */
+export const serviceBaseUrl = (namespace: string, service: string) => `http://${service}.${namespace}.svc.cluster.local:${servicePort}`;
+const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) => `${serviceBaseUrl(spec.targets.namespace, service)}${path}`;
 
 /**
  * The script the pod runs. One line per request (`PASS|FAIL <service> <status> <seconds>s <url>`),
@@ -56,43 +61,77 @@ export function smokeTestPodScript(spec: SmokeTestSpec): string {
   const service = { canary: spec.targets.canaryService, main: spec.targets.mainService };
   const targets = servicesOf(spec).flatMap((through) => spec.paths.map((p) => [through, serviceUrl(spec, service[through], p)] as const));
   return [
-    `max=${spec.maxLatencySeconds}`,
-    "failed=0",
-    "check() {",
-    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeout(spec)} --write-out '%{http_code} %{time_total}' "$2") || out="000 \${out#* }"`,
-    "  status=${out% *}; seconds=${out#* }",
-    "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
-    "  echo \"$verdict $1 $status ${seconds}s $2\"",
-    "}",
+    ...requestCheck(spec.maxLatencySeconds),
     ...targets.map(([service, url]) => `for i in $(seq ${requests}); do check ${service} '${url}'; done`),
     "if [ \"$failed\" = 0 ]; then echo 'RESULT pass'; else echo 'RESULT fail'; fi",
   ].join("\n");
 }
 
-/** The smoke-test pod: restricted-profile hardening, no service account token, bounded in time. */
-export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
+/**
+ * The shell function `check SERVICE URL` both the smoke test and the bake window use: one request,
+ * one line (`PASS|FAIL <service> <status> <seconds>s <url>`); a status other than 200, a failed
+ * connection or a response slower than `maxLatencySeconds` fails it and sets `failed=1`.
+ */
+export function requestCheck(maxLatencySeconds: number): string[] {
+  return [
+    `max=${maxLatencySeconds}`,
+    "failed=0",
+    "check() {",
+    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeoutSeconds(maxLatencySeconds)} --write-out '%{http_code} %{time_total}' "$2") || out="000 \${out#* }"`,
+    "  status=${out% *}; seconds=${out#* }",
+    "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
+    "  echo \"$verdict $1 $status ${seconds}s $2\"",
+    "}",
+  ];
+}
+
+/** What differs between the pipeline's curl pods: everything else is the same hardening. */
+export interface CurlPodSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly appName: string;
+  /** The container's name, and the `app.kubernetes.io/name` label's suffix. */
+  readonly role: string;
+  readonly script: string;
+  readonly deadlineSeconds: number;
+}
+
+/**
+ * A pod of the pipeline's pinned curl image running one sh script: restricted-profile hardening,
+ * no volumes, no service account token, bounded in time. The smoke test and the bake window run in
+ * one of these, so the deployer's admission policy has one shape to admit.
+ */
+export function curlPod(pod: CurlPodSpec): Record<string, unknown> {
   return {
     apiVersion: "v1",
     kind: "Pod",
     metadata: {
-      name: spec.podName,
-      namespace: spec.targets.namespace,
-      labels: { "app.kubernetes.io/name": `${spec.appName}-smoke-test`, "app.kubernetes.io/part-of": spec.appName },
+      name: pod.name,
+      namespace: pod.namespace,
+      labels: { "app.kubernetes.io/name": `${pod.appName}-${pod.role}`, "app.kubernetes.io/part-of": pod.appName },
     },
     spec: {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
-      activeDeadlineSeconds: smokeTestDeadlineSeconds(spec),
+      activeDeadlineSeconds: pod.deadlineSeconds,
       securityContext: { runAsNonRoot: true, runAsUser: smokeTestUser, runAsGroup: smokeTestUser, seccompProfile: { type: "RuntimeDefault" } },
       containers: [{
-        name: "smoke-test",
+        name: pod.role,
         image: smokeTestImage,
-        command: ["/bin/sh", "-c", smokeTestPodScript(spec)],
+        command: ["/bin/sh", "-c", pod.script],
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
       }],
     },
   };
+}
+
+/** The smoke-test pod. */
+export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
+  return curlPod({
+    name: spec.podName, namespace: spec.targets.namespace, appName: spec.appName, role: "smoke-test",
+    script: smokeTestPodScript(spec), deadlineSeconds: smokeTestDeadlineSeconds(spec),
+  });
 }
 
 /** The cluster operations the runner performs, in order. */

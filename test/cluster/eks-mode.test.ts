@@ -19,7 +19,7 @@ const ns = "payments-tier";
 const config = serviceConfig({
   githubOwner: "acme", githubRepository: "payments", appName: "payments", namespace: ns, createNamespace: false,
   clusterAuth: "eks", eksClusterName: "tier", awsRegion: "eu-west-1",
-  replicas: 2, canaryWeight: 33, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
+  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
 });
 const program = () => {
   const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"), preview: true });

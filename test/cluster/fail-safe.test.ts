@@ -12,13 +12,15 @@ import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import * as fs from "node:fs";
 import { adminKubeconfig, adminKubectl, clusterAccess, namespaceExists, serviceConfig, tierStack, waitUntil } from "./tier";
-import { deploymentState, failingDigest, imageOf, newDigest, promoteAlone, release, writeSmokeReport, type Deployer } from "./release";
+import { deploymentState, failingDigest, imageOf, newDigest, passingBake, promoteAlone, release, writeBakeReport, writeSmokeReport, type Deployer } from "./release";
 
 const { server, caData } = clusterAccess();
 const settings: ServiceSettings = {
   githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", namespace: "orders-fail-safe",
   clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
   replicas: 2, canaryWeight: 33, minReadySeconds: 0,
+  // A short bake window: the canary job holds and judges the canary as it would for minutes.
+  canaryBakeSeconds: 4,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
   smokeTestOnUp: false,
 };
@@ -51,6 +53,7 @@ describe("the pipeline fails safe", () => {
     assert.equal((await stack.up()).summary.result, "succeeded");
     const kubeconfig = (await stack.outputs()).kubeconfig.value as string;
     deployer = { mode: "token", kubeconfig, rollbackKubeconfig: kubeconfig };
+    writeBakeReport(passingBake);
   });
   after(async () => {
     await stack?.destroy().catch(() => undefined);

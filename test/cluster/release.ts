@@ -10,7 +10,7 @@ import {
   awsRegionVariable, deployRoleVariable, deployWorkflowPath, eksClusterVariable, imageName, kubeconfigSecret, rollbackKubeconfigSecret, rollbackRoleVariable,
 } from "../../components/repository/workflows/names";
 import { runJob, type ExpressionContext, type JobOutcome, type JobResult, type RunOptions } from "./workflow-runner";
-import { adminKubectl, smokeTestLogFile, toolsBin } from "./tier";
+import { adminKubectl, bakeLogFile, smokeTestLogFile, toolsBin } from "./tier";
 
 /** A digest as the build job outputs it. */
 export const newDigest = () => `sha256:${randomBytes(32).toString("hex")}`;
@@ -71,6 +71,15 @@ if (command === "verify-attestation") {
 console.error("cosign stand-in: unexpected " + command);
 process.exit(2);
 `;
+
+/** Writes what the bake pod "prints" (kwok serves bakeLogFile as its log), in the container runtime's log format. */
+export function writeBakeReport(lines: readonly string[]): void {
+  const stamp = new Date().toISOString();
+  fs.writeFileSync(bakeLogFile, lines.map((l) => `${stamp} stdout F ${l}\n`).join(""));
+}
+
+/** A bake that found nothing wrong. */
+export const passingBake = ["PASS probe canary 200 0.010s /healthz", "RESULT pass"];
 
 /**
  * Stand-ins for what the jobs' `uses:` steps and AWS provide, first on PATH: cosign (above) and,

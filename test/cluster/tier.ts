@@ -10,7 +10,7 @@ import type { ServiceSettings } from "../../config/settings";
 import { adminKubeconfig, clusterCa, clusterDir, toolsBin } from "../../cluster/control-plane";
 import { clusterAccess } from "../../cluster/stack";
 
-export { adminKubectl, adminKubeconfig, smokeTestLogFile, toolsBin } from "../../cluster/control-plane";
+export { adminKubectl, adminKubeconfig, bakeLogFile, smokeTestLogFile, toolsBin } from "../../cluster/control-plane";
 export { changes, clusterAccess, tierStack, writeProject } from "../../cluster/stack";
 
 /** A service's validated settings, as a platform team's stack would pass them. */

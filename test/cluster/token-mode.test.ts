@@ -26,6 +26,8 @@ const baseSettings: ServiceSettings = {
   clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
   // 2 stable pods and 1 canary pod: a 33% canary, small enough for quick rollouts.
   replicas: 2, canaryWeight: 33,
+  // No bake window here: fail-safe.test.ts releases with one; these scenarios judge other things.
+  canaryBakeSeconds: 0,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
   smokeTestOnUp: false,
 };

@@ -17,7 +17,7 @@ const { server, caData } = clusterAccess();
 const services = ["billing", "shipping"].map((app) => serviceConfig({
   githubOwner: "acme", githubRepository: app, appName: app, namespace: `${app}-tier`,
   clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
-  replicas: 2, canaryWeight: 33, initialImage: `ghcr.io/acme/${app}:1.0.0`, smokeTestOnUp: false,
+  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: `ghcr.io/acme/${app}:1.0.0`, smokeTestOnUp: false,
 }));
 
 const program = () => {

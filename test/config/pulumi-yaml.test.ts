@@ -10,7 +10,7 @@ import { generatedConfigurationDoc, generatedFiles, generatedPulumiYaml, replace
 import { configDeclarations, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
 import { projectName } from "../../config/schema";
 
-interface Declared { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string; items?: unknown } }
+interface Declared { type?: string; description: string; default?: unknown; secret?: boolean; items?: { type: string; items?: unknown } }
 const project = parse(readFileSync("Pulumi.yaml", "utf8")) as {
   name: string;
   runtime: { name: string; options: Record<string, unknown> };
@@ -47,7 +47,7 @@ test("the generator replaces only what is between the markers, and refuses a fil
 
 test("Pulumi.yaml declares exactly the schema's settings, with their types, descriptions and defaults", () => {
   const expected = Object.fromEntries(configDeclarations().map(({ key, ...d }) => [key, {
-    type: d.type,
+    ...(d.type ? { type: d.type } : {}),
     description: d.description,
     ...(d.items ? { items: d.items } : {}),
     ...(d.default !== undefined ? { default: d.default } : {}),
@@ -57,9 +57,12 @@ test("Pulumi.yaml declares exactly the schema's settings, with their types, desc
 });
 
 const pulumiTypes = ["string", "integer", "boolean", "array"];
-test("only the types Pulumi.yaml allows are declared", () => {
+// Pulumi.yaml has no object type: an object setting is declared untyped, which the CLI does not check.
+const objectSettings = configDeclarations().filter((d) => d.accepts === "object").map((d) => d.key);
+test("only the types Pulumi.yaml allows are declared; exactly the object settings are untyped", () => {
+  assert.deepEqual(objectSettings, ["canaryAnalysis"]);
   for (const [key, d] of Object.entries(project.config)) {
-    assert.ok(pulumiTypes.includes(d.type), `${key}: ${d.type}`);
+    assert.ok(d.type === undefined ? objectSettings.includes(key) : pulumiTypes.includes(d.type), `${key}: ${d.type}`);
     assert.equal(d.type === "array", d.items !== undefined, `${key}: an array, and only an array, declares its items`);
     if (d.items) assert.ok(pulumiTypes.includes(d.items.type) && d.items.type !== "array", `${key}: items ${d.items.type}`);
     assert.ok(d.description.length > 0, `${key} has a description`);
@@ -69,12 +72,13 @@ test("only the types Pulumi.yaml allows are declared", () => {
 // Pulumi checks each stack value against its declaration before the program runs: a scalar as the
 // stack file's text (string takes any; integer takes text of a whole number; boolean true or
 // false), a list with its JSON types, item by item.
-function pulumiAccepts(d: { type: string; items?: { type: string } }, value: unknown, inList = false): boolean {
+function pulumiAccepts(d: { type?: string; items?: { type: string } }, value: unknown, inList = false): boolean {
   const scalar = typeof value === "number" || typeof value === "boolean" ? (inList ? value : String(value)) : value;
   switch (d.type) {
     case "string": return typeof scalar === "string";
     case "integer": return Number.isInteger(scalar) || (typeof scalar === "string" && /^[+-]?\d+$/.test(scalar));
     case "boolean": return typeof scalar === "boolean" || scalar === "true" || scalar === "false";
+    case undefined: return true;
     default: return Array.isArray(value) && d.items !== undefined && value.every((item) => pulumiAccepts(d.items!, item, true));
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig, previewStacksDeployingOtherwise } from "../../config/load";
-import { badConfigurations as cases, validRaw } from "../fixtures/bad-configurations";
+import { badConfigurations as cases, validAnalysis, validRaw } from "../fixtures/bad-configurations";
 
 const noSecrets = { ghcrPullToken: false, slackWebhook: false };
 
@@ -40,6 +40,15 @@ describe("valid configuration", () => {
     assert.equal(c.signImages, true);
     assert.equal(c.createNamespace, true);
     assert.equal(c.iamMaxSessionDuration, 3600);
+    assert.equal(c.smokeRequests, 20);
+    assert.equal(c.canaryBakeSeconds, 300);
+    assert.equal(c.canaryAnalysis, undefined);
+  });
+  test("an analysis gets its defaults, and thresholds given as text become numbers", () => {
+    const c = parseStackConfig({ ...validRaw, canaryAnalysis: validAnalysis }, "dev", noSecrets);
+    assert.equal(c.canaryAnalysis?.intervalSeconds, 30);
+    assert.equal(c.canaryAnalysis?.failureLimit, 1);
+    assert.deepEqual(c.canaryAnalysis?.metrics.map((m) => [m.max, m.maxOverStable]), [[0.05, undefined], [undefined, 0.2]]);
   });
   test("token mode needs no EKS settings", () => {
     assert.deepEqual(problems({ clusterAuth: "token", clusterEndpoint: "https://k8s.example.com:6443", clusterCaData: "LS0tLS1CRUdJTg==" }, ["eksClusterName", "awsRegion"]), []);

@@ -8,6 +8,7 @@
 import type { StackConfig } from "../../../config/schema";
 import { canarySplit } from "../../shared/canary-split";
 import { clusterOperations, clusterTargets, type ClusterOperation } from "../../shared/cluster-operations";
+import { bakeOperations, bakeRunner, bakeSpec, bakeStepTimeoutMinutes } from "../../shared/canary-bake";
 import { rolloutTimeoutSeconds } from "../../shared/rollout-timing";
 import { smokeTestDeadlineSeconds, smokeTestOperations, smokeTestRunner, type SmokeTestSpec } from "../../shared/smoke-test";
 import { githubOidc } from "../../shared/oidc-subjects";
@@ -22,8 +23,8 @@ import { bash, checkout, ghcrLogin, setupNode } from "./steps";
 /** The settings the deploy workflow reads. */
 export type DeployConfig = Pick<StackConfig,
   | "githubOwner" | "githubRepository" | "deployBranch" | "environment" | "promoteFrom" | "clusterAuth" | "namespace"
-  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeMaxLatencySeconds" | "scanSeverity"
-  | "signImages" | "secrets" | "startupSeconds" | "minReadySeconds" | "canaryLifetimeMinutes">;
+  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeRequests" | "smokeMaxLatencySeconds" | "scanSeverity"
+  | "signImages" | "secrets" | "startupSeconds" | "minReadySeconds" | "canaryLifetimeMinutes" | "canaryBakeSeconds" | "canaryAnalysis">;
 
 /**
  * kubectl on the runner, pinned (within one minor version of the cluster: Kubernetes' skew policy):
@@ -44,7 +45,10 @@ const targetsOf = (config: DeployConfig) => clusterTargets(config);
 /** The smoke test's settings, from the stack's. */
 export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
   const targets = targetsOf(config);
-  return { targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds };
+  return {
+    targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds,
+    requestsPerPath: config.smokeRequests,
+  };
 }
 
 /** How long each rollout may take (rollout-timing.ts): the canary's pods start together, stable's one surge pod at a time. */
@@ -66,6 +70,7 @@ function operations(config: DeployConfig) {
     canaryStates: clusterOperations.podStates(t, t.canarySelector),
     canaryPods: clusterOperations.canaryPodImages(t),
     smokeTest: smokeTestOperations(smokeTestSpec(config), smokeManifest),
+    bake: bakeSpec(config) ? bakeOperations(bakeSpec(config)!, smokeManifest) : [],
     canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
     readExpiry: clusterOperations.readCanaryExpiry(t),
     stableImageNow: clusterOperations.readImage(t, t.stableDeployment),
@@ -81,7 +86,7 @@ function operations(config: DeployConfig) {
 export function deployOperations(config: DeployConfig): ClusterOperation[] {
   const o = operations(config);
   const all = [
-    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, o.canaryDown,
+    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, ...o.bake, o.canaryDown,
     o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
   ];
   return all.filter((op, i) => all.findIndex((other) => other.command === op.command) === i);
@@ -230,9 +235,10 @@ const canaryPermissions = (config: DeployConfig): Permissions => ({
 /** Minutes a job may run: its steps' own bounds plus five for setup (checkout of actions, credentials). */
 const jobMinutes = (seconds: number) => Math.ceil(seconds / 60) + 5;
 
-/** The canary job's time limit: its rollout, the pod check, the smoke test. */
+/** The canary job's time limit: its rollout, the pod check, the smoke test, the bake window. */
 export function canaryJobMinutes(config: DeployConfig): number {
-  return jobMinutes(rolloutTimeouts(config).canary + 60 + smokeTestDeadlineSeconds(smokeTestSpec(config)) + 60);
+  const bake = bakeSpec(config);
+  return jobMinutes(rolloutTimeouts(config).canary + 60 + smokeTestDeadlineSeconds(smokeTestSpec(config)) + 60) + (bake ? bakeStepTimeoutMinutes(bake) : 0);
 }
 /** The promote job's: stable's rollout and, when it fails, the rollout back. */
 export const promoteJobMinutes = (config: DeployConfig) => jobMinutes(2 * rolloutTimeouts(config).stable);
@@ -265,6 +271,7 @@ function canaryJob(config: DeployConfig): Job {
   const split = canarySplit(config.replicas, config.canaryWeight);
   const t = targetsOf(config);
   const first = config.promoteFrom === undefined;
+  const bake = bakeSpec(config);
   const slack: Step[] = config.secrets.slackWebhook ? [{
     name: "Notify Slack of the rollback",
     if: failedOrCancelled,
@@ -338,12 +345,14 @@ function canaryJob(config: DeployConfig): Job {
         "exit 1",
       ].join("\n")),
       bash("Smoke test", smokeTestRunner(smokeTestSpec(config)), { "timeout-minutes": Math.ceil(smokeTestDeadlineSeconds(smokeTestSpec(config)) / 60) + 1 }),
+      ...(bake ? [bash("Bake the canary", bakeRunner(bake), { "timeout-minutes": bakeStepTimeoutMinutes(bake) })] : []),
       bash("Report the canary", [
         "{",
         `  echo "### Canary in ${config.environment}"`,
         '  echo "- image: \\`${IMAGE}@${DIGEST}\\` (release ${RELEASE})"',
         `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
         '  echo "- smoke test passed"',
+        ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
         '} >> "$GITHUB_STEP_SUMMARY"',
         'echo "digest=$DIGEST" >> "$GITHUB_OUTPUT"',
         'echo "release=$RELEASE" >> "$GITHUB_OUTPUT"',

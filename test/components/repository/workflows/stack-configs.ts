@@ -63,7 +63,7 @@ export interface RenderedWorkflow {
 }
 
 export interface ParsedStep { name?: string; id?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; "continue-on-error"?: boolean }
-export interface ParsedJob { name?: string; needs?: string[]; if?: string; environment?: { name: string }; permissions?: Record<string, string>; outputs?: Record<string, string>; env?: Record<string, string>; steps: ParsedStep[] }
+export interface ParsedJob { name?: string; needs?: string[]; if?: string; "timeout-minutes"?: number; environment?: { name: string }; permissions?: Record<string, string>; outputs?: Record<string, string>; env?: Record<string, string>; steps: ParsedStep[] }
 export interface ParsedWorkflow { name: string; on: Record<string, unknown>; permissions?: Record<string, string> | string; concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>; jobs: Record<string, ParsedJob> }
 
 /** Every workflow file a stack computes, rendered by the one writer and parsed back. */
