@@ -47,3 +47,10 @@ export const progressDeadlineSeconds = (s: PodTimingSettings) => podAvailableSec
  * surge pod at a time, never below capacity), or 1 for pods created together (the canary's scale-up).
  */
 export const rolloutTimeoutSeconds = (s: PodTimingSettings, steps: number) => steps * podAvailableSeconds(s) + 30;
+
+/**
+ * The bound docs/pipeline.md states: a canary whose pods will never become ready (a crash loop,
+ * an image that cannot be pulled) is scaled back to 0 within this many seconds of its deploy.
+ * test/cluster/fail-safe.test.ts holds the pipeline to it.
+ */
+export const neverReadyBoundSeconds = 90;

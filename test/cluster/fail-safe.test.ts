@@ -8,6 +8,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/cluster/canary-cluster";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import { canaryExpiryAnnotation, releaseAnnotation } from "../../components/shared/cluster-operations";
+import { neverReadyBoundSeconds } from "../../components/shared/rollout-timing";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import * as fs from "node:fs";
@@ -30,8 +31,6 @@ const next: StackConfig = serviceConfig({ ...settings, promoteFrom: config.envir
 const ns = config.namespace;
 const canary = "orders-api-canary", stable = "orders-api";
 
-/** The bound docs/pipeline.md states: a canary whose pods will never become ready is scaled back to 0 within it. */
-const neverReadyBoundSeconds = 90;
 
 const annotation = (name: string, key: string) =>
   (JSON.parse(adminKubectl(["get", "deployment", name, "--namespace", ns, "--output", "json"])) as { metadata: { annotations?: Record<string, string> } })

@@ -1,8 +1,9 @@
 // Runs the `run:` steps of a rendered workflow job the way a GitHub-hosted runner would: each with
 // bash, in order, with the workflow's, the job's and the step's `env:` (expressions resolved from
 // the values given), GITHUB_ENV, GITHUB_STEP_SUMMARY and RUNNER_TEMP, and the step conditions the
-// generated workflows use (`success()`, `failure()`, `always()`, `cancelled()`,
-// `steps.<id>.outcome`). `uses:` steps are actions: the tier puts what they install on PATH itself.
+// generated workflows use (`success()`, `failure()`, `always()`, `cancelled()`, `!`, comparisons of
+// `steps.*`, `needs.*`, `inputs.*` and `env.*`), GITHUB_OUTPUT for step and job outputs, and a
+// cancellation of the run during a step. `uses:` steps are actions: the tier puts what they install on PATH itself.
 // An expression or condition it does not know fails the run: it never guesses.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -202,6 +203,7 @@ export async function runJob(workflowYaml: string, jobId: string, context: Expre
 
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), `runner-${jobId}-`));
   const files = { GITHUB_ENV: path.join(temp, "env"), GITHUB_STEP_SUMMARY: path.join(temp, "summary"), GITHUB_OUTPUT: path.join(temp, "output") };
+  for (const file of Object.values(files)) fs.writeFileSync(file, "");
   let env: Record<string, string> = {
     HOME: temp, LANG: "C.UTF-8", RUNNER_TEMP: temp, CI: "true", GITHUB_ACTIONS: "true",
     PATH: [...options.pathPrefix, "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
