@@ -246,7 +246,8 @@ export const promoteJobMinutes = (config: DeployConfig) => jobMinutes(2 * rollou
 /**
  * The release's digest and number, and whether it is an explicit rollback. The first environment
  * releases its build (numbered by the run) or, run by hand with a digest, rolls back to one it
- * released before; a later environment releases the digest it is given.
+ * released before; a later environment releases the digest it is given, numbered as the
+ * attestation of the environment before it says (unsigned: by its own runs, with nothing to verify).
  */
 function chooseRelease(config: DeployConfig): Step {
   const first = config.promoteFrom === undefined;
@@ -256,13 +257,18 @@ function chooseRelease(config: DeployConfig): Step {
         'if [ -n "$ROLLBACK_DIGEST" ]; then digest="$ROLLBACK_DIGEST"; rollback=true; else digest="$BUILT_DIGEST"; rollback=false; fi',
         'echo "RELEASE=$RUN_NUMBER" >> "$GITHUB_ENV"',
       ]
-      : ['digest="$REQUESTED_DIGEST"', 'if [ "$ROLLBACK_REQUESTED" = true ]; then rollback=true; else rollback=false; fi']),
+      : [
+        'digest="$REQUESTED_DIGEST"',
+        'if [ "$ROLLBACK_REQUESTED" = true ]; then rollback=true; else rollback=false; fi',
+        // Signed, the number comes from the attestation verified next; unsigned, from this workflow's runs.
+        ...(config.signImages ? [] : ['echo "RELEASE=$RUN_NUMBER" >> "$GITHUB_ENV"']),
+      ]),
     ...digestCheck("digest"),
     'echo "DIGEST=$digest" >> "$GITHUB_ENV"',
     'echo "ROLLBACK=$rollback" >> "$GITHUB_ENV"',
   ].join("\n"), { env: first
     ? { BUILT_DIGEST: "${{ needs.build.outputs.digest }}", ROLLBACK_DIGEST: "${{ inputs.digest }}", RUN_NUMBER: "${{ github.run_number }}" }
-    : { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}" } });
+    : { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}", ...(config.signImages ? {} : { RUN_NUMBER: "${{ github.run_number }}" }) } });
 }
 
 /** The canary job: deploy by digest, check the pods, smoke-test; on failure or cancellation scale the canary back to 0. */

@@ -52,6 +52,10 @@ describe("triggers", () => {
     assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
     assert.deepEqual(workflow.jobs.canary.steps[0].env, { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}" },
       "the inputs reach scripts through env only");
+    // Unsigned, nothing vouches for the digest's release number: the environment's own runs number it.
+    const unsigned = deployFile(allConfigs()["prod without signing"]).workflow.jobs.canary.steps[0];
+    assert.equal(unsigned.env?.RUN_NUMBER, "${{ github.run_number }}");
+    assert.match(unsigned.run!, /echo "RELEASE=\$RUN_NUMBER"/);
   });
   test("one deployment per environment at a time, never cancelled midway", () => {
     for (const config of [devLike(), prodLike()]) {
