@@ -40,7 +40,7 @@ describe("triggers", () => {
     const { workflow } = deployFile(prodLike());
     assert.deepEqual(Object.keys(workflow.on), ["workflow_dispatch"]);
     assert.deepEqual((workflow.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest, { description: "Image digest (sha256:…) already deployed to dev", required: true, type: "string" });
-    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote"]);
+    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote", "rollback"]);
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
     assert.equal(workflow.jobs.canary.env?.DIGEST, "${{ inputs.digest }}", "the input reaches scripts through env only");
