@@ -13,16 +13,17 @@ import { CanaryCluster } from "./cluster/canary-cluster";
 import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
 import { defaultEksGroup } from "./cluster/cluster-deployer";
 import { localKubeconfigUser } from "./cluster/cluster-kubeconfig";
+import { defaultRollbackGroup } from "./cluster/cluster-rollbacker";
 import { defaultPreviewGroup } from "./cluster/cluster-viewer";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
 import { checkedInput, settingRule } from "./shared/checked-input";
 import { previewStateKeys, pulumiBackend, type S3Backend } from "./shared/pulumi-backend";
 import type { GithubRepository } from "./shared/oidc-subjects";
 import { PipelineRoles } from "./aws/pipeline-roles";
-import { RepositoryPipeline } from "./repository/repository-pipeline";
-import { deployOperations } from "./repository/workflows/deploy";
+import { hasRollbackJob, RepositoryPipeline } from "./repository/repository-pipeline";
+import { deployOperations, rollbackOperations } from "./repository/workflows/deploy";
 import { trustedWorkflows } from "./repository/workflows/model";
-import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "./repository/workflows/pipeline";
+import { deployRoleVariable, pipelineWorkflows, previewRoleVariable, rollbackRoleVariable } from "./repository/workflows/pipeline";
 
 interface CanaryPipelineCommonArgs {
   /**
@@ -168,11 +169,18 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     const committed = workflows.filter((w) => w.commit || !config.manageRepoWorkflows);
     const trusted = (roleVariable: string) => trustedWorkflows(committed, roleVariable, repository, config.deployBranch);
     const previewTrust = trusted(previewRoleVariable(config.stack));
+    // The rollback job acts as an identity of its own that may only scale the canary to 0: its
+    // environment has no reviewers, so it must not hold the deployer's rights. In eks mode, the
+    // role its job assumes, mapped to the rollback group.
+    const rollback = hasRollbackJob(committed, config.environment);
+    const rollbackTrust = config.clusterAuth === "eks" ? trusted(rollbackRoleVariable) : [];
+    const rollbackGroup = rollbackTrust.length > 0 ? defaultRollbackGroup(config.appName) : undefined;
     // The preview reads the cluster as a read-only identity: in eks mode, its role's group.
     const previewGroup = previewTrust.length > 0 && config.clusterAuth === "eks" ? defaultPreviewGroup(config.appName) : undefined;
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
       ...(config.clusterAuth === "eks" ? { deployTrust: trusted(deployRoleVariable), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
+      ...(rollbackGroup !== undefined ? { rollbackTrust, rollbackKubernetesGroup: rollbackGroup } : {}),
       ...(previewTrust.length > 0 ? { previewTrust } : {}),
       ...(previewGroup !== undefined ? { previewKubernetesGroup: previewGroup } : {}),
       ...(previewTrust.length > 0 && backend?.kind === "s3" ? { previewState: previewStateOf(backend, config.stack) } : {}),
@@ -189,6 +197,8 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       operations: deployOperations(config),
       ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
       ...(eksGroup !== undefined ? { eksGroup } : {}),
+      ...(rollback ? { rollbackOperations: rollbackOperations(config) } : {}),
+      ...(rollbackGroup !== undefined ? { rollbackGroup } : {}),
       ...(previewTrust.length > 0 ? { preview: true } : {}),
       ...(previewGroup !== undefined ? { previewGroup } : {}),
       ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
@@ -205,7 +215,9 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
       ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
       ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
+      ...(this.roles.rollbackRoleArn !== undefined ? { rollbackRoleArn: this.roles.rollbackRoleArn } : {}),
       ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
+      ...(this.cluster.rollbackKubeconfig !== undefined ? { rollbackKubeconfig: this.cluster.rollbackKubeconfig } : {}),
       ...(this.cluster.previewKubeconfig !== undefined ? { previewKubeconfig: this.cluster.previewKubeconfig } : {}),
       ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
       ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
@@ -214,6 +226,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     this.registerOutputs({
       oidcProviderArn: this.oidcProviderArn,
       deployRoleArn: this.roles.deployRoleArn,
+      rollbackRoleArn: this.roles.rollbackRoleArn,
       previewRoleArn: this.roles.previewRoleArn,
       environment: this.repository.environment,
     });

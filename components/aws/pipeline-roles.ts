@@ -1,10 +1,13 @@
 // The IAM roles GitHub Actions jobs assume through OIDC: a deploy role for the jobs that run
-// kubectl against EKS, and a preview role for `pulumi preview` on pull requests. Who may assume
+// kubectl against EKS, a rollback role for the job that scales a canary back to 0 (a narrower
+// Kubernetes group, held by an environment without reviewers), and a preview role for
+// `pulumi preview` on pull requests. Who may assume
 // each is what the caller derives from the jobs that use it, per workflow file (trust-policy.ts);
 // what each may do is in role-permissions.ts.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { deployRolePermissions, previewRolePermissions } from "./role-permissions";
+import { deployRolePermissions, previewRolePermissions, rollbackRolePermissions } from "./role-permissions";
+import type { IamPolicyDocument } from "./iam-policy-document";
 import type { TrustedWorkflow } from "../shared/oidc-subjects";
 import { trustPolicy, validateTrust } from "./trust-policy";
 
@@ -18,11 +21,22 @@ export interface PipelineRolesArgs {
    */
   readonly deployTrust?: readonly TrustedWorkflow[];
   /**
+   * The workflow files of the rollback jobs (those that use rollbackRoleVariable), likewise. When
+   * set, the rollback role is created, with an EKS access entry; requires eksClusterName and
+   * rollbackKubernetesGroup. Default: none (no rollback role, as with clusterAuth token).
+   */
+  readonly rollbackTrust?: readonly TrustedWorkflow[];
+  /**
+   * Kubernetes group the rollback role is mapped to; the cluster side binds it to a Role that may
+   * only scale the canary (ClusterRollbacker). Required with rollbackTrust; default: none.
+   */
+  readonly rollbackKubernetesGroup?: string;
+  /**
    * The workflow files of the jobs that run `pulumi preview`, likewise. When set (not empty), the
    * preview role is created. Default: none, for a stack no preview job previews.
    */
   readonly previewTrust?: readonly TrustedWorkflow[];
-  /** Name of the EKS cluster the deploy role describes and the access entry maps into. Required with deployTrust; default: none. */
+  /** Name of the EKS cluster the deploy and rollback roles describe and their access entries map into. Required with deployTrust or rollbackTrust; default: none. */
   readonly eksClusterName?: pulumi.Input<string>;
   /** Region of the cluster (and of its access entry). Required. */
   readonly region: string;
@@ -63,7 +77,16 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
     if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
     if (!args.kubernetesGroup) throw new Error("the deploy role needs kubernetesGroup: the Kubernetes group its access entry maps it to");
   }
-  for (const [key, group] of [["kubernetesGroup", args.kubernetesGroup], ["previewKubernetesGroup", args.previewKubernetesGroup]] as const) {
+  if (args.rollbackTrust !== undefined) {
+    validateTrust(args.rollbackTrust, "rollback");
+    if (!args.eksClusterName) throw new Error("the rollback role needs eksClusterName: it may describe that cluster only");
+    if (!args.rollbackKubernetesGroup) throw new Error("the rollback role needs rollbackKubernetesGroup: the Kubernetes group its access entry maps it to");
+  }
+  if (args.rollbackKubernetesGroup !== undefined && args.rollbackKubernetesGroup === args.kubernetesGroup) {
+    throw new Error(`rollbackKubernetesGroup ${JSON.stringify(args.rollbackKubernetesGroup)} is the deploy role's group: the rollback role would hold the deployer's rights`);
+  }
+  const groups = [["kubernetesGroup", args.kubernetesGroup], ["rollbackKubernetesGroup", args.rollbackKubernetesGroup], ["previewKubernetesGroup", args.previewKubernetesGroup]] as const;
+  for (const [key, group] of groups) {
     if (group !== undefined && (group === "" || group.startsWith("system:"))) {
       throw new Error(`${key} ${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`);
     }
@@ -84,6 +107,8 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
 export class PipelineRoles extends pulumi.ComponentResource {
   /** ARN of the deploy role; undefined without deployTrust. */
   public readonly deployRoleArn?: pulumi.Output<string>;
+  /** ARN of the rollback role; undefined without rollbackTrust. */
+  public readonly rollbackRoleArn?: pulumi.Output<string>;
   /** ARN of the preview role; undefined without previewTrust. */
   public readonly previewRoleArn?: pulumi.Output<string>;
 
@@ -102,41 +127,39 @@ export class PipelineRoles extends pulumi.ComponentResource {
       providerArn.apply((arn) => JSON.stringify(trustPolicy(arn, trusted, role)));
 
     const clusterName = args.eksClusterName;
-    let clusterArn: pulumi.Output<string> | undefined;
-    if (clusterName !== undefined) {
-      // The provider, the roles and the cluster (which the access entry is created on) share one
-      // account: its ARN names the partition and the account, so no lookup is needed.
-      clusterArn = pulumi.all([providerArn, clusterName]).apply(([arn, cluster]) => {
-        const [, partition, , , account] = arn.split(":");
-        return `arn:${partition}:eks:${args.region}:${account}:cluster/${cluster}`;
-      });
-    }
+    // The provider, the roles and the cluster (which the access entries are created on) share one
+    // account: its ARN names the partition and the account, so no lookup is needed.
+    const clusterArn = clusterName === undefined ? undefined : pulumi.all([providerArn, clusterName]).apply(([arn, cluster]) => {
+      const [, partition, , , account] = arn.split(":");
+      return `arn:${partition}:eks:${args.region}:${account}:cluster/${cluster}`;
+    });
 
-    let deployRole: aws.iam.Role | undefined;
-    let accessEntry: aws.eks.AccessEntry | undefined;
-    if (args.deployTrust !== undefined && clusterName !== undefined && clusterArn !== undefined && args.kubernetesGroup !== undefined) {
-      deployRole = new aws.iam.Role(`${name}-deploy-role`, {
-        description: pulumi.interpolate`GitHub Actions deploy jobs: kubectl on EKS cluster ${clusterName}`,
-        assumeRolePolicy: trust(args.deployTrust, "deploy"),
+    // A role that runs kubectl on the cluster: it may describe the cluster, and its access entry
+    // maps it to a Kubernetes group bound by a namespaced RoleBinding; no EKS access policy, so the
+    // cluster side's RBAC is all the role may do in Kubernetes (AWS EKS docs, "Grant IAM users
+    // access to Kubernetes with EKS access entries").
+    const kubectlRole = (kind: "deploy" | "rollback", trusted: readonly TrustedWorkflow[] | undefined, group: string | undefined, does: string,
+      permissions: (clusterArn: string) => IamPolicyDocument) => {
+      if (trusted === undefined || group === undefined || clusterName === undefined || clusterArn === undefined) return undefined;
+      const role = new aws.iam.Role(`${name}-${kind}-role`, {
+        description: pulumi.interpolate`GitHub Actions ${does} on EKS cluster ${clusterName}`,
+        assumeRolePolicy: trust(trusted, kind),
         ...roleSettings,
       }, { parent: this });
-      new aws.iam.RolePolicy(`${name}-deploy-policy`, {
-        role: deployRole.name,
-        policy: clusterArn.apply((arn) => JSON.stringify(deployRolePermissions(arn))),
+      new aws.iam.RolePolicy(`${name}-${kind}-policy`, {
+        role: role.name,
+        policy: clusterArn.apply((arn) => JSON.stringify(permissions(arn))),
       }, { parent: this });
-      // Map the role to a Kubernetes group bound by a namespaced RoleBinding; no EKS access
-      // policy, so the cluster side's RBAC is all the role may do in Kubernetes (AWS EKS docs,
-      // "Grant IAM users access to Kubernetes with EKS access entries").
-      accessEntry = new aws.eks.AccessEntry(`${name}-deploy-access`, {
-        clusterName,
-        principalArn: deployRole.arn,
-        type: "STANDARD",
-        kubernetesGroups: [args.kubernetesGroup],
-        region: args.region,
-        tags,
+      const entry = new aws.eks.AccessEntry(`${name}-${kind}-access`, {
+        clusterName, principalArn: role.arn, type: "STANDARD", kubernetesGroups: [group], region: args.region, tags,
       }, { parent: this });
-      this.deployRoleArn = deployRole.arn;
-    }
+      return { role, entry };
+    };
+    const deploy = kubectlRole("deploy", args.deployTrust, args.kubernetesGroup, "deploy jobs: kubectl", deployRolePermissions);
+    // The rollback job's environment has no reviewers: its role maps to a group that may only scale the canary.
+    const rollback = kubectlRole("rollback", args.rollbackTrust, args.rollbackKubernetesGroup, "rollback jobs: scale the canary to 0", rollbackRolePermissions);
+    this.deployRoleArn = deploy?.role.arn;
+    this.rollbackRoleArn = rollback?.role.arn;
 
     if (args.previewTrust !== undefined) {
       const previewRole = new aws.iam.Role(`${name}-preview-role`, {
@@ -152,19 +175,21 @@ export class PipelineRoles extends pulumi.ComponentResource {
         : undefined;
       new aws.iam.RolePolicy(`${name}-preview-policy`, {
         role: previewRole.name,
-        policy: pulumi.all([previewRole.arn, deployRole?.arn, providerArn, clusterArn, accessEntry?.accessEntryArn, previewAccess?.accessEntryArn])
-          .apply(([previewArn, deployArn, oidcProviderArn, cluster, entry, previewEntry]) => JSON.stringify(previewRolePermissions({
-            roleArns: deployArn === undefined ? [previewArn] : [previewArn, deployArn],
-            oidcProviderArn,
-            ...(cluster === undefined ? {} : { clusterArn: cluster }),
-            accessEntryArns: [entry, previewEntry].filter((arn) => arn !== undefined),
-            ...(args.previewState === undefined ? {} : { state: stateTargets(oidcProviderArn, args.previewState) }),
-          }))),
+        policy: pulumi.all([
+          pulumi.all([previewRole.arn, deploy?.role.arn, rollback?.role.arn]), providerArn, clusterArn,
+          pulumi.all([deploy?.entry.accessEntryArn, rollback?.entry.accessEntryArn, previewAccess?.accessEntryArn]),
+        ]).apply(([roleArns, oidcProviderArn, cluster, entryArns]) => JSON.stringify(previewRolePermissions({
+          roleArns: roleArns.filter((arn) => arn !== undefined),
+          oidcProviderArn,
+          ...(cluster === undefined ? {} : { clusterArn: cluster }),
+          accessEntryArns: entryArns.filter((arn) => arn !== undefined),
+          ...(args.previewState === undefined ? {} : { state: stateTargets(oidcProviderArn, args.previewState) }),
+        }))),
       }, { parent: this });
       this.previewRoleArn = previewRole.arn;
     }
 
-    this.registerOutputs({ deployRoleArn: this.deployRoleArn, previewRoleArn: this.previewRoleArn });
+    this.registerOutputs({ deployRoleArn: this.deployRoleArn, rollbackRoleArn: this.rollbackRoleArn, previewRoleArn: this.previewRoleArn });
   }
 }
 

@@ -1,11 +1,12 @@
 // What each pipeline role may do in AWS, as permission policy documents scoped to resource ARNs.
 //
-// Deploy role (deploy jobs run kubectl against the cluster; Kubernetes RBAC decides the rest):
+// Deploy role and rollback role (deploy jobs, and the rollback job, run kubectl against the
+// cluster; Kubernetes RBAC decides the rest: the rollback role's group may only scale the canary):
 // | action              | resource        | why                                                      |
 // |---------------------|-----------------|----------------------------------------------------------|
 // | eks:DescribeCluster | the cluster ARN | `aws eks update-kubeconfig` (its only AWS API call)      |
 // Getting the cluster token (`aws eks get-token`) presigns sts:GetCallerIdentity, which needs no
-// permission. The role's access entry maps it to a Kubernetes group; no EKS access policy.
+// permission. Each role's access entry maps it to a Kubernetes group; no EKS access policy.
 //
 // Preview role (`pulumi preview --refresh` on pull requests reads this stack's AWS resources; the
 // reads are those terraform-provider-aws makes when refreshing each resource type):
@@ -17,7 +18,7 @@
 // | iam:ListAttachedRolePolicies | the stack's role ARNs         | Role read of managed policy ARNs          |
 // | iam:GetOpenIDConnectProvider | the OIDC provider ARN         | provider read, if this stack manages it   |
 // | eks:DescribeCluster          | the cluster ARN               | the Kubernetes provider's kubeconfig (its lookup) |
-// | eks:DescribeAccessEntry      | the deploy and preview roles' access entries | AccessEntry read           |
+// | eks:DescribeAccessEntry      | the stack's access entries    | AccessEntry read (deploy, rollback, preview) |
 // | s3:GetObject                 | the stack's state objects     | an S3 backend: the checkpoint and meta.yaml |
 // | s3:ListBucket                | the bucket, under the stack's checkpoint key | finding which checkpoint variant exists |
 // | kms:Decrypt                  | the stack's secrets key       | an S3 backend: the stack's data key       |
@@ -35,6 +36,12 @@ export function deployRolePermissions(clusterArn: string): IamPolicyDocument {
     Statement: [{ Sid: "DescribeTheCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: clusterArn }],
   };
 }
+
+/**
+ * The only permission of the rollback role: the deploy role's (`aws eks update-kubeconfig`); what
+ * it may do in the cluster is its group's Role.
+ */
+export const rollbackRolePermissions = deployRolePermissions;
 
 /** The AWS resources of the stack the preview role reads. */
 export interface PreviewTargets {

@@ -1,6 +1,6 @@
 // The cluster side of the delivery path, from the stack's settings: the namespace, the deployer
-// identity, the image-pull Secret, the workload, the smoke test after `pulumi up` and the preview's
-// read-only identity, all declared through one client-side-apply provider (docs/cluster.md,
+// identity, the image-pull Secret, the workload, the smoke test after `pulumi up`, the rollback
+// job's identity and the preview's read-only identity, all declared through one client-side-apply provider (docs/cluster.md,
 // "Release ownership") whose kubeconfig names the settings' cluster ("Which cluster").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +12,7 @@ import { checkedInput } from "../shared/checked-input";
 import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./client-side-apply-provider";
 import { eksKubeconfig, kubeconfigContents, localKubeconfigUser, tokenModeKubeconfig } from "./cluster-kubeconfig";
 import { ClusterDeployer } from "./cluster-deployer";
+import { ClusterRollbacker, defaultRollbackGroup } from "./cluster-rollbacker";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
 import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -29,6 +30,14 @@ export interface CanaryClusterArgs {
   readonly ghcrUsername?: string;
   /** clusterAuth eks: the group the access entry maps the deploy role to. Default: `${appName}-deployers`. */
   readonly eksGroup?: string;
+  /**
+   * The operations the deploy workflow's rollback job runs (rollbackOperations): when given, the
+   * rollback identity is declared, its Role granting exactly what they need. Default: none (no
+   * rollback identity).
+   */
+  readonly rollbackOperations?: readonly ClusterOperation[];
+  /** With rollbackOperations, clusterAuth eks: the group the rollback role's access entry maps to. Default: `${appName}-rollbackers`. */
+  readonly rollbackGroup?: string;
   /**
    * The kubeconfig Pulumi itself deploys with (contents or path), for a provider of this
    * component's own. Default: derived from the settings (clusterKubeconfig): never the ambient one.
@@ -113,6 +122,12 @@ export class CanaryCluster extends pulumi.ComponentResource {
   readonly kubeconfig?: pulumi.Output<string>;
   /** clusterAuth eks: the Kubernetes group the access entry must map the deploy role to. */
   readonly deployerGroup?: string;
+  /** With rollbackOperations: the identity of the rollback job, which may only scale the canary to 0. */
+  readonly rollbacker?: ClusterRollbacker;
+  /** With rollbackOperations, clusterAuth token: the rollback identity's kubeconfig, secret (for the rollback environment). */
+  readonly rollbackKubeconfig?: pulumi.Output<string>;
+  /** With rollbackOperations, clusterAuth eks: the group the rollback role's access entry must map to. */
+  readonly rollbackerGroup?: string;
   /** With preview: the read-only identity of `pulumi preview`. */
   readonly viewer?: ClusterViewer;
   /** With preview, clusterAuth token: the preview's kubeconfig, secret (for the preview workflow). */
@@ -207,6 +222,18 @@ export class CanaryCluster extends pulumi.ComponentResource {
       }, child);
     }
 
+    // Declared before the viewer: the preview refreshes these objects too.
+    if (args.rollbackOperations !== undefined) {
+      this.rollbacker = new ClusterRollbacker(`${name}-rollback`, {
+        appName: c.appName, namespace, operations: args.rollbackOperations, provider,
+        subject: c.clusterAuth === "token"
+          ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
+          : { clusterAuth: "eks", group: args.rollbackGroup ?? defaultRollbackGroup(c.appName) },
+      }, child);
+      this.rollbackKubeconfig = this.rollbacker.kubeconfig;
+      this.rollbackerGroup = this.rollbacker.group;
+    }
+
     if (args.preview) {
       this.viewer = new ClusterViewer(`${name}-viewer`, {
         appName: c.appName, namespace, objects: declared, provider,
@@ -224,6 +251,8 @@ export class CanaryCluster extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       deployerGroup: this.deployerGroup,
       canaryReplicas: this.canaryReplicas,
+      rollbackKubeconfig: this.rollbackKubeconfig,
+      rollbackerGroup: this.rollbackerGroup,
       previewKubeconfig: this.previewKubeconfig,
       previewerGroup: this.previewerGroup,
     });

@@ -1,6 +1,6 @@
 // The repository side of one environment: its GitHub environment (reviewers, deploy-branch
-// policy), the variables and secrets its deploy workflow reads, and the workflow files this stack
-// commits. The role ARNs and the kubeconfig come in as Inputs from the AWS and cluster components.
+// policy), its rollback environment (no reviewers), the variables and secrets its deploy workflow
+// reads, and the workflow files this stack commits. The role ARNs and the kubeconfig come in as Inputs from the AWS and cluster components.
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
@@ -8,7 +8,7 @@ import { givenProvider } from "../shared/providers";
 import { roleVariablesAssumedBy, type WorkflowFile } from "./workflows/model";
 import {
   awsRegionVariable, deployRoleVariable, driftEnvironment, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewEnvironment,
-  previewKubeconfigSecret, previewRoleVariable, slackWebhookSecret,
+  previewKubeconfigSecret, previewRoleVariable, rollbackEnvironment, rollbackKubeconfigSecret, rollbackRoleVariable, slackWebhookSecret,
 } from "./workflows/names";
 import { pipelineWorkflows } from "./workflows/pipeline";
 import { renderWorkflow } from "./workflows/writer";
@@ -35,6 +35,16 @@ export interface RepositoryPipelineArgs {
   readonly previewRoleArn?: pulumi.Input<string>;
   /** The deployer's kubeconfig (required with clusterAuth token); stored as an environment secret. */
   readonly kubeconfig?: pulumi.Input<string>;
+  /**
+   * ARN of the role the rollback job assumes (required with clusterAuth eks when a workflow has a
+   * job in the rollback environment); a variable of that environment. Default: none.
+   */
+  readonly rollbackRoleArn?: pulumi.Input<string>;
+  /**
+   * The rollback identity's kubeconfig (required with clusterAuth token when a workflow has a job in
+   * the rollback environment); a secret of that environment. Default: none.
+   */
+  readonly rollbackKubeconfig?: pulumi.Input<string>;
   /** Slack incoming-webhook URL for rollback notices (absent: no notification). Default: none. */
   readonly slackWebhook?: pulumi.Input<string>;
   /**
@@ -50,6 +60,11 @@ export function parseReviewer(reviewer: string): { kind: "user"; login: string }
   return slash === -1 ? { kind: "user", login: reviewer } : { kind: "team", org: reviewer.slice(0, slash), slug: reviewer.slice(slash + 1) };
 }
 
+/** Whether a job of the workflows runs in the environment's rollback environment (each deploy workflow's rollback job). */
+export function hasRollbackJob(workflows: readonly WorkflowFile[], environment: string): boolean {
+  return workflows.some((file) => Object.values(file.workflow.jobs).some((job) => job.environment?.name === rollbackEnvironment(environment)));
+}
+
 /**
  * Refuses inconsistent arguments before any resource is registered (a throw inside a component's
  * async work would surface as an unhandled rejection).
@@ -60,6 +75,10 @@ export function validateRepositoryPipelineArgs(args: RepositoryPipelineArgs): vo
   if (config.clusterAuth === "eks" && args.deployRoleArn === undefined) problems.push("deployRoleArn is required with clusterAuth eks");
   if (config.clusterAuth === "token" && args.kubeconfig === undefined) problems.push("kubeconfig is required with clusterAuth token");
   if (config.secrets.slackWebhook && args.slackWebhook === undefined) problems.push("slackWebhook is configured but no value was passed");
+  if (hasRollbackJob(args.workflows ?? pipelineWorkflows(config), config.environment)) {
+    if (config.clusterAuth === "eks" && args.rollbackRoleArn === undefined) problems.push("rollbackRoleArn is required with clusterAuth eks: the rollback job assumes it");
+    if (config.clusterAuth === "token" && args.rollbackKubeconfig === undefined) problems.push("rollbackKubeconfig is required with clusterAuth token: the rollback job reads it");
+  }
   for (const reviewer of config.requiredReviewers.map(parseReviewer)) {
     // GitHub teams belong to one organisation: only the repository owner's can review its deployments.
     if (reviewer.kind === "team" && reviewer.org.toLowerCase() !== config.githubOwner.toLowerCase()) {
@@ -128,6 +147,36 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     // delete) each other's. The canary job runs in the environment, so it reads it all the same.
     if (config.secrets.slackWebhook && args.slackWebhook !== undefined) environmentSecret("slack-webhook", slackWebhookSecret, args.slackWebhook);
 
+    // The rollback job's environment: the deploy branch only, like the environment's, and no
+    // reviewers, since a job in an environment with required reviewers waits for their approval
+    // (GitHub docs, "Managing environments for deployment"), and a rollback must not. It holds
+    // the rollback identity only, which may scale the canary to 0 and nothing else.
+    const rollbackEnvironments: pulumi.Resource[] = [];
+    if (hasRollbackJob(args.workflows ?? pipelineWorkflows(config), config.environment)) {
+      const rollback = new github.RepositoryEnvironment(`${name}-rollback-environment`, {
+        repository,
+        environment: rollbackEnvironment(config.environment),
+        deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+      }, child);
+      const rollbackName = rollback.environment;
+      rollbackEnvironments.push(rollback, new github.RepositoryEnvironmentDeploymentPolicy(`${name}-rollback-branch`, {
+        repository, environment: rollbackName, branchPattern: config.deployBranch,
+      }, child));
+      const rollbackVariable = (key: string, variableName: string, value: pulumi.Input<string>) =>
+        new github.ActionsEnvironmentVariable(`${name}-rollback-${key}`, { repository, environment: rollbackName, variableName, value }, child);
+      const rollbackSecret = (key: string, secretName: string, value: pulumi.Input<string>) =>
+        new github.ActionsEnvironmentSecret(`${name}-rollback-${key}`, { repository, environment: rollbackName, secretName, plaintextValue: pulumi.secret(value) }, child);
+      if (config.clusterAuth === "eks") {
+        rollbackVariable("role-arn", rollbackRoleVariable, args.rollbackRoleArn!);
+        if (config.awsRegion !== undefined) rollbackVariable("aws-region", awsRegionVariable, config.awsRegion);
+        if (eksClusterName !== undefined) rollbackVariable("eks-cluster-name", eksClusterVariable, eksClusterName);
+      } else {
+        rollbackSecret("kubeconfig", rollbackKubeconfigSecret, args.rollbackKubeconfig!);
+      }
+      // For a notice from the rollback job; the environment's own copy, as for the canary job.
+      if (config.secrets.slackWebhook && args.slackWebhook !== undefined) rollbackSecret("slack-webhook", slackWebhookSecret, args.slackWebhook);
+    }
+
     // Each stack names its own preview role variable; only one stack owns the preview workflow and its token.
     if (args.previewRoleArn !== undefined) {
       new github.ActionsVariable(`${name}-preview-role-arn`, {
@@ -173,7 +222,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
     // not first (waiting for them chained the whole AWS and cluster side before the commits): the
     // commits carry [skip ci], and a run another push starts before they exist fails closed, for
     // want of a role ARN or kubeconfig. The provider's token needs the `workflow` scope here.
-    let previous: pulumi.Resource[] = [environment, branchPolicy, ...previewEnvironments];
+    let previous: pulumi.Resource[] = [environment, branchPolicy, ...rollbackEnvironments, ...previewEnvironments];
     const files = workflows.map((file) => {
       const resource = new github.RepositoryFile(`${name}-${file.path.split("/").pop()!.replace(/\.ya?ml$/, "")}-workflow`, {
         repository,

@@ -10,8 +10,9 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/cluster/canary-cluster";
 import { defaultEksGroup } from "../../components/cluster/cluster-deployer";
+import { defaultRollbackGroup } from "../../components/cluster/cluster-rollbacker";
 import { defaultPreviewGroup } from "../../components/cluster/cluster-viewer";
-import { deployOperations } from "../../components/repository/workflows/deploy";
+import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
 
@@ -22,7 +23,7 @@ const config = serviceConfig({
   replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
 });
 const program = () => {
-  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"), preview: true });
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"), preview: true });
   return Promise.resolve({ group: cluster.deployerGroup });
 };
 
@@ -54,7 +55,7 @@ describe("one service, eks mode, in an existing namespace", () => {
     const digest = newDigest();
     writeSmokeReport(config, "pass");
     const member = certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]);
-    const rollbacker = certificateKubeconfig("tier-rollback-role", [`${config.appName}-rollbackers`]);
+    const rollbacker = certificateKubeconfig("tier-rollback-role", [defaultRollbackGroup(config.appName)]);
     const run = await release(config, { mode: "eks", kubeconfig: member, rollbackKubeconfig: rollbacker }, digest);
     assert.ok(run.canary.success, run.canary.log);
     assert.ok(run.promote?.success, run.promote?.log);
@@ -64,6 +65,16 @@ describe("one service, eks mode, in an existing namespace", () => {
     const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", stranger, "scale", "deployment/payments-canary", "--replicas=1", "--namespace", ns], { encoding: "utf8" });
     assert.notEqual(attempt.status, 0);
     assert.match(attempt.stderr, /forbidden/i);
+  });
+
+  test("a rejected promotion: the rollback job, as a member of the rollback group, scales the canary to 0", async () => {
+    writeSmokeReport(config, "pass");
+    const member = certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]);
+    const rollbacker = certificateKubeconfig("tier-rollback-role", [defaultRollbackGroup(config.appName)]);
+    const run = await release(config, { mode: "eks", kubeconfig: member, rollbackKubeconfig: rollbacker }, newDigest(), { rejectPromotion: true });
+    assert.ok(run.canary.success, run.canary.log);
+    assert.equal(run.rollback?.result, "success", run.rollback?.log);
+    assert.equal(deploymentState(ns, "payments-canary").replicas, 0);
   });
 
   test("a member of the previewers group may get the stack's objects by name, nothing else", () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { CanaryCluster } from "../../components/cluster/canary-cluster";
-import { deployOperations } from "../../components/repository/workflows/deploy";
+import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import { canaryExpiryAnnotation, releaseAnnotation } from "../../components/shared/cluster-operations";
 import { neverReadyBoundSeconds } from "../../components/shared/rollout-timing";
 import type { StackConfig } from "../../config/schema";
@@ -46,12 +46,15 @@ describe("the pipeline fails safe", () => {
 
   before(async () => {
     stack = await tierStack("fail-safe", () => {
-      const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8") });
-      return Promise.resolve({ kubeconfig: cluster.kubeconfig });
+      const cluster = new CanaryCluster(config.appName, {
+        config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"),
+      });
+      return Promise.resolve({ kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig });
     });
     assert.equal((await stack.up()).summary.result, "succeeded");
-    const kubeconfig = (await stack.outputs()).kubeconfig.value as string;
-    deployer = { mode: "token", kubeconfig, rollbackKubeconfig: kubeconfig };
+    const outputs = await stack.outputs();
+    // The rollback job acts as the rollback identity, which may only scale the canary.
+    deployer = { mode: "token", kubeconfig: outputs.kubeconfig.value as string, rollbackKubeconfig: outputs.rollbackKubeconfig.value as string };
     writeBakeReport(passingBake);
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/ca
 import { smokeTestKubeconfigVariable, withKubeconfig } from "../../components/cluster/post-deploy-smoke-test";
 import { apiResourceOf, unreadableKinds } from "../../components/shared/cluster-operations";
 import { smokeTestRunner } from "../../components/shared/smoke-test";
-import { deployOperations } from "../../components/repository/workflows/deploy";
+import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
@@ -37,8 +37,10 @@ let config: StackConfig;
 // No kubeconfig given: the provider's is derived from the settings and the machine's kubeconfig.
 const program = () => {
   config = serviceConfig(settings);
-  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), preview: true });
-  return Promise.resolve({ kubeconfig: cluster.kubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName });
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), preview: true });
+  return Promise.resolve({
+    kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName,
+  });
 };
 
 /**
@@ -102,8 +104,8 @@ describe("one service, token mode", () => {
       /violates PodSecurity "restricted/);
     assert.deepEqual(deploymentState(ns, "orders-api"), { image: "ghcr.io/acme/orders-api:1.4.2", replicas: 2, ready: 2 });
     assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
-    const kubeconfig = (await stack.outputs()).kubeconfig.value as string;
-    deployer = { mode: "token", kubeconfig, rollbackKubeconfig: kubeconfig };
+    const outputs = await stack.outputs();
+    deployer = { mode: "token", kubeconfig: outputs.kubeconfig.value as string, rollbackKubeconfig: outputs.rollbackKubeconfig.value as string };
   });
 
   test("1. the main Service reaches stable and canary pods, the canary Service only canary pods", () => {
@@ -220,6 +222,64 @@ describe("one service, token mode", () => {
     assert.deepEqual(allowed, []);
   });
 
+  test("3. the rollback identity, through its kubeconfig (a stack output), scales the canary to 0 with the rollback job's commands; without any one verb of its Role they fail Forbidden", async () => {
+    const rollbacker = kubeconfigFile((await stack.outputs()).rollbackKubeconfig.value as string);
+    const script = ["set -euo pipefail", ...rollbackOperations(config).map((o) => o.command)].join("\n");
+    const rollBack = () => spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: rollbacker }, timeout: 30_000 });
+    const live = get(["get", "role", "orders-api-rollback"]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
+    const role = (rules: readonly PolicyRule[]) => JSON.stringify({
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "orders-api-rollback", namespace: ns, labels: live.metadata.labels }, rules,
+    });
+    const unneeded: string[] = [];
+    try {
+      adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=1", "--namespace", ns]);
+      const run = rollBack();
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
+      for (const [index, rule] of live.rules.entries()) {
+        for (const verbs of withoutEach(rule.verbs)) {
+          const rules = live.rules.map((r, i) => (i === index ? { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) } : r)).filter((r) => r.verbs.length > 0);
+          adminKubectl(["replace", "--filename", "-"], role(rules));
+          adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=1", "--namespace", ns]);
+          const refused = rollBack();
+          if (!(refused.status !== 0 && /forbidden/i.test(refused.stderr))) unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
+          adminKubectl(["replace", "--filename", "-"], role(live.rules));
+        }
+      }
+    } finally {
+      adminKubectl(["replace", "--filename", "-"], role(live.rules));
+      resetToRest();
+    }
+    assert.deepEqual(unneeded, []);
+  });
+
+  test("3. the rollback identity is refused an image, stable, pods, Secrets, deleting the canary, other namespaces and RBAC", async () => {
+    const rollbacker = kubeconfigFile((await stack.outputs()).rollbackKubeconfig.value as string);
+    const attempts: string[][] = [
+      ["set", "image", "deployment/orders-api-canary", "orders-api=busybox", "--dry-run=server"],
+      ["patch", "deployment", "orders-api-canary", "--type=json", "--patch", "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\",\"value\":\"busybox\"}]", "--dry-run=server"],
+      ["scale", "deployment/orders-api", "--replicas=0"],
+      ["set", "image", "deployment/orders-api", "orders-api=busybox", "--dry-run=server"],
+      ["delete", "deployment", "orders-api-canary", "--dry-run=server"],
+      ["run", "intruder", "--image=busybox", "--dry-run=server"],
+      ["get", "pods"],
+      ["get", "secrets"],
+      ["get", "secret", "orders-api-rollback-token"],
+      ["get", "secret", "orders-api-deployer-token"],
+      ["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", "default"],
+      ["get", "deployments", "--namespace", "kube-system"],
+      ["create", "rolebinding", "intruder", "--role=orders-api-deployer", "--serviceaccount=orders-tier:orders-api-rollback", "--dry-run=server"],
+      ["patch", "role", "orders-api-rollback", "--type=json", "--patch", "[{\"op\":\"add\",\"path\":\"/rules/0/verbs/-\",\"value\":\"update\"}]"],
+    ];
+    const allowed = attempts.filter((args) => {
+      const withNamespace = args.includes("--namespace") ? args : [...args, "--namespace", ns];
+      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", rollbacker, "--request-timeout=10s", ...withNamespace], { encoding: "utf8", timeout: 20_000 });
+      return !(run.status !== 0 && /forbidden/i.test(run.stderr));
+    });
+    assert.deepEqual(allowed, []);
+    assert.deepEqual(deploymentState(ns, "orders-api").replicas, 2);
+  });
+
   test("4. without the project's refresh option, an owned change sends initialImage back (pulumi-kubernetes ignoreChanges on containers[0])", async () => {
     const stableDigest = newDigest(), canaryDigest = newDigest();
     writeSmokeReport(config, "pass");
@@ -285,7 +345,8 @@ describe("one service, token mode", () => {
     const objects = deployment.resources;
     const readable = objects.filter((o) => o.type.startsWith("kubernetes:") && !unreadableKinds.includes(o.type));
     const secrets = objects.filter((o) => o.type === "kubernetes:core/v1:Secret");
-    assert.ok(readable.length >= 12 && secrets.length === 2, `${readable.length} objects, ${secrets.length} Secrets`);
+    // The deployer's and the rollback identity's token Secrets, and the preview's.
+    assert.ok(readable.length >= 12 && secrets.length === 3, `${readable.length} objects, ${secrets.length} Secrets`);
     const get = (o: (typeof objects)[number]) => {
       const { group, resource } = apiResourceOf(o.type);
       return as(["get", group ? `${resource}.${group}` : resource, o.inputs.metadata!.name, "--namespace", ns, "--output", "name"]);

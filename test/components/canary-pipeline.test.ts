@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { rulesFor } from "../../components/shared/cluster-operations";
-import { deployOperations } from "../../components/repository/workflows/deploy";
+import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import { deployerOperations } from "../../components/cluster/canary-cluster";
 import { loadStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
@@ -71,6 +71,33 @@ for (const stack of ["dev", "prod"]) {
         }
       });
 
+      test("the rollback identity's Role grants exactly what the rollback job's operations need, and reaches the rollback environment", () => {
+        const role = objects().find(([p]) => p.startsWith("kubernetes/Role.") && p.endsWith("-rollback.yaml"))![1];
+        assert.deepEqual(role.rules, JSON.parse(JSON.stringify(rulesFor(rollbackOperations(config!)))));
+        const binding = objects().find(([p]) => p.startsWith("kubernetes/RoleBinding.") && p.endsWith("-rollback.yaml"))![1];
+        const environment = `${stack}-rollback`;
+        const rollbackEnvironment = ofType("github:index/repositoryEnvironment:RepositoryEnvironment").find((r) => r.inputs.environment === environment);
+        assert.ok(rollbackEnvironment, "the stack creates the rollback environment");
+        assert.equal(rollbackEnvironment.inputs.reviewers, undefined, "without reviewers: a rollback never waits for an approval");
+        const secrets = ofType("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").filter((r) => r.inputs.environment === environment);
+        if (mode === "eks") {
+          const entry = ofType("aws:eks/accessEntry:AccessEntry").filter((r) => r.name.endsWith("-rollback-access"));
+          assert.equal(entry.length, 1);
+          assert.deepEqual(entry[0].inputs.kubernetesGroups, ["orders-api-rollbackers"]);
+          assert.deepEqual(binding.subjects, [{ kind: "Group", name: "orders-api-rollbackers", apiGroup: "rbac.authorization.k8s.io" }]);
+          const role = ofType("aws:iam/role:Role").find((r) => r.name.endsWith("-rollback-role"))!;
+          const variable = ofType("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").find((v) => v.inputs.environment === environment && v.inputs.variableName === "AWS_ROLLBACK_ROLE_ARN");
+          assert.ok(String(variable?.inputs.value).endsWith(`:role/${role.name}`));
+          assert.ok(!secrets.some((r) => r.inputs.secretName === "ROLLBACK_KUBECONFIG"));
+        } else {
+          assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "orders-api-rollback", namespace: (binding.metadata as { namespace: string }).namespace }]);
+          const kubeconfig = secrets.find((r) => r.inputs.secretName === "ROLLBACK_KUBECONFIG");
+          assert.ok(kubeconfig, "the rollback kubeconfig is a secret of the rollback environment");
+          assert.deepEqual(Object.keys(kubeconfig.inputs.plaintextValue as object), ["__secret__"], "and stays secret");
+          assert.ok(!secrets.some((r) => r.inputs.secretName === "KUBECONFIG"), "the deployer's kubeconfig stays in the gated environment");
+        }
+      });
+
       test("each role's ARN is the variable its jobs read", () => {
         const roleVariables = [...ofType("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"), ...ofType("github:index/actionsVariable:ActionsVariable")]
           .filter((v) => String(v.inputs.variableName).includes("ROLE_ARN"));
@@ -95,12 +122,12 @@ describe("a role exists only if a committed workflow's job assumes it", () => {
   test("a stack no generated workflow previews has no preview role and no variable for one", async () => {
     // Not in previewStacks, no drift check: no job names AWS_PREVIEW_ROLE_ARN_DEV.
     assert.deepEqual(await rolesOf("dev", { "canary-pipeline:previewStacks": JSON.stringify(["prod"]), "canary-pipeline:driftSchedule": "off" }),
-      { roles: ["orders-api-roles-deploy-role"], variables: [] });
+      { roles: ["orders-api-roles-deploy-role", "orders-api-roles-rollback-role"], variables: [] });
     // Without a backend neither preview workflow is generated.
     const noBackend = { "canary-pipeline:pulumiBackendUrl": undefined, "canary-pipeline:pulumiOrganization": undefined, "canary-pipeline:pulumiTeam": undefined };
-    assert.deepEqual((await rolesOf("prod", noBackend)).roles, ["orders-api-roles-deploy-role"]);
+    assert.deepEqual((await rolesOf("prod", noBackend)).roles, ["orders-api-roles-deploy-role", "orders-api-roles-rollback-role"]);
   });
   test("a stack that leaves infra-preview.yml to the stack with manageRepoWorkflows keeps the preview role that file's job assumes", async () => {
-    assert.deepEqual((await rolesOf("prod", { "canary-pipeline:driftSchedule": "off" })).roles, ["orders-api-roles-deploy-role", "orders-api-roles-preview-role"]);
+    assert.deepEqual((await rolesOf("prod", { "canary-pipeline:driftSchedule": "off" })).roles, ["orders-api-roles-deploy-role", "orders-api-roles-preview-role", "orders-api-roles-rollback-role"]);
   });
 });

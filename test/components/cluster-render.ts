@@ -71,7 +71,7 @@ export interface ClusterRender {
 }
 
 /** Renders a CanaryCluster named `orders` for a configuration. */
-export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?: string; eksGroup?: string; preview?: boolean; home?: string } = {}): Promise<ClusterRender> {
+export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?: string; eksGroup?: string; preview?: boolean; rollback?: { operations: ClusterOperation[]; group?: string }; home?: string } = {}): Promise<ClusterRender> {
   const operations = pipelineOperations(config, 1);
   const captured: CapturedOptions[] = [];
   let cluster: CanaryCluster | undefined;
@@ -85,8 +85,10 @@ export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?
       ...(extra.ghcrPullToken !== undefined ? { ghcrPullToken: pulumi.secret(extra.ghcrPullToken) } : {}),
       ...(extra.eksGroup !== undefined ? { eksGroup: extra.eksGroup } : {}),
       ...(extra.preview ? { preview: true } : {}),
+      ...(extra.rollback ? { rollbackOperations: extra.rollback.operations, ...(extra.rollback.group !== undefined ? { rollbackGroup: extra.rollback.group } : {}) } : {}),
     });
-    return { namespace: cluster.namespaceName, ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}), ...(cluster.deployerGroup ? { deployerGroup: cluster.deployerGroup } : {}), ...(cluster.previewKubeconfig ? { previewKubeconfig: cluster.previewKubeconfig } : {}) };
+    return { namespace: cluster.namespaceName, ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}), ...(cluster.deployerGroup ? { deployerGroup: cluster.deployerGroup } : {}), ...(cluster.previewKubeconfig ? { previewKubeconfig: cluster.previewKubeconfig } : {}),
+      ...(cluster.rollbackKubeconfig ? { rollbackKubeconfig: cluster.rollbackKubeconfig } : {}) };
   };
   const { resources, outputs } = await runProgram({ project: projectName, stack: "dev", config: {}, secretKeys: [], program, ...(extra.home ? { home: extra.home } : {}) });
   const files = artifacts(resources);

@@ -26,7 +26,8 @@ describe("Inputs in place of settings", () => {
       const cluster = aws.eks.getClusterOutput({ name: "acme-prod" });
       new CanaryPipeline("orders", { settings: eks, eksClusterName: cluster.name });
     });
-    assert.deepEqual(ofType(resources, "aws:eks/accessEntry:AccessEntry").map((r) => r.inputs.clusterName), ["acme-prod"]);
+    // The deploy and rollback roles' entries.
+    assert.deepEqual(ofType(resources, "aws:eks/accessEntry:AccessEntry").map((r) => r.inputs.clusterName), ["acme-prod", "acme-prod"]);
     const policy = ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name.includes("deploy"))!;
     assert.match(String(policy.inputs.policy), /arn:aws:eks:eu-west-1:123456789012:cluster\/acme-prod/);
     const variables = ofType(resources, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable");

@@ -56,7 +56,8 @@ describe("examples/platform", () => {
 
   test("the shared cluster's name comes from its lookup, an Output", () => {
     const entries = (service: string) => under(render.resources, service).filter((r) => r.type === "aws:eks/accessEntry:AccessEntry").map((r) => r.inputs.clusterName);
-    assert.deepEqual([...entries("orders"), ...entries("search")], ["acme-shared", "acme-shared"]);
+    // Each service's deploy and rollback roles' entries.
+    assert.deepEqual([...entries("orders"), ...entries("search")], ["acme-shared", "acme-shared", "acme-shared", "acme-shared"]);
     for (const service of ["orders", "search"]) assert.equal(services[service].eksClusterName, undefined, `${service}: not a setting`);
   });
 
@@ -64,8 +65,9 @@ describe("examples/platform", () => {
     const billing = under(render.resources, "billing");
     assert.ok(billing.length > 10);
     const secrets = billing.filter((r) => r.type === type.envSecret);
-    assert.deepEqual(secrets.map((r) => r.inputs.secretName), ["KUBECONFIG"]);
-    assert.deepEqual(secrets[0].inputs.plaintextValue && Object.keys(secrets[0].inputs.plaintextValue), ["__secret__"], "kept secret");
+    // The deployer's kubeconfig in the gated environment, the rollback identity's in the rollback environment.
+    assert.deepEqual(secrets.map((r) => [r.inputs.secretName, r.inputs.environment]), [["KUBECONFIG", "platform"], ["ROLLBACK_KUBECONFIG", "platform-rollback"]]);
+    for (const secret of secrets) assert.deepEqual(secret.inputs.plaintextValue && Object.keys(secret.inputs.plaintextValue), ["__secret__"], "kept secret");
     assert.equal(billing.filter((r) => r.type === type.role && r.name.includes("deploy")).length, 0);
     assert.equal(under(render.resources, "orders").filter((r) => r.type === type.role && r.name.includes("deploy")).length, 1);
   });

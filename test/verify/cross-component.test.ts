@@ -209,6 +209,47 @@ describe("cluster rights: the Role against the workflows' kubectl", () => {
   });
 });
 
+describe("the rollback job: a role and a Role of its own", () => {
+  const rollbackTrust = /^aws\/.*rollback-role\.trust\.json$/;
+  const rollbackRole = "kubernetes/Role.orders-dev.orders-api-rollback.yaml";
+  test("a rollback role that admits the deploy environment denies the rollback job, and the canary and promote jobs could assume it", async () => {
+    const files = mutate("dev", rollbackTrust, (c) => c.replaceAll("environment:dev-rollback", "environment:dev"));
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.includes(".github/workflows/deploy-dev.yml job rollback: presents repo:acme/orders-api:environment:dev-rollback from acme/orders-api/.github/workflows/deploy-dev.yml@refs/heads/main, which orders-api-roles-rollback-role does not admit"), identity.join("\n"));
+    for (const job of ["canary", "promote"]) {
+      assert.ok(identity.includes(`.github/workflows/deploy-dev.yml job ${job}: could assume orders-api-roles-rollback-role (presents repo:acme/orders-api:environment:dev from acme/orders-api/.github/workflows/deploy-dev.yml@refs/heads/main) but does not use it`), identity.join("\n"));
+    }
+  });
+  test("a deploy role that admits the rollback environment could be assumed by the rollback job", async () => {
+    const files = mutate("dev", deployTrust, (c) => c.replaceAll("environment:dev\"", "environment:dev-rollback\""));
+    const { identity } = await verifyRender(input("dev", files));
+    assert.ok(identity.includes(".github/workflows/deploy-dev.yml job rollback: could assume orders-api-roles-deploy-role (presents repo:acme/orders-api:environment:dev-rollback from acme/orders-api/.github/workflows/deploy-dev.yml@refs/heads/main) but does not use it"), identity.join("\n"));
+  });
+  test("the rollback Role against the rollback job's kubectl, both ways", async () => {
+    const wider = mutate("dev", rollbackRole, yamlEdit((r) => { r.rules[0].verbs.push("patch"); }));
+    assert.deepEqual((await verifyRender(input("dev", wider))).clusterRights, ["Role orders-dev/orders-api-rollback grants apps/deployments patch orders-api-canary, which no workflow acting under it uses"]);
+    const narrower = mutate("dev", rollbackRole, yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
+    assert.deepEqual((await verifyRender(input("dev", narrower))).clusterRights, ["Role orders-dev/orders-api-rollback does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs"]);
+    // The rollback job is judged against its own Role only: a step the deployer may run is refused it.
+    const promoting = mutate("dev", deployWorkflow, (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev\n          {\n            echo \"### Rolled back in dev\"\n            echo \"- the run ended",
+      "kubectl scale deployment/orders-api --replicas=0 --namespace orders-dev\n          kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev\n          {\n            echo \"### Rolled back in dev\"\n            echo \"- the run ended"));
+    assert.deepEqual((await verifyRender(input("dev", promoting))).clusterRights, [
+      "Role orders-dev/orders-api-rollback does not grant apps/deployments get orders-api, which a workflow acting under it needs",
+      "Role orders-dev/orders-api-rollback does not grant apps/deployments/scale patch orders-api, which a workflow acting under it needs",
+    ]);
+  });
+  test("token mode: the rollback job's kubeconfig secret leads to the rollback Role, not the deployer's", async () => {
+    const base = renders.get("token")!;
+    const deployerBinding = [...base.keys()].find((k) => /^kubernetes\/RoleBinding\..*-deployer\.yaml$/.test(k))!;
+    const rollbackBinding = [...base.keys()].find((k) => /^kubernetes\/RoleBinding\..*-rollback\.yaml$/.test(k));
+    assert.ok(rollbackBinding, "the token render binds the rollback ServiceAccount");
+    // Bound to the deployer's account instead, the rollback job's credentials reach no Role.
+    const files = mutate("token", rollbackBinding, yamlEdit((b) => { b.subjects[0].name = (parse(base.get(deployerBinding)!) as { subjects: { name: string }[] }).subjects[0].name; }));
+    const { clusterRights } = await verifyRender(input("token", files));
+    assert.ok(clusterRights.some((f) => /deploy-.*\.yml job rollback: runs kubectl, but its credentials are bound to no Role/.test(f)), clusterRights.join("\n"));
+  });
+});
+
 describe("secrets: nothing in plain text", () => {
   const tokenResources = "resources.json";
   test("a credential input shown in plain text is a finding", async () => {

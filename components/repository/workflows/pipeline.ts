@@ -11,7 +11,7 @@ import { ciWorkflow } from "./repository";
 
 export {
   awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewKubeconfigSecret,
-  previewRoleVariable, slackWebhookSecret,
+  previewRoleVariable, rollbackKubeconfigSecret, rollbackRoleVariable, slackWebhookSecret,
 } from "./names";
 
 /** A workflow file and whether this stack commits it to the repository. */

@@ -18,6 +18,7 @@ const repositoryId = String(ordersApi.repositoryId);
 // What the deploy job (prod's deploy workflow on main) and the preview job (a pull request) present.
 const deployToken = (sub: string) => ({ sub, workflowRef: workflowRef(deployFile, "refs/heads/main"), repositoryId });
 const previewToken = (sub: string) => ({ sub, workflowRef: workflowRef(previewFile, "refs/pull/7/merge"), repositoryId });
+const prodRollback: JobContext = { kind: "environment", environment: "prod-rollback" };
 const baseArgs = {
   deployTrust: [trustedFile(ordersApi, deployFile, ["refs/heads/main"], prod)],
   previewTrust: [trustedFile(ordersApi, previewFile, ["refs/pull/*/merge"], pullRequest)],
@@ -30,7 +31,9 @@ function render(args: Partial<PipelineRolesArgs> = {}) {
   return renderAws(() => {
     const provider = new GithubOidcProvider("github");
     const roles = new PipelineRoles("orders", { oidcProviderArn: provider.arn, ...baseArgs, ...args });
-    return { previewRoleArn: roles.previewRoleArn, ...(roles.deployRoleArn ? { deployRoleArn: roles.deployRoleArn } : {}) };
+    return {
+      previewRoleArn: roles.previewRoleArn, ...(roles.deployRoleArn ? { deployRoleArn: roles.deployRoleArn } : {}), ...(roles.rollbackRoleArn ? { rollbackRoleArn: roles.rollbackRoleArn } : {}),
+    };
   });
 }
 
@@ -241,4 +244,68 @@ test("arguments are refused before anything registers", () => {
     assert.throws(() => validatePipelineRolesArgs({ ...args, ...change }), message, JSON.stringify(change));
   }
   assert.doesNotThrow(() => validatePipelineRolesArgs({ ...args, maxSessionDuration: 43200, rolePath: "/a/b/" }));
+});
+
+// The rollback job of prod's deploy workflow, in prod-rollback (an environment without reviewers).
+const rollbackArgs: Partial<PipelineRolesArgs> = {
+  rollbackTrust: [trustedFile(ordersApi, deployFile, ["refs/heads/main"], prodRollback)],
+  rollbackKubernetesGroup: "orders-api-rollbackers",
+};
+
+test("the rollback role trusts only the rollback job of prod's deploy workflow, in prod-rollback on main; the deploy role does not", async () => {
+  const r = await render(rollbackArgs);
+  const trust = r.document("orders-rollback-role.trust.json");
+  for (const s of oidcSubjects(ordersApi, prodRollback)) assert.equal(assume(trust, deployToken(s)), "allow", s);
+  const denied = [
+    ...oidcSubjects(ordersApi, prod), // the canary and promote jobs' environment
+    sub("acme", "orders-api", "environment:dev-rollback"),
+    sub("acme", "orders-api", "environment:prod-rollback-eu"),
+    sub("acme", "orders-api", "ref:refs/heads/main"),
+    sub("acme", "orders-api", "pull_request"),
+    sub("mallory", "orders-api", "environment:prod-rollback"),
+    sub("acme", "orders-api-evil", "environment:prod-rollback"),
+  ];
+  for (const s of denied) assert.equal(assume(trust, deployToken(s)), "implicitDeny", s);
+  const good = deployToken("repo:acme/orders-api:environment:prod-rollback");
+  for (const ref of [workflowRef(".github/workflows/other.yml", "refs/heads/main"), workflowRef(deployFile, "refs/heads/feature"), workflowRef(".github/workflows/deploy-dev.yml", "refs/heads/main")]) {
+    assert.equal(assume(trust, { ...good, workflowRef: ref }), "implicitDeny", ref);
+  }
+  assert.equal(assume(trust, { ...good, repositoryId: "999" }), "implicitDeny", "another repository id");
+  assert.equal(assume(trust, good, { aud: "sigstore" }), "implicitDeny", "wrong audience");
+  // Each role admits its own job only.
+  assert.equal(assume(r.document("orders-deploy-role.trust.json"), good), "implicitDeny", "the deploy role refuses the rollback job");
+  assert.equal(assume(r.document("orders-preview-role.trust.json"), good), "implicitDeny", "the preview role refuses the rollback job");
+});
+
+test("the rollback role may describe the cluster only, and maps to its own group through a STANDARD access entry", async () => {
+  const { document, ofType, outputs } = await render(rollbackArgs);
+  const policy = document("orders-rollback-policy.policy.json");
+  assert.deepEqual(policy, document("orders-deploy-policy.policy.json"), "what `aws eks update-kubeconfig` needs, as the deploy role");
+  const can = (action: string, resource: string) => evaluatePolicy(policy, { action, resource });
+  assert.equal(can("eks:DescribeCluster", cluster), "allow");
+  for (const action of ["eks:ListClusters", "eks:UpdateAccessEntry", "eks:AssociateAccessPolicy", "iam:PassRole", "sts:AssumeRole"]) assert.equal(can(action, cluster), "implicitDeny", action);
+  const entry = ofType("aws:eks/accessEntry:AccessEntry").find((e) => e.name === "orders-rollback-access");
+  assert.ok(entry);
+  assert.deepEqual([entry.inputs.type, entry.inputs.kubernetesGroups, entry.inputs.clusterName, entry.inputs.principalArn], ["STANDARD", ["orders-api-rollbackers"], "main", outputs.rollbackRoleArn]);
+  assert.equal(outputs.rollbackRoleArn, "arn:aws:iam::123456789012:role/orders-rollback-role");
+  // The preview's refresh reads the rollback role and its entry too.
+  const preview = document("orders-preview-policy.policy.json");
+  assert.equal(evaluatePolicy(preview, { action: "iam:GetRole", resource: String(outputs.rollbackRoleArn) }), "allow");
+  assert.equal(evaluatePolicy(preview, { action: "eks:DescribeAccessEntry", resource: "arn:aws:eks:eu-west-1:123456789012:access-entry/main/role/123456789012/orders-rollback-access" }), "allow");
+});
+
+test("without rollback trust there is no rollback role; rollback arguments are refused before anything registers", async () => {
+  const { ofType, outputs } = await render();
+  assert.deepEqual(ofType("aws:iam/role:Role").map((x) => x.name).sort(), ["orders-deploy-role", "orders-preview-role"]);
+  assert.equal(outputs.rollbackRoleArn, undefined);
+  const args: PipelineRolesArgs = { oidcProviderArn: mockProviderArn, ...baseArgs, ...rollbackArgs };
+  assert.doesNotThrow(() => validatePipelineRolesArgs(args));
+  const refused: [Partial<PipelineRolesArgs>, RegExp][] = [
+    [{ rollbackTrust: [] }, /rollback role trusts no workflow/],
+    [{ rollbackKubernetesGroup: undefined }, /rollback role needs rollbackKubernetesGroup/],
+    [{ eksClusterName: undefined, deployTrust: undefined }, /rollback role needs eksClusterName/],
+    [{ rollbackKubernetesGroup: "orders-api-deployers" }, /is the deploy role's group/],
+    [{ rollbackKubernetesGroup: "system:masters" }, /rollbackKubernetesGroup "system:masters" must be/],
+  ];
+  for (const [change, message] of refused) assert.throws(() => validatePipelineRolesArgs({ ...args, ...change }), message, JSON.stringify(change));
 });

@@ -89,16 +89,17 @@ test("refreshOperations: one read per kind, by name, Secrets left out", () => {
     ["endpoints", "poddisruptionbudgets", "ingresses", "serviceaccounts"]);
 });
 
-test("the dev stack (eks, previewed): the preview role's access entry maps it to the previewers group, and it may describe exactly the two entries", async () => {
+test("the dev stack (eks, previewed): the preview role's access entry maps it to the previewers group, and it may describe exactly the stack's three entries", async () => {
   const { resources } = await renderStack({ stack: "dev", settings: readStackFile("Pulumi.dev.yaml") });
   const entries = resources.filter((x) => x.type === "aws:eks/accessEntry:AccessEntry");
   assert.deepEqual(entries.map((e) => [e.name, e.inputs.kubernetesGroups, e.inputs.type]).sort(), [
-    ["orders-api-roles-deploy-access", ["orders-api-deployers"], "STANDARD"], ["orders-api-roles-preview-access", ["orders-api-previewers"], "STANDARD"]]);
+    ["orders-api-roles-deploy-access", ["orders-api-deployers"], "STANDARD"], ["orders-api-roles-preview-access", ["orders-api-previewers"], "STANDARD"],
+    ["orders-api-roles-rollback-access", ["orders-api-rollbackers"], "STANDARD"]]);
   assert.deepEqual(resources.filter((x) => x.type === "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"), []);
   const binding = resources.find((x) => x.name === "orders-api-cluster-viewer-role-binding")!;
   assert.deepEqual((binding.inputs.subjects as { name: string }[]).map((s) => s.name), ["orders-api-previewers"]);
   const policy = resources.find((x) => x.name === "orders-api-roles-preview-policy")!;
   const statements = (JSON.parse(String(policy.inputs.policy)) as { Statement: { Sid: string; Resource: string[] }[] }).Statement;
   assert.deepEqual(statements.find((s) => s.Sid === "ReadAccessEntries")?.Resource,
-    ["orders-api-roles-deploy-access", "orders-api-roles-preview-access"].map((n) => `arn:aws:eks:eu-west-1:123456789012:access-entry/acme-dev/role/123456789012/${n}`));
+    ["orders-api-roles-deploy-access", "orders-api-roles-preview-access", "orders-api-roles-rollback-access"].map((n) => `arn:aws:eks:eu-west-1:123456789012:access-entry/acme-dev/role/123456789012/${n}`));
 });

@@ -1,6 +1,7 @@
 // The repository side rendered under the mock engine: the environment with its reviewers (numeric
-// ids through getUser/getTeam) and deploy-branch policy, variables, secrets only when configured
-// and always marked secret, and the workflow files committed one after another.
+// ids through getUser/getTeam) and deploy-branch policy, the rollback environment without
+// reviewers, variables, secrets only when configured and always marked secret, and the workflow
+// files committed one after another.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,7 +42,9 @@ async function renderNow(config: StackConfig, extra: Partial<RepositoryPipelineA
       new RepositoryPipeline(config.appName, {
         config,
         previewRoleArn: roleArn(`preview-${config.stack}`),
-        ...(config.clusterAuth === "eks" ? { deployRoleArn: pulumi.output(roleArn(`deploy-${config.stack}`)) } : { kubeconfig: pulumi.output("apiVersion: v1\nkind: Config\n") }),
+        ...(config.clusterAuth === "eks"
+          ? { deployRoleArn: pulumi.output(roleArn(`deploy-${config.stack}`)), rollbackRoleArn: pulumi.output(roleArn(`rollback-${config.stack}`)) }
+          : { kubeconfig: pulumi.output("apiVersion: v1\nkind: Config\n"), rollbackKubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\nusers: []\n") }),
         ...(config.secrets.slackWebhook ? { slackWebhook: pulumi.secret("https://hooks.slack.com/services/T/B/X") } : {}),
         ...extra,
       });
@@ -55,8 +58,10 @@ const ofType = (resources: RegisteredResource[], t: string) => resources.filter(
 /** The GitHub environment named `name`. */
 const environmentNamed = (resources: RegisteredResource[], name: string) => ofType(resources, type.environment).find((r) => r.inputs.environment === name)!;
 const isSecret = (value: unknown) => typeof value === "object" && value !== null && secretMarker in value;
-const variables = (resources: RegisteredResource[]) =>
-  Object.fromEntries(ofType(resources, type.envVariable).map((r) => [r.inputs.variableName as string, r.inputs.value]));
+/** The variables of one environment, by name. */
+const variables = (resources: RegisteredResource[], environment: string) =>
+  Object.fromEntries(ofType(resources, type.envVariable).filter((r) => r.inputs.environment === environment).map((r) => [r.inputs.variableName as string, r.inputs.value]));
+const secretsOf = (resources: RegisteredResource[], environment: string) => ofType(resources, type.envSecret).filter((r) => r.inputs.environment === environment);
 
 describe("dev-like", () => {
   const config = devLike();
@@ -78,15 +83,24 @@ describe("dev-like", () => {
     assert.deepEqual({ repository: policy.inputs.repository, branchPattern: policy.inputs.branchPattern }, { repository: "orders-api", branchPattern: "main" });
   });
   test("the preview's environment open to pull requests, the drift check's to the deploy branch only", () => {
-    assert.deepEqual(ofType(resources, type.environment).map((e) => e.inputs.environment).sort(), ["dev", "dev-drift", "dev-preview"]);
+    assert.deepEqual(ofType(resources, type.environment).map((e) => e.inputs.environment).sort(), ["dev", "dev-drift", "dev-preview", "dev-rollback"]);
     const preview = environmentNamed(resources, "dev-preview");
     assert.equal(preview.inputs.deploymentBranchPolicy, undefined, "every ref: a pull request's is refs/pull/N/merge");
     assert.equal(preview.inputs.reviewers, undefined, "dev has no reviewers");
     assert.deepEqual(environmentNamed(resources, "dev-drift").inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
-    assert.deepEqual(ofType(resources, type.policy).map((p) => [p.inputs.environment, p.inputs.branchPattern]).sort(), [["dev", "main"], ["dev-drift", "main"]]);
+    assert.deepEqual(ofType(resources, type.policy).map((p) => [p.inputs.environment, p.inputs.branchPattern]).sort(), [["dev", "main"], ["dev-drift", "main"], ["dev-rollback", "main"]]);
+  });
+  test("the rollback environment: the deploy branch only, no reviewers; the rollback role's variables and the Slack webhook", () => {
+    const rollback = environmentNamed(resources, "dev-rollback");
+    assert.equal(rollback.inputs.reviewers, undefined);
+    assert.deepEqual(rollback.inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
+    assert.deepEqual(variables(resources, "dev-rollback"), { AWS_ROLLBACK_ROLE_ARN: roleArn("rollback-dev"), AWS_REGION: "eu-west-1", EKS_CLUSTER_NAME: "acme-dev" });
+    const secrets = secretsOf(resources, "dev-rollback");
+    assert.deepEqual(secrets.map((r) => r.inputs.secretName), ["SLACK_WEBHOOK"]);
+    assert.ok(isSecret(secrets[0].inputs.plaintextValue));
   });
   test("the variables the deploy workflow reads", () => {
-    assert.deepEqual(variables(resources), {
+    assert.deepEqual(variables(resources, "dev"), {
       AWS_DEPLOY_ROLE_ARN: roleArn("deploy-dev"), AWS_REGION: "eu-west-1", EKS_CLUSTER_NAME: "acme-dev", K8S_NAMESPACE: "orders-dev",
     });
     const [preview] = ofType(resources, type.variable);
@@ -94,7 +108,7 @@ describe("dev-like", () => {
   });
   test("configured secrets only, each marked secret; no kubeconfig in eks mode", () => {
     const environmentSecrets = ofType(resources, type.envSecret);
-    assert.deepEqual(environmentSecrets.map((r) => r.inputs.secretName), ["SLACK_WEBHOOK"]);
+    assert.deepEqual(secretsOf(resources, "dev").map((r) => r.inputs.secretName), ["SLACK_WEBHOOK"]);
     // No repository-wide secret at all: the previews exchange OIDC tokens, nothing is stored.
     assert.deepEqual(ofType(resources, type.secret), []);
     for (const r of environmentSecrets) assert.ok(isSecret(r.inputs.plaintextValue), `${r.name} is secret`);
@@ -118,7 +132,7 @@ describe("dev-like", () => {
     const firsts = files.filter((f) => !f.dependencies.some((d) => fileUrns.has(d)));
     assert.equal(firsts.length, 1);
     const protectionUrns = resources.filter((r) => [type.environment, type.policy].includes(r.type)).map((r) => r.urn);
-    assert.equal(protectionUrns.length, 5);
+    assert.equal(protectionUrns.length, 7);
     assert.deepEqual([...firsts[0].dependencies].sort(), [...protectionUrns].sort(), "the first file waits for the environments and their policies only");
     const waitedFor = files.flatMap((f) => f.dependencies.filter((d) => fileUrns.has(d)));
     assert.equal(new Set(waitedFor).size, files.length - 1, "no file is waited for twice: a single chain");
@@ -138,6 +152,10 @@ describe("prod-like", () => {
       assert.equal(environment.inputs.canAdminsBypass, false, name);
     }
     assert.equal(environmentNamed(resources, "prod-drift").inputs.reviewers, undefined, "the drift check runs the deploy branch's code: no gate");
+    // A job in an environment with required reviewers waits for them: a rollback must not.
+    const rollback = environmentNamed(resources, "prod-rollback");
+    assert.deepEqual([rollback.inputs.reviewers, rollback.inputs.preventSelfReview, rollback.inputs.canAdminsBypass], [undefined, undefined, undefined]);
+    assert.deepEqual(ofType(resources, type.policy).find((p) => p.inputs.environment === "prod-rollback")?.inputs.branchPattern, "main");
   });
   test("commits only its own deploy and drift workflows, holds no Pulumi token", () => {
     assert.deepEqual(ofType(resources, type.file).map((f) => f.inputs.file), [".github/workflows/deploy-prod.yml", ".github/workflows/drift-prod.yml"]);
@@ -157,10 +175,16 @@ describe("token mode", () => {
     for (const s of secrets) assert.ok(isSecret(s.inputs.plaintextValue), s.name);
   });
   test("the kubeconfig is an environment secret; no role or cluster name variables", () => {
-    const secrets = ofType(resources, type.envSecret);
+    const secrets = secretsOf(resources, "dev");
     assert.deepEqual(secrets.map((s) => s.inputs.secretName), ["KUBECONFIG"]);
     assert.ok(isSecret(secrets[0].inputs.plaintextValue));
-    assert.deepEqual(variables(resources), { K8S_NAMESPACE: "orders-dev" });
+    assert.deepEqual(variables(resources, "dev"), { K8S_NAMESPACE: "orders-dev" });
+  });
+  test("the rollback identity's kubeconfig is the rollback environment's secret, and its only value", () => {
+    const secrets = secretsOf(resources, "dev-rollback");
+    assert.deepEqual(secrets.map((s) => s.inputs.secretName), ["ROLLBACK_KUBECONFIG"]);
+    assert.ok(isSecret(secrets[0].inputs.plaintextValue));
+    assert.deepEqual(variables(resources, "dev-rollback"), {});
   });
 });
 
@@ -168,8 +192,12 @@ describe("arguments are checked before anything registers", () => {
   test("eks mode needs the deploy role, token mode the kubeconfig, teams the owner's organisation", () => {
     assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x" }), /deployRoleArn is required/);
     assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], previewRoleArn: "x" }), /kubeconfig is required/);
+    // The rollback job's identity, in the mode's form.
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z" }), /rollbackRoleArn is required with clusterAuth eks/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], kubeconfig: "k" }), /rollbackKubeconfig is required with clusterAuth token/);
+    assert.doesNotThrow(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", rollbackRoleArn: "r", slackWebhook: "z" }));
     const foreignTeam = { ...prodLike(), requiredReviewers: ["other-org/sre"] };
-    assert.throws(() => validateRepositoryPipelineArgs({ config: foreignTeam, previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z" }), /not in acme/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: foreignTeam, previewRoleArn: "x", deployRoleArn: "y", rollbackRoleArn: "r", slackWebhook: "z" }), /not in acme/);
     assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z", workflows: [{ path: "ci.yml", workflow: pipelineWorkflows(devLike())[1].workflow }] }), /must live in \.github\/workflows/);
   });
 });
