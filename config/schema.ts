@@ -3,6 +3,7 @@
 // docs/configuration.md are generated from it by `npm run docs:config` (config/generate-docs.ts);
 // test/config/pulumi-yaml.test.ts fails when either is stale.
 import { z } from "zod";
+import { canaryLifetime } from "../components/shared/canary-expiry";
 import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
 
@@ -94,7 +95,7 @@ export const configSchema = z.object({
   namespace: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-', at most 63)").max(63, { message: "must be at most 63 characters (DNS-1123 label)" }).optional().describe("Kubernetes namespace of the service (default: appName)."),
   createNamespace: z.boolean({ message: "must be true or false" }).default(true).describe("Create and label the namespace (false: it exists already)."),
   // Application
-  appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(40, { message: "must be at most 40 characters (names get suffixes such as -canary)" }).describe("Name of the service: Deployments, Service and labels."),
+  appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(38, { message: "must be at most 38 characters (names get suffixes: the CronJob <appName>-canary-reaper may have at most 52)" }).describe("Name of the service: Deployments, Service and labels."),
   containerPort: integer(1, 65535, "a port").default(3000).describe("Port the container listens on."),
   healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (probes)."),
   replicas: integer(1, 100).default(9).describe("Stable replicas."),
@@ -103,6 +104,8 @@ export const configSchema = z.object({
   minReadySeconds: integer(0, 300, "a number of seconds").default(10).describe("Seconds a new pod must be ready before it counts as available."),
   initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
   // Pipeline
+  canaryLifetimeMinutes: integer(canaryLifetime.minMinutes, canaryLifetime.maxMinutes, "a number of minutes").default(canaryLifetime.defaultMinutes)
+    .describe("Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, \"Expired canaries\")."),
   nodeVersions: z.array(nodeLine, { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
     .prefault([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
   smokePaths: z.array(path, { message: "must be a list of URL paths" }).min(1, { message: "must name at least one path" }).optional().describe("Paths the smoke test requests (default: [healthPath]; list real endpoints)."),

@@ -87,6 +87,8 @@ export interface ServiceSettings {
   minReadySeconds?: number;
   /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
   initialImage: string;
+  /** Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, "Expired canaries"). Default: `60`. */
+  canaryLifetimeMinutes?: number;
   /** Node.js release lines of the test matrix, as text or whole numbers (`["22", "24"]` or `[22, 24]`). Default: the supported release lines (config/node-releases.ts). */
   nodeVersions?: (string | number)[];
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */

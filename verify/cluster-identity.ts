@@ -9,7 +9,7 @@ import { arnNamesRole, type Role } from "./identity";
 import { jobEnvironment, ofType, resourceEntries, type KubernetesObject, type RenderFiles, type WorkflowJob } from "./render-files";
 
 /** Who the cluster sees: a group (an EKS access entry's) or a service account. */
-interface Subject { readonly kind: "Group" | "ServiceAccount"; readonly name: string; readonly namespace?: string }
+export interface Subject { readonly kind: "Group" | "ServiceAccount"; readonly name: string; readonly namespace?: string }
 
 interface BindingSubject { readonly kind?: string; readonly name?: string; readonly namespace?: string }
 
@@ -35,7 +35,7 @@ function clusterSubjects(files: RenderFiles, repository: string | undefined, job
 }
 
 /** The Roles the render's RoleBindings bind to any of the subjects. */
-function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[]): KubernetesObject[] {
+export function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[]): KubernetesObject[] {
   const names = (binding: KubernetesObject, s: BindingSubject) => subjects.some((x) => x.kind === s.kind && x.name === s.name
     && (x.kind === "Group" || x.namespace === (s.namespace ?? binding.metadata.namespace)));
   return objects.filter((o) => o.kind === "RoleBinding" && ((o.subjects ?? []) as BindingSubject[]).some((s) => names(o, s)))
