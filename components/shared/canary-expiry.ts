@@ -47,7 +47,7 @@ export const reaperTiming = {
    * the controller checks schedules about that often (Kubernetes docs, "CronJob", job creation).
    */
   startingDeadlineSeconds: 30,
-  /** How long a run may take (Job activeDeadlineSeconds): two requests of at most 10 s each, and start-up. */
+  /** How long a run may take (Job activeDeadlineSeconds): a read and a scale-down, and start-up; a run cut off is repeated the next minute. */
   activeDeadlineSeconds: 30,
   /** Each request's own limit (curl --max-time). */
   requestSeconds: apiRequestSeconds,
@@ -77,14 +77,19 @@ export const reaperOperations = (t: ClusterTargets): ClusterOperation[] => [clus
 /** What the script exits with when a request fails or an answer is unreadable; every outcome it reports is 0. */
 export const reaperErrorExit = 1;
 
+/** How many times a run reads and judges the canary when its scale-down meets a conflict. */
+export const reaperAttempts = 3;
+
 /**
  * The reaper's script (POSIX sh; busybox in the curl image, no jq). It reads the canary Deployment
- * and prints one line: `reaped`, `not expired`, `at rest`, `no expiry` or `conflict` (the canary
- * changed between the read and the patch, say re-armed by a new release: left alone, the next run
- * judges it afresh). Those exit 0; a failed request or an unreadable answer exits 1. An expiry that
- * is not a number counts as expired: a canary whose deadline cannot be read must not serve.
+ * and its last line says what it did: `reaped`, `not expired`, `at rest`, `no expiry` or
+ * `conflict`. Those exit 0; a failed request or an unreadable answer exits 1. An expiry that is not
+ * a number counts as expired: a canary whose deadline cannot be read must not serve.
  * The scale-down carries the resourceVersion it read, so the API server refuses it (409 Conflict)
- * when the Deployment changed since (optimistic concurrency, Kubernetes API concepts).
+ * when the Deployment changed since (optimistic concurrency, Kubernetes API concepts): a new
+ * release that re-armed the canary in between is never reaped. On a conflict the script reads and
+ * judges again, up to reaperAttempts times (the Deployment's status updates change its
+ * resourceVersion as well); then it leaves the canary to the next run.
  */
 export function reaperScript(t: ClusterTargets): string {
   const [read, reap] = reaperOperations(t).map((o) => o.command);
@@ -98,26 +103,32 @@ export function reaperScript(t: ClusterTargets): string {
     // The token goes to curl on stdin (a config line), never on its command line.
     "auth() { printf 'header = \"Authorization: Bearer %s\"\\n' \"$(cat \"$TOKEN_FILE\")\"; }",
     "status() { printf '%s\\n' \"$1\" | tail -n 1; }",
-    `response=$(auth | ${read}) || fail "the API server did not answer"`,
-    'code=$(status "$response"); body=$(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\')',
-    '[ "$code" = 200 ] || fail "reading it answered HTTP $code: $(printf \'%s\' "$body" | head -c 300)"',
-    `expires=$(printf '%s' "$body" | ${field(`"${annotation}": *"\\([^"]*\\)"`)})`,
-    `replicas=$(printf '%s' "$body" | ${field('"spec": *{ *"replicas": *\\([0-9]*\\)')})`,
-    `version=$(printf '%s' "$body" | ${field('"resourceVersion": *"\\([0-9]*\\)"')})`,
-    '[ -n "$replicas" ] && [ -n "$version" ] || fail "its answer holds no spec.replicas or resourceVersion"',
-    'if [ -z "$expires" ]; then echo "no expiry: $canary records none, nothing to do"; exit 0; fi',
-    'if [ "$replicas" = 0 ]; then echo "at rest: $canary has 0 replicas"; exit 0; fi',
-    "now=$(date +%s)",
-    'case "$expires" in',
-    "  *[!0-9]*) ;; # unreadable: treated as expired",
-    '  *) if [ "$now" -lt "$expires" ]; then echo "not expired: $canary expires at $expires, in $((expires - now)) s"; exit 0; fi ;;',
-    "esac",
-    `response=$(auth | ${reap}) || fail "the API server did not answer the scale-down"`,
-    'code=$(status "$response")',
-    'case "$code" in',
-    '  200) echo "reaped: $canary scaled from $replicas to 0 replicas (expires-at $expires, now $now)" ;;',
-    '  409) echo "conflict: $canary changed since it was read (resourceVersion $version); left alone, the next run judges it" ;;',
-    '  *) fail "the scale-down answered HTTP $code: $(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\' | head -c 300)" ;;',
-    "esac",
+    // Read, judge, patch; on a conflict, read and judge again: the canary's own status changes its
+    // resourceVersion too (the Deployment controller's updates), a re-armed expiry changes the verdict.
+    "attempt=1",
+    "while :; do",
+    `  response=$(auth | ${read}) || fail "the API server did not answer"`,
+    '  code=$(status "$response"); body=$(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\')',
+    '  [ "$code" = 200 ] || fail "reading it answered HTTP $code: $(printf \'%s\' "$body" | head -c 300)"',
+    `  expires=$(printf '%s' "$body" | ${field(`"${annotation}": *"\\([^"]*\\)"`)})`,
+    `  replicas=$(printf '%s' "$body" | ${field('"spec": *{ *"replicas": *\\([0-9]*\\)')})`,
+    `  version=$(printf '%s' "$body" | ${field('"resourceVersion": *"\\([0-9]*\\)"')})`,
+    '  [ -n "$replicas" ] && [ -n "$version" ] || fail "its answer holds no spec.replicas or resourceVersion"',
+    '  if [ -z "$expires" ]; then echo "no expiry: $canary records none, nothing to do"; exit 0; fi',
+    '  if [ "$replicas" = 0 ]; then echo "at rest: $canary has 0 replicas"; exit 0; fi',
+    "  now=$(date +%s)",
+    '  case "$expires" in',
+    "    *[!0-9]*) ;; # unreadable: treated as expired",
+    '    *) if [ "$now" -lt "$expires" ]; then echo "not expired: $canary expires at $expires, in $((expires - now)) s"; exit 0; fi ;;',
+    "  esac",
+    `  response=$(auth | ${reap}) || fail "the API server did not answer the scale-down"`,
+    '  code=$(status "$response")',
+    '  case "$code" in',
+    '    200) echo "reaped: $canary scaled from $replicas to 0 replicas (expires-at $expires, now $now)"; exit 0 ;;',
+    `    409) if [ "$attempt" -ge ${reaperAttempts} ]; then echo "conflict: $canary changed after each of ${reaperAttempts} reads; left alone, the next run judges it"; exit 0; fi`,
+    '      echo "conflict: $canary changed since it was read (resourceVersion $version); reading it again"; attempt=$((attempt + 1)) ;;',
+    '    *) fail "the scale-down answered HTTP $code: $(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\' | head -c 300)" ;;',
+    "  esac",
+    "done",
   ].join("\n");
 }

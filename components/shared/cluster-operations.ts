@@ -78,7 +78,7 @@ const core = (resources: string[], verbs: string[], resourceNames?: string[]): P
   ({ apiGroups: [""], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
 
 /** The longest one API request of the canary reaper may take (curl --max-time). */
-export const apiRequestSeconds = 10;
+export const apiRequestSeconds = 4;
 
 /**
  * A request of the canary reaper's script to the API server (components/shared/canary-expiry.ts):

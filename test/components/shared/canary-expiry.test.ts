@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
-  canaryExpiryExpression, canaryLifetime, lifetimeProblem, longestUnattendedServingSeconds, reaperErrorExit, reaperOperations, reaperScript, reaperTiming,
+  canaryExpiryExpression, canaryLifetime, lifetimeProblem, longestUnattendedServingSeconds, reaperAttempts, reaperErrorExit, reaperOperations, reaperScript, reaperTiming,
 } from "../../../components/shared/canary-expiry";
 import { canaryExpiryAnnotation, clusterTargets, rulesFor } from "../../../components/shared/cluster-operations";
 
@@ -35,7 +35,7 @@ describe("the canary's lifetime", () => {
   test("the longest unattended service: lifetime, one period, the late start and the run; late start and run fit in a period", () => {
     assert.equal(longestUnattendedServingSeconds({ canaryLifetimeMinutes: 60 }), 3600 + 60 + 30 + 30);
     assert.ok(reaperTiming.startingDeadlineSeconds + reaperTiming.activeDeadlineSeconds <= reaperTiming.periodSeconds);
-    assert.ok(2 * reaperTiming.requestSeconds < reaperTiming.activeDeadlineSeconds);
+    assert.ok(reaperAttempts * 2 * reaperTiming.requestSeconds < reaperTiming.activeDeadlineSeconds, "every attempt's requests fit in a run");
   });
 
   test("docs/pipeline.md states the bound for the defaults as the function computes it", () => {
@@ -164,12 +164,30 @@ describe("the reaper's script, with sh and curl, against a server that answers a
     assert.deepEqual(r.seen.map((s) => s.method), ["GET"]);
   });
 
-  test("changed between the read and the patch (409 Conflict): reported, left alone, exit 0", async () => {
-    const r = await run(() => [200, deployment({ expires: String(now() - 5), replicas: 2, resourceVersion: "99" })],
+  test("changed between the read and the patch (409 Conflict): read and judged again; re-armed meanwhile, left alone", async () => {
+    let reads = 0;
+    const r = await run(() => [200, deployment({ expires: String(now() + (reads++ === 0 ? -5 : 3600)), replicas: 2, resourceVersion: String(98 + reads) })],
       () => [409, JSON.stringify({ kind: "Status", reason: "Conflict", code: 409 })]);
     assert.equal(r.code, 0, r.stdout);
-    assert.equal(r.stdout, "conflict: orders-api-canary changed since it was read (resourceVersion 99); left alone, the next run judges it\n");
+    assert.match(r.stdout, /^conflict: orders-api-canary changed since it was read \(resourceVersion 99\); reading it again\nnot expired: orders-api-canary expires at \d+, in \d+ s\n$/);
+    assert.deepEqual(r.seen.map((s) => s.method), ["GET", "PATCH", "GET"]);
     assert.equal(r.seen[1].body, patchBody("99"));
+  });
+
+  test("a conflict from the canary's own status updates: the next read's resourceVersion reaps it", async () => {
+    let reads = 0, patches = 0;
+    const r = await run(() => [200, deployment({ expires: String(now() - 5), replicas: 2, resourceVersion: String(100 + reads++) })],
+      () => (patches++ === 0 ? [409, "{}"] : [200, "{}"]));
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /\nreaped: orders-api-canary scaled from 2 to 0 replicas/);
+    assert.deepEqual(r.seen.filter((s) => s.method === "PATCH").map((s) => s.body), [patchBody("100"), patchBody("101")]);
+  });
+
+  test("a conflict on every attempt: left to the next run after reaperAttempts reads, exit 0", async () => {
+    const r = await run(() => [200, deployment({ expires: String(now() - 5), replicas: 2, resourceVersion: "5" })], () => [409, "{}"]);
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.stdout.trimEnd().split("\n").pop(), `conflict: orders-api-canary changed after each of ${reaperAttempts} reads; left alone, the next run judges it`);
+    assert.equal(r.seen.filter((s) => s.method === "PATCH").length, reaperAttempts);
   });
 
   test("an expiry that is not a number counts as expired", async () => {
