@@ -1,6 +1,8 @@
 // Reads the stack's configuration and validates all of it at once, synchronously, before any
 // resource is registered: a mistake stops the program with one line per problem and no trace.
 import * as pulumi from "@pulumi/pulumi";
+import { canaryJobMinutes } from "../components/repository/workflows/deploy";
+import { lifetimeProblem } from "../components/shared/canary-expiry";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -135,7 +137,11 @@ export function parseStackConfig(
   const result = stackConfigSchema(given).safeParse(known);
   if (!result.success) problems.push(...describeProblems(result.error, known));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return resolveDefaults(result.data, stack, secrets);
+  const config = resolveDefaults(result.data, stack, secrets);
+  // Derived from the resolved settings: the canary job's time limit follows from its steps.
+  const lifetime = lifetimeProblem(config, canaryJobMinutes(config));
+  if (lifetime) throw new ConfigError([lifetime]);
+  return config;
 }
 
 /** Reads this stack's configuration from Pulumi and validates it (see parseStackConfig). */

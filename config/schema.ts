@@ -3,6 +3,7 @@
 // docs/configuration.md are generated from it by `npm run docs:config` (config/generate-docs.ts);
 // test/config/pulumi-yaml.test.ts fails when either is stale.
 import { z } from "zod";
+import { canaryLifetime } from "../components/shared/canary-expiry";
 import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
 import { defaultSmokeRequests } from "../components/shared/smoke-test";
 import { bakePlaceholder, defaultBakeIntervalSeconds } from "../components/shared/canary-bake";
@@ -111,7 +112,7 @@ export const configSchema = z.object({
   namespace: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-', at most 63)").max(63, { message: "must be at most 63 characters (DNS-1123 label)" }).optional().describe("Kubernetes namespace of the service (default: appName)."),
   createNamespace: z.boolean({ message: "must be true or false" }).default(true).describe("Create and label the namespace (false: it exists already)."),
   // Application
-  appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(40, { message: "must be at most 40 characters (names get suffixes such as -canary)" }).describe("Name of the service: Deployments, Service and labels."),
+  appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(38, { message: "must be at most 38 characters (names get suffixes: the CronJob <appName>-canary-reaper may have at most 52)" }).describe("Name of the service: Deployments, Service and labels."),
   containerPort: integer(1, 65535, "a port").default(3000).describe("Port the container listens on."),
   healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (probes)."),
   replicas: integer(1, 100).default(9).describe("Stable replicas."),
@@ -120,6 +121,8 @@ export const configSchema = z.object({
   minReadySeconds: integer(0, 300, "a number of seconds").default(10).describe("Seconds a new pod must be ready before it counts as available."),
   initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
   // Pipeline
+  canaryLifetimeMinutes: integer(canaryLifetime.minMinutes, canaryLifetime.maxMinutes, "a number of minutes").default(canaryLifetime.defaultMinutes)
+    .describe("Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, \"Expired canaries\")."),
   nodeVersions: z.array(nodeLine, { message: "must be a list of Node.js major versions" }).min(1, { message: "must name at least one Node.js version" })
     .prefault([...supportedNodeLines]).describe("Node.js release lines of the test matrix."),
   smokePaths: z.array(path, { message: "must be a list of URL paths" }).min(1, { message: "must name at least one path" }).optional().describe("Paths the smoke test requests (default: [healthPath]; list real endpoints)."),
@@ -138,7 +141,6 @@ export const configSchema = z.object({
   }, { error: objectError("prometheusUrl and metrics", ["prometheusUrl", "intervalSeconds", "failureLimit", "metrics"]) }).strict().optional()
     .describe("Bake-window analysis: PromQL queries (with $track) judged every intervalSeconds from inside the cluster, canary against stable; more than failureLimit failed or unreachable measurements fail the canary. Unset: none."),
   scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
-  canaryLifetimeMinutes: integer(10, 10080, "a number of minutes").default(60).describe("Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted."),
   signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
   smokeTestOnUp: z.boolean({ message: "must be true or false" }).default(true).describe("Run the in-cluster smoke test from `pulumi up` when the workloads change."),
 }).strict();

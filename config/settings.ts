@@ -87,6 +87,8 @@ export interface ServiceSettings {
   minReadySeconds?: number;
   /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
   initialImage: string;
+  /** Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, "Expired canaries"). Default: `60`. */
+  canaryLifetimeMinutes?: number;
   /** Node.js release lines of the test matrix, as text or whole numbers (`["22", "24"]` or `[22, 24]`). Default: the supported release lines (config/node-releases.ts). */
   nodeVersions?: (string | number)[];
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
@@ -101,8 +103,6 @@ export interface ServiceSettings {
   canaryAnalysis?: CanaryAnalysisSettings;
   /** Trivy severities that fail the scan (comma-separated). Default: `"HIGH,CRITICAL"`. */
   scanSeverity?: string;
-  /** Longest a canary may serve from its deploy; an expired canary is scaled to 0 and cannot be promoted. Default: `60`. */
-  canaryLifetimeMinutes?: number;
   /** Generate an SBOM and sign images with keyless cosign; verify before deploying. Default: `true`. */
   signImages?: boolean;
   /** Run the in-cluster smoke test from `pulumi up` when the workloads change. Default: `true`. */

@@ -9,11 +9,35 @@ import { arnNamesRole, type Role } from "./identity";
 import { jobEnvironment, ofType, resourceEntries, type KubernetesObject, type RenderFiles, type WorkflowJob } from "./render-files";
 
 /** Who the cluster sees: a group (an EKS access entry's) or a service account. */
-interface Subject { readonly kind: "Group" | "ServiceAccount"; readonly name: string; readonly namespace?: string }
+export interface Subject { readonly kind: "Group" | "ServiceAccount"; readonly name: string; readonly namespace?: string }
 
 interface BindingSubject { readonly kind?: string; readonly name?: string; readonly namespace?: string }
 
 const serviceAccountName = "kubernetes.io/service-account.name";
+
+/** The service accounts whose token Secrets are among `urns` (what a credential was built from). */
+function tokenServiceAccounts(files: RenderFiles, urns: readonly string[]): Subject[] {
+  const entries = resourceEntries(files);
+  return urns.flatMap((urn) => entries.filter((r) => r.urn === urn && r.type === "kubernetes:core/v1:Secret"))
+    .flatMap((token): Subject[] => {
+      const { type, metadata } = token.inputs as { type?: string; metadata?: { namespace?: string; annotations?: Record<string, string> } };
+      const name = metadata?.annotations?.[serviceAccountName];
+      return type === "kubernetes.io/service-account-token" && name ? [{ kind: "ServiceAccount", name, ...(metadata?.namespace ? { namespace: metadata.namespace } : {}) }] : [];
+    });
+}
+
+/**
+ * The stack's own commands (`pulumi up` runs them: the smoke test after an update) with the Roles
+ * they act under: a command given a kubeconfig built from a service-account token (among its
+ * dependencies) acts as that service account.
+ */
+export function commandClusterRoles(files: RenderFiles, objects: readonly KubernetesObject[]): { command: string; script: string; roles: KubernetesObject[] }[] {
+  return ofType(files, "command:local:Command").map((c) => ({
+    command: c.name,
+    script: String(c.inputs.create ?? ""),
+    roles: boundRoles(objects, tokenServiceAccounts(files, c.dependencies)),
+  }));
+}
 
 /** The subjects the job's credentials authenticate as: `assumed` are the IAM roles it assumes. */
 function clusterSubjects(files: RenderFiles, repository: string | undefined, job: WorkflowJob, assumed: readonly Role[]): Subject[] {
@@ -25,17 +49,12 @@ function clusterSubjects(files: RenderFiles, repository: string | undefined, job
   const read = new Set([...JSON.stringify(job).matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
   const secrets = entries.filter((r) => (r.type === "github:index/actionsSecret:ActionsSecret" || r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
     && read.has(String(r.inputs.secretName)) && r.inputs.repository === repository && (r.inputs.environment === undefined || r.inputs.environment === environment));
-  const serviceAccounts = secrets.flatMap((s) => s.dependencies).flatMap((urn) => entries.filter((r) => r.urn === urn && r.type === "kubernetes:core/v1:Secret"))
-    .flatMap((token): Subject[] => {
-      const { type, metadata } = token.inputs as { type?: string; metadata?: { namespace?: string; annotations?: Record<string, string> } };
-      const name = metadata?.annotations?.[serviceAccountName];
-      return type === "kubernetes.io/service-account-token" && name ? [{ kind: "ServiceAccount", name, ...(metadata?.namespace ? { namespace: metadata.namespace } : {}) }] : [];
-    });
+  const serviceAccounts = tokenServiceAccounts(files, secrets.flatMap((s) => s.dependencies));
   return [...groups, ...serviceAccounts];
 }
 
 /** The Roles the render's RoleBindings bind to any of the subjects. */
-function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[]): KubernetesObject[] {
+export function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[]): KubernetesObject[] {
   const names = (binding: KubernetesObject, s: BindingSubject) => subjects.some((x) => x.kind === s.kind && x.name === s.name
     && (x.kind === "Group" || x.namespace === (s.namespace ?? binding.metadata.namespace)));
   return objects.filter((o) => o.kind === "RoleBinding" && ((o.subjects ?? []) as BindingSubject[]).some((s) => names(o, s)))

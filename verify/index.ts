@@ -4,9 +4,10 @@
 // reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
 // (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
 import { mockAccount } from "../synth/mock-engine";
-import { jobClusterRoles } from "./cluster-identity";
+import { commandClusterRoles, jobClusterRoles } from "./cluster-identity";
 import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
 import type { ApiRequest } from "./kubectl";
+import { podRequests } from "./pod-requests";
 import { previewRequests, refreshedPreviews } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
@@ -74,7 +75,8 @@ function identity(input: VerifyInput): string[] {
 
 /**
  * Each Role's rules against every kubectl command and refreshed preview of the jobs that act under
- * it (cluster-identity.ts follows each job's credentials to its Role), in the Role's namespace. A
+ * it (cluster-identity.ts follows each job's credentials to its Role), and every API request of the
+ * pods that run as a ServiceAccount bound to it (pod-requests.ts), in the Role's namespace. A
  * preview whose credentials reach no Role of this render previews another stack.
  */
 function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): string[] {
@@ -83,7 +85,9 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
   const objects = kubernetesObjects(files);
   const contexts = roleContexts(files, others);
   const scriptsOf = new Map(objects.filter((o) => o.kind === "Role").map((role) => [role, [] as string[]]));
-  const previewsOf = new Map<KubernetesObject, ApiRequest[]>();
+  // Requests made otherwise than by kubectl: refreshed previews, the stack's own pods.
+  const requestsOf = new Map<KubernetesObject, ApiRequest[]>();
+  const addRequests = (role: KubernetesObject, requests: readonly ApiRequest[]) => requestsOf.set(role, [...(requestsOf.get(role) ?? []), ...requests]);
   const findings: string[] = [];
   for (const { path, repository, document } of workflows) {
     for (const [jobId, job] of Object.entries(document.jobs)) {
@@ -96,15 +100,25 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
       const roles = jobClusterRoles(files, objects, repository, job, assumed);
       if (roles.length === 1) {
         scriptsOf.get(roles[0])?.push(...scripts);
-        previewsOf.set(roles[0], [...(previewsOf.get(roles[0]) ?? []), ...previews.flatMap((step) => previewRequests(files, step))]);
+        addRequests(roles[0], previews.flatMap((step) => previewRequests(files, step)));
       } else if (requests.length > 0 || roles.length > 1) {
         findings.push(`${path} job ${jobId}: ${requests.length > 0 ? "runs kubectl" : "previews the stack"}, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
       }
     }
   }
+  // `pulumi up`'s own commands: in token mode the smoke test runs as the deployer.
+  for (const c of commandClusterRoles(files, objects)) {
+    if (c.roles.length === 1) scriptsOf.get(c.roles[0])?.push(c.script);
+    else if (c.roles.length > 1) findings.push(`command ${c.command}: its credentials are bound to ${c.roles.length} Roles`);
+  }
+  for (const pod of podRequests(objects)) {
+    findings.push(...pod.unknown.map((u) => `${pod.pod}: unreadable API request: ${u}`));
+    if (pod.roles.length === 1) addRequests(pod.roles[0], pod.requests);
+    else if (pod.requests.length > 0) findings.push(`${pod.pod}: requests the API server, but its ServiceAccount is bound to ${pod.roles.length === 0 ? "no Role" : `${pod.roles.length} Roles`}`);
+  }
   if (scriptsOf.size === 0 && findings.length === 0) findings.push("the render holds no Role and no job requests anything of a cluster: nothing was checked");
   for (const [role, scripts] of scriptsOf) {
-    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "", previewsOf.get(role));
+    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "", requestsOf.get(role));
     findings.push(
       ...f.missing.map((m) => `${roleName(role)} does not grant ${m}, which a workflow acting under it needs`),
       ...f.unused.map((u) => `${roleName(role)} grants ${u}, which no workflow acting under it uses`),

@@ -17,6 +17,7 @@ const resourceOf: Record<string, { readonly apiGroup: string; readonly resource:
   "v1/Secret": { apiGroup: "", resource: "secrets" },
   "v1/ConfigMap": { apiGroup: "", resource: "configmaps" },
   "apps/v1/Deployment": { apiGroup: "apps", resource: "deployments" },
+  "batch/v1/CronJob": { apiGroup: "batch", resource: "cronjobs" },
   "policy/v1/PodDisruptionBudget": { apiGroup: "policy", resource: "poddisruptionbudgets" },
   "networking.k8s.io/v1/NetworkPolicy": { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
   "rbac.authorization.k8s.io/v1/Role": { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },

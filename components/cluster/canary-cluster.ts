@@ -1,12 +1,14 @@
 // The cluster side of the delivery path, from the stack's settings: the namespace, the deployer
-// identity, the image-pull Secret, the workload, the smoke test after `pulumi up`, the rollback
-// job's identity and the preview's read-only identity, all declared through one client-side-apply provider (docs/cluster.md,
+// identity, the image-pull Secret, the workload, the reaper of expired canaries, the smoke test
+// after `pulumi up`, the rollback job's identity and the preview's read-only identity, all
+// declared through one client-side-apply provider (docs/cluster.md,
 // "Release ownership") whose kubeconfig names the settings' cluster ("Which cluster").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
+import { CanaryReaper } from "./canary-reaper";
 import { CanaryWorkload } from "./canary-workload";
 import { checkedInput } from "../shared/checked-input";
 import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./client-side-apply-provider";
@@ -115,6 +117,8 @@ export class CanaryCluster extends pulumi.ComponentResource {
   readonly deployer: ClusterDeployer;
   readonly imagePullSecret?: ImagePullSecret;
   readonly workload: CanaryWorkload;
+  /** Scales an expired canary to 0, whether or not the run that deployed it is still there. */
+  readonly reaper: CanaryReaper;
   readonly smokeTest?: PostDeploySmokeTest;
   /** The namespace's name (an Output of the Namespace when this component creates it). */
   readonly namespaceName: pulumi.Output<string>;
@@ -207,6 +211,8 @@ export class CanaryCluster extends pulumi.ComponentResource {
       replicas: c.replicas, initialImage: c.initialImage, minReadySeconds: c.minReadySeconds, provider,
       ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
     }, child);
+
+    this.reaper = new CanaryReaper(`${name}-reaper`, { appName: c.appName, namespace, provider }, child);
 
     if (c.smokeTestOnUp) {
       const w = this.workload;

@@ -2,7 +2,9 @@
 // either a ServiceAccount with a long-lived token (clusterAuth token: its holder receives a
 // kubeconfig) or the Kubernetes group an EKS access entry maps an IAM role to (clusterAuth eks: a
 // namespaced RoleBinding, no EKS access policy; AWS EKS docs, "Grant IAM users access to
-// Kubernetes with EKS access entries"). The deployer and the preview's viewer are two of them.
+// Kubernetes with EKS access entries"), or a ServiceAccount that pods of the namespace run as, with
+// no long-lived token (in-cluster: each pod that opts in mounts a bound token). The deployer, the
+// preview's viewer and the canary reaper are three of them.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
@@ -13,6 +15,9 @@ export type IdentitySubject =
   | { readonly clusterAuth: "token"; readonly clusterEndpoint: pulumi.Input<string>; readonly clusterCaData: pulumi.Input<string>; readonly contextName?: string }
   | { readonly clusterAuth: "eks"; readonly group: string };
 
+/** A ServiceAccount for the namespace's own pods: no token Secret, no kubeconfig. */
+export interface InClusterSubject { readonly clusterAuth: "in-cluster" }
+
 export interface NamespacedIdentityArgs {
   /** The service's name (`app.kubernetes.io/part-of`). */
   readonly appName: string;
@@ -22,7 +27,7 @@ export interface NamespacedIdentityArgs {
   readonly component: string;
   readonly namespace: pulumi.Input<string>;
   readonly rules: readonly PolicyRule[];
-  readonly subject: IdentitySubject;
+  readonly subject: IdentitySubject | InClusterSubject;
   readonly provider?: k8s.Provider;
 }
 
@@ -43,7 +48,7 @@ export function tokenKubeconfig(args: { name: string; server: string; caData: st
 export abstract class NamespacedIdentity extends pulumi.ComponentResource {
   readonly role: k8s.rbac.v1.Role;
   readonly roleBinding: k8s.rbac.v1.RoleBinding;
-  /** clusterAuth token: the ServiceAccount and its long-lived token Secret. */
+  /** clusterAuth token and in-cluster: the ServiceAccount; token: also its long-lived token Secret. */
   readonly serviceAccount?: k8s.core.v1.ServiceAccount;
   readonly tokenSecret?: k8s.core.v1.Secret;
   /** clusterAuth token: a kubeconfig for the identity's holder, secret. */
@@ -66,31 +71,35 @@ export abstract class NamespacedIdentity extends pulumi.ComponentResource {
       })),
     }, child);
 
-    let subject: k8s.types.input.rbac.v1.Subject;
     const auth = args.subject;
-    if (auth.clusterAuth === "token") {
-      this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
+    const subject: k8s.types.input.rbac.v1.Subject = auth.clusterAuth === "eks"
+      ? { kind: "Group", name: auth.group, apiGroup: "rbac.authorization.k8s.io" }
+      : { kind: "ServiceAccount", name: objectName, namespace: args.namespace };
+    if (auth.clusterAuth === "eks") {
+      this.group = auth.group;
+    } else {
+      const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
         metadata,
-        // The holder talks to the API server from outside; no pod ever runs as this account.
+        // token: the holder talks to the API server from outside; no pod ever runs as this account.
+        // in-cluster: only the pods that ask for it (automountServiceAccountToken in their spec) get a token.
         automountServiceAccountToken: false,
       }, child);
-      // A long-lived token: Kubernetes 1.24+ creates none by itself. The token controller fills
-      // `data.token`; the provider waits for it (pulumi-kubernetes#2048). The account must exist
-      // first (pulumi-kubernetes#4396).
-      this.tokenSecret = new k8s.core.v1.Secret(`${name}-token`, {
-        // The account's name as its Output: the Secret waits for the account through the data.
-        metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name } },
-        type: "kubernetes.io/service-account-token",
-      }, child);
-      this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace, auth.clusterEndpoint, auth.clusterCaData]).apply(([data, namespace, server, caData]) => {
-        const encoded = data?.token;
-        if (!encoded) throw new Error(`the token Secret ${objectName}-token has no token yet`);
-        return tokenKubeconfig({ name: objectName, server, caData, namespace, token: Buffer.from(encoded, "base64").toString("utf8"), ...(auth.contextName !== undefined ? { context: auth.contextName } : {}) });
-      }));
-      subject = { kind: "ServiceAccount", name: objectName, namespace: args.namespace };
-    } else {
-      this.group = auth.group;
-      subject = { kind: "Group", name: this.group, apiGroup: "rbac.authorization.k8s.io" };
+      this.serviceAccount = serviceAccount;
+      if (auth.clusterAuth === "token") {
+        // A long-lived token: Kubernetes 1.24+ creates none by itself. The token controller fills
+        // `data.token`; the provider waits for it (pulumi-kubernetes#2048). The account must exist
+        // first (pulumi-kubernetes#4396).
+        this.tokenSecret = new k8s.core.v1.Secret(`${name}-token`, {
+          // The account's name as its Output: the Secret waits for the account through the data.
+          metadata: { ...metadata, name: `${objectName}-token`, annotations: { "kubernetes.io/service-account.name": serviceAccount.metadata.name } },
+          type: "kubernetes.io/service-account-token",
+        }, child);
+        this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace, auth.clusterEndpoint, auth.clusterCaData]).apply(([data, namespace, server, caData]) => {
+          const encoded = data?.token;
+          if (!encoded) throw new Error(`the token Secret ${objectName}-token has no token yet`);
+          return tokenKubeconfig({ name: objectName, server, caData, namespace, token: Buffer.from(encoded, "base64").toString("utf8"), ...(auth.contextName !== undefined ? { context: auth.contextName } : {}) });
+        }));
+      }
     }
 
     this.roleBinding = new k8s.rbac.v1.RoleBinding(`${name}-role-binding`, {

@@ -88,6 +88,18 @@ const apps = (resources: string[], verbs: string[], resourceNames?: string[]): P
 const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
   ({ apiGroups: [""], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
 
+/** The longest one API request of the canary reaper may take (curl --max-time). */
+export const apiRequestSeconds = 4;
+
+/**
+ * A request of the canary reaper's script to the API server (components/shared/canary-expiry.ts):
+ * its bearer token comes on stdin as a curl config line, never on the command line; it prints the
+ * answer, then the HTTP status on a line of its own.
+ */
+const apiServerRequest = (options: string, path: string) =>
+  `curl --silent --show-error --max-time ${apiRequestSeconds} --config - --cacert "$CA_FILE" --user-agent canary-pipeline-reaper --write-out '\\n%{http_code}'${options} "$API_SERVER${path}"`;
+const canaryPath = (t: ClusterTargets) => `/apis/apps/v1/namespaces/${t.namespace}/deployments/${t.canaryDeployment}`;
+
 /**
  * The operations, each a function of the targets and the values a step supplies at run time
  * (shell expressions such as "$IMAGE" are passed through as they are).
@@ -164,6 +176,21 @@ export const clusterOperations = {
     description: `read when ${t.canaryDeployment} expires`,
     command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryExpiryAnnotation)}'`,
     rules: [apps(["deployments"], ["get"], [t.canaryDeployment])],
+  }),
+  /** The canary reaper: reads the canary Deployment (its expiry, replicas and resourceVersion) from the API server. */
+  readCanary: (t: ClusterTargets): ClusterOperation => ({
+    description: `read ${t.canaryDeployment} for its expiry`,
+    command: apiServerRequest("", canaryPath(t)),
+    rules: [apps(["deployments"], ["get"], [t.canaryDeployment])],
+  }),
+  /**
+   * The canary reaper: scales the canary to 0 through the scale subresource, provided its
+   * resourceVersion is still the one read (else the API server answers 409 Conflict).
+   */
+  reapCanary: (t: ClusterTargets, resourceVersion: string): ClusterOperation => ({
+    description: `scale an expired ${t.canaryDeployment} to 0`,
+    command: apiServerRequest(` --request PATCH --header 'Content-Type: application/merge-patch+json' --data "{\\"metadata\\":{\\"resourceVersion\\":\\"${resourceVersion}\\"},\\"spec\\":{\\"replicas\\":0}}"`, `${canaryPath(t)}/scale`),
+    rules: [apps(["deployments/scale"], ["patch"], [t.canaryDeployment])],
   }),
   /** Creates a pod from its manifest (no attach, no exec). */
   createPod: (t: ClusterTargets, manifestFile: string, pod: CreatedPod): ClusterOperation => ({

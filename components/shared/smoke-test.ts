@@ -8,7 +8,7 @@ import { clusterOperations, type ClusterOperation, type ClusterTargets } from ".
 
 /** curl's own image, pinned by digest; it runs as the unprivileged curl_user (uid 100). */
 export const smokeTestImage = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
-const smokeTestUser = 100;
+export const smokeTestUser = 100;
 
 /** The port both Services expose (targeting the container port named `http`). */
 export const servicePort = 80;

@@ -112,25 +112,27 @@ export async function renderCluster(config: StackConfig, extra: { ghcrPullToken?
   };
 }
 
-/** The pod spec of a rendered object: a Deployment's template, or a Pod's own; none otherwise. */
+/** The pod spec of a rendered object: a Deployment's template, a CronJob's Job's, or a Pod's own; none otherwise. */
 export function podSpecs(object: Record<string, unknown>): Record<string, unknown>[] {
-  const spec = object.spec as { template?: { spec?: Record<string, unknown> } } & Record<string, unknown>;
+  const spec = object.spec as { template?: { spec?: Record<string, unknown> }; jobTemplate?: { spec?: { template?: { spec?: Record<string, unknown> } } } } & Record<string, unknown>;
   if (object.kind === "Pod") return [spec];
   if (object.kind === "Deployment" && spec.template?.spec) return [spec.template.spec];
+  if (object.kind === "CronJob" && spec.jobTemplate?.spec?.template?.spec) return [spec.jobTemplate.spec.template.spec];
   return [];
 }
 
 /**
  * Why a pod spec would not pass the `restricted` Pod Security Standard (and this project's extra
- * rules: read-only root, no API token); empty when it passes.
+ * rules: read-only root, no API token unless `apiToken`: a pod that calls the API server mounts
+ * its account's token explicitly); empty when it passes.
  */
-export function restrictedProblems(spec: Record<string, unknown>): string[] {
+export function restrictedProblems(spec: Record<string, unknown>, { apiToken = false } = {}): string[] {
   type SecurityContext = { runAsNonRoot?: boolean; runAsUser?: number; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; privileged?: boolean; capabilities?: { drop?: string[]; add?: string[] }; seccompProfile?: { type?: string } };
   type Container = { name: string; securityContext?: SecurityContext; resources?: { requests?: object; limits?: object } };
   const pod = spec as { securityContext?: SecurityContext; containers?: Container[]; initContainers?: Container[]; automountServiceAccountToken?: boolean; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; volumes?: Record<string, unknown>[] };
   const problems: string[] = [];
   const podContext = pod.securityContext ?? {};
-  if (pod.automountServiceAccountToken !== false) problems.push("automountServiceAccountToken is not false");
+  if (pod.automountServiceAccountToken !== apiToken) problems.push(`automountServiceAccountToken is not ${String(apiToken)}`);
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push("uses a host namespace");
   for (const v of pod.volumes ?? []) if (!("emptyDir" in v || "secret" in v || "configMap" in v || "projected" in v)) problems.push(`volume ${String(v.name)} is not an allowed type`);
   if (podContext.runAsUser === 0) problems.push("pod runs as uid 0");

@@ -83,7 +83,8 @@ describe("numbers or text", () => {
   });
   test("smokeMaxLatencySeconds 1.5 and \"1.5\" are both 1.5 seconds", () => {
     for (const value of [1.5, "1.5"]) assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: value }, "dev", noSecrets).smokeMaxLatencySeconds, 1.5, JSON.stringify(value));
-    assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: 60 }, "dev", noSecrets).smokeMaxLatencySeconds, 60);
+    // Requests cut off at 61 s make a long smoke test: the canary's lifetime must outlast its job.
+    assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: 60, canaryLifetimeMinutes: 120 }, "dev", noSecrets).smokeMaxLatencySeconds, 60);
   });
   test("smokeMaxLatencySeconds as a number still refuses 0, negatives, more than 60 and non-numbers", () => {
     const line = (value: unknown) => problems({ smokeMaxLatencySeconds: value });

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { clusterOperations as ops, clusterTargets, rulesFor } from "../../components/shared/cluster-operations";
 import { smokeTestOperations, smokeTestRunner } from "../../components/shared/smoke-test";
+import { reaperScript } from "../../components/shared/canary-expiry";
 import { checkClusterRights } from "../../verify/cluster-rights";
+import { curlRequests } from "../../verify/pod-requests";
 import { apiRequests, kubectlCommands } from "../../verify/kubectl";
 
 const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
@@ -53,5 +55,32 @@ describe("the Role against the scripts", () => {
     const findings = checkClusterRights([`${script}\nkubectl exec pod/x -- sh\nkubectl get pods -l a=b -n kube-system`], rules, "orders");
     assert.equal(findings.unknown.length, 1);
     assert.deepEqual(findings.foreignNamespace, ["core/pods list in namespace kube-system"]);
+  });
+});
+
+describe("the API requests of a pod's curl commands", () => {
+  test("the reaper's script: get the canary Deployment, patch its scale, in its namespace", () => {
+    const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
+    assert.deepEqual(curlRequests(reaperScript(t)), {
+      requests: [
+        { apiGroup: "apps", resource: "deployments", verb: "get", name: "orders-api-canary", namespace: "orders" },
+        { apiGroup: "apps", resource: "deployments/scale", verb: "patch", name: "orders-api-canary", namespace: "orders" },
+      ],
+      unknown: [],
+    });
+  });
+  test("methods map to the authoriser's verbs; a list has no name; a core path has no group; what is not an API path is unknown", () => {
+    const { requests, unknown } = curlRequests([
+      'curl --request DELETE "$API_SERVER/api/v1/namespaces/orders/pods/x"',
+      'curl "$API_SERVER/api/v1/namespaces/orders/secrets"',
+      'curl -X PUT "$API_SERVER/apis/batch/v1/namespaces/orders/jobs/j/status"',
+      "curl https://example.com/",
+    ].join("\n"));
+    assert.deepEqual(requests, [
+      { apiGroup: "", resource: "pods", verb: "delete", name: "x", namespace: "orders" },
+      { apiGroup: "", resource: "secrets", verb: "list", namespace: "orders" },
+      { apiGroup: "batch", resource: "jobs/status", verb: "update", name: "j", namespace: "orders" },
+    ]);
+    assert.deepEqual(unknown, ["curl https://example.com/"]);
   });
 });

@@ -191,7 +191,8 @@ describe("identity: a role exists only if a job assumes it", () => {
 });
 
 describe("cluster rights: the Role against the workflows' kubectl", () => {
-  const role = /^kubernetes\/Role\./;
+  // The deployer's Role (the reaper's is another).
+  const role = /^kubernetes\/Role\..*-deployer\.yaml$/;
   test("a rule removed: a workflow needs what the Role no longer grants", async () => {
     const files = mutate("dev", role, yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
     const { clusterRights } = await verifyRender(input("dev", files));
@@ -327,6 +328,15 @@ describe("a render of several services: each workflow with its own repository, v
   test("each service's jobs against its own Role: a rule one Role lacks is that Role's finding", async () => {
     const { clusterRights } = await changed("kubernetes/Role.orders.orders-api-deployer.yaml", yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
     assert.deepEqual(clusterRights, ["Role orders/orders-api-deployer does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs"]);
+  });
+  test("the reaper's pods against their ServiceAccount's Role: a rule missing and a rule too many are that Role's findings", async () => {
+    const role = "kubernetes/Role.orders.orders-api-canary-reaper.yaml";
+    const missing = await changed(role, yamlEdit((r) => { r.rules = (r.rules as { resources: string[] }[]).filter((x) => !x.resources.includes("deployments/scale")); }));
+    assert.ok(missing.clusterRights.includes("Role orders/orders-api-canary-reaper does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs"), missing.clusterRights.join("\n"));
+    const extra = await changed(role, yamlEdit((r) => { (r.rules as { verbs: string[] }[])[0].verbs.push("update"); }));
+    assert.ok(extra.clusterRights.includes("Role orders/orders-api-canary-reaper grants apps/deployments update orders-api-canary, which no workflow acting under it uses"), extra.clusterRights.join("\n"));
+    const elsewhere = await changed("kubernetes/CronJob.orders.orders-api-canary-reaper.yaml", (c) => c.replaceAll("deployments/orders-api-canary", "deployments/orders-api"));
+    assert.ok(elsewhere.clusterRights.includes("Role orders/orders-api-canary-reaper does not grant apps/deployments get orders-api, which a workflow acting under it needs"), elsewhere.clusterRights.join("\n"));
   });
   test("a job that scales another service's Deployment is refused, though that service's Role grants it", async () => {
     const { clusterRights, names } = await changed(deploy("orders-api"), (c) => c.replace("kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders", "kubectl scale deployment/search-canary --replicas=0 --namespace search"));

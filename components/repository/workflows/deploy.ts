@@ -8,6 +8,7 @@
 import type { StackConfig } from "../../../config/schema";
 import { canarySplit } from "../../shared/canary-split";
 import { clusterOperations, clusterTargets, type ClusterOperation } from "../../shared/cluster-operations";
+import { canaryExpiryExpression } from "../../shared/canary-expiry";
 import { bakeOperations, bakeRunner, bakeSpec, bakeStepTimeoutMinutes } from "../../shared/canary-bake";
 import { rolloutTimeoutSeconds } from "../../shared/rollout-timing";
 import { smokeTestDeadlineSeconds, smokeTestOperations, smokeTestRunner, type SmokeTestSpec } from "../../shared/smoke-test";
@@ -330,7 +331,7 @@ function canaryJob(config: DeployConfig): Job {
       ].join("\n")),
       bash("Deploy the digest to the canary", [
         // The expiry first: from here on the reaper scales this canary to 0 once it is past.
-        `expires=$(( $(date +%s) + ${config.canaryLifetimeMinutes * 60} ))`,
+        `expires="${canaryExpiryExpression(config)}"`,
         o.canaryExpiry.command,
         o.canaryImage.command,
         o.canaryUp.command,

@@ -1,0 +1,134 @@
+// The canary's deadline and the reaper that enforces it without the run that deployed it. The
+// canary job records `deploy time + canaryLifetimeMinutes` on the canary Deployment
+// (canaryExpiryAnnotation) before scaling it up; an in-cluster CronJob (components/cluster/
+// canary-reaper.ts) scales an expired canary to 0 every minute, so a canary stops serving even when
+// its runner is lost, its run is cancelled or its approval never comes (docs/pipeline.md,
+// "Expired canaries").
+import { apiRequestSeconds, canaryExpiryAnnotation, clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
+
+/** canaryLifetimeMinutes: its range and default (config/schema.ts declares the setting with these). */
+export const canaryLifetime = {
+  defaultMinutes: 60,
+  /**
+   * The floor: a canary job rolls the canary out, smoke-tests and bakes it; shorter than this, a
+   * healthy release would be reaped under its own job.
+   */
+  minMinutes: 10,
+  /** A week: a prod approval may wait over a weekend, and not forever. */
+  maxMinutes: 10080,
+} as const;
+
+/** The settings the expiry depends on. */
+export interface LifetimeSettings {
+  /** The longest a canary may serve from its deploy, in minutes. */
+  readonly canaryLifetimeMinutes: number;
+}
+
+/** The shell expression of the canary's expiry (Unix seconds), evaluated when the canary job sets it. */
+export const canaryExpiryExpression = (config: LifetimeSettings) => `$(( $(date +%s) + ${config.canaryLifetimeMinutes * 60} ))`;
+
+/**
+ * Why the lifetime cannot hold a canary job of `canaryJobMinutes` (its timeout-minutes), or
+ * undefined: the reaper must never scale down a canary its own job is still testing.
+ */
+export function lifetimeProblem(config: LifetimeSettings, canaryJobMinutes: number): string | undefined {
+  if (config.canaryLifetimeMinutes >= canaryJobMinutes) return undefined;
+  return `canary-pipeline:canaryLifetimeMinutes: ${config.canaryLifetimeMinutes} is shorter than the canary job's ${canaryJobMinutes} minutes: `
+    + `the reaper would scale the canary to 0 while its job still tests it; set it to ${canaryJobMinutes} or more`;
+}
+
+/** The reaper's CronJob timing. */
+export const reaperTiming = {
+  /** Every minute (the CronJob's smallest period). */
+  schedule: "* * * * *",
+  periodSeconds: 60,
+  /**
+   * How late a run may start; a missed start is skipped, the next minute's runs. At least 10 s:
+   * the controller checks schedules about that often (Kubernetes docs, "CronJob", job creation).
+   */
+  startingDeadlineSeconds: 30,
+  /** How long a run may take (Job activeDeadlineSeconds): a read and a scale-down, and start-up; a run cut off is repeated the next minute. */
+  activeDeadlineSeconds: 30,
+  /** Each request's own limit (curl --max-time). */
+  requestSeconds: apiRequestSeconds,
+} as const;
+
+/**
+ * The longest a canary can serve after its run is gone, in seconds: its lifetime (the run is lost
+ * right after the deploy), then a reaper run that read it just before it expired, the next
+ * scheduled run one period later, started at most startingDeadlineSeconds late and finished within
+ * activeDeadlineSeconds. Late start plus run time fit in one period, so with concurrencyPolicy Forbid
+ * no run ever waits for the one before. Assumes the cluster's control plane is up.
+ */
+export function longestUnattendedServingSeconds(config: LifetimeSettings): number {
+  return config.canaryLifetimeMinutes * 60 + reaperTiming.periodSeconds + reaperTiming.startingDeadlineSeconds + reaperTiming.activeDeadlineSeconds;
+}
+
+/** Where the reaper finds the API server, its token and CA; each overridable by the variable of the same name. */
+export const reaperEnvironment = {
+  API_SERVER: "https://kubernetes.default.svc",
+  TOKEN_FILE: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+  CA_FILE: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+} as const;
+
+/** The operations the reaper's script performs: read the canary, then scale it to 0 unless it changed since. */
+export const reaperOperations = (t: ClusterTargets): ClusterOperation[] => [clusterOperations.readCanary(t), clusterOperations.reapCanary(t, "$version")];
+
+/** What the script exits with when a request fails or an answer is unreadable; every outcome it reports is 0. */
+export const reaperErrorExit = 1;
+
+/** How many times a run reads and judges the canary when its scale-down meets a conflict. */
+export const reaperAttempts = 3;
+
+/**
+ * The reaper's script (POSIX sh; busybox in the curl image, no jq). It reads the canary Deployment
+ * and its last line says what it did: `reaped`, `not expired`, `at rest`, `no expiry` or
+ * `conflict`. Those exit 0; a failed request or an unreadable answer exits 1. An expiry that is not
+ * a number counts as expired: a canary whose deadline cannot be read must not serve.
+ * The scale-down carries the resourceVersion it read, so the API server refuses it (409 Conflict)
+ * when the Deployment changed since (optimistic concurrency, Kubernetes API concepts): a new
+ * release that re-armed the canary in between is never reaped. On a conflict the script reads and
+ * judges again, up to reaperAttempts times (the Deployment's status updates change its
+ * resourceVersion as well); then it leaves the canary to the next run.
+ */
+export function reaperScript(t: ClusterTargets): string {
+  const [read, reap] = reaperOperations(t).map((o) => o.command);
+  const annotation = canaryExpiryAnnotation.replace(/[./]/g, "\\$&");
+  // A key of the object itself, after `{` or `,`, never one quoted inside a string value (`\"`).
+  const field = (pattern: string) => `sed -n 's/.*[{,] *${pattern}.*/\\1/p'`;
+  return [
+    ...Object.entries(reaperEnvironment).map(([name, value]) => `${name}="\${${name}:-${value}}"`),
+    `canary=${t.canaryDeployment}`,
+    "fail() { echo \"error: $canary: $*\"; exit " + reaperErrorExit + "; }",
+    // The token goes to curl on stdin (a config line), never on its command line.
+    "auth() { printf 'header = \"Authorization: Bearer %s\"\\n' \"$(cat \"$TOKEN_FILE\")\"; }",
+    "status() { printf '%s\\n' \"$1\" | tail -n 1; }",
+    // Read, judge, patch; on a conflict, read and judge again: the canary's own status changes its
+    // resourceVersion too (the Deployment controller's updates), a re-armed expiry changes the verdict.
+    "attempt=1",
+    "while :; do",
+    `  response=$(auth | ${read}) || fail "the API server did not answer"`,
+    '  code=$(status "$response"); body=$(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\')',
+    '  [ "$code" = 200 ] || fail "reading it answered HTTP $code: $(printf \'%s\' "$body" | head -c 300)"',
+    `  expires=$(printf '%s' "$body" | ${field(`"${annotation}": *"\\([^"]*\\)"`)})`,
+    `  replicas=$(printf '%s' "$body" | ${field('"spec": *{ *"replicas": *\\([0-9]*\\)')})`,
+    `  version=$(printf '%s' "$body" | ${field('"resourceVersion": *"\\([0-9]*\\)"')})`,
+    '  [ -n "$replicas" ] && [ -n "$version" ] || fail "its answer holds no spec.replicas or resourceVersion"',
+    '  if [ -z "$expires" ]; then echo "no expiry: $canary records none, nothing to do"; exit 0; fi',
+    '  if [ "$replicas" = 0 ]; then echo "at rest: $canary has 0 replicas"; exit 0; fi',
+    "  now=$(date +%s)",
+    '  case "$expires" in',
+    "    *[!0-9]*) ;; # unreadable: treated as expired",
+    '    *) if [ "$now" -lt "$expires" ]; then echo "not expired: $canary expires at $expires, in $((expires - now)) s"; exit 0; fi ;;',
+    "  esac",
+    `  response=$(auth | ${reap}) || fail "the API server did not answer the scale-down"`,
+    '  code=$(status "$response")',
+    '  case "$code" in',
+    '    200) echo "reaped: $canary scaled from $replicas to 0 replicas (expires-at $expires, now $now)"; exit 0 ;;',
+    `    409) if [ "$attempt" -ge ${reaperAttempts} ]; then echo "conflict: $canary changed after each of ${reaperAttempts} reads; left alone, the next run judges it"; exit 0; fi`,
+    '      echo "conflict: $canary changed since it was read (resourceVersion $version); reading it again"; attempt=$((attempt + 1)) ;;',
+    '    *) fail "the scale-down answered HTTP $code: $(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\' | head -c 300)" ;;',
+    "  esac",
+    "done",
+  ].join("\n");
+}
