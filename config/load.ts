@@ -24,6 +24,12 @@ export interface ConfigDeclaration {
   readonly secret?: true;
   /** What the schema accepts, as docs/configuration.md states it: `string or number`. */
   readonly accepts: string;
+  /**
+   * A list of objects, which no Pulumi.yaml type declares (pulumi/pulumi
+   * sdk/go/common/workspace/project.json, simpleConfigType: string, integer, boolean, array of
+   * those): left out of Pulumi.yaml's block, read as JSON and checked by the schema alone.
+   */
+  readonly undeclared?: true;
 }
 
 /** The part of a JSON Schema a setting's type is read from. */
@@ -62,7 +68,9 @@ export function configDeclarations(): ConfigDeclaration[] {
   const properties = schema.properties as Record<string, JsonSchemaType & { description: string }>;
   const declared = Object.entries(properties)
     .filter(([key]) => !(key in foreignKeys))
-    .map(([key, p]): ConfigDeclaration => ({
+    .map(([key, p]): ConfigDeclaration => (p.items && jsonTypes(p.items).includes("object") ? {
+      key, type: "array", description: p.description, accepts: "array of object", undeclared: true,
+    } : {
       key,
       type: pulumiType(key, p),
       ...(p.items ? { items: { type: pulumiType(key, p.items, true) } } : {}),
@@ -141,6 +149,11 @@ export function loadStackConfig(): StackConfig {
   }
   for (const d of declarations) {
     if (d.secret) continue;
+    if (d.undeclared) {
+      const list = config.getObject<unknown>(d.key);
+      if (list !== undefined) raw[d.key] = list;
+      continue;
+    }
     const value = config.get(d.key);
     if (value !== undefined) raw[d.key] = fromConfigString(value, d.type);
   }
