@@ -67,11 +67,11 @@ export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
       expression: `object.spec.containers.size() == 1 && ${none("object.spec", "initContainers")} && ${none("object.spec", "ephemeralContainers")}`,
       message: "a pipeline pod has exactly one container, no init or ephemeral containers",
     },
-    { expression: none("object.spec", "volumes"), message: "a pipeline pod mounts no volume: no Secret, ConfigMap, host path or projected token" },
     {
       expression: `${present("object.spec", "automountServiceAccountToken")} && object.spec.automountServiceAccountToken == false`,
       message: "a pipeline pod sets automountServiceAccountToken: false: it never holds an API credential",
     },
+    { expression: none("object.spec", "volumes"), message: "a pipeline pod mounts no volume: no Secret, ConfigMap, host path or projected token" },
     { expression: allContainers(`${none("c", "env")} && ${none("c", "envFrom")}`), message: "a pipeline pod has no env or envFrom: no value from a Secret or ConfigMap" },
     {
       expression: ["hostNetwork", "hostPID", "hostIPC"].map((f) => `!(${present("object.spec", f)} && object.spec.${f})`).join(" && "),

@@ -14,6 +14,7 @@ import { defaultPreviewGroup } from "../../components/cluster/cluster-viewer";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
+import { createPod, pipelinePods, refusedPods } from "./pod-policy";
 
 const ns = "payments-tier";
 const config = serviceConfig({
@@ -63,6 +64,20 @@ describe("one service, eks mode, in an existing namespace", () => {
     const attempt = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", stranger, "scale", "deployment/payments-canary", "--replicas=1", "--namespace", ns], { encoding: "utf8" });
     assert.notEqual(attempt.status, 0);
     assert.match(attempt.stderr, /forbidden/i);
+  });
+
+  test("the admission policy: a member of the deployer group creates the pipeline's pods exactly as rendered, and no other pod; the admin and other identities are not matched", () => {
+    const member = kubeconfigFile(certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]));
+    for (const pod of pipelinePods(config)) {
+      const created = createPod(member, ns, pod);
+      assert.ok(created.ok, created.output);
+    }
+    for (const { what, pod, message } of refusedPods(config)) {
+      const refused = createPod(member, ns, pod);
+      assert.ok(!refused.ok && message.test(refused.output), `${what}: ${refused.output}`);
+      const admin = createPod(adminKubeconfig, ns, pod);
+      assert.ok(admin.ok, `${what}, as the admin: ${admin.output}`);
+    }
   });
 
   test("a member of the previewers group may get the stack's objects by name, nothing else", () => {
