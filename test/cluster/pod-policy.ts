@@ -10,8 +10,14 @@ import { toolsBin } from "./tier";
 
 type Pod = { metadata: { name: string }; spec: { automountServiceAccountToken?: boolean; volumes?: unknown[]; containers: { image: string; volumeMounts?: unknown[] }[] } };
 
-/** The pods the pipeline creates, exactly as it renders them: the release's smoke test and `pulumi up`'s. */
-export const pipelinePods = (config: StackConfig) => [smokeTestPod(smokeTestSpec(config)), smokeTestPod(restingSmokeTestSpec(config))];
+/** The pod the release creates, exactly as the pipeline renders it (the smoke test). */
+export const releasePod = (config: StackConfig) => smokeTestPod(smokeTestSpec(config));
+
+/**
+ * `pulumi up`'s smoke-test pod: among the deployer's pods only with smokeTestOnUp in token mode
+ * (it runs as the deployer there), so the tier's stacks (smokeTestOnUp false) must refuse it.
+ */
+export const upPod = (config: StackConfig) => smokeTestPod(restingSmokeTestSpec(config));
 
 /** One pod the policy refuses for the deployer per change, with the policy's message for it. */
 export function refusedPods(config: StackConfig): { what: string; pod: Record<string, unknown>; message: RegExp }[] {

@@ -15,7 +15,7 @@ import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
-import { createPod, pipelinePods, refusedPods } from "./pod-policy";
+import { createPod, refusedPods, releasePod, upPod } from "./pod-policy";
 import { progressDeadlineSeconds, startupFailureThreshold } from "../../components/shared/rollout-timing";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -242,10 +242,11 @@ describe("one service, token mode", () => {
 
   test("3. the admission policy: the deployer creates the pipeline's pods exactly as rendered, and no other pod; the admin still may", () => {
     const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
-    for (const pod of pipelinePods(config)) {
-      const created = createPod(deployerKubeconfig, ns, pod);
-      assert.ok(created.ok, created.output);
-    }
+    const created = createPod(deployerKubeconfig, ns, releasePod(config));
+    assert.ok(created.ok, created.output);
+    // The policy's pods are the deployer's operations': without smokeTestOnUp, not pulumi up's.
+    assert.equal(config.smokeTestOnUp, false);
+    assert.match(createPod(deployerKubeconfig, ns, upPod(config)).output, /the deployer may create only the pipeline's own pods \(\S+-smoke-test\)/);
     for (const { what, pod, message } of refusedPods(config)) {
       const refused = createPod(deployerKubeconfig, ns, pod);
       assert.ok(!refused.ok, `${what}: admitted for the deployer`);

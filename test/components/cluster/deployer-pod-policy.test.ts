@@ -2,7 +2,7 @@
 // deployer identity only (token: its ServiceAccount's user name; eks: its group), bound to the
 // service's namespace, Deny. The CEL itself is evaluated by the real API server in the real tier
 // (test/cluster/token-mode.test.ts, eks-mode.test.ts); here its structure.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- rendered objects are untyped YAML. */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- rendered objects are untyped YAML. */
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { createdPods, deployerCondition, deployerPodPolicyName, podValidations } from "../../../components/cluster/deployer-pod-policy";
