@@ -149,12 +149,12 @@ export function loadStackConfig(): StackConfig {
   }
   for (const d of declarations) {
     if (d.secret) continue;
+    const value = config.get(d.key);
     if (d.undeclared) {
-      const list = config.getObject<unknown>(d.key);
-      if (list !== undefined) raw[d.key] = list;
+      // JSON as the stack file's list gives it; anything else is left for the schema to refuse.
+      if (value !== undefined) raw[d.key] = ((): unknown => { try { return JSON.parse(value) as unknown; } catch { return value; } })();
       continue;
     }
-    const value = config.get(d.key);
     if (value !== undefined) raw[d.key] = fromConfigString(value, d.type);
   }
   for (const [key, qualified] of Object.entries(foreignKeys)) {
