@@ -22,7 +22,7 @@ export const generatedFiles = {
 
 /** Pulumi.yaml's `config:` block: each key's type, description, items, default and secrecy. */
 export function pulumiConfigBlock(declarations: readonly ConfigDeclaration[] = configDeclarations()): string {
-  const config = Object.fromEntries(declarations.map((d) => [d.key, {
+  const config = Object.fromEntries(declarations.filter((d) => !d.undeclared).map((d) => [d.key, {
     ...(d.type ? { type: d.type } : {}),
     description: d.description,
     ...(d.items ? { items: { type: d.items.type } } : {}),

@@ -31,6 +31,12 @@ export interface ConfigDeclaration {
   readonly secret?: true;
   /** What the schema accepts, as docs/configuration.md states it: `string or number`. */
   readonly accepts: string;
+  /**
+   * A list of objects, which no Pulumi.yaml type declares (pulumi/pulumi
+   * sdk/go/common/workspace/project.json, simpleConfigType: string, integer, boolean, array of
+   * those): left out of Pulumi.yaml's block, read as JSON and checked by the schema alone.
+   */
+  readonly undeclared?: true;
 }
 
 /** The part of a JSON Schema a setting's type is read from. */
@@ -72,7 +78,9 @@ export function configDeclarations(): ConfigDeclaration[] {
   const properties = schema.properties as Record<string, JsonSchemaType & { description: string }>;
   const declared = Object.entries(properties)
     .filter(([key]) => !(key in foreignKeys))
-    .map(([key, p]): ConfigDeclaration => ({
+    .map(([key, p]): ConfigDeclaration => (p.items && jsonTypes(p.items).includes("object") ? {
+      key, type: "array", description: p.description, accepts: "array of object", undeclared: true,
+    } : {
       key,
       ...typed(pulumiType(key, p)),
       ...(p.items ? { items: { type: pulumiType(key, p.items, true)! } } : {}),
@@ -157,6 +165,11 @@ export function loadStackConfig(): StackConfig {
   for (const d of declarations) {
     if (d.secret) continue;
     const value = config.get(d.key);
+    if (d.undeclared) {
+      // JSON as the stack file's list gives it; anything else is left for the schema to refuse.
+      if (value !== undefined) raw[d.key] = ((): unknown => { try { return JSON.parse(value) as unknown; } catch { return value; } })();
+      continue;
+    }
     if (value !== undefined) raw[d.key] = fromConfigString(value, d.type);
   }
   for (const [key, qualified] of Object.entries(foreignKeys)) {

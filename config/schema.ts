@@ -2,6 +2,7 @@
 // type, its rule and its default. Pulumi.yaml's `config:` block and the table in
 // docs/configuration.md are generated from it by `npm run docs:config` (config/generate-docs.ts);
 // test/config/pulumi-yaml.test.ts fails when either is stale.
+import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { canaryLifetime } from "../components/shared/canary-expiry";
 import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
@@ -63,6 +64,71 @@ const analysisMetric = z.object({
   maxOverStable: threshold.optional(),
 }, { error: objectError("name, query and max or maxOverStable", ["name", "query", "max", "maxOverStable"]) }).strict();
 
+// Kubernetes' own rules (apimachinery pkg/util/validation/validation.go): a label key is a
+// qualified name, an optional DNS-1123 subdomain prefix and `/`, then a name of at most 63
+// alphanumerics, '-', '_', '.' that starts and ends alphanumeric; a value is such a name or empty.
+const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const dns1123Subdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const isLabelKey = (key: string) => {
+  const [prefix, name, ...more] = key.includes("/") ? key.split("/") : [undefined, key];
+  return more.length === 0 && labelName.test(name ?? "") && (prefix === undefined || dns1123Subdomain.test(prefix));
+};
+const labelValue = "must be a Kubernetes label value (at most 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit, or empty)";
+const podLabels = z.record(z.string(), z.string({ message: labelValue }), { message: "must be a map of label keys to values" }).superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) ctx.addIssue({ code: "custom", message: `has the key ${JSON.stringify(key)}, which is not a Kubernetes label key (an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit)` });
+    else if (value !== "" && !labelName.test(value)) ctx.addIssue({ code: "custom", path: [key], message: labelValue });
+  }
+});
+
+/** The address bits of an IPv4 or IPv6 address as a string of 0s and 1s (undefined: not an address). */
+function addressBits(address: string): string | undefined {
+  if (isIPv4(address)) return address.split(".").map((n) => Number(n).toString(2).padStart(8, "0")).join("");
+  if (!isIPv6(address) || address.includes("%")) return undefined;
+  let text = address;
+  if (text.includes(".")) {
+    const at = text.lastIndexOf(":");
+    const v4 = addressBits(text.slice(at + 1))!;
+    text = `${text.slice(0, at + 1)}${parseInt(v4.slice(0, 16), 2).toString(16)}:${parseInt(v4.slice(16), 2).toString(16)}`;
+  }
+  const [head, tail] = text.split("::");
+  const part = (p: string | undefined) => (p ? p.split(":") : []);
+  const groups = tail === undefined ? part(head) : [...part(head), ...Array<string>(8 - part(head).length - part(tail).length).fill("0"), ...part(tail)];
+  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, "0")).join("");
+}
+
+/** Why a CIDR is refused: not an address and prefix length, or an address with host bits set. */
+function cidrProblem(cidr: string): string | undefined {
+  const [address, prefix, ...more] = cidr.split("/");
+  const bits = addressBits(address);
+  const length = /^(0|[1-9]\d{0,2})$/.test(prefix ?? "") ? Number(prefix) : NaN;
+  if (more.length > 0 || bits === undefined || !(length <= bits.length)) return "must be a CIDR block such as 10.0.0.0/8 or fd00::/8 (an IPv4 or IPv6 address and a prefix length)";
+  if (bits.slice(length).includes("1")) return `must be the block's network address: ${cidr} has host bits set after /${length}`;
+  return undefined;
+}
+
+// A NetworkPolicy source: exactly one of a namespace (optionally narrowed to its pods with
+// podLabels) or an address block.
+const ingressPeer = z.object({
+  namespace: text(dns1123Label, "a namespace name (a DNS-1123 label: lower-case letters, digits, '-')").max(63, { message: "must be at most 63 characters (DNS-1123 label)" }).optional(),
+  podLabels: podLabels.optional(),
+  cidr: z.string({ message: "must be a CIDR block such as 10.0.0.0/8" }).optional(),
+}, { message: "must be a source: { namespace: NAME, podLabels?: { KEY: VALUE } } or { cidr: BLOCK }" }).strict().superRefine((peer, ctx) => {
+  if ((peer.namespace === undefined) === (peer.cidr === undefined)) {
+    ctx.addIssue({ code: "custom", message: "must name exactly one of namespace (its pods) or cidr (an address block)" });
+  }
+  if (peer.cidr !== undefined && peer.podLabels !== undefined) ctx.addIssue({ code: "custom", path: ["podLabels"], message: "applies to a namespace source only: an address block selects no pods" });
+  const why = peer.cidr === undefined ? undefined : cidrProblem(peer.cidr);
+  if (why) ctx.addIssue({ code: "custom", path: ["cidr"], message: why });
+}).transform((peer) => (peer.cidr !== undefined ? { cidr: peer.cidr } : { namespace: peer.namespace!, ...(peer.podLabels !== undefined ? { podLabels: peer.podLabels } : {}) }));
+const networkPolicyIngress = z.array(ingressPeer, { message: "must be a list of sources ({ namespace, podLabels? } or { cidr })" }).superRefine((peers, ctx) => {
+  const seen = peers.map((p) => JSON.stringify("cidr" in p ? p : { namespace: p.namespace, podLabels: Object.entries(p.podLabels ?? {}).sort() }));
+  seen.forEach((key, i) => {
+    const first = seen.indexOf(key);
+    if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats source [${first}]` });
+  });
+});
+
 /** The raw shape of the configuration, as read from the stack (defaults applied). */
 export const configSchema = z.object({
   // GitHub
@@ -114,7 +180,10 @@ export const configSchema = z.object({
   // Application
   appName: text(dns1123Label, "a DNS-1123 label (lower-case letters, digits, '-')").max(38, { message: "must be at most 38 characters (names get suffixes: the CronJob <appName>-canary-reaper may have at most 52)" }).describe("Name of the service: Deployments, Service and labels."),
   containerPort: integer(1, 65535, "a port").default(3000).describe("Port the container listens on."),
-  healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (probes)."),
+  healthPath: path.default("/healthz").describe("HTTP path of the health endpoint (startup and readiness probes)."),
+  livenessPath: path.optional().describe("HTTP path the liveness probe requests (default: healthPath); a failing liveness probe restarts the container."),
+  networkPolicyIngress: networkPolicyIngress.optional().describe(
+    "Who may connect to the container port: a list of { namespace, podLabels? } (that namespace's pods, or those with these labels) and { cidr } sources, besides the service's own namespace. Unset: any source on the container port only, so an ingress controller in another namespace or on the host network, or a load balancer sending to pod IPs, is never cut off silently; [] admits the own namespace only."),
   replicas: integer(1, 100).default(9).describe("Stable replicas."),
   canaryWeight: integer(1, 50, "a percentage").default(10).describe("Share of traffic the canary receives, in percent (by replica ratio)."),
   startupSeconds: integer(5, 600, "a number of seconds").default(60).describe("Longest the container may take after starting to answer healthPath (startupProbe); a slower start restarts it and fails a release."),
@@ -238,10 +307,11 @@ export type RawConfig = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
 /** The validated configuration with every default resolved: what the components receive. */
-export interface StackConfig extends Omit<Parsed, "environment" | "namespace" | "smokePaths" | "scanSeverity"> {
+export interface StackConfig extends Omit<Parsed, "environment" | "namespace" | "livenessPath" | "smokePaths" | "scanSeverity"> {
   stack: string;
   environment: string;
   namespace: string;
+  livenessPath: string;
   smokePaths: string[];
   scanSeverity: string[];
   /** Which optional secrets are configured: each turns its feature on. */
@@ -255,6 +325,7 @@ export function resolveDefaults(parsed: Parsed, stack: string, secrets: Record<S
     stack,
     environment: parsed.environment ?? stack,
     namespace: parsed.namespace ?? parsed.appName,
+    livenessPath: parsed.livenessPath ?? parsed.healthPath,
     smokePaths: parsed.smokePaths ?? [parsed.healthPath],
     scanSeverity: parsed.scanSeverity.split(","),
     secrets,

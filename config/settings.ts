@@ -75,8 +75,16 @@ export interface ServiceSettings {
   appName: string;
   /** Port the container listens on. Default: `3000`. */
   containerPort?: number;
-  /** HTTP path of the health endpoint (probes). Default: `"/healthz"`. */
+  /** HTTP path of the health endpoint (startup and readiness probes). Default: `"/healthz"`. */
   healthPath?: string;
+  /** HTTP path the liveness probe requests; a failing liveness probe restarts the container. Default: healthPath. */
+  livenessPath?: string;
+  /**
+   * Who may connect to the container port besides the service's own namespace: `{ namespace, podLabels? }`
+   * (that namespace's pods, or those with these labels) and `{ cidr }` sources. Default: any source on
+   * the container port only (an ingress controller elsewhere is never cut off silently); `[]`: the own namespace only.
+   */
+  networkPolicyIngress?: { namespace?: string; podLabels?: Record<string, string>; cidr?: string }[];
   /** Stable replicas. Default: `9`. */
   replicas?: number;
   /** Share of traffic the canary receives, in percent (by replica ratio). Default: `10`. */

@@ -53,14 +53,17 @@ function clusterSubjects(files: RenderFiles, repository: string | undefined, job
   return [...groups, ...serviceAccounts];
 }
 
-/** The Roles the render's RoleBindings bind to any of the subjects. */
-export function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[]): KubernetesObject[] {
+/**
+ * The Roles the render's RoleBindings bind to any of the subjects, or (`ClusterRole`) the
+ * ClusterRoles its ClusterRoleBindings bind to them.
+ */
+export function boundRoles(objects: readonly KubernetesObject[], subjects: readonly Subject[], kind: "Role" | "ClusterRole" = "Role"): KubernetesObject[] {
   const names = (binding: KubernetesObject, s: BindingSubject) => subjects.some((x) => x.kind === s.kind && x.name === s.name
     && (x.kind === "Group" || x.namespace === (s.namespace ?? binding.metadata.namespace)));
-  return objects.filter((o) => o.kind === "RoleBinding" && ((o.subjects ?? []) as BindingSubject[]).some((s) => names(o, s)))
+  return objects.filter((o) => o.kind === `${kind}Binding` && ((o.subjects ?? []) as BindingSubject[]).some((s) => names(o, s)))
     .flatMap((binding) => {
       const ref = binding.roleRef as { kind?: string; name?: string } | undefined;
-      return objects.filter((o) => o.kind === "Role" && ref?.kind === "Role" && o.metadata.name === ref.name && o.metadata.namespace === binding.metadata.namespace);
+      return objects.filter((o) => o.kind === kind && ref?.kind === kind && o.metadata.name === ref.name && o.metadata.namespace === binding.metadata.namespace);
     })
     .filter((role, i, all) => all.indexOf(role) === i);
 }
@@ -71,4 +74,9 @@ export function boundRoles(objects: readonly KubernetesObject[], subjects: reado
  */
 export function jobClusterRoles(files: RenderFiles, objects: readonly KubernetesObject[], repository: string | undefined, job: WorkflowJob, assumed: readonly Role[]): KubernetesObject[] {
   return boundRoles(objects, clusterSubjects(files, repository, job, assumed));
+}
+
+/** The ClusterRoles among `objects` a job of `repository` acts under (cluster-scoped reads). */
+export function jobClusterWideRoles(files: RenderFiles, objects: readonly KubernetesObject[], repository: string | undefined, job: WorkflowJob, assumed: readonly Role[]): KubernetesObject[] {
+  return boundRoles(objects, clusterSubjects(files, repository, job, assumed), "ClusterRole");
 }

@@ -40,8 +40,8 @@ export function scriptRequests(scripts: readonly string[]): { requests: ApiReque
   return { requests, unknown };
 }
 
-/** Compares what the scripts (and `other` requests) request with what the Role grants, in its namespace. */
-export function checkClusterRights(scripts: readonly string[], rules: readonly RoleRule[], namespace: string, other: readonly ApiRequest[] = []): RightsFindings {
+/** Compares what the scripts (and `other` requests) request with what the Role grants, in its namespace (a ClusterRole: undefined, cluster-scoped requests). */
+export function checkClusterRights(scripts: readonly string[], rules: readonly RoleRule[], namespace: string | undefined, other: readonly ApiRequest[] = []): RightsFindings {
   const fromScripts = scriptRequests(scripts);
   const requests = [...fromScripts.requests, ...other];
   const unknown = fromScripts.unknown;

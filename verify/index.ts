@@ -4,7 +4,7 @@
 // reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
 // (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
 import { mockAccount } from "../synth/mock-engine";
-import { commandClusterRoles, jobClusterRoles } from "./cluster-identity";
+import { commandClusterRoles, jobClusterRoles, jobClusterWideRoles } from "./cluster-identity";
 import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
 import type { ApiRequest } from "./kubectl";
 import { podRequests } from "./pod-requests";
@@ -88,6 +88,8 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
   // Requests made otherwise than by kubectl: refreshed previews, the stack's own pods.
   const requestsOf = new Map<KubernetesObject, ApiRequest[]>();
   const addRequests = (role: KubernetesObject, requests: readonly ApiRequest[]) => requestsOf.set(role, [...(requestsOf.get(role) ?? []), ...requests]);
+  // Cluster-scoped reads (no namespace) are judged against the ClusterRoles, every one of the render's.
+  const clusterReadsOf = new Map(objects.filter((o) => o.kind === "ClusterRole").map((role) => [role, [] as ApiRequest[]]));
   const findings: string[] = [];
   for (const { path, repository, document } of workflows) {
     for (const [jobId, job] of Object.entries(document.jobs)) {
@@ -98,9 +100,16 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
       if (requests.length === 0 && previews.length === 0) continue;
       const assumed = assumedRoles(contexts, repository, job).flatMap((a) => (a.role ? [a.role] : []));
       const roles = jobClusterRoles(files, objects, repository, job, assumed);
+      const reads = previews.flatMap((step) => previewRequests(files, step));
+      const clusterReads = reads.filter((r) => r.namespace === undefined);
+      if (clusterReads.length > 0) {
+        const clusterRoles = jobClusterWideRoles(files, objects, repository, job, assumed);
+        if (clusterRoles.length === 1) clusterReadsOf.get(clusterRoles[0])?.push(...clusterReads);
+        else findings.push(`${path} job ${jobId}: previews cluster-scoped objects, but its credentials are bound to ${clusterRoles.length} ClusterRoles`);
+      }
       if (roles.length === 1) {
         scriptsOf.get(roles[0])?.push(...scripts);
-        addRequests(roles[0], previews.flatMap((step) => previewRequests(files, step)));
+        addRequests(roles[0], reads.filter((r) => r.namespace !== undefined));
       } else if (requests.length > 0 || roles.length > 1) {
         findings.push(`${path} job ${jobId}: ${requests.length > 0 ? "runs kubectl" : "previews the stack"}, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
       }
@@ -123,6 +132,13 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
       ...f.missing.map((m) => `${roleName(role)} does not grant ${m}, which a workflow acting under it needs`),
       ...f.unused.map((u) => `${roleName(role)} grants ${u}, which no workflow acting under it uses`),
       ...f.foreignNamespace.map((n) => `a workflow acting under ${roleName(role)} requests ${n}`),
+    );
+  }
+  for (const [role, reads] of clusterReadsOf) {
+    const f = checkClusterRights([], (role.rules as RoleRule[] | undefined) ?? [], undefined, reads);
+    findings.push(
+      ...f.missing.map((m) => `ClusterRole ${role.metadata.name} does not grant ${m}, which a workflow acting under it needs`),
+      ...f.unused.map((u) => `ClusterRole ${role.metadata.name} grants ${u}, which no workflow acting under it uses`),
     );
   }
   return findings;

@@ -22,6 +22,11 @@ const resourceOf: Record<string, { readonly apiGroup: string; readonly resource:
   "networking.k8s.io/v1/NetworkPolicy": { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
   "rbac.authorization.k8s.io/v1/Role": { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },
   "rbac.authorization.k8s.io/v1/RoleBinding": { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
+  // Cluster-scoped: read without a namespace.
+  "rbac.authorization.k8s.io/v1/ClusterRole": { apiGroup: "rbac.authorization.k8s.io", resource: "clusterroles" },
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": { apiGroup: "rbac.authorization.k8s.io", resource: "clusterrolebindings" },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings" },
 };
 
 /**

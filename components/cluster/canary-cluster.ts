@@ -15,6 +15,7 @@ import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./c
 import { eksKubeconfig, kubeconfigContents, localKubeconfigUser, tokenModeKubeconfig } from "./cluster-kubeconfig";
 import { ClusterDeployer } from "./cluster-deployer";
 import { ClusterRollbacker, defaultRollbackGroup } from "./cluster-rollbacker";
+import { DeployerPodPolicy, serviceAccountUsername } from "./deployer-pod-policy";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
 import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -115,6 +116,8 @@ export class CanaryCluster extends pulumi.ComponentResource {
   readonly provider: ClientSideApplyProvider;
   readonly namespace?: AppNamespace;
   readonly deployer: ClusterDeployer;
+  /** Refuses every pod the deployer creates but the pipeline's own. */
+  readonly deployerPodPolicy: DeployerPodPolicy;
   readonly imagePullSecret?: ImagePullSecret;
   readonly workload: CanaryWorkload;
   /** Scales an expired canary to 0, whether or not the run that deployed it is still there. */
@@ -198,6 +201,12 @@ export class CanaryCluster extends pulumi.ComponentResource {
       : { ...common, clusterAuth: "eks", ...(args.eksGroup !== undefined ? { eksGroup: args.eksGroup } : {}) }, child);
     this.kubeconfig = this.deployer.kubeconfig;
     this.deployerGroup = this.deployer.group;
+    // RBAC lets the deployer create any pod (create cannot be limited by name): the policy admits
+    // only the pods its operations create, in their exact shape.
+    this.deployerPodPolicy = new DeployerPodPolicy(`${name}-deployer-pods`, {
+      appName: c.appName, namespace: c.namespace, operations, provider,
+      deployer: this.deployer.group !== undefined ? { group: this.deployer.group } : { username: serviceAccountUsername(c.namespace, `${c.appName}-deployer`) },
+    }, child);
 
     if (args.ghcrPullToken !== undefined) {
       this.imagePullSecret = new ImagePullSecret(`${name}-ghcr-pull`, {
@@ -207,8 +216,9 @@ export class CanaryCluster extends pulumi.ComponentResource {
     }
 
     this.workload = new CanaryWorkload(`${name}-workload`, {
-      appName: c.appName, namespace, containerPort: c.containerPort, healthPath: c.healthPath,
-      replicas: c.replicas, initialImage: c.initialImage, minReadySeconds: c.minReadySeconds, provider,
+      appName: c.appName, namespace, containerPort: c.containerPort, healthPath: c.healthPath, livenessPath: c.livenessPath,
+      replicas: c.replicas, initialImage: c.initialImage, minReadySeconds: c.minReadySeconds, startupSeconds: c.startupSeconds, provider,
+      ...(c.networkPolicyIngress !== undefined ? { networkPolicyIngress: c.networkPolicyIngress } : {}),
       ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
     }, child);
 
@@ -242,7 +252,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
     if (args.preview) {
       this.viewer = new ClusterViewer(`${name}-viewer`, {
-        appName: c.appName, namespace, objects: declared, provider,
+        appName: c.appName, namespace, namespaceName: c.namespace, objects: declared, provider,
         subject: c.clusterAuth === "token"
           // The preview's kubeconfig names its context as the provider's credential looks it up.
           ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData!, ...(c.kubeconfigContext !== undefined ? { contextName: c.kubeconfigContext } : {}) }

@@ -2,7 +2,8 @@
 // (canary by replica ratio: a Service selects pods by label and kube-proxy picks a backend per
 // connection, so the Service selects `app` only, both Deployments' selectors include `track`, and
 // both use the same port names), a canary-only Service for the smoke test, a dedicated app
-// ServiceAccount without API credentials, a PodDisruptionBudget and a NetworkPolicy.
+// ServiceAccount without API credentials, a PodDisruptionBudget over the stable track and a
+// NetworkPolicy that admits the container port only.
 // After the first `pulumi up` the pipeline owns both Deployments' image and the canary's replica
 // count: they are declared through a client-side-apply provider and ignored on later updates
 // (docs/cluster.md, "Release ownership").
@@ -11,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ClientSideApplyProvider, clusterProvider } from "./client-side-apply-provider";
 import { clusterTargets } from "../shared/cluster-operations";
 import { servicePort } from "../shared/smoke-test";
+import { probeTiming, progressDeadlineSeconds, startupFailureThreshold } from "../shared/rollout-timing";
 
 /** The container port's name: both Services target it, both Deployments declare it. */
 export const containerPortName = "http";
@@ -30,6 +32,16 @@ export type Track = "stable" | "canary";
 /** The labels that tell the Deployments' pods apart: the Services and selectors use these only. */
 export const trackLabels = (appName: string, track: Track) => ({ app: appName, track });
 
+/**
+ * A source the NetworkPolicy admits on the container port: the pods of a namespace (all, or those
+ * with the given labels), matched by the label the API server sets on every namespace,
+ * `kubernetes.io/metadata.name`; or an address range (an ingress controller on the host network,
+ * a load balancer that sends to pod IPs).
+ */
+export type IngressPeer =
+  | { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> }
+  | { readonly cidr: string };
+
 export interface CanaryWorkloadArgs {
   /** The service's name: Deployments `${appName}` and `${appName}-canary`, container, Services, label `app`. Required. */
   readonly appName: string;
@@ -37,8 +49,10 @@ export interface CanaryWorkloadArgs {
   readonly namespace: pulumi.Input<string>;
   /** The port the container listens on (named `http`). Required. */
   readonly containerPort: number;
-  /** The HTTP path of the health endpoint, probed for readiness and liveness. Required. */
+  /** The HTTP path of the health endpoint, probed for start-up and readiness. Required. */
   readonly healthPath: string;
+  /** The HTTP path the liveness probe requests. Default: healthPath. */
+  readonly livenessPath?: string;
   /** Stable replicas. Required. */
   readonly replicas: number;
   /** The image of the first deployment; the pipeline owns the image afterwards. Required. */
@@ -49,6 +63,13 @@ export interface CanaryWorkloadArgs {
   readonly resources?: { requests: Record<string, string>; limits: Record<string, string> };
   /** Seconds a new pod must be ready before it counts as available. Default: 10. */
   readonly minReadySeconds?: number;
+  /** The longest the container may take after starting to answer healthPath (startupProbe). Default: 60. */
+  readonly startupSeconds?: number;
+  /**
+   * Who may connect to the container port besides the namespace's own pods (an empty list: those
+   * only). Default: any source, on the container port only.
+   */
+  readonly networkPolicyIngress?: readonly IngressPeer[];
   /** The uid and gid the container runs as (not root). Default: 10001. */
   readonly runAsUser?: number;
   /** Size limit of the writable /tmp (the root filesystem is read-only). Default: 64Mi. */
@@ -78,6 +99,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     super("canary-pipeline:kubernetes:CanaryWorkload", name, {}, opts);
     const app = args.appName;
     const names = clusterTargets({ appName: app, namespace: "" });
+    const timing = { startupSeconds: args.startupSeconds ?? 60, minReadySeconds: args.minReadySeconds ?? 10 };
     this.provider = clusterProvider(this, args.provider, `CanaryWorkload ${name}`, () => new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this }));
     const child = { parent: this, provider: this.provider };
     const partOf = { "app.kubernetes.io/part-of": app };
@@ -105,7 +127,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     const podTemplate = (track: Track): k8s.types.input.core.v1.PodTemplateSpec => {
       const labels = trackLabels(app, track);
       const uid = args.runAsUser ?? 10001;
-      const probe = { httpGet: { path: args.healthPath, port: containerPortName, scheme: "HTTP" } };
+      const get = (path: string) => ({ httpGet: { path, port: containerPortName, scheme: "HTTP" } });
       // Spread over zones and nodes without ever blocking scheduling.
       const spread = (topologyKey: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } });
       return {
@@ -124,10 +146,14 @@ export class CanaryWorkload extends pulumi.ComponentResource {
             name: names.container,
             image: args.initialImage,
             ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
-            // Readiness takes a pod out of the Services quickly; liveness restarts it only after a
-            // longer failure, so a slow dependency does not turn into restarts.
-            readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1 },
-            livenessProbe: { ...probe, initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+            // The startupProbe holds the other two back until the container first answers, for at
+            // most startupSeconds (then the kubelet restarts it), so liveness needs no initial
+            // delay and a slow start is not mistaken for a hung process. Readiness takes a pod out
+            // of the Services quickly; liveness restarts it only after a longer failure, so a slow
+            // dependency does not turn into restarts.
+            startupProbe: { ...get(args.healthPath), periodSeconds: probeTiming.startupPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: startupFailureThreshold(timing) },
+            readinessProbe: { ...get(args.healthPath), periodSeconds: probeTiming.readinessPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: probeTiming.readinessFailureThreshold },
+            livenessProbe: { ...get(args.livenessPath ?? args.healthPath), periodSeconds: probeTiming.livenessPeriodSeconds, timeoutSeconds: probeTiming.livenessTimeoutSeconds, failureThreshold: probeTiming.livenessFailureThreshold },
             resources: args.resources ?? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
@@ -143,7 +169,9 @@ export class CanaryWorkload extends pulumi.ComponentResource {
         spec: {
           replicas,
           selector: { matchLabels: trackLabels(app, track) },
-          minReadySeconds: args.minReadySeconds ?? 10,
+          minReadySeconds: timing.minReadySeconds,
+          // A rollout step that makes no progress for one pod's bound fails, instead of waiting forever.
+          progressDeadlineSeconds: progressDeadlineSeconds(timing),
           revisionHistoryLimit: 5,
           // Never below the declared capacity during a rollout: the canary's share stays as computed.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
@@ -156,24 +184,44 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: metadata(app),
       spec: {
-        // Both tracks: a drain may take one pod of the service at a time, never none.
-        selector: { matchLabels: { app } },
+        // The stable track only. The eviction API counts unready pods as disruptions already
+        // spent, so over both tracks one unready canary pod (a bad release, a crash loop) would use
+        // up maxUnavailable 1 and block every drain for as long as it lasted: AlwaysAllow frees
+        // only the unready pod itself, which the canary Deployment recreates at once. The canary
+        // is 0 at rest and short-lived; a drain may take its pods freely.
+        selector: { matchLabels: trackLabels(app, "stable") },
         maxUnavailable: 1,
-        // A pod that is not ready does not count against the budget, so it never blocks a drain.
+        // An unready stable pod may always be evicted: it serves nothing, so it never blocks a drain.
         unhealthyPodEvictionPolicy: "AlwaysAllow",
       },
     }, child);
 
+    const port = { protocol: "TCP", port: args.containerPort };
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
       metadata: metadata(app),
       spec: {
         podSelector: { matchLabels: { app } },
         policyTypes: ["Ingress"],
-        // An empty pod selector in `from`: every pod of this namespace, and nothing outside it.
-        ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: args.containerPort }] }],
+        ingress: [args.networkPolicyIngress === undefined
+          // No `from`: any source, on the container port only. An ingress controller in another
+          // namespace or on the host network, or a load balancer sending to pod IPs, keeps working
+          // on the first `pulumi up`; every other port is closed.
+          ? { ports: [port] }
+          // An empty pod selector: every pod of this namespace (the smoke-test and bake pods),
+          // and the listed sources.
+          : { from: [{ podSelector: {} }, ...args.networkPolicyIngress.map(networkPolicyPeer)], ports: [port] }],
       },
     }, child);
 
     this.registerOutputs({});
   }
+}
+
+/** A NetworkPolicy peer: a namespace by its automatic name label (and its pods by theirs), or an address block. */
+export function networkPolicyPeer(peer: IngressPeer): k8s.types.input.networking.v1.NetworkPolicyPeer {
+  if ("cidr" in peer) return { ipBlock: { cidr: peer.cidr } };
+  return {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },
+    ...(peer.podLabels !== undefined ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
+  };
 }

@@ -5,7 +5,7 @@
 // preview workflow receives; clusterAuth eks: the group the preview role's access entry maps to.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { refreshOperations, rulesFor, type DeclaredObject } from "../shared/cluster-operations";
+import { clusterScopedKinds, refreshOperations, rulesFor, type DeclaredObject } from "../shared/cluster-operations";
 import { NamespacedIdentity, type IdentitySubject } from "./namespaced-identity";
 
 /** The default Kubernetes group the AWS side's access entry maps the preview role to. */
@@ -16,8 +16,14 @@ export interface ClusterViewerArgs {
   readonly appName: string;
   /** The namespace the Role grants access in. Required. */
   readonly namespace: pulumi.Input<string>;
-  /** The objects the stack declares there (the Namespace included); the Role reads exactly these. Required. */
+  /**
+   * The objects the stack declares there (the Namespace included) and the cluster-scoped ones it
+   * declares for the service (clusterScopedKinds: the deployer's admission policy); the Role
+   * reads exactly the former, a ClusterRole exactly the latter. Required.
+   */
   readonly objects: readonly DeclaredObject[];
+  /** The namespace's plain name: the ClusterRole is `${appName}.${namespace}.previewer`. Required with cluster-scoped objects; default: none. */
+  readonly namespaceName?: string;
   /** A token ServiceAccount, or the group of the preview role's access entry (default `${appName}-previewers`). Required. */
   readonly subject: IdentitySubject;
   /** The provider to declare the objects through (default: the parent's). */
@@ -34,9 +40,18 @@ export class ClusterViewer extends NamespacedIdentity {
       { type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name: objectName },
       ...(args.subject.clusterAuth === "token" ? [{ type: "kubernetes:core/v1:ServiceAccount", name: objectName }] : []),
     ];
-    const rules = rulesFor(refreshOperations([...args.objects, ...own]));
+    const clusterScoped = args.objects.filter((o) => clusterScopedKinds.includes(o.type));
+    if (clusterScoped.length > 0 && args.namespaceName === undefined) throw new Error("ClusterViewer: cluster-scoped objects need namespaceName (the ClusterRole's name holds it)");
+    const clusterName = `${args.appName}.${args.namespaceName}.previewer`;
+    // The ClusterRole and its binding, which the preview refreshes too.
+    const clusterOwn: DeclaredObject[] = [
+      { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name: clusterName },
+      { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name: clusterName },
+    ];
+    const rules = rulesFor(refreshOperations([...args.objects.filter((o) => !clusterScopedKinds.includes(o.type)), ...own]));
     super("canary-pipeline:kubernetes:ClusterViewer", name, {
       appName: args.appName, objectName, component: "previewer", namespace: args.namespace, rules, subject: args.subject,
+      ...(clusterScoped.length > 0 ? { clusterRules: { name: clusterName, rules: rulesFor(refreshOperations([...clusterScoped, ...clusterOwn])) } } : {}),
       ...(args.provider ? { provider: args.provider } : {}),
     }, opts);
   }

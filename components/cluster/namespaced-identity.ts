@@ -27,6 +27,12 @@ export interface NamespacedIdentityArgs {
   readonly component: string;
   readonly namespace: pulumi.Input<string>;
   readonly rules: readonly PolicyRule[];
+  /**
+   * Rules on cluster-scoped objects, which a Role cannot grant: a ClusterRole and a
+   * ClusterRoleBinding named `name` (unique in the cluster) grant them to the same subject.
+   * Default: none.
+   */
+  readonly clusterRules?: { readonly name: string; readonly rules: readonly PolicyRule[] };
   readonly subject: IdentitySubject | InClusterSubject;
   readonly provider?: k8s.Provider;
 }
@@ -48,6 +54,9 @@ export function tokenKubeconfig(args: { name: string; server: string; caData: st
 export abstract class NamespacedIdentity extends pulumi.ComponentResource {
   readonly role: k8s.rbac.v1.Role;
   readonly roleBinding: k8s.rbac.v1.RoleBinding;
+  /** With clusterRules: the ClusterRole and its binding. */
+  readonly clusterRole?: k8s.rbac.v1.ClusterRole;
+  readonly clusterRoleBinding?: k8s.rbac.v1.ClusterRoleBinding;
   /** clusterAuth token and in-cluster: the ServiceAccount; token: also its long-lived token Secret. */
   readonly serviceAccount?: k8s.core.v1.ServiceAccount;
   readonly tokenSecret?: k8s.core.v1.Secret;
@@ -63,13 +72,11 @@ export abstract class NamespacedIdentity extends pulumi.ComponentResource {
     const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": args.component };
     const metadata = { name: objectName, namespace: args.namespace, labels };
 
-    this.role = new k8s.rbac.v1.Role(`${name}-role`, {
-      metadata,
-      rules: args.rules.map((r) => ({
-        apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs],
-        ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
-      })),
-    }, child);
+    const copy = (rules: readonly PolicyRule[]) => rules.map((r) => ({
+      apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs],
+      ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+    }));
+    this.role = new k8s.rbac.v1.Role(`${name}-role`, { metadata, rules: copy(args.rules) }, child);
 
     const auth = args.subject;
     const subject: k8s.types.input.rbac.v1.Subject = auth.clusterAuth === "eks"
@@ -109,6 +116,16 @@ export abstract class NamespacedIdentity extends pulumi.ComponentResource {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
       subjects: [subject],
     }, child);
+
+    if (args.clusterRules) {
+      const clusterMetadata = { name: args.clusterRules.name, labels };
+      this.clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-cluster-role`, { metadata: clusterMetadata, rules: copy(args.clusterRules.rules) }, child);
+      this.clusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-cluster-role-binding`, {
+        metadata: clusterMetadata,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRole.metadata.name },
+        subjects: [subject],
+      }, child);
+    }
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, group: this.group });
   }

@@ -273,6 +273,17 @@ export function apiResourceOf(type: string): { readonly group: string; readonly 
 export const unreadableKinds: readonly string[] = ["kubernetes:core/v1:Secret"];
 
 /**
+ * The cluster-scoped kinds the stack declares: a Role cannot grant them, a ClusterRole does (the
+ * Namespace aside: a Role in it may get it, the request's namespace being its name).
+ */
+export const clusterScopedKinds: readonly string[] = [
+  "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+  "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+];
+
+/**
  * What a refreshing `pulumi preview` reads of the stack's objects, one operation per kind: each
  * object by name, as the provider's Read gets it (pulumi-kubernetes provider/pkg/await/await.go,
  * Read: client.Get), and for Deployments the ReplicaSets their readiness check lists

@@ -15,6 +15,7 @@ import { defaultPreviewGroup } from "../../components/cluster/cluster-viewer";
 import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, certificateKubeconfig, changes, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport } from "./release";
+import { createPod, refusedPods, releasePod, upPod } from "./pod-policy";
 
 const ns = "payments-tier";
 const config = serviceConfig({
@@ -75,6 +76,21 @@ describe("one service, eks mode, in an existing namespace", () => {
     assert.ok(run.canary.success, run.canary.log);
     assert.equal(run.rollback?.result, "success", run.rollback?.log);
     assert.equal(deploymentState(ns, "payments-canary").replicas, 0);
+  });
+
+  test("the admission policy: a member of the deployer group creates the pipeline's pods exactly as rendered, and no other pod; the admin and other identities are not matched", () => {
+    const member = kubeconfigFile(certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]));
+    const created = createPod(member, ns, releasePod(config));
+    assert.ok(created.ok, created.output);
+    // The policy's pods are the deployer's operations': without smokeTestOnUp, not pulumi up's.
+    assert.equal(config.smokeTestOnUp, false);
+    assert.match(createPod(member, ns, upPod(config)).output, /the deployer may create only the pipeline's own pods \(\S+-smoke-test\)/);
+    for (const { what, pod, message } of refusedPods(config)) {
+      const refused = createPod(member, ns, pod);
+      assert.ok(!refused.ok && message.test(refused.output), `${what}: ${refused.output}`);
+      const admin = createPod(adminKubeconfig, ns, pod);
+      assert.ok(admin.ok, `${what}, as the admin: ${admin.output}`);
+    }
   });
 
   test("a member of the previewers group may get the stack's objects by name, nothing else", () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
-import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
+import { CanaryCluster, deployerOperations, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
 import { smokeTestKubeconfigVariable, withKubeconfig } from "../../components/cluster/post-deploy-smoke-test";
 import { apiResourceOf, unreadableKinds } from "../../components/shared/cluster-operations";
 import { smokeTestRunner } from "../../components/shared/smoke-test";
@@ -15,6 +15,8 @@ import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
+import { createPod, refusedPods, releasePod, upPod } from "./pod-policy";
+import { progressDeadlineSeconds, startupFailureThreshold } from "../../components/shared/rollout-timing";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -37,7 +39,10 @@ let config: StackConfig;
 // No kubeconfig given: the provider's is derived from the settings and the machine's kubeconfig.
 const program = () => {
   config = serviceConfig(settings);
-  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), preview: true });
+  // The deployer's operations as a stack with smokeTestOnUp has them (its smoke test runs as the
+  // deployer): the tier cannot run the command plugin, so scenario 5 runs that script itself.
+  const operations = deployerOperations({ ...config, smokeTestOnUp: true }, deployOperations(config));
+  const cluster = new CanaryCluster(config.appName, { config, operations, rollbackOperations: rollbackOperations(config), preview: true });
   return Promise.resolve({
     kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName,
   });
@@ -114,7 +119,28 @@ describe("one service, token mode", () => {
     waitUntil("the EndpointSlices", () => endpointPods("orders-api").length === 3 && endpointPods("orders-api-canary").length === 1);
     assert.deepEqual(endpointPods("orders-api"), [...podsOf("stable"), ...podsOf("canary")].sort());
     assert.deepEqual(endpointPods("orders-api-canary"), podsOf("canary"));
+    // The disruption controller counts the stable pods only: a canary pod never spends the budget.
+    const budget = () => (get(["get", "poddisruptionbudget", "orders-api"]) as { status?: { expectedPods?: number; observedGeneration?: number } }).status;
+    waitUntil("the PodDisruptionBudget's status", () => budget()?.expectedPods !== undefined);
+    assert.equal(budget()?.expectedPods, podsOf("stable").length);
     adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", ns]);
+  });
+
+  test("1. live objects as declared: the startupProbe, liveness on livenessPath (default healthPath), the progress deadline, the NetworkPolicy's default", () => {
+    for (const name of ["orders-api", "orders-api-canary"]) {
+      const d = get(["get", "deployment", name]) as { spec: { progressDeadlineSeconds: number; template: { spec: { containers: Record<string, { httpGet: { path: string }; failureThreshold: number; initialDelaySeconds?: number }>[] } } } };
+      const [container] = d.spec.template.spec.containers;
+      assert.equal(container.startupProbe.httpGet.path, config.healthPath, name);
+      assert.equal(container.startupProbe.failureThreshold, startupFailureThreshold(config), name);
+      assert.equal(container.livenessProbe.httpGet.path, config.livenessPath, name);
+      assert.equal(container.livenessProbe.initialDelaySeconds ?? 0, 0, name);
+      assert.equal(d.spec.progressDeadlineSeconds, progressDeadlineSeconds(config), name);
+    }
+    const policy = get(["get", "networkpolicy", "orders-api"]) as { spec: { ingress: unknown[] } };
+    assert.deepEqual(policy.spec.ingress, [{ ports: [{ protocol: "TCP", port: config.containerPort }] }]);
+    const pdb = get(["get", "poddisruptionbudget", "orders-api"]) as { spec: { selector: unknown; unhealthyPodEvictionPolicy: string } };
+    assert.deepEqual(pdb.spec.selector, { matchLabels: { app: "orders-api", track: "stable" } });
+    assert.equal(pdb.spec.unhealthyPodEvictionPolicy, "AlwaysAllow");
   });
 
   test("1. a kubeconfigContext that the machine's kubeconfig lacks stops the program, naming the setting", async () => {
@@ -280,6 +306,23 @@ describe("one service, token mode", () => {
     assert.deepEqual(deploymentState(ns, "orders-api").replicas, 2);
   });
 
+  test("3. the admission policy: the deployer creates the pipeline's pods exactly as rendered, and no other pod; the admin still may", () => {
+    const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
+    const created = createPod(deployerKubeconfig, ns, releasePod(config));
+    assert.ok(created.ok, created.output);
+    // The policy's pods are the deployer's operations': here they include pulumi up's smoke test.
+    const up = createPod(deployerKubeconfig, ns, upPod(config));
+    assert.ok(up.ok, up.output);
+    for (const { what, pod, message } of refusedPods(config)) {
+      const refused = createPod(deployerKubeconfig, ns, pod);
+      assert.ok(!refused.ok, `${what}: admitted for the deployer`);
+      assert.match(refused.output, /ValidatingAdmissionPolicy 'orders-api\.orders-tier\.deployer-pods'/, what);
+      assert.match(refused.output, message, `${what}: ${refused.output}`);
+      const admin = createPod(adminKubeconfig, ns, pod);
+      assert.ok(admin.ok, `${what}, as the admin: ${admin.output}`);
+    }
+  });
+
   test("4. without the project's refresh option, an owned change sends initialImage back (pulumi-kubernetes ignoreChanges on containers[0])", async () => {
     const stableDigest = newDigest(), canaryDigest = newDigest();
     writeSmokeReport(config, "pass");
@@ -381,28 +424,33 @@ describe("one service, token mode", () => {
     }
   });
 
-  test("6. least privilege: without any one name or rule of the preview's Role, the refreshed preview is refused or sees an unhealthy object", async () => {
-    const live = get(["get", "role", "orders-api-previewer"]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
-    const role = (rules: readonly PolicyRule[]) => JSON.stringify({
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "orders-api-previewer", namespace: ns, labels: live.metadata.labels }, rules,
+  test("6. least privilege: without any one name or rule of the preview's Role or ClusterRole, the refreshed preview is refused or sees an unhealthy object", async () => {
+    const grants = [{ kind: "Role", name: "orders-api-previewer", namespace: ns }, { kind: "ClusterRole", name: "orders-api.orders-tier.previewer" }].map((g) => {
+      const live = get(["get", g.kind.toLowerCase(), g.name]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
+      const object = (rules: readonly PolicyRule[]) => JSON.stringify({
+        apiVersion: "rbac.authorization.k8s.io/v1", kind: g.kind, metadata: { name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), labels: live.metadata.labels }, rules,
+      });
+      return { ...g, live, object };
     });
     // Each name of each rule in turn, and each rule without names.
-    const without = live.rules.flatMap((rule, index) => (rule.resourceNames ?? [undefined]).map((name) => ({
-      what: `${rule.verbs.join("+")} ${rule.resources.join(",")} ${name ?? "*"}`,
-      rules: live.rules.flatMap((r, i) => (i !== index ? [r] : name === undefined || r.resourceNames!.length === 1 ? [] : [{ ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) }])),
-    })));
+    const without = grants.flatMap((g) => g.live.rules.flatMap((rule, index) => (rule.resourceNames ?? [undefined]).map((name) => ({
+      g, what: `${g.kind} ${rule.verbs.join("+")} ${rule.resources.join(",")} ${name ?? "*"}`,
+      rules: g.live.rules.flatMap((r, i) => (i !== index ? [r] : name === undefined || r.resourceNames!.length === 1 ? [] : [{ ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) }])),
+    }))));
+    assert.ok(without.some((w) => w.g.kind === "ClusterRole" && /validatingadmissionpolicies/.test(w.what)), "the ClusterRole's names are among them");
     machineKubeconfig(kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string), stack);
     const unneeded: string[] = [];
     try {
-      for (const { what, rules } of without) {
-        adminKubectl(["replace", "--filename", "-"], role(rules));
+      for (const { g, what, rules } of without) {
+        adminKubectl(["replace", "--filename", "-"], g.object(rules));
         const events: EngineEvent[] = [];
         const refused = await stack.preview({ refresh: true, exclude: unreadableKinds.map((type) => `**${type}::**`), onEvent: (e) => events.push(e) })
           .then(() => refusals(events).length > 0, (error: Error) => /forbidden/i.test(error.message));
+        adminKubectl(["replace", "--filename", "-"], g.object(g.live.rules));
         if (!refused) unneeded.push(what);
       }
     } finally {
-      adminKubectl(["replace", "--filename", "-"], role(live.rules));
+      for (const g of grants) adminKubectl(["replace", "--filename", "-"], g.object(g.live.rules));
       machineKubeconfig(ambient, stack);
     }
     assert.deepEqual(unneeded, []);

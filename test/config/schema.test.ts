@@ -53,6 +53,17 @@ describe("valid configuration", () => {
   test("token mode needs no EKS settings", () => {
     assert.deepEqual(problems({ clusterAuth: "token", clusterEndpoint: "https://k8s.example.com:6443", clusterCaData: "LS0tLS1CRUdJTg==" }, ["eksClusterName", "awsRegion"]), []);
   });
+  test("networkPolicyIngress takes namespaces, their pods, IPv4 and IPv6 blocks, and []; livenessPath defaults to healthPath", () => {
+    assert.deepEqual(problems({ networkPolicyIngress: [
+      { namespace: "ingress-nginx" }, { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus", tier: "" } },
+      { cidr: "10.0.0.0/8" }, { cidr: "0.0.0.0/0" }, { cidr: "fd00::/8" }, { cidr: "::/0" }, { cidr: "::ffff:10.0.0.0/104" },
+    ] }), []);
+    assert.deepEqual(problems({ networkPolicyIngress: [] }), []);
+    const c = parseStackConfig(validRaw, "dev", noSecrets);
+    assert.equal(c.networkPolicyIngress, undefined);
+    assert.equal(c.livenessPath, "/healthz");
+    assert.equal(parseStackConfig({ ...validRaw, livenessPath: "/livez" }, "dev", noSecrets).livenessPath, "/livez");
+  });
   test("an image pinned by digest is accepted", () => {
     assert.deepEqual(problems({ initialImage: `ghcr.io/acme/orders-api@sha256:${"a".repeat(64)}` }), []);
   });

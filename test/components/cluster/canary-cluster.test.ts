@@ -4,6 +4,7 @@
  
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
+import { clusterScopedKinds } from "../../../components/shared/cluster-operations";
 import { schemaProblems } from "../../../verify/kubernetes-schema";
 import { podSpecs, renderCluster, restrictedProblems, stackConfig, unwrapSecrets, type ClusterRender } from "../cluster-render";
 
@@ -24,7 +25,7 @@ for (const mode of ["token", "eks"] as const) {
       for (const x of r.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) {
         const metadata = x.inputs.metadata as { name?: string; namespace?: string };
         assert.ok(metadata.name && metadata.name !== x.name, `${x.name} is named explicitly`);
-        if (x.type === "kubernetes:core/v1:Namespace") assert.equal(metadata.namespace, undefined);
+        if (x.type === "kubernetes:core/v1:Namespace" || clusterScopedKinds.includes(x.type)) assert.equal(metadata.namespace, undefined, x.name);
         else assert.equal(metadata.namespace, "orders-dev", x.name);
       }
     });
@@ -41,7 +42,7 @@ for (const mode of ["token", "eks"] as const) {
       assert.deepEqual(components.map((x) => x.type).sort(), [
         "canary-pipeline:kubernetes:AppNamespace", "canary-pipeline:kubernetes:CanaryCluster", "canary-pipeline:kubernetes:CanaryReaper",
         "canary-pipeline:kubernetes:CanaryReaperIdentity", "canary-pipeline:kubernetes:CanaryWorkload",
-        "canary-pipeline:kubernetes:ClusterDeployer", "canary-pipeline:kubernetes:ImagePullSecret", "canary-pipeline:kubernetes:PostDeploySmokeTest",
+        "canary-pipeline:kubernetes:ClusterDeployer", "canary-pipeline:kubernetes:DeployerPodPolicy", "canary-pipeline:kubernetes:ImagePullSecret", "canary-pipeline:kubernetes:PostDeploySmokeTest",
       ]);
       for (const x of r.resources.filter((x) => x.parent && !x.parent.endsWith("pulumi:pulumi:Stack::canary-pipeline-dev"))) {
         const parentName = x.parent!.split("::").pop()!;

@@ -10,6 +10,7 @@ import { projectName } from "../../../config/schema";
 import { CanaryWorkload, releaseOwnedPaths } from "../../../components/cluster/canary-workload";
 import { ClientSideApplyProvider } from "../../../components/cluster/client-side-apply-provider";
 import { servicePort } from "../../../components/shared/smoke-test";
+import { probeTiming, progressDeadlineSeconds, startupFailureThreshold } from "../../../components/shared/rollout-timing";
 import { runProgram } from "../../../synth/mock-engine";
 import { parsePropertyPath, podSpecs, renderCluster, restrictedProblems, stackConfig, valueAt, type ClusterRender } from "../cluster-render";
 
@@ -69,13 +70,36 @@ describe("canary workload", () => {
     }
   });
 
-  test("readiness and liveness probe the health path, with different settings", () => {
-    const [container] = r.object(stable).spec.template.spec.containers;
-    for (const probe of [container.readinessProbe, container.livenessProbe]) {
-      assert.deepEqual(probe.httpGet, { path: "/healthz", port: "http", scheme: "HTTP" });
+  test("a startupProbe holds the other probes until the health path first answers, within startupSeconds; readiness and liveness take probeTiming", () => {
+    for (const d of [stable, canary]) {
+      const [container] = r.object(d).spec.template.spec.containers;
+      const health = { path: "/healthz", port: "http", scheme: "HTTP" };
+      assert.deepEqual(container.startupProbe, { httpGet: health, periodSeconds: probeTiming.startupPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: startupFailureThreshold(r.config) });
+      assert.ok(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold >= r.config.startupSeconds);
+      assert.deepEqual(container.readinessProbe, { httpGet: health, periodSeconds: probeTiming.readinessPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: probeTiming.readinessFailureThreshold });
+      // No initial delay: the startupProbe covers start-up.
+      assert.deepEqual(container.livenessProbe, { httpGet: health, periodSeconds: probeTiming.livenessPeriodSeconds, timeoutSeconds: probeTiming.livenessTimeoutSeconds, failureThreshold: probeTiming.livenessFailureThreshold });
+      assert.ok(container.livenessProbe.failureThreshold * container.livenessProbe.periodSeconds > container.readinessProbe.failureThreshold * container.readinessProbe.periodSeconds);
     }
-    assert.notDeepEqual(container.readinessProbe, container.livenessProbe);
-    assert.ok(container.livenessProbe.failureThreshold * container.livenessProbe.periodSeconds > container.readinessProbe.failureThreshold * container.readinessProbe.periodSeconds);
+  });
+
+  test("livenessPath moves the liveness probe only; startupSeconds sets the startup allowance", async () => {
+    const other = await renderCluster(stackConfig("eks", { livenessPath: "/livez", startupSeconds: 120 }));
+    const [container] = other.object(stable).spec.template.spec.containers;
+    assert.equal(container.livenessProbe.httpGet.path, "/livez");
+    assert.equal(container.readinessProbe.httpGet.path, "/healthz");
+    assert.equal(container.startupProbe.httpGet.path, "/healthz");
+    assert.equal(container.startupProbe.failureThreshold, 120 / probeTiming.startupPeriodSeconds);
+    assert.equal(other.object(stable).spec.progressDeadlineSeconds, progressDeadlineSeconds({ startupSeconds: 120, minReadySeconds: 10 }));
+  });
+
+  test("both Deployments fail a rollout step that makes no progress for one pod's bound (progressDeadlineSeconds)", () => {
+    for (const d of [stable, canary]) {
+      assert.equal(r.object(d).spec.progressDeadlineSeconds, progressDeadlineSeconds(r.config));
+      assert.equal(r.object(d).spec.minReadySeconds, r.config.minReadySeconds);
+    }
+    // 60 s to schedule and pull, 60 s to start, a readiness probe (5 + 2 s), 10 s ready.
+    assert.equal(progressDeadlineSeconds(r.config), 137);
   });
 
   test("every pod meets the restricted profile, with a writable /tmp only", () => {
@@ -97,19 +121,42 @@ describe("canary workload", () => {
     assert.equal(r.object("ServiceAccount.orders-dev.orders-api").automountServiceAccountToken, false);
   });
 
-  test("the PodDisruptionBudget covers both tracks and still allows a disruption", () => {
+  test("the PodDisruptionBudget covers the stable track only, so an unready canary pod cannot use it up, and still allows a disruption", () => {
     const pdb = r.object("PodDisruptionBudget.orders-dev.orders-api").spec;
+    assert.deepEqual(pdb.selector.matchLabels, { app: "orders-api", track: "stable" });
     assert.ok(selects(pdb.selector.matchLabels, r.object(stable).spec.template.metadata.labels));
-    assert.ok(selects(pdb.selector.matchLabels, r.object(canary).spec.template.metadata.labels));
-    const allowed = pdb.maxUnavailable !== undefined ? pdb.maxUnavailable : r.object(stable).spec.replicas - pdb.minAvailable;
-    assert.ok(typeof allowed === "number" && allowed >= 1, `allows ${allowed} disruptions`);
+    assert.ok(!selects(pdb.selector.matchLabels, r.object(canary).spec.template.metadata.labels));
+    assert.equal(pdb.maxUnavailable, 1);
+    assert.equal(pdb.unhealthyPodEvictionPolicy, "AlwaysAllow");
   });
 
-  test("the NetworkPolicy admits the app port from pods of the namespace only", () => {
+  const port = [{ protocol: "TCP", port: 3000 }];
+  test("by default the NetworkPolicy admits any source on the container port only, so no ingress controller is cut off", () => {
     const policy = r.object("NetworkPolicy.orders-dev.orders-api").spec;
     assert.deepEqual(policy.podSelector, { matchLabels: { app: "orders-api" } });
     assert.deepEqual(policy.policyTypes, ["Ingress"]);
-    assert.deepEqual(policy.ingress, [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: 3000 }] }]);
+    assert.deepEqual(policy.ingress, [{ ports: port }]);
+  });
+
+  test("networkPolicyIngress: the namespace's own pods and the listed namespaces, pods and address blocks, on the container port", async () => {
+    const other = await renderCluster(stackConfig("eks", { networkPolicyIngress: [
+      { namespace: "ingress-nginx" },
+      { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } },
+      { cidr: "10.0.0.0/8" },
+      { cidr: "fd00::/8" },
+    ] }));
+    assert.deepEqual(other.object("NetworkPolicy.orders-dev.orders-api").spec.ingress, [{
+      from: [
+        { podSelector: {} },
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
+        { ipBlock: { cidr: "10.0.0.0/8" } },
+        { ipBlock: { cidr: "fd00::/8" } },
+      ],
+      ports: port,
+    }]);
+    const own = await renderCluster(stackConfig("eks", { networkPolicyIngress: [] }));
+    assert.deepEqual(own.object("NetworkPolicy.orders-dev.orders-api").spec.ingress, [{ from: [{ podSelector: {} }], ports: port }]);
   });
 });
 

@@ -25,10 +25,12 @@ for (const mode of ["token", "eks"] as const) {
     const rules = () => r.object(role).rules as PolicyRule[];
     const objects = () => r.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"));
 
-    test("gets every object the cluster side declares, by name, except the Secrets, and nothing else", () => {
+    const clusterRules = () => r.object("ClusterRole.cluster.orders-api.orders-dev.previewer").rules as PolicyRule[];
+
+    test("gets every object the cluster side declares, by name, except the Secrets, and nothing else: the namespaced ones through its Role, the cluster-scoped ones through a ClusterRole", () => {
       const readable = objects().filter((x) => x.type !== "kubernetes:core/v1:Secret");
       assert.ok(readable.length >= 10);
-      const gets = rules().filter((rule) => rule.verbs.includes("get"));
+      const gets = [...rules(), ...clusterRules()].filter((rule) => rule.verbs.includes("get"));
       const granted = gets.flatMap((rule) => rule.resourceNames!.map((name) => `${rule.apiGroups[0]}/${rule.resources[0]}/${name}`)).sort();
       const declared = readable.map((x) => {
         const { group, resource } = apiResourceOf(x.type);
@@ -36,6 +38,21 @@ for (const mode of ["token", "eks"] as const) {
       }).sort();
       assert.deepEqual(granted, declared);
       assert.ok(declared.includes("/namespaces/orders-dev"), "the Namespace too (a Role in it may get it: the request's namespace is its name)");
+      const scoped = (rs: PolicyRule[]) => rs.flatMap((rule) => rule.resourceNames ?? []);
+      assert.deepEqual(scoped(clusterRules()).sort(), ["orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.previewer", "orders-api.orders-dev.previewer"]);
+      assert.ok(!scoped(rules()).some((name) => name.includes(".")), "no cluster-scoped name in the Role");
+    });
+
+    test("the ClusterRole: get only, by name, on exactly the policy, its binding and itself; bound to the same subject", () => {
+      assert.deepEqual(clusterRules(), [
+        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicies"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.deployer-pods"] },
+        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicybindings"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.deployer-pods"] },
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.previewer"] },
+        { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.previewer"] },
+      ]);
+      const clusterBinding = r.object("ClusterRoleBinding.cluster.orders-api.orders-dev.previewer");
+      assert.deepEqual(clusterBinding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "orders-api.orders-dev.previewer" });
+      assert.deepEqual(clusterBinding.subjects, r.object(binding).subjects);
     });
 
     test("its rules are rulesFor(refreshOperations) of those objects: get by name, list of ReplicaSets; read-only, no Secret, no wildcard", () => {
@@ -46,7 +63,7 @@ for (const mode of ["token", "eks"] as const) {
       }
       assert.equal(r.object(role).metadata.namespace, "orders-dev");
       assert.deepEqual(r.object(binding).roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "orders-api-previewer" });
-      assert.deepEqual(r.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"), []);
+      assert.equal(r.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length, 1, "the previewer's, for the cluster-scoped objects only");
     });
 
     test("the preview's --exclude globs of the unreadable kinds match exactly the stack's Secrets", () => {

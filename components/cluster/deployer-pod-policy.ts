@@ -1,0 +1,151 @@
+// What RBAC cannot say about the deployer's pods. `pods: create` cannot be limited by name (the
+// name of an object being created is not known to the authoriser when the request carries it in
+// the body only: Kubernetes docs, "Using RBAC Authorization", Referring to resources), so a Role
+// that lets the pipeline start its smoke-test pod would let it start any pod in the namespace: one
+// that mounts a Secret, reads it into its log or sends it away. A ValidatingAdmissionPolicy
+// (admissionregistration.k8s.io/v1, GA since Kubernetes 1.30) closes that: for pods CREATED by the
+// deployer identity in the service's namespace, it admits exactly the shapes the pipeline creates,
+// derived from the operations (each ClusterOperation with `createsPod`), and refuses the rest with
+// a message that says what and why. Pods created by anyone else (the admin, the controllers: the
+// Deployments' ReplicaSets, a CronJob's Jobs) are not matched.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { ClusterOperation, CreatedPod } from "../shared/cluster-operations";
+
+/** Who the deployer is to the API server: a ServiceAccount's user name (token) or a group (eks). */
+export type DeployerIdentity = { readonly username: string } | { readonly group: string };
+
+/** The user name the API server gives a ServiceAccount's token (k8s.io/apiserver pkg/authentication/serviceaccount/util.go, MakeUsername). */
+export const serviceAccountUsername = (namespace: string, name: string) => `system:serviceaccount:${namespace}:${name}`;
+
+/** The name of the policy and its binding: cluster-scoped, so the service and its namespace make it unique. */
+export const deployerPodPolicyName = (appName: string, namespace: string) => `${appName}.${namespace}.deployer-pods`;
+
+/** The pods the operations create, by name (one image each); two images for one name are refused. */
+export function createdPods(operations: readonly ClusterOperation[]): CreatedPod[] {
+  const byName = new Map<string, CreatedPod>();
+  for (const pod of operations.flatMap((o) => (o.createsPod ? [o.createsPod] : []))) {
+    const known = byName.get(pod.name);
+    if (known && known.image !== pod.image) throw new Error(`the operations create the pod ${pod.name} with two images: ${known.image} and ${pod.image}`);
+    byName.set(pod.name, pod);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The CEL condition that the request comes from the deployer. */
+export function deployerCondition(identity: DeployerIdentity): string {
+  return "username" in identity
+    ? `request.userInfo.username == ${JSON.stringify(identity.username)}`
+    : `has(request.userInfo.groups) && ${JSON.stringify(identity.group)} in request.userInfo.groups`;
+}
+
+/** `has()` of each step of a field path, so that an absent field reads as absent instead of an error. */
+const present = (root: string, ...path: string[]) => path.map((_, i) => `has(${[root, ...path.slice(0, i + 1)].join(".")})`).join(" && ");
+/** A list field that is absent or empty. */
+const none = (root: string, field: string) => `(!${present(root, field)} || ${root}.${field}.size() == 0)`;
+/** A container's security setting, else the pod's (the kubelet's rule: the container's wins). */
+const effective = (path: string[], fallback: string) =>
+  `(${present("c", "securityContext", ...path)} ? c.securityContext.${path.join(".")} : (${present("object.spec", "securityContext", ...path)} ? object.spec.securityContext.${path.join(".")} : ${fallback}))`;
+const allContainers = (condition: string) => `object.spec.containers.all(c, ${condition})`;
+
+export interface PodValidation {
+  readonly expression: string;
+  readonly message: string;
+}
+
+/** The checks a pod of the deployer must pass, each with what it refuses and why. */
+export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
+  const names = pods.map((p) => p.name).join(", ") || "none";
+  const known = "has(object.metadata.name) && object.metadata.name in variables.images";
+  return [
+    { expression: known, message: `the deployer may create only the pipeline's own pods (${names}): RBAC cannot limit pods: create by name` },
+    {
+      expression: `!(${known}) || ${allContainers("c.image == variables.images[object.metadata.name]")}`,
+      message: `a pipeline pod runs its pinned image only (${pods.map((p) => `${p.name}: ${p.image}`).join("; ") || "none"})`,
+    },
+    {
+      expression: `object.spec.containers.size() == 1 && ${none("object.spec", "initContainers")} && ${none("object.spec", "ephemeralContainers")}`,
+      message: "a pipeline pod has exactly one container, no init or ephemeral containers",
+    },
+    {
+      expression: `${present("object.spec", "automountServiceAccountToken")} && object.spec.automountServiceAccountToken == false`,
+      message: "a pipeline pod sets automountServiceAccountToken: false: it never holds an API credential",
+    },
+    { expression: none("object.spec", "volumes"), message: "a pipeline pod mounts no volume: no Secret, ConfigMap, host path or projected token" },
+    { expression: allContainers(`${none("c", "env")} && ${none("c", "envFrom")}`), message: "a pipeline pod has no env or envFrom: no value from a Secret or ConfigMap" },
+    {
+      expression: ["hostNetwork", "hostPID", "hostIPC"].map((f) => `!(${present("object.spec", f)} && object.spec.${f})`).join(" && "),
+      message: "a pipeline pod shares no host namespace (hostNetwork, hostPID, hostIPC)",
+    },
+    {
+      expression: `${present("object.spec", "restartPolicy")} && object.spec.restartPolicy == "Never" && ${present("object.spec", "activeDeadlineSeconds")}`,
+      message: "a pipeline pod runs once and is bounded in time: restartPolicy Never and activeDeadlineSeconds",
+    },
+    {
+      expression: allContainers([
+        `${effective(["runAsNonRoot"], "false")} == true`,
+        `${effective(["seccompProfile", "type"], '""')} == "RuntimeDefault"`,
+        `${present("c", "securityContext", "allowPrivilegeEscalation")} && c.securityContext.allowPrivilegeEscalation == false`,
+        `!(${present("c", "securityContext", "privileged")} && c.securityContext.privileged)`,
+        `${present("c", "securityContext", "readOnlyRootFilesystem")} && c.securityContext.readOnlyRootFilesystem == true`,
+        `${present("c", "securityContext", "capabilities", "drop")} && "ALL" in c.securityContext.capabilities.drop`,
+        `!(${present("c", "securityContext", "capabilities", "add")} && c.securityContext.capabilities.add.size() > 0)`,
+      ].join(" && ")),
+      message: "a pipeline pod runs hardened: runAsNonRoot, seccomp RuntimeDefault, allowPrivilegeEscalation false, not privileged, readOnlyRootFilesystem, capabilities drop ALL and add none",
+    },
+  ];
+}
+
+export interface DeployerPodPolicyArgs {
+  /** The service's name. Required. */
+  readonly appName: string;
+  /** The service's namespace, as a plain name: the policy's name holds it. Required. */
+  readonly namespace: string;
+  /** The deployer as the API server sees it. Required. */
+  readonly deployer: DeployerIdentity;
+  /** The deployer's operations: those with `createsPod` are the pods it may create. Required. */
+  readonly operations: readonly ClusterOperation[];
+  /** The provider to declare the objects through (default: the parent's). */
+  readonly provider?: k8s.Provider;
+}
+
+/** The policy and its binding: Deny, in the service's namespace, for the deployer only. */
+export class DeployerPodPolicy extends pulumi.ComponentResource {
+  readonly policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
+  readonly binding: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+  /** The pods the deployer may create. */
+  readonly pods: readonly CreatedPod[];
+
+  constructor(name: string, args: DeployerPodPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("canary-pipeline:kubernetes:DeployerPodPolicy", name, {}, opts);
+    this.pods = createdPods(args.operations);
+    const child = { parent: this, ...(args.provider ? { provider: args.provider } : {}) };
+    const objectName = deployerPodPolicyName(args.appName, args.namespace);
+    const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": "deployer" };
+
+    this.policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-policy`, {
+      metadata: { name: objectName, labels },
+      spec: {
+        // An expression that cannot be evaluated refuses the pod rather than letting it through.
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] },
+        matchConditions: [{ name: "created-by-the-deployer", expression: deployerCondition(args.deployer) }],
+        variables: [{ name: "images", expression: JSON.stringify(Object.fromEntries(this.pods.map((p) => [p.name, p.image]))) }],
+        validations: podValidations(this.pods).map((v) => ({ ...v, reason: "Forbidden" })),
+      },
+    }, child);
+
+    this.binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, {
+      metadata: { name: objectName, labels },
+      spec: {
+        // The policy's name as its Output: the binding waits for the policy through the data.
+        policyName: this.policy.metadata.name,
+        validationActions: ["Deny"],
+        // The service's namespace only, by the label the API server sets on every namespace.
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+      },
+    }, child);
+
+    this.registerOutputs({});
+  }
+}
