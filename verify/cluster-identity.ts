@@ -34,7 +34,7 @@ function tokenServiceAccounts(files: RenderFiles, urns: readonly string[]): Subj
 export function commandClusterRoles(files: RenderFiles, objects: readonly KubernetesObject[]): { command: string; script: string; roles: KubernetesObject[] }[] {
   return ofType(files, "command:local:Command").map((c) => ({
     command: c.name,
-    script: String(c.inputs.create ?? ""),
+    script: typeof c.inputs.create === "string" ? c.inputs.create : "",
     roles: boundRoles(objects, tokenServiceAccounts(files, c.dependencies)),
   }));
 }
