@@ -100,11 +100,12 @@ export function rollbackOperations(config: DeployConfig): ClusterOperation[] {
 
 /** Who a job acts as in the cluster: the deployer, or the rollback identity (it may only scale the canary to 0). */
 interface ClusterIdentity {
+  readonly role: string;
   readonly roleVariable: string;
   readonly kubeconfigSecret: string;
 }
-const deployer: ClusterIdentity = { roleVariable: deployRoleVariable, kubeconfigSecret };
-const rollbacker: ClusterIdentity = { roleVariable: rollbackRoleVariable, kubeconfigSecret: rollbackKubeconfigSecret };
+const deployer: ClusterIdentity = { role: "deploy", roleVariable: deployRoleVariable, kubeconfigSecret };
+const rollbacker: ClusterIdentity = { role: "rollback", roleVariable: rollbackRoleVariable, kubeconfigSecret: rollbackKubeconfigSecret };
 
 /** Cluster credentials: the identity's role through OIDC (eks), or its kubeconfig from the environment (token). */
 function clusterCredentials(config: DeployConfig, identity: ClusterIdentity = deployer): Step[] {
@@ -113,7 +114,7 @@ function clusterCredentials(config: DeployConfig, identity: ClusterIdentity = de
     return [
       install,
       {
-        name: "Assume the deploy role",
+        name: `Assume the ${identity.role} role`,
         uses: uses(actions.awsCredentials),
         with: { "role-to-assume": `\${{ vars.${identity.roleVariable} }}`, "aws-region": `\${{ vars.${awsRegionVariable} }}` },
       },
@@ -272,6 +273,28 @@ function chooseRelease(config: DeployConfig): Step {
     : { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}", ...(config.signImages ? {} : { RUN_NUMBER: "${{ github.run_number }}" }) } });
 }
 
+/** A Slack message when a webhook is configured (none otherwise), with a link to the run. */
+function slackNotice(config: DeployConfig, what: string, condition: string): Step[] {
+  if (!config.secrets.slackWebhook) return [];
+  return [{
+    name: "Notify Slack of the rollback",
+    if: condition,
+    uses: uses(actions.slack),
+    with: {
+      webhook: `\${{ secrets.${slackWebhookSecret} }}`,
+      "webhook-type": "incoming-webhook",
+      payload: [
+        `text: ":rotating_light: ${config.appName}: ${what}."`,
+        "blocks:",
+        "  - type: section",
+        "    text:",
+        "      type: mrkdwn",
+        `      text: ":rotating_light: *${config.appName}* in *${config.environment}*: ${what}. <\${{ github.server_url }}/\${{ github.repository }}/actions/runs/\${{ github.run_id }}|Run \${{ github.run_id }}>"`,
+      ].join("\n"),
+    },
+  }];
+}
+
 /** The canary job: deploy by digest, check the pods, smoke-test; on failure or cancellation scale the canary back to 0. */
 function canaryJob(config: DeployConfig): Job {
   const o = operations(config);
@@ -279,23 +302,7 @@ function canaryJob(config: DeployConfig): Job {
   const t = targetsOf(config);
   const first = config.promoteFrom === undefined;
   const bake = bakeSpec(config);
-  const slack: Step[] = config.secrets.slackWebhook ? [{
-    name: "Notify Slack of the rollback",
-    if: failedOrCancelled,
-    uses: uses(actions.slack),
-    with: {
-      webhook: `\${{ secrets.${slackWebhookSecret} }}`,
-      "webhook-type": "incoming-webhook",
-      payload: [
-        `text: ":rotating_light: ${config.appName}: the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged."`,
-        "blocks:",
-        "  - type: section",
-        "    text:",
-        "      type: mrkdwn",
-        `      text: ":rotating_light: *${config.appName}* canary failed in *${config.environment}*; stable is unchanged (\${{ env.DIGEST }}). <\${{ github.server_url }}/\${{ github.repository }}/actions/runs/\${{ github.run_id }}|Run \${{ github.run_id }}>"`,
-      ].join("\n"),
-    },
-  }] : [];
+  const slack = slackNotice(config, `the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged`, failedOrCancelled);
   // The first environment checks its build's signature, and a rollback's release; a later one
   // accepts only what the environment before it released.
   const provenance: Step[] = !config.signImages ? [] : [
@@ -496,6 +503,7 @@ function rollbackJob(config: DeployConfig, needs: string[]): Job {
         `  echo "- the run ended without a promotion: canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
         '} >> "$GITHUB_STEP_SUMMARY"',
       ].join("\n")),
+      ...slackNotice(config, "the run ended without a promotion; the canary was scaled to 0 and stable is unchanged", "always()"),
       ...removeKubeconfig(config),
     ],
   };

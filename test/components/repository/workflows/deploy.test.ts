@@ -144,6 +144,8 @@ describe("job graph", () => {
       const t = clusterTargets(config);
       const scripts = rollback.steps.flatMap((s) => (s.run?.includes("kubectl") ? [s.run] : []));
       assert.deepEqual(scripts.map((s) => s.split("\n")[0]), [`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace ${t.namespace}`]);
+      const slack = rollback.steps.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
+      assert.equal(slack.length, config.secrets.slackWebhook ? 1 : 0, "Slack hears of it when a webhook is configured");
     }
   });
   test("a failed or cancelled promotion puts stable back on the image recorded before it", () => {
