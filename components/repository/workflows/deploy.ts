@@ -90,7 +90,9 @@ export function deployOperations(config: DeployConfig): ClusterOperation[] {
     o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, ...o.bake, o.canaryDown,
     o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
   ];
-  return all.filter((op, i) => all.findIndex((other) => other.command === op.command) === i);
+  // One `kubectl create` creates the smoke-test and the bake pods: both are kept, for the pods they create.
+  const same = (a: ClusterOperation, b: ClusterOperation) => a.command === b.command && a.createsPod?.name === b.createsPod?.name;
+  return all.filter((op, i) => all.findIndex((other) => same(other, op)) === i);
 }
 
 /** What the rollback job does: only this, so its identity may do nothing else. */
