@@ -29,6 +29,9 @@ export {
   type ClusterDeployerArgs, type EksDeployerArgs, type TokenDeployerArgs,
 } from "./components/cluster/cluster-deployer";
 export { ClusterViewer, defaultPreviewGroup, type ClusterViewerArgs } from "./components/cluster/cluster-viewer";
+export { ClusterRollbacker, defaultRollbackGroup, type ClusterRollbackerArgs } from "./components/cluster/cluster-rollbacker";
+export { CanaryReaper, type CanaryReaperArgs } from "./components/cluster/canary-reaper";
+export { DeployerPodPolicy, type DeployerPodPolicyArgs } from "./components/cluster/deployer-pod-policy";
 export {
   clusterOperations, refreshOperations, rulesFor, unreadableKinds, type ClusterOperation, type DeclaredObject, type PolicyRule,
 } from "./components/shared/cluster-operations";
@@ -41,7 +44,7 @@ export { canarySplit } from "./components/shared/canary-split";
 
 // Repository: the environment, its settings and the generated workflow files.
 export { RepositoryPipeline, type RepositoryPipelineArgs } from "./components/repository/repository-pipeline";
-export { deployOperations } from "./components/repository/workflows/deploy";
+export { deployOperations, rollbackOperations } from "./components/repository/workflows/deploy";
 export { pipelineWorkflows } from "./components/repository/workflows/pipeline";
 export { trustedWorkflows, trustSubjects, workflowRefs, type WorkflowFile } from "./components/repository/workflows/model";
 export { renderWorkflow } from "./components/repository/workflows/writer";
