@@ -116,7 +116,7 @@ export interface Release {
   readonly rollback?: JobResult;
 }
 
-/** Release numbers: each release() is a new run of the first environment's workflow. */
+/** The newest run number so far: each release() without one is a new run of the first environment's workflow. */
 let runNumber = 100;
 
 function context(config: StackConfig, deployer: Deployer, run: { number: number; inputs: Record<string, string> },
@@ -162,6 +162,8 @@ export interface ReleaseOptions {
 export async function release(config: StackConfig, deployer: Deployer, digest: string, options: ReleaseOptions = {}): Promise<Release> {
   const workflow = renderWorkflow(deployWorkflow(config), config.stack);
   const first = config.promoteFrom === undefined;
+  // A new run is newer than every run so far; a given number (a re-run) keeps its run's.
+  runNumber = Math.max(runNumber, options.runNumber ?? 0);
   const run = { number: options.runNumber ?? ++runNumber, inputs: options.inputs ?? (first ? { digest: "" } : { digest, rollback: "false" }) };
   const asDeployer = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
   const asRollback = standIns(deployer.mode === "eks" ? deployer.rollbackKubeconfig : undefined);
