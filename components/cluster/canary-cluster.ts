@@ -16,6 +16,7 @@ import { eksKubeconfig, kubeconfigContents, localKubeconfigUser, tokenModeKubeco
 import { ClusterDeployer } from "./cluster-deployer";
 import { ClusterRollbacker, defaultRollbackGroup } from "./cluster-rollbacker";
 import { DeployerPodPolicy, serviceAccountUsername } from "./deployer-pod-policy";
+import { imageName } from "../repository/workflows/names";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
 import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -204,7 +205,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
     // RBAC lets the deployer create any pod (create cannot be limited by name): the policy admits
     // only the pods its operations create, in their exact shape.
     this.deployerPodPolicy = new DeployerPodPolicy(`${name}-deployer-pods`, {
-      appName: c.appName, namespace: c.namespace, operations, provider,
+      appName: c.appName, namespace: c.namespace, operations, provider, image: imageName(c), initialImage: c.initialImage,
       deployer: this.deployer.group !== undefined ? { group: this.deployer.group } : { username: serviceAccountUsername(c.namespace, `${c.appName}-deployer`) },
     }, child);
 

@@ -8,6 +8,11 @@
 // derived from the operations (each ClusterOperation with `createsPod`), and refuses the rest with
 // a message that says what and why. Pods created by anyone else (the admin, the controllers: the
 // Deployments' ReplicaSets, a CronJob's Jobs) are not matched.
+// The deployer also patches its two Deployments (`kubectl set image`, `kubectl annotate`), and a
+// patch could add to their pod template what the pod policy refuses (a Secret volume, an env value
+// from a Secret, another container), for the ReplicaSet controller to create. A second policy
+// admits the deployer's Deployment updates only when the pod template keeps everything but its
+// containers' images, and those are the service's image by digest (or its initialImage).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ClusterOperation, CreatedPod } from "../shared/cluster-operations";
@@ -96,6 +101,35 @@ export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
   ];
 }
 
+/** The name of the second policy and its binding, on the deployer's Deployment updates. */
+export const deployerReleasePolicyName = (appName: string, namespace: string) => `${appName}.${namespace}.deployer-releases`;
+
+/** `a` and `b` both absent, or both present and equal. */
+const unchanged = (root: string, old: string, field: string) =>
+  `(has(${root}.${field}) == has(${old}.${field}) && (!has(${root}.${field}) || ${root}.${field} == ${old}.${field}))`;
+
+/** The checks a Deployment update by the deployer must pass: a new image, nothing else in the pod template. */
+export function releaseValidations(image: string, initialImage: string): PodValidation[] {
+  const spec = "object.spec.template.spec", old = "oldObject.spec.template.spec";
+  const digestOf = `^${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}@sha256:[0-9a-f]{64}$`;
+  return [
+    {
+      expression: ["volumes", "initContainers", "ephemeralContainers", "serviceAccountName", "automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC", "securityContext"]
+        .map((f) => unchanged(spec, old, f)).join(" && "),
+      message: "the deployer may change its Deployments' images only: their pods' volumes, init containers, service account and security context stay as the stack declares them",
+    },
+    {
+      expression: `${spec}.containers.size() == ${old}.containers.size() && ${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && `
+        + ["env", "envFrom", "volumeMounts", "command", "args", "securityContext"].map((f) => unchanged("c", "o", f)).join(" && ") + "))",
+      message: "the deployer may change its Deployments' images only: their containers, env, mounts, commands and security context stay as the stack declares them",
+    },
+    {
+      expression: `${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && o.image == c.image) || c.image.matches(${JSON.stringify(digestOf)}) || c.image == ${JSON.stringify(initialImage)})`,
+      message: `the deployer deploys the service's own image by digest (${image}@sha256:…) or its initialImage, nothing else`,
+    },
+  ];
+}
+
 export interface DeployerPodPolicyArgs {
   /** The service's name. Required. */
   readonly appName: string;
@@ -105,6 +139,10 @@ export interface DeployerPodPolicyArgs {
   readonly deployer: DeployerIdentity;
   /** The deployer's operations: those with `createsPod` are the pods it may create. Required. */
   readonly operations: readonly ClusterOperation[];
+  /** The service's image (its repository, without tag or digest): the deployer deploys it by digest. Required. */
+  readonly image: string;
+  /** The image of the first deployment, which a failed promotion may put back. Required. */
+  readonly initialImage: string;
   /** The provider to declare the objects through (default: the parent's). */
   readonly provider?: k8s.Provider;
 }
@@ -113,6 +151,9 @@ export interface DeployerPodPolicyArgs {
 export class DeployerPodPolicy extends pulumi.ComponentResource {
   readonly policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
   readonly binding: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+  /** The deployer's Deployment updates: a new image, nothing else. */
+  readonly releasePolicy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
+  readonly releaseBinding: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
   /** The pods the deployer may create. */
   readonly pods: readonly CreatedPod[];
 
@@ -142,6 +183,26 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
         policyName: this.policy.metadata.name,
         validationActions: ["Deny"],
         // The service's namespace only, by the label the API server sets on every namespace.
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+      },
+    }, child);
+
+    const releaseName = deployerReleasePolicyName(args.appName, args.namespace);
+    this.releasePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-release-policy`, {
+      metadata: { name: releaseName, labels },
+      spec: {
+        failurePolicy: "Fail",
+        // The Deployment itself; its scale subresource (kubectl scale) changes the replica count only.
+        matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] }] },
+        matchConditions: [{ name: "updated-by-the-deployer", expression: deployerCondition(args.deployer) }],
+        validations: releaseValidations(args.image, args.initialImage).map((v) => ({ ...v, reason: "Forbidden" })),
+      },
+    }, child);
+    this.releaseBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-release-binding`, {
+      metadata: { name: releaseName, labels },
+      spec: {
+        policyName: this.releasePolicy.metadata.name,
+        validationActions: ["Deny"],
         matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
       },
     }, child);

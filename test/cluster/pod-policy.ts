@@ -43,3 +43,23 @@ export function createPod(kubeconfig: string, namespace: string, pod: Record<str
     { input: JSON.stringify(pod), encoding: "utf8", timeout: 20_000 });
   return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
 }
+
+/** `kubectl <args> --dry-run=server` on a Deployment as the kubeconfig's identity: admission runs, nothing changes. */
+export function changeDeployment(kubeconfig: string, namespace: string, args: string[]): { ok: boolean; output: string } {
+  const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", kubeconfig, ...args, "--dry-run=server", "--namespace", namespace], { encoding: "utf8", timeout: 20_000 });
+  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` };
+}
+
+/** Changes to a Deployment's pod template the release policy refuses for the deployer, with its message. */
+export function refusedDeploymentChanges(config: StackConfig, deployment: string): { what: string; args: string[]; message: RegExp }[] {
+  const patch = (ops: unknown[]) => ["patch", `deployment/${deployment}`, "--type=json", "--patch", JSON.stringify(ops)];
+  return [
+    { what: "a Secret volume added", message: /their pods' volumes, init containers, service account and security context stay/, args: patch([
+      { op: "add", path: "/spec/template/spec/volumes/-", value: { name: "loot", secret: { secretName: `${config.appName}-ghcr-pull` } } },
+    ]) },
+    { what: "an env value from a Secret", message: /their containers, env, mounts, commands and security context stay/, args: patch([
+      { op: "add", path: "/spec/template/spec/containers/0/env", value: [{ name: "LOOT", valueFrom: { secretKeyRef: { name: `${config.appName}-ghcr-pull`, key: ".dockerconfigjson" } } }] },
+    ]) },
+    { what: "another image", message: /deploys the service's own image by digest/, args: ["set", "image", `deployment/${deployment}`, `${config.appName}=ghcr.io/mallory/loot:1`] },
+  ];
+}

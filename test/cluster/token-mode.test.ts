@@ -15,7 +15,7 @@ import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
-import { createPod, refusedPods, releasePod, upPod } from "./pod-policy";
+import { changeDeployment, createPod, refusedDeploymentChanges, refusedPods, releasePod, upPod } from "./pod-policy";
 import { progressDeadlineSeconds, startupFailureThreshold } from "../../components/shared/rollout-timing";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -325,6 +325,22 @@ describe("one service, token mode", () => {
       assert.match(refused.output, message, `${what}: ${refused.output}`);
       const admin = createPod(adminKubeconfig, ns, pod);
       assert.ok(admin.ok, `${what}, as the admin: ${admin.output}`);
+    }
+  });
+
+  test("3. the release policy: the deployer changes its Deployments' images to the service's image by digest, and nothing else of their pods; the admin still may", () => {
+    const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
+    for (const deployment of ["orders-api", "orders-api-canary"]) {
+      const released = changeDeployment(deployerKubeconfig, ns, ["set", "image", `deployment/${deployment}`, `orders-api=${imageOf(config, newDigest())}`]);
+      assert.ok(released.ok, released.output);
+      for (const { what, args, message } of refusedDeploymentChanges(config, deployment)) {
+        const refused = changeDeployment(deployerKubeconfig, ns, args);
+        assert.ok(!refused.ok, `${deployment}, ${what}: admitted for the deployer`);
+        assert.match(refused.output, /ValidatingAdmissionPolicy 'orders-api\.orders-tier\.deployer-releases'/, what);
+        assert.match(refused.output, message, `${what}: ${refused.output}`);
+        const admin = changeDeployment(adminKubeconfig, ns, args);
+        assert.ok(admin.ok, `${deployment}, ${what}, as the admin: ${admin.output}`);
+      }
     }
   });
 

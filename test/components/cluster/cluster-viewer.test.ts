@@ -39,14 +39,18 @@ for (const mode of ["token", "eks"] as const) {
       assert.deepEqual(granted, declared);
       assert.ok(declared.includes("/namespaces/orders-dev"), "the Namespace too (a Role in it may get it: the request's namespace is its name)");
       const scoped = (rs: PolicyRule[]) => rs.flatMap((rule) => rule.resourceNames ?? []);
-      assert.deepEqual(scoped(clusterRules()).sort(), ["orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.previewer", "orders-api.orders-dev.previewer"]);
+      assert.deepEqual(scoped(clusterRules()).sort(), [
+        "orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.deployer-releases", "orders-api.orders-dev.deployer-releases",
+        "orders-api.orders-dev.previewer", "orders-api.orders-dev.previewer",
+      ]);
       assert.ok(!scoped(rules()).some((name) => name.includes(".")), "no cluster-scoped name in the Role");
     });
 
-    test("the ClusterRole: get only, by name, on exactly the policy, its binding and itself; bound to the same subject", () => {
+    test("the ClusterRole: get only, by name, on exactly the policies, their bindings and itself; bound to the same subject", () => {
+      const policies = ["orders-api.orders-dev.deployer-pods", "orders-api.orders-dev.deployer-releases"];
       assert.deepEqual(clusterRules(), [
-        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicies"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.deployer-pods"] },
-        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicybindings"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.deployer-pods"] },
+        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicies"], verbs: ["get"], resourceNames: policies },
+        { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingadmissionpolicybindings"], verbs: ["get"], resourceNames: policies },
         { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.previewer"] },
         { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["get"], resourceNames: ["orders-api.orders-dev.previewer"] },
       ]);

@@ -26,6 +26,21 @@ for (const mode of ["token", "eks"] as const) {
       assert.ok(Object.keys(JSON.parse(policy().spec.variables[0].expression)).includes("orders-api-smoke-test"));
     });
 
+    test("a second policy admits the deployer's Deployment updates that change images only, to the service's image by digest or initialImage", async () => {
+      const releases = "orders-api.orders-dev.deployer-releases";
+      const policy = r.object(`ValidatingAdmissionPolicy.cluster.${releases}`);
+      assert.deepEqual(policy.spec.matchConstraints, { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] }] });
+      assert.equal(policy.spec.failurePolicy, "Fail");
+      assert.equal(policy.spec.matchConditions[0].expression, mode === "token"
+        ? 'request.userInfo.username == "system:serviceaccount:orders-dev:orders-api-deployer"' : 'has(request.userInfo.groups) && "orders-api-deployers" in request.userInfo.groups');
+      const expressions = (policy.spec.validations as { expression: string }[]).map((v) => v.expression).join("\n");
+      for (const field of ["volumes", "initContainers", "serviceAccountName", "automountServiceAccountToken", "env", "envFrom", "volumeMounts"]) assert.match(expressions, new RegExp(`\\.${field}\\b`), field);
+      assert.ok(expressions.includes('c.image.matches("^ghcr\\\\.io/acme/orders-api@sha256:[0-9a-f]{64}$")'), expressions);
+      assert.ok(expressions.includes('c.image == "ghcr.io/acme/orders-api:1.4.2"'));
+      assert.equal(r.object(`ValidatingAdmissionPolicyBinding.cluster.${releases}`).spec.validationActions[0], "Deny");
+      assert.deepEqual(await schemaProblems(policy), []);
+    });
+
     test("matches pod creation by the deployer only, fails closed, and binds Deny to the service's namespace", () => {
       assert.deepEqual(policy().spec.matchConstraints, { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] });
       assert.equal(policy().spec.failurePolicy, "Fail");
