@@ -176,16 +176,18 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
       },
     }, child);
 
-    this.binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-binding`, {
-      metadata: { name: objectName, labels },
-      spec: {
-        // The policy's name as its Output: the binding waits for the policy through the data.
-        policyName: this.policy.metadata.name,
-        validationActions: ["Deny"],
-        // The service's namespace only, by the label the API server sets on every namespace.
-        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
-      },
-    }, child);
+    // Deny, in the service's namespace only (by the label the API server sets on every namespace).
+    // The policy's name as its Output: the binding waits for the policy through the data.
+    const bind = (suffix: string, objectName: string, policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy) =>
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${suffix}`, {
+        metadata: { name: objectName, labels },
+        spec: {
+          policyName: policy.metadata.name,
+          validationActions: ["Deny"],
+          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+        },
+      }, child);
+    this.binding = bind("binding", objectName, this.policy);
 
     const releaseName = deployerReleasePolicyName(args.appName, args.namespace);
     this.releasePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-release-policy`, {
@@ -198,14 +200,7 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
         validations: releaseValidations(args.image, args.initialImage).map((v) => ({ ...v, reason: "Forbidden" })),
       },
     }, child);
-    this.releaseBinding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-release-binding`, {
-      metadata: { name: releaseName, labels },
-      spec: {
-        policyName: this.releasePolicy.metadata.name,
-        validationActions: ["Deny"],
-        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
-      },
-    }, child);
+    this.releaseBinding = bind("release-binding", releaseName, this.releasePolicy);
 
     this.registerOutputs({});
   }
