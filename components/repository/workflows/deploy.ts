@@ -62,6 +62,7 @@ function operations(config: DeployConfig) {
   const t = targetsOf(config);
   const canaryReplicas = canarySplit(config.replicas, config.canaryWeight).canaryReplicas;
   const timeouts = rolloutTimeouts(config);
+  const bake = bakeSpec(config);
   return {
     stableRelease: clusterOperations.readRelease(t),
     canaryExpiry: clusterOperations.setCanaryExpiry(t, '"$expires"'),
@@ -71,7 +72,7 @@ function operations(config: DeployConfig) {
     canaryStates: clusterOperations.podStates(t, t.canarySelector),
     canaryPods: clusterOperations.canaryPodImages(t),
     smokeTest: smokeTestOperations(smokeTestSpec(config), smokeManifest),
-    bake: bakeSpec(config) ? bakeOperations(bakeSpec(config)!, smokeManifest) : [],
+    bake: bake ? bakeOperations(bake, smokeManifest) : [],
     canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
     readExpiry: clusterOperations.readCanaryExpiry(t),
     stableImageNow: clusterOperations.readImage(t, t.stableDeployment),
