@@ -179,7 +179,7 @@ export function bakeOperations(spec: BakeSpec, manifestFile: string): ClusterOpe
   const t = spec.targets;
   return [
     clusterOperations.deletePod(t, spec.podName),
-    clusterOperations.canaryPodHealth(t),
+    clusterOperations.podStates(t, t.canarySelector),
     clusterOperations.createPod(t, manifestFile, { name: spec.podName, image: smokeTestImage }),
     clusterOperations.podLogs(t, spec.podName),
     clusterOperations.waitPod(t, spec.podName, bakeWaitTimeout(spec)),
@@ -211,11 +211,11 @@ export function bakeRunner(spec: BakeSpec): string {
     "# Each canary pod's restarts when the bake began; a pod created since counts from 0.",
     "declare -A restarts=()",
     "canary_health() {",
-    "  local pods name ready counts total c",
+    "  local pods name total ready",
     `  pods="$(${health})" || fail "cannot read the canary's pods"`,
     '  [ -n "$pods" ] || fail "the canary has no pods"',
-    "  while IFS='|' read -r name ready counts; do",
-    "    total=0; for c in $counts; do total=$((total + c)); done",
+    "  while IFS='|' read -r name _ _ total ready; do",
+    "    total=${total:-0}",
     '    if [ "$1" = begin ]; then restarts[$name]=$total; fi',
     '    [ "$ready" = True ] || fail "canary pod $name is not ready"',
     '    [ "$total" -le "${restarts[$name]:-0}" ] || fail "canary pod $name restarted ($total restarts, ${restarts[$name]:-0} when the bake began)"',

@@ -136,12 +136,13 @@ export const clusterOperations = {
     rules: [apps(["deployments"], ["get"], [deployment])],
   }),
   /**
-   * Lists a track's pods as `name|image|waiting reason|restarts|ready`, one per line: what tells a
-   * pod that will never become ready (crash loop, image pull failure) from one still starting.
+   * Lists a track's pods as `name|image|waiting reason|restarts|Ready condition`, one per line (the
+   * pod has one container): what tells a pod that will never become ready (crash loop, image pull
+   * failure) from one still starting, and what the bake window watches on the canary.
    */
   podStates: (t: ClusterTargets, selector: string): ClusterOperation => ({
     description: `read the state of the pods ${selector}`,
-    command: `kubectl get pods --selector ${selector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.metadata.name}|{.spec.containers[0].image}|{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].restartCount}|{.status.containerStatuses[0].ready}{"\\n"}{end}'`,
+    command: `kubectl get pods --selector ${selector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.metadata.name}|{.spec.containers[0].image}|{.status.containerStatuses[0].state.waiting.reason}|{.status.containerStatuses[0].restartCount}|{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'`,
     rules: [core(["pods"], ["list"])],
   }),
   /** Reads the release number the stable Deployment runs (empty before the first release). */
@@ -155,15 +156,6 @@ export const clusterOperations = {
     description: `record the release ${t.stableDeployment} runs`,
     command: `kubectl annotate deployment/${t.stableDeployment} ${releaseAnnotation}=${release} --overwrite --namespace ${t.namespace}`,
     rules: [apps(["deployments"], ["get", "patch"], [t.stableDeployment])],
-  }),
-  /**
-   * Reads each canary pod's name, Ready condition and its containers' restart counts, one pod a
-   * line (`<name>|True|0`): the bake window's watch on the canary.
-   */
-  canaryPodHealth: (t: ClusterTargets): ClusterOperation => ({
-    description: "read the readiness and restarts of the canary's pods",
-    command: `kubectl get pods --selector ${t.canarySelector} --namespace ${t.namespace} --output jsonpath='{range .items[*]}{.metadata.name}{"|"}{.status.conditions[?(@.type=="Ready")].status}{"|"}{.status.containerStatuses[*].restartCount}{"\\n"}{end}'`,
-    rules: [core(["pods"], ["list"])],
   }),
   /** Records the canary's expiry (Unix seconds) on its Deployment. */
   setCanaryExpiry: (t: ClusterTargets, expiresAt: string): ClusterOperation => ({
