@@ -20,7 +20,10 @@ export const generatedFiles = {
   },
 } as const;
 
-/** Pulumi.yaml's `config:` block: each key's type, description, items, default and secrecy. */
+/**
+ * Pulumi.yaml's `config:` block: each declared key's type, description, items, default and
+ * secrecy; then, as comments, the settings it leaves undeclared (see ConfigDeclaration.undeclared).
+ */
 export function pulumiConfigBlock(declarations: readonly ConfigDeclaration[] = configDeclarations()): string {
   const config = Object.fromEntries(declarations.filter((d) => !d.undeclared).map((d) => [d.key, {
     ...(d.type ? { type: d.type } : {}),
@@ -29,8 +32,13 @@ export function pulumiConfigBlock(declarations: readonly ConfigDeclaration[] = c
     ...(d.default !== undefined ? { default: d.default } : {}),
     ...(d.secret ? { secret: true } : {}),
   }]));
+  const optional = declarations.filter((d) => d.undeclared).map((d) => `#   ${d.key} (${d.accepts}): ${d.description}`);
   // lineWidth 0: one line per description, however long.
-  return stringify({ config }, { lineWidth: 0 });
+  return stringify({ config }, { lineWidth: 0 }) + [
+    "# Optional settings without a default, not declared above because the CLI requires every key",
+    "# declared without one; the program reads and checks them (docs/configuration.md):",
+    ...optional,
+  ].map((line) => `${line}\n`).join("");
 }
 
 /** The table of docs/configuration.md: key, the values accepted, default, meaning. */

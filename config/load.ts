@@ -1,6 +1,7 @@
 // Reads the stack's configuration and validates all of it at once, synchronously, before any
 // resource is registered: a mistake stops the program with one line per problem and no trace.
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { canaryJobMinutes } from "../components/repository/workflows/deploy";
 import { lifetimeProblem } from "../components/shared/canary-expiry";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -32,9 +33,11 @@ export interface ConfigDeclaration {
   /** What the schema accepts, as docs/configuration.md states it: `string or number`. */
   readonly accepts: string;
   /**
-   * A list of objects, which no Pulumi.yaml type declares (pulumi/pulumi
-   * sdk/go/common/workspace/project.json, simpleConfigType: string, integer, boolean, array of
-   * those): left out of Pulumi.yaml's block, read as JSON and checked by the schema alone.
+   * Left out of Pulumi.yaml's `config:` block (listed under it as a comment), and checked by the
+   * schema alone: a setting that may be unset and has no default, since the CLI requires every key
+   * declared without a default (pulumi/pulumi pkg/workspace/config.go, mergeConfig: "Stack 'dev' is
+   * missing configuration values …"); and a list of objects, which the block's types do not
+   * describe (read as JSON).
    */
   readonly undeclared?: true;
 }
@@ -76,6 +79,7 @@ const accepts = (s: JsonSchemaType): string =>
 export function configDeclarations(): ConfigDeclaration[] {
   const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
   const properties = schema.properties as Record<string, JsonSchemaType & { description: string }>;
+  const required = new Set(schema.required ?? []);
   const declared = Object.entries(properties)
     .filter(([key]) => !(key in foreignKeys))
     .map(([key, p]): ConfigDeclaration => (p.items && jsonTypes(p.items).includes("object") ? {
@@ -87,10 +91,16 @@ export function configDeclarations(): ConfigDeclaration[] {
       description: p.description,
       ...(p.default !== undefined ? { default: p.default } : {}),
       accepts: accepts(p),
+      ...(p.default === undefined && !required.has(key) ? { undeclared: true } : {}),
     }));
-  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration => ({ key, type: "string", description, secret: true, accepts: "string (secret)" }));
+  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration =>
+    ({ key, type: "string", description, secret: true, accepts: "string (secret)", undeclared: true }));
   return [...declared, ...secrets];
 }
+
+// Whether the CLI handed the program a key as a secret (a `secure:` value, or `pulumi config set
+// --secret`): the SDK's own test, which its public API does not export.
+const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
 
 /** A configuration mistake. RunError: the Pulumi CLI prints its message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -176,6 +186,10 @@ export function loadStackConfig(): StackConfig {
     const [namespace, name] = qualified.split(":");
     const value = new pulumi.Config(namespace).get(name);
     if (value !== undefined) raw[key] = value;
+  }
+  const plainSecrets = Object.keys(secretSettings).filter((k) => config.get(k) !== undefined && !isConfigSecret(qualifiedKey(k)));
+  if (plainSecrets.length > 0) {
+    throw new ConfigError(plainSecrets.map((k) => `${qualifiedKey(k)}: is a secret but is set in plain text in the stack file: remove it there and run \`pulumi config set --secret ${k} <value>\``));
   }
   const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
   const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);

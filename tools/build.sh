@@ -9,6 +9,10 @@
 # made of its folder's files, its build function and the Go version: a warm run only links. A cold build
 # of everything takes tens of minutes on two cores (README, "The real tier").
 #
+# Two plugins have no module the proxy serves: the Node.js language host and the command provider.
+# They are built from their upstream sources in the folder $CANARY_PLUGIN_SOURCES names (a copy kept
+# outside the project, checked against the tree pinned in tools/NAME/upstream.env).
+#
 # With CANARY_TOOLS_BIN set to a folder holding the same binaries (your own Pulumi CLI and
 # plugins, Kubernetes and kwok builds), nothing is built and the tier uses those.
 set -euo pipefail
@@ -22,7 +26,7 @@ cache=${CANARY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/canary-pipeline/tool
 bin_dir=$tools_dir/../out/tools/bin
 export GOFLAGS="-mod=readonly -buildvcs=false -trimpath" CGO_ENABLED=0
 
-all=(kubernetes etcd kwok pulumi pulumi-kubernetes actionlint)
+all=(kubernetes etcd kwok pulumi pulumi-language-nodejs pulumi-kubernetes pulumi-command actionlint)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
@@ -59,6 +63,34 @@ build_pulumi-kubernetes() {
     fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(dir + "/terraform-mapping.json", "utf8"))));
   ' "$dir" "${v#v}"
   go build -o "$1/pulumi-resource-kubernetes" -ldflags "-s -w -X $mod/pkg/version.Version=${v#v}" .
+}
+
+# upstream_field NAME: a field of the current tool's upstream.env.
+upstream_field() { sed -n "s/^$1=//p" upstream.env; }
+# tree_hash DIR: the hash upstream.env pins a source folder to.
+tree_hash() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64); }
+# upstream_sources: the current tool's source folder under $CANARY_PLUGIN_SOURCES, checked.
+upstream_sources() {
+  local folder dir; folder=$(upstream_field folder); dir=${CANARY_PLUGIN_SOURCES:-}/$folder
+  if [ -z "${CANARY_PLUGIN_SOURCES:-}" ] || [ ! -d "$dir" ]; then
+    echo "tools/build.sh: $folder is built from its upstream sources, which the module proxy does not serve: set CANARY_PLUGIN_SOURCES to a folder holding $folder/ (README, \"The real tier\")" >&2
+    return 2
+  fi
+  if [ "$(tree_hash "$dir")" != "$(upstream_field tree)" ]; then
+    echo "tools/build.sh: $dir is not the source tree pinned in tools/$(basename "$PWD")/upstream.env" >&2
+    return 2
+  fi
+  echo "$dir"
+}
+build_pulumi-language-nodejs() {
+  local dir v; dir=$(upstream_sources); v=$(upstream_field version)
+  (cd "$dir" && go build -o "$1/pulumi-language-nodejs" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" .)
+}
+build_pulumi-command() {
+  local dir v; dir=$(upstream_sources); v=$(upstream_field version)
+  (cd "$dir" && go build -o "$1/pulumi-resource-command" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$v" ./cmd/pulumi-resource-command)
 }
 build_actionlint() {
   local v; v=$(version github.com/rhysd/actionlint)

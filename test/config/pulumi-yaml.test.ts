@@ -57,15 +57,37 @@ test("Pulumi.yaml declares exactly the schema's settings, with their types, desc
 });
 
 const pulumiTypes = ["string", "integer", "boolean", "array"];
-// Pulumi.yaml has no object type: an object setting is declared untyped, which the CLI does not check.
-const objectSettings = configDeclarations().filter((d) => d.accepts === "object").map((d) => d.key);
-test("only the types Pulumi.yaml allows are declared; exactly the object settings are untyped", () => {
-  assert.deepEqual(objectSettings, ["canaryAnalysis"]);
+test("every declared setting has a type Pulumi.yaml allows, so the CLI checks each stack value against it", () => {
   for (const [key, d] of Object.entries(project.config)) {
-    assert.ok(d.type === undefined ? objectSettings.includes(key) : pulumiTypes.includes(d.type), `${key}: ${d.type}`);
+    assert.ok(d.type !== undefined && pulumiTypes.includes(d.type), `${key}: ${d.type}`);
     assert.equal(d.type === "array", d.items !== undefined, `${key}: an array, and only an array, declares its items`);
     if (d.items) assert.ok(pulumiTypes.includes(d.items.type) && d.items.type !== "array", `${key}: items ${d.items.type}`);
     assert.ok(d.description.length > 0, `${key} has a description`);
+  }
+});
+
+// The CLI requires every key declared without a default (pulumi/pulumi pkg/workspace/config.go,
+// mergeConfig): such a key must be one the schema requires too, and every optional setting
+// without a default is left out of the block, listed under it instead. The real tier runs the CLI
+// itself on the project's files (test/cluster/project.test.ts).
+const requiredSettings = { githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", initialImage: "ghcr.io/acme/orders-api:1.4.2" };
+test("a key declared without a default is one the schema requires; the optional ones are listed, not declared", () => {
+  assert.deepEqual(Object.entries(project.config).filter(([, d]) => d.default === undefined).map(([key]) => key).sort(), Object.keys(requiredSettings).sort());
+  const token = { clusterAuth: "token", clusterEndpoint: "https://127.0.0.1:6443", clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----").toString("base64") };
+  const noSecrets = { ghcrPullToken: false, slackWebhook: false };
+  assert.doesNotThrow(() => parseStackConfig({ ...requiredSettings, ...token }, "dev", noSecrets));
+  for (const key of Object.keys(requiredSettings)) {
+    const without: Record<string, unknown> = { ...requiredSettings, ...token };
+    delete without[key];
+    assert.throws(() => parseStackConfig(without, "dev", noSecrets), new RegExp(`${key}: is required`), key);
+  }
+  const text = readFileSync("Pulumi.yaml", "utf8");
+  const undeclared = configDeclarations().filter((d) => d.undeclared);
+  assert.ok(undeclared.some((d) => d.key === "canaryAnalysis") && undeclared.some((d) => d.key === "ghcrPullToken"));
+  for (const d of undeclared) {
+    assert.equal(project.config[d.key], undefined, d.key);
+    assert.equal(d.default, undefined, `${d.key}: a setting with a default is declared`);
+    assert.match(text, new RegExp(`^#   ${d.key} \\(`, "m"), `${d.key} is listed under the block`);
   }
 });
 
@@ -82,12 +104,6 @@ function pulumiAccepts(d: { type?: string; items?: { type: string } }, value: un
     default: return Array.isArray(value) && d.items !== undefined && value.every((item) => pulumiAccepts(d.items!, item, true));
   }
 }
-
-test("a list of objects is the one kind of setting Pulumi.yaml leaves undeclared (no Pulumi type takes it); the schema checks it", () => {
-  const undeclared = configDeclarations().filter((d) => d.undeclared).map((d) => d.key);
-  assert.deepEqual(undeclared, ["networkPolicyIngress"]);
-  for (const key of undeclared) assert.equal(project.config[key], undefined, key);
-});
 
 test("Pulumi's type check takes the stack files' values, and nodeVersions as numbers or text", () => {
   const undeclared = new Set(configDeclarations().filter((d) => d.undeclared).map((d) => d.key));

@@ -42,3 +42,15 @@ for (const [name, overrides, removed, expected] of badConfigurations) {
     assert.deepEqual(registrations.map((r) => r.type), ["pulumi:pulumi:Stack"], "nothing but the stack itself is registered");
   });
 }
+
+test("a secret setting given in plain text is refused with the command that sets it as a secret, and its value is not printed", async () => {
+  const registrations: RegisteredResource[] = [];
+  const config = { ...stackSettings(validRaw), [`${projectName}:ghcrPullToken`]: "ghp_plaintexttoken123" };
+  const error = await renderStack({ stack: "dev", settings: { config, secretKeys: [] }, registrations }).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+  assert.deepEqual(error.problems, ["canary-pipeline:ghcrPullToken: is a secret but is set in plain text in the stack file: remove it there and run `pulumi config set --secret ghcrPullToken <value>`"]);
+  assert.doesNotMatch(error.message, /ghp_plaintext/);
+  assert.deepEqual(registrations.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+  // The same value as a secret renders.
+  await renderStack({ stack: "dev", settings: { config, secretKeys: [`${projectName}:ghcrPullToken`] } });
+});
