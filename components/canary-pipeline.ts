@@ -130,9 +130,45 @@ function previewStateOf(backend: S3Backend, stack: string) {
 const tagRecord = (tags: readonly string[]) => Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
 
 export class CanaryPipeline extends pulumi.ComponentResource {
+  /**
+   * ARN of the account's GitHub OIDC provider the roles trust: the one this component created, or
+   * the one it was given (Args or settings' oidcProviderArn). The stack that creates it hands this
+   * value to every other stack of the account, as their oidcProviderArn.
+   */
   readonly oidcProviderArn: pulumi.Output<string>;
+  /** ARN of the deploy role (the canary and promote jobs); undefined with clusterAuth token, which has none. */
+  readonly deployRoleArn?: pulumi.Output<string>;
+  /** ARN of the rollback role (the rollback job); undefined with clusterAuth token, or when no committed job assumes it. */
+  readonly rollbackRoleArn?: pulumi.Output<string>;
+  /** ARN of the preview role (`pulumi preview` and the drift check of this stack); undefined when no committed workflow previews the stack. */
+  readonly previewRoleArn?: pulumi.Output<string>;
+  /** The GitHub environment the deploy jobs run in (the environment setting, by default the stack's name). */
+  readonly environment: pulumi.Output<string>;
+  /** The rollback job's GitHub environment, `<environment>-rollback`; undefined when the stack commits no rollback job. */
+  readonly rollbackEnvironment?: pulumi.Output<string>;
+  /** The GitHub environment of this stack's pull-request preview, `<stack>-preview`; undefined when no workflow previews it. */
+  readonly previewEnvironment?: pulumi.Output<string>;
+  /** The GitHub environment of this stack's drift check, `<stack>-drift`; undefined without one. */
+  readonly driftEnvironment?: pulumi.Output<string>;
+  /** The Kubernetes namespace of the service (an Output of the Namespace when the component creates it). */
+  readonly namespace: pulumi.Output<string>;
+  /** clusterAuth eks: the Kubernetes group the deploy role's access entry maps to, bound to the deployer Role; undefined with token. */
+  readonly deployerGroup?: string;
+  /** clusterAuth token: the deployer's ServiceAccount in the namespace, whose kubeconfig the environment holds; undefined with eks. */
+  readonly deployerServiceAccount?: pulumi.Output<string>;
+  /** clusterAuth eks, with a rollback job: the group the rollback role's access entry maps to (may only scale the canary); else undefined. */
+  readonly rollbackerGroup?: string;
+  /** clusterAuth token, with a rollback job: the rollback identity's ServiceAccount (may only scale the canary); else undefined. */
+  readonly rollbackerServiceAccount?: pulumi.Output<string>;
+  /** clusterAuth eks, with a preview: the read-only group the preview role's access entry maps to; else undefined. */
+  readonly previewerGroup?: string;
+  /** clusterAuth token, with a preview: the preview's read-only ServiceAccount; else undefined. */
+  readonly previewerServiceAccount?: pulumi.Output<string>;
+  /** The AWS side: the deploy, rollback and preview roles. */
   readonly roles: PipelineRoles;
+  /** The cluster side: namespace, identities, workloads. */
   readonly cluster: CanaryCluster;
+  /** The repository side: environments, variables, secrets, workflow files. */
   readonly repository: RepositoryPipeline;
 
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -223,12 +259,36 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
     }, child);
 
+    this.deployRoleArn = this.roles.deployRoleArn;
+    this.rollbackRoleArn = this.roles.rollbackRoleArn;
+    this.previewRoleArn = this.roles.previewRoleArn;
+    this.environment = this.repository.environment;
+    this.rollbackEnvironment = this.repository.rollbackEnvironment;
+    this.previewEnvironment = this.repository.previewEnvironment;
+    this.driftEnvironment = this.repository.driftEnvironment;
+    this.namespace = this.cluster.namespaceName;
+    this.deployerGroup = this.cluster.deployerGroup;
+    this.deployerServiceAccount = this.cluster.deployer.serviceAccount?.metadata.name;
+    this.rollbackerGroup = this.cluster.rollbackerGroup;
+    this.rollbackerServiceAccount = this.cluster.rollbacker?.serviceAccount?.metadata.name;
+    this.previewerGroup = this.cluster.previewerGroup;
+    this.previewerServiceAccount = this.cluster.viewer?.serviceAccount?.metadata.name;
     this.registerOutputs({
       oidcProviderArn: this.oidcProviderArn,
-      deployRoleArn: this.roles.deployRoleArn,
-      rollbackRoleArn: this.roles.rollbackRoleArn,
-      previewRoleArn: this.roles.previewRoleArn,
-      environment: this.repository.environment,
+      deployRoleArn: this.deployRoleArn,
+      rollbackRoleArn: this.rollbackRoleArn,
+      previewRoleArn: this.previewRoleArn,
+      environment: this.environment,
+      rollbackEnvironment: this.rollbackEnvironment,
+      previewEnvironment: this.previewEnvironment,
+      driftEnvironment: this.driftEnvironment,
+      namespace: this.namespace,
+      deployerGroup: this.deployerGroup,
+      deployerServiceAccount: this.deployerServiceAccount,
+      rollbackerGroup: this.rollbackerGroup,
+      rollbackerServiceAccount: this.rollbackerServiceAccount,
+      previewerGroup: this.previewerGroup,
+      previewerServiceAccount: this.previewerServiceAccount,
     });
   }
 }

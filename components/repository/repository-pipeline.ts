@@ -96,6 +96,12 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
   readonly environment: pulumi.Output<string>;
   /** The paths of the committed workflow files. */
   readonly workflowFiles: pulumi.Output<string[]>;
+  /** The rollback job's environment, `<environment>-rollback`; undefined when no committed job runs there (no rollback job). */
+  readonly rollbackEnvironment?: pulumi.Output<string>;
+  /** The environment of the pull-request preview of this stack, `<stack>-preview`; undefined when no workflow previews it. */
+  readonly previewEnvironment?: pulumi.Output<string>;
+  /** The environment of the drift check of this stack, `<stack>-drift`; undefined without a drift workflow for it. */
+  readonly driftEnvironment?: pulumi.Output<string>;
 
   constructor(name: string, args: RepositoryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:github:RepositoryPipeline", name, {}, opts);
@@ -159,6 +165,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
         deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
       }, child);
       const rollbackName = rollback.environment;
+      this.rollbackEnvironment = rollbackName;
       rollbackEnvironments.push(rollback, new github.RepositoryEnvironmentDeploymentPolicy(`${name}-rollback-branch`, {
         repository, environment: rollbackName, branchPattern: config.deployBranch,
       }, child));
@@ -203,6 +210,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
         ...(drift ? { deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true } } : {}),
       }, child);
       previewEnvironments.push(created);
+      if (drift) this.driftEnvironment = created.environment; else this.previewEnvironment = created.environment;
       if (drift) {
         previewEnvironments.push(new github.RepositoryEnvironmentDeploymentPolicy(`${name}-drift-branch`, {
           repository, environment: created.environment, branchPattern: config.deployBranch,
@@ -239,6 +247,12 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
 
     this.environment = environmentName;
     this.workflowFiles = pulumi.all(files.map((f) => f.file));
-    this.registerOutputs({ environment: this.environment, workflowFiles: this.workflowFiles });
+    this.registerOutputs({
+      environment: this.environment,
+      workflowFiles: this.workflowFiles,
+      rollbackEnvironment: this.rollbackEnvironment,
+      previewEnvironment: this.previewEnvironment,
+      driftEnvironment: this.driftEnvironment,
+    });
   }
 }

@@ -4,6 +4,7 @@
 // environment's secret, each role ARN becomes the variable its jobs read).
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { rulesFor } from "../../components/shared/cluster-operations";
 import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
@@ -129,5 +130,90 @@ describe("a role exists only if a committed workflow's job assumes it", () => {
   });
   test("a stack that leaves infra-preview.yml to the stack with manageRepoWorkflows keeps the preview role that file's job assumes", async () => {
     assert.deepEqual((await rolesOf("prod", { "canary-pipeline:driftSchedule": "off" })).roles, ["orders-api-roles-deploy-role", "orders-api-roles-preview-role", "orders-api-roles-rollback-role"]);
+  });
+});
+
+describe("the stack's outputs", () => {
+  /** The stack program's outputs, whether each is a secret, and what it registered. */
+  async function outputsOf(stack: string, file: string, changed: Record<string, string> = {}) {
+    const program: () => object = (await import("../../index")).default;
+    const secret: Record<string, boolean> = {};
+    const settings = readStackFile(file);
+    const render = await renderStack({
+      stack,
+      settings: { ...settings, config: { ...settings.config, ...changed } },
+      program: async () => {
+        const outputs = program();
+        for (const [key, value] of Object.entries(outputs)) secret[key] = pulumi.Output.isInstance(value) ? await pulumi.isSecret(value) : false;
+        return outputs;
+      },
+    });
+    const ofType = (type: string) => render.resources.filter((r) => r.type === type);
+    return { outputs: render.outputs, secret, ofType };
+  }
+  const oidcArn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+  const roleArn = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+
+  test("dev (eks): the roles, environments, namespace and identities' groups, none secret", async () => {
+    const { outputs, secret, ofType } = await outputsOf("dev", "Pulumi.dev.yaml");
+    assert.deepEqual(outputs, {
+      oidcProviderArn: oidcArn,
+      deployRoleArn: roleArn("orders-api-roles-deploy-role"),
+      rollbackRoleArn: roleArn("orders-api-roles-rollback-role"),
+      previewRoleArn: roleArn("orders-api-roles-preview-role"),
+      environment: "dev",
+      rollbackEnvironment: "dev-rollback",
+      previewEnvironment: "dev-preview",
+      driftEnvironment: "dev-drift",
+      namespace: "orders-dev",
+      deployerGroup: "orders-api-deployers",
+      rollbackerGroup: "orders-api-rollbackers",
+      previewerGroup: "orders-api-previewers",
+    });
+    assert.deepEqual(Object.entries(secret).filter(([, s]) => s), []);
+    // Each names what the stack declares: every role and every environment, once.
+    assert.deepEqual(ofType("aws:iam/role:Role").map((r) => roleArn(r.name)).sort(), [outputs.deployRoleArn, outputs.previewRoleArn, outputs.rollbackRoleArn].sort());
+    assert.deepEqual(ofType("github:index/repositoryEnvironment:RepositoryEnvironment").map((r) => r.inputs.environment).sort(),
+      [outputs.environment, outputs.driftEnvironment, outputs.previewEnvironment, outputs.rollbackEnvironment].sort());
+    assert.deepEqual(ofType("kubernetes:core/v1:Namespace").map((r) => (r.inputs.metadata as { name: string }).name), [outputs.namespace]);
+    const subjects = ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").flatMap((r) => (r.inputs.subjects as { kind: string; name: string }[]));
+    for (const key of ["deployerGroup", "rollbackerGroup", "previewerGroup"] as const) {
+      assert.ok(subjects.some((s) => s.kind === "Group" && s.name === outputs[key]), `${key} is a bound group`);
+    }
+  });
+
+  test("a stack neither previewed nor drift-checked outputs no preview role or environments", async () => {
+    const { outputs } = await outputsOf("dev", "Pulumi.dev.yaml", { "canary-pipeline:previewStacks": JSON.stringify(["prod"]), "canary-pipeline:driftSchedule": "off" });
+    assert.deepEqual(Object.keys(outputs).filter((k) => k.startsWith("preview") || k.startsWith("drift")), []);
+    assert.deepEqual([outputs.environment, outputs.rollbackEnvironment], ["dev", "dev-rollback"]);
+  });
+
+  test("dev creates the OIDC provider, and its oidcProviderArn is what prod's stack file adopts", async () => {
+    const dev = await outputsOf("dev", "Pulumi.dev.yaml");
+    assert.equal(dev.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 1);
+    const prod = await outputsOf("prod", "Pulumi.prod.yaml");
+    assert.equal(prod.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider").length, 0);
+    assert.equal(readStackFile("Pulumi.prod.yaml").config["canary-pipeline:oidcProviderArn"], dev.outputs.oidcProviderArn);
+    assert.equal(prod.outputs.oidcProviderArn, dev.outputs.oidcProviderArn);
+  });
+
+  test("token mode: no deploy or rollback role; the identities' ServiceAccounts, none secret", async () => {
+    const { outputs, secret, ofType } = await outputsOf("token", "test/fixtures/Pulumi.token.yaml");
+    assert.deepEqual(outputs, {
+      oidcProviderArn: oidcArn,
+      previewRoleArn: roleArn("billing-roles-preview-role"),
+      environment: "token",
+      rollbackEnvironment: "token-rollback",
+      previewEnvironment: "token-preview",
+      driftEnvironment: "token-drift",
+      namespace: "billing",
+      deployerServiceAccount: "billing-deployer",
+      rollbackerServiceAccount: "billing-rollback",
+      previewerServiceAccount: "billing-previewer",
+    });
+    assert.deepEqual(Object.entries(secret).filter(([, s]) => s), [], "the stack's secrets (ghcrPullToken, slackWebhook, the kubeconfigs) stay out");
+    assert.deepEqual(ofType("aws:iam/role:Role").map((r) => roleArn(r.name)), [outputs.previewRoleArn]);
+    const accounts = ofType("kubernetes:core/v1:ServiceAccount").map((r) => (r.inputs.metadata as { name: string }).name);
+    for (const key of ["deployerServiceAccount", "rollbackerServiceAccount", "previewerServiceAccount"] as const) assert.ok(accounts.includes(outputs[key]), key);
   });
 });
