@@ -1,0 +1,150 @@
+// The project run as the README says (docs/verification.md, "The real tier"): in a copy of the
+// repository, `pulumi stack init`, `pulumi config set` and `pulumi config set --secret`, then
+// `pulumi preview`, `up` and `destroy` with the real CLI, which validates the stack's settings
+// against the project's own Pulumi.yaml and starts index.ts through the Node.js language host;
+// the kubernetes and command plugins are real, aws and github are the stand-ins.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { StackConfig } from "../../config/schema";
+import { apiResourceOf } from "../../components/shared/cluster-operations";
+import { adminKubectl, clusterAccess, namespaceExists, waitUntil } from "./tier";
+import { deploymentState, writeSmokeReport } from "./release";
+import { awsCliStandin, previewJson, projectCopy, standinCalls, type ProjectCopy } from "../../cluster/project";
+
+const ns = "orders-cli";
+const { server, caData } = clusterAccess();
+/** The settings a token stack needs, as `pulumi config set` takes them. */
+const settings: [key: string, value: string][] = [
+  ["githubOwner", "acme"], ["githubRepository", "orders-api"], ["appName", "orders-api"], ["namespace", ns],
+  ["clusterAuth", "token"], ["clusterEndpoint", server], ["clusterCaData", caData],
+  ["initialImage", "ghcr.io/acme/orders-api:1.4.2"],
+  // 2 stable pods and 1 canary pod, no minReadySeconds: quick rollouts.
+  ["replicas", "2"], ["canaryWeight", "33"], ["minReadySeconds", "0"],
+];
+/** The account this stack names; the stand-in answers as it (dev's file names another one). */
+const account = "210987654321";
+const secrets = {
+  ghcrPullToken: `ghp_${randomBytes(18).toString("hex")}`,
+  slackWebhook: `https://hooks.slack.com/services/T0000/B0000/${randomBytes(12).toString("hex")}`,
+};
+/** What the smoke-test report's URL is made of. */
+const reportConfig = { appName: "orders-api", namespace: ns, healthPath: "/healthz" } as StackConfig;
+
+describe("the project through the CLI, token mode", () => {
+  let project: ProjectCopy;
+  before(() => {
+    project = projectCopy("token", { CANARY_STANDIN_AWS_ACCOUNT: account });
+  });
+  after(() => {
+    project?.pulumi(["destroy", "--yes", "--stack", "tier"]);
+    project?.pulumi(["stack", "rm", "--yes", "--force", "tier"]);
+    adminKubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
+  });
+
+  test("1. stack init, config set and config set --secret, then preview and up: every object created, the smoke test after up fails on a failing report and passes on a passing one, the outputs are there", () => {
+    project.ok(["stack", "init", "tier"]);
+    for (const [key, value] of settings) project.ok(["config", "set", key, value]);
+    project.ok(["config", "set", "--path", "aws:allowedAccountIds[0]", account]);
+    for (const [key, value] of Object.entries(secrets)) project.ok(["config", "set", "--secret", key], { input: value });
+    const preview = project.ok(["preview", "--json"]);
+    const creates = previewJson(preview).steps.filter((s) => s.op === "create");
+    assert.ok(creates.some((s) => s.urn.endsWith("::orders-api-smoke-test-command")), "the smoke test is planned");
+    assert.ok(creates.length > 30, `${creates.length} creates`);
+
+    // Seen failing first: a failing report fails `pulumi up`, after every other object exists.
+    writeSmokeReport(reportConfig, "fail");
+    const failed = project.pulumi(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(failed.status, 0, "a failing smoke report fails pulumi up");
+    assert.match(failed.stdout + failed.stderr, /RESULT fail/);
+    assert.deepEqual(deploymentState(ns, "orders-api"), { image: "ghcr.io/acme/orders-api:1.4.2", replicas: 2, ready: 2 });
+
+    writeSmokeReport(reportConfig, "pass");
+    project.ok(["up", "--yes", "--skip-preview"]);
+    const state = JSON.parse(project.ok(["stack", "export"])) as { deployment: { resources: { type: string; urn: string; id?: string; inputs: { metadata?: { name: string; namespace?: string } } }[] } };
+    const resources = state.deployment.resources;
+    const kubernetes = resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes" && r.inputs.metadata);
+    assert.ok(kubernetes.length >= 15, `${kubernetes.length} Kubernetes objects`);
+    for (const r of kubernetes) {
+      const { group, resource } = apiResourceOf(r.type);
+      const { name, namespace } = r.inputs.metadata!;
+      assert.doesNotThrow(() => adminKubectl(["get", group ? `${resource}.${group}` : resource, name, "--output", "name", ...(namespace ? ["--namespace", namespace] : [])]), `${r.urn} exists`);
+    }
+    const created = new Set(standinCalls(project).filter((c) => c.method === "create").map((c) => c.urn));
+    const standins = resources.filter((r) => /^(aws|github):/.test(r.type));
+    assert.ok(standins.length > 5 && standins.every((r) => created.has(r.urn)), "every aws and github resource was created through its plugin");
+    const command = resources.find((r) => r.type === "command:local:Command");
+    assert.ok(command, "the smoke test's command is in the state");
+    const outputs = JSON.parse(project.ok(["stack", "output", "--json"])) as Record<string, unknown>;
+    assert.equal(outputs.namespace, ns);
+    assert.match(String(outputs.oidcProviderArn), new RegExp(`^arn:aws:iam::${account}:oidc-provider/token\\.actions\\.githubusercontent\\.com$`));
+  });
+
+  test("2. a second up changes nothing; after one setting changes, preview --diff shows that change alone", () => {
+    project.ok(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+    project.ok(["preview", "--expect-no-changes"]);
+    project.ok(["config", "set", "smokeMaxLatencySeconds", "2"]);
+    const { steps } = previewJson(project.ok(["preview", "--diff", "--json"]));
+    const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
+    // The smoke test's script and the deploy workflow's are the only places the latency bound goes.
+    assert.deepEqual(changed, ["replace orders-api-smoke-test-command", "update deploy-tier.yml"].sort(), changed.join("\n"));
+    project.ok(["config", "set", "smokeMaxLatencySeconds", "1.5"]);
+    project.ok(["preview", "--expect-no-changes"]);
+  });
+
+  test("3. a secret set with --secret is never in plain text: not in the state, the CLI's output or the plugins' records", () => {
+    const exported = project.ok(["stack", "export"]);
+    const revealed = project.ok(["stack", "export", "--show-secrets"]);
+    const records = fs.readFileSync(project.standinLog, "utf8");
+    const stackFile = fs.readFileSync(path.join(project.dir, "Pulumi.tier.yaml"), "utf8");
+    for (const [key, value] of Object.entries(secrets)) {
+      assert.ok(revealed.includes(value), `${key} is in the state, encrypted`);
+      assert.ok(!exported.includes(value), `${key} in pulumi stack export`);
+      assert.ok(!stackFile.includes(value), `${key} in the stack file`);
+      assert.ok(!records.includes(value), `${key} in the stand-ins' records`);
+      assert.ok(project.printed.every((text) => !text.includes(value)), `${key} in the CLI's output`);
+    }
+    assert.match(records, /\[secret\]/, "the stand-ins received secrets, and recorded them as such");
+  });
+
+  test("4. a bad setting stops preview with the line that names it, before any resource registers", () => {
+    const before = standinCalls(project).length;
+    project.ok(["config", "set", "replicas", "0"]);
+    const refused = project.pulumi(["preview"]);
+    project.ok(["config", "set", "replicas", "2"]);
+    const printed = refused.stdout + refused.stderr;
+    assert.notEqual(refused.status, 0);
+    assert.match(printed, /^ {4}canary-pipeline:replicas: 0 must be a whole number from 1 to 100$/m, printed);
+    assert.doesNotMatch(printed, /^\s+at /m, "no stack trace");
+    assert.deepEqual(standinCalls(project).slice(before).filter((c) => c.method !== "read" && c.method !== "getPluginInfo" && c.method !== "configure"), [], "nothing was checked or created");
+  });
+
+  test("5. destroy leaves nothing: the namespace, its objects and the cluster-scoped policies are gone, every aws and github resource deleted", () => {
+    const state = JSON.parse(project.ok(["stack", "export"])) as { deployment: { resources: { type: string; urn: string }[] } };
+    project.ok(["destroy", "--yes", "--skip-preview"]);
+    waitUntil("the namespace to go", () => !namespaceExists(ns), 90);
+    assert.equal(adminKubectl(["get", "validatingadmissionpolicies", "--output", "name"]).split("\n").filter((n) => n.includes(`.${ns}.`)).length, 0);
+    const deleted = new Set(standinCalls(project).filter((c) => c.method === "delete").map((c) => c.urn));
+    assert.deepEqual(state.deployment.resources.filter((r) => /^(aws|github):/.test(r.type) && !deleted.has(r.urn)).map((r) => r.urn), []);
+  });
+});
+
+describe("the repository's eks-mode stacks through the CLI", () => {
+  test("6. Pulumi.dev.yaml and Pulumi.prod.yaml pass the CLI's validation and preview through the stand-ins, against the cluster the EKS lookup names", () => {
+    const project = projectCopy("eks", { CANARY_STANDIN_EKS_ENDPOINT: server, CANARY_STANDIN_EKS_CA: caData }, [awsCliStandin()]);
+    for (const stack of ["dev", "prod"]) {
+      project.ok(["stack", "init", stack]);
+      const run = project.pulumi(["preview", "--stack", stack, "--json"]);
+      assert.equal(run.status, 0, `pulumi preview --stack ${stack}:\n${run.stdout}\n${run.stderr}`);
+      const { steps, diagnostics } = previewJson(run.stdout);
+      assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), []);
+      const creates = (prefix: string) => steps.filter((s) => s.op === "create" && s.urn.split("::")[2]?.startsWith(prefix)).length;
+      assert.ok(creates("kubernetes:") > 10 && creates("aws:") > 2 && creates("github:") > 5, `${stack}: ${steps.length} steps`);
+    }
+    const calls = standinCalls(project);
+    assert.ok(calls.some((c) => c.method === "invoke" && c.token === "aws:eks/getCluster:getCluster"), "the cluster was looked up");
+    assert.deepEqual(calls.filter((c) => c.method === "create" || c.method === "update" || c.method === "delete"), [], "a preview changes nothing");
+  });
+});
