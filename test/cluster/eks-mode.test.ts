@@ -21,7 +21,7 @@ const ns = "payments-tier";
 const config = serviceConfig({
   githubOwner: "acme", githubRepository: "payments", appName: "payments", namespace: ns, createNamespace: false,
   clusterAuth: "eks", eksClusterName: "tier", awsRegion: "eu-west-1",
-  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: false,
+  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: "ghcr.io/acme/payments:2.0.0", smokeTestOnUp: true,
 });
 const program = () => {
   const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"), preview: true });
@@ -46,7 +46,8 @@ describe("one service, eks mode, in an existing namespace", () => {
     adminKubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
   });
 
-  test("up: both Deployments ready; a second up changes nothing", async () => {
+  test("up: both Deployments ready, the smoke test after up passed; a second up changes nothing", async () => {
+    writeSmokeReport(config, "pass");
     assert.equal((await stack.up()).summary.result, "succeeded");
     assert.equal(deploymentState(ns, "payments").ready, 2);
     assert.deepEqual(changes((await stack.up()).summary.resourceChanges), {});
@@ -82,8 +83,9 @@ describe("one service, eks mode, in an existing namespace", () => {
     const member = kubeconfigFile(certificateKubeconfig("tier-deploy-role", [defaultEksGroup(config.appName)]));
     const created = createPod(member, ns, releasePod(config));
     assert.ok(created.ok, created.output);
-    // The policy's pods are the deployer's operations': without smokeTestOnUp, not pulumi up's.
-    assert.equal(config.smokeTestOnUp, false);
+    // The policy's pods are the deployer's operations': in eks mode pulumi up's smoke test runs
+    // with the stack's own credentials, so its pod is not among them.
+    assert.equal(config.smokeTestOnUp, true);
     assert.match(createPod(member, ns, upPod(config)).output, /the deployer may create only the pipeline's own pods \(\S+-smoke-test\)/);
     for (const { what, pod, message } of refusedPods(config)) {
       const refused = createPod(member, ns, pod);

@@ -23,7 +23,7 @@ const settings: ServiceSettings = {
   // A short bake window: the canary job holds and judges the canary as it would for minutes.
   canaryBakeSeconds: 4,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
-  smokeTestOnUp: false,
+  smokeTestOnUp: true,
 };
 const config: StackConfig = serviceConfig(settings);
 /** A later environment of the same service, promoting what `config`'s environment released. */
@@ -51,6 +51,7 @@ describe("the pipeline fails safe", () => {
       });
       return Promise.resolve({ kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig });
     });
+    writeSmokeReport(config, "pass");
     assert.equal((await stack.up()).summary.result, "succeeded");
     const outputs = await stack.outputs();
     // The rollback job acts as the rollback identity, which may only scale the canary.

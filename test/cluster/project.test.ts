@@ -36,7 +36,7 @@ const reportConfig = { appName: "orders-api", namespace: ns, healthPath: "/healt
 describe("the project through the CLI, token mode", () => {
   let project: ProjectCopy;
   before(() => {
-    project = projectCopy("token", { CANARY_STANDIN_AWS_ACCOUNT: account });
+    project = projectCopy("token", { CANARY_STANDIN_AWS_ACCOUNT_ID: account });
   });
   after(() => {
     project?.pulumi(["destroy", "--yes", "--stack", "tier"]);

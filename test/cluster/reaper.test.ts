@@ -18,12 +18,13 @@ import { reaperErrorExit, reaperScript } from "../../components/shared/canary-ex
 import { canaryExpiryAnnotation, clusterTargets, type PolicyRule } from "../../components/shared/cluster-operations";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubectl, adminKubeconfig, clusterAccess, kubeconfigFile, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
+import { writeSmokeReport } from "./release";
 
 const { server, caData } = clusterAccess();
 const config = serviceConfig({
   githubOwner: "acme", githubRepository: "reaped", appName: "reaped", namespace: "reaper-tier",
   clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
-  replicas: 2, canaryWeight: 33, initialImage: "ghcr.io/acme/reaped:1.0.0", smokeTestOnUp: false,
+  replicas: 2, canaryWeight: 33, initialImage: "ghcr.io/acme/reaped:1.0.0", smokeTestOnUp: true,
 });
 const ns = config.namespace;
 const t = clusterTargets(config);
@@ -57,6 +58,7 @@ describe("the canary reaper, on the real API server", () => {
 
   before(async () => {
     stack = await tierStack("reaper", program);
+    writeSmokeReport(config, "pass");
     assert.equal((await stack.up()).summary.result, "succeeded");
     const dir = fs.mkdtempSync(path.join(path.dirname(adminKubeconfig), "reaper-"));
     const token = kubectl(["create", "token", reaper, "--duration=10m"]).trim();

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
-import { CanaryCluster, deployerOperations, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
+import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
 import { smokeTestKubeconfigVariable, withKubeconfig } from "../../components/cluster/post-deploy-smoke-test";
 import { apiResourceOf, clusterTargets, unreadableKinds } from "../../components/shared/cluster-operations";
 import { smokeTestRunner } from "../../components/shared/smoke-test";
@@ -32,7 +32,8 @@ const baseSettings: ServiceSettings = {
   // No bake window here: fail-safe.test.ts releases with one; these scenarios judge other things.
   canaryBakeSeconds: 0,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
-  smokeTestOnUp: false,
+  // pulumi up runs the smoke test through the command plugin, as the deployer.
+  smokeTestOnUp: true,
 };
 
 let settings = baseSettings;
@@ -40,10 +41,7 @@ let config: StackConfig;
 // No kubeconfig given: the provider's is derived from the settings and the machine's kubeconfig.
 const program = () => {
   config = serviceConfig(settings);
-  // The deployer's operations as a stack with smokeTestOnUp has them (its smoke test runs as the
-  // deployer): the tier cannot run the command plugin, so scenario 5 runs that script itself.
-  const operations = deployerOperations({ ...config, smokeTestOnUp: true }, deployOperations(config));
-  const cluster = new CanaryCluster(config.appName, { config, operations, rollbackOperations: rollbackOperations(config), preview: true });
+  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), preview: true });
   return Promise.resolve({
     kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName,
   });
@@ -101,6 +99,7 @@ describe("one service, token mode", () => {
   test("1. up from empty, on clusterEndpoint while the current context points elsewhere: every object admitted under Pod Security restricted, both Deployments ready", async () => {
     const ambientRun = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", ambient, "get", "namespaces", "--request-timeout=5s"], { encoding: "utf8" });
     assert.match(ambientRun.stderr, /127\.0\.0\.1:9/, "the ambient context reaches no cluster");
+    writeSmokeReport(serviceConfig(settings), "pass");
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     const namespace = JSON.parse(adminKubectl(["get", "namespace", ns, "--output", "json"])) as { metadata: { labels: Record<string, string> } };
@@ -384,7 +383,7 @@ describe("one service, token mode", () => {
     resetToRest();
   });
 
-  test("5. the script of the smoke test after pulumi up, as the deployer through the kubeconfig it receives, passes and fails with its report (the command plugin itself is not built here)", () => {
+  test("5. the script of the smoke test after pulumi up, as the deployer through the kubeconfig it receives while KUBECONFIG points elsewhere, passes and fails with its report and leaves no kubeconfig behind", () => {
     const { run, tmp } = upSmokeTestRunner(deployer.kubeconfig);
     writeSmokeReport(config, "pass");
     const passed = run();

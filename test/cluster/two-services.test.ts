@@ -11,13 +11,13 @@ import { CanaryCluster } from "../../components/cluster/canary-cluster";
 import { ClientSideApplyProvider } from "../../components/cluster/client-side-apply-provider";
 import { deployOperations } from "../../components/repository/workflows/deploy";
 import { adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil } from "./tier";
-import { deploymentState } from "./release";
+import { deploymentState, writeSmokeReport } from "./release";
 
 const { server, caData } = clusterAccess();
 const services = ["billing", "shipping"].map((app) => serviceConfig({
   githubOwner: "acme", githubRepository: app, appName: app, namespace: `${app}-tier`,
   clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
-  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: `ghcr.io/acme/${app}:1.0.0`, smokeTestOnUp: false,
+  replicas: 2, canaryWeight: 33, canaryBakeSeconds: 0, initialImage: `ghcr.io/acme/${app}:1.0.0`, smokeTestOnUp: true,
 }));
 
 const program = () => {
@@ -36,6 +36,7 @@ describe("two services in one stack, one shared provider", () => {
   });
 
   test("up: both services ready, each in its namespace; a second up changes nothing", async () => {
+    writeSmokeReport(services[0], "pass");
     assert.equal((await stack.up()).summary.result, "succeeded");
     for (const config of services) assert.equal(deploymentState(config.namespace, config.appName).ready, 2, config.appName);
     assert.deepEqual(changes((await stack.up()).summary.resourceChanges), {});
