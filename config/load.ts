@@ -6,12 +6,12 @@ import { canaryJobMinutes } from "../components/repository/workflows/deploy";
 import { lifetimeProblem } from "../components/shared/canary-expiry";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { z } from "zod";
 import {
   configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
   type ClusterLocationKey, type RawConfig, type SecretKey, type StackConfig,
 } from "./schema";
+import { parseStackFile, readProjectFile, StackFileError } from "./stack-file";
 
 /** The types Pulumi.yaml's `config:` block allows. */
 export type PulumiConfigType = "string" | "integer" | "boolean" | "array";
@@ -214,16 +214,24 @@ export function loadStackConfig(): StackConfig {
 /**
  * The other stack files beside the project's Pulumi.yaml, with their settings, when this stack's
  * own file is among them (a stack configured from elsewhere, such as `--config-file`, is compared
- * with none). Stacks kept elsewhere cannot be seen.
+ * with none). Stacks kept elsewhere cannot be seen. Each is read as the CLI reads it for that
+ * stack's program (config/stack-file.ts: bare keys, merge keys, Pulumi.yaml's defaults): its
+ * values by qualified key, scalars as the strings the program receives, lists and maps parsed.
  */
 function otherStackFiles(projectDir: string, stack: string): { stack: string; values: Record<string, unknown> }[] {
   const own = ["yaml", "yml"].some((ext) => existsSync(join(projectDir, `Pulumi.${stack}.${ext}`)));
-  if (!existsSync(join(projectDir, "Pulumi.yaml")) || !own) return [];
+  const projectFile = join(projectDir, "Pulumi.yaml");
+  if (!existsSync(projectFile) || !own) return [];
+  const project = readProjectFile(projectFile);
   return readdirSync(projectDir).flatMap((file) => {
     const other = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
     if (!other || other === stack) return [];
-    const values = (parse(readFileSync(join(projectDir, file), "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
-    return [{ stack: other, values }];
+    try {
+      return [{ stack: other, values: parseStackFile(readFileSync(join(projectDir, file), "utf8"), project, file).values }];
+    } catch (error) {
+      if (error instanceof StackFileError) throw new ConfigError([`${error.message}: the cross-stack checks read every stack file of the project; fix it`]);
+      throw error;
+    }
   });
 }
 
@@ -234,7 +242,7 @@ function otherStackFiles(projectDir: string, stack: string): { stack: string; va
 export function otherRepoWorkflowOwners(projectDir: string, config: Pick<StackConfig, "stack" | "githubOwner" | "githubRepository">): string[] {
   const key = (k: string) => `${projectName}:${k}`;
   return otherStackFiles(projectDir, config.stack).flatMap(({ stack, values }) => {
-    const claims = values[key("manageRepoWorkflows")] === true || values[key("manageRepoWorkflows")] === "true";
+    const claims = values[key("manageRepoWorkflows")] === "true";
     return claims && values[key("githubOwner")] === config.githubOwner && values[key("githubRepository")] === config.githubRepository ? [stack] : [];
   });
 }

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, renderStack, writeRender } from "./render";
-import { readStackFile, type StackSettings } from "./stack-file";
+import { readStackFile, StackFileError, type StackSettings } from "../config/stack-file";
 
 /** The program a module exports: `export =` or `export default`, through any CommonJS wrapping. */
 export async function loadProgram(file: string): Promise<() => unknown> {
@@ -40,9 +40,10 @@ async function main(): Promise<number> {
     const beside = join(dirname(values.program), `Pulumi.${stack}.yaml`);
     configFile = existsSync(beside) ? beside : undefined;
   }
-  const settings: StackSettings = configFile !== undefined ? readStackFile(configFile) : { config: {}, secretKeys: [] };
   const source = values.program ?? configFile ?? "";
   try {
+    // The settings as the Pulumi CLI hands them to the program, Pulumi.yaml's defaults included.
+    const settings: StackSettings = configFile !== undefined ? readStackFile(configFile) : { config: {}, secretKeys: [] };
     const program = values.program !== undefined ? await loadProgram(values.program) : undefined;
     const render = await renderStack({ stack, settings, ...(program ? { program } : {}) });
     writeRender(render, out);
@@ -51,6 +52,11 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`${source}: ${error.message}`);
+      return 1;
+    }
+    // A stack file the CLI would refuse: one line, naming the file.
+    if (error instanceof StackFileError) {
+      console.error(error.message);
       return 1;
     }
     throw error;

@@ -6,7 +6,7 @@ import { ConfigError } from "../config/load";
 import { projectName } from "../config/schema";
 import { artifacts } from "./artifacts";
 import { runProgram, type RegisteredResource } from "./mock-engine";
-import type { StackSettings } from "./stack-file";
+import type { StackSettings } from "../config/stack-file";
 import { summary } from "./summary";
 
 export interface Render {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { runProgram, secretMarker, type RegisteredResource } from "../../synth/mock-engine";
 import { renderStack } from "../../synth/render";
-import { readStackFile } from "../../synth/stack-file";
+import { readStackFile } from "../../config/stack-file";
 import { projectName } from "../../config/schema";
 import { byTopComponent, dependencyDepth, orderOnlyEdges } from "../../bench/graph";
 import { benchProgram } from "../../bench/program";

@@ -12,7 +12,7 @@ import { deployerOperations } from "../../components/cluster/canary-cluster";
 import { loadStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import { renderStack, type Render } from "../../synth/render";
-import { readStackFile } from "../../synth/stack-file";
+import { readStackFile } from "../../config/stack-file";
 import { schemaProblems } from "../../verify/kubernetes-schema";
 
 const tokenSettings = {

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { renderStack } from "../../synth/render";
-import { readStackFile } from "../../synth/stack-file";
+import { readStackFile } from "../../config/stack-file";
 
 const snapshot = join(__dirname, "dev-stack-urns.json");
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { renderStack } from "../../synth/render";
-import { readStackFile } from "../../synth/stack-file";
+import { readStackFile } from "../../config/stack-file";
 
 const render = (stack: string) => renderStack({ stack, settings: readStackFile(`Pulumi.${stack}.yaml`) });
 

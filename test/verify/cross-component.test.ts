@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { renderStack } from "../../synth/render";
-import { readStackFile, securePlaceholder } from "../../synth/stack-file";
+import { readStackFile, securePlaceholder } from "../../config/stack-file";
 import { mockServiceAccountToken } from "../../synth/mock-engine";
 import platformProgram from "../../examples/platform/index";
 import { lintRender, verifyRender, type Findings, type VerifyInput } from "../../verify";

@@ -12,7 +12,7 @@ import { loadStackConfig, secretSetting } from "../../config/load";
 import { secretSettings, type SecretKey } from "../../config/schema";
 import { runProgram } from "../../synth/mock-engine";
 import { renderStack } from "../../synth/render";
-import { readStackFile } from "../../synth/stack-file";
+import { readStackFile } from "../../config/stack-file";
 import { continuity } from "../../verify/state-continuity";
 
 const urnsOf = async (program: () => unknown) =>

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { renderStack } from "../../../synth/render";
-import { readStackFile } from "../../../synth/stack-file";
+import { readStackFile } from "../../../config/stack-file";
 import { evaluatePolicy, type IamRequest } from "../../../verify/iam-policy";
 
 const bucket = "arn:aws:s3:::globex-pulumi-state";

@@ -11,7 +11,7 @@ import { defaultPreviewGroup } from "../../../components/cluster/cluster-viewer"
 import { apiResourceOf, refreshOperations, unreadableKinds, type PolicyRule } from "../../../components/shared/cluster-operations";
 import { mockServiceAccountToken } from "../../../synth/mock-engine";
 import { renderStack } from "../../../synth/render";
-import { readStackFile } from "../../../synth/stack-file";
+import { readStackFile } from "../../../config/stack-file";
 import { urnGlob } from "../../../verify/preview-reads";
 import { renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 

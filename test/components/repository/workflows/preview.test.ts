@@ -8,7 +8,7 @@ import { roleVariablesAssumedBy, type Step } from "../../../../components/reposi
 import { previewRoleVariable } from "../../../../components/repository/workflows/pipeline";
 import { driftWorkflow, infraPreviewWorkflow, previewJobId } from "../../../../components/repository/workflows/preview";
 import { renderStack } from "../../../../synth/render";
-import { readStackFile } from "../../../../synth/stack-file";
+import { readStackFile } from "../../../../config/stack-file";
 import { allConfigs, devLike, prodLike, renderedWorkflows, s3Backend } from "./stack-configs";
 
 const forkSkip = "github.event.pull_request.head.repo.full_name == github.repository";
