@@ -100,7 +100,7 @@ export function configDeclarations(): ConfigDeclaration[] {
 
 // Whether the CLI handed the program a key as a secret (a `secure:` value, or `pulumi config set
 // --secret`): the SDK's own test, which its public API does not export.
-const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
+const isConfigSecret = (key: string): boolean => (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
 
 /** A configuration mistake. RunError: the Pulumi CLI prints its message without a stack trace. */
 export class ConfigError extends pulumi.RunError {

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { parse, stringify } from "yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../../config/schema";
@@ -14,13 +15,13 @@ import { projectName } from "../../config/schema";
 import { renderStack } from "../../synth/render";
 import { securePlaceholder } from "../../config/stack-file";
 import { adminKubectl, clusterAccess, namespaceExists, waitUntil } from "./tier";
+import { repoRoot } from "../../cluster/control-plane";
 import { deploymentState, writeSmokeReport } from "./release";
 import { awsCliStandin, previewJson, projectCopy, standinCalls, type ProjectCopy } from "../../cluster/project";
 
 const ns = "orders-cli";
-const { server, caData } = clusterAccess();
-/** The settings a token stack needs, as `pulumi config set` takes them. */
-const settings: [key: string, value: string][] = [
+/** The settings a token stack needs, as `pulumi config set` takes them (the cluster's, once it runs). */
+const tokenSettings = ({ server, caData } = clusterAccess()): [key: string, value: string][] => [
   ["githubOwner", "acme"], ["githubRepository", "orders-api"], ["appName", "orders-api"], ["namespace", ns],
   ["clusterAuth", "token"], ["clusterEndpoint", server], ["clusterCaData", caData],
   ["initialImage", "ghcr.io/acme/orders-api:1.4.2"],
@@ -44,7 +45,7 @@ const changingOps = new Set(["create", "update", "delete", "replace", "create-re
  * the settings above, and with `changes` on top. Secrets are placeholders in both.
  */
 async function offlineChanges(changes: Record<string, string>): Promise<string[]> {
-  const config = Object.fromEntries([...settings, ...Object.keys(secrets).map((k) => [k, securePlaceholder(k)])].map(([k, v]) => [`${projectName}:${k}`, v]));
+  const config = Object.fromEntries([...tokenSettings(), ...Object.keys(secrets).map((k) => [k, securePlaceholder(k)])].map(([k, v]) => [`${projectName}:${k}`, v]));
   const secretKeys = Object.keys(secrets).map((k) => `${projectName}:${k}`);
   const render = async (c: Record<string, string>) => new Map((await renderStack({ stack: "tier", settings: { config: { ...c, "aws:allowedAccountIds": JSON.stringify([account]) }, secretKeys } })).resources
     .filter((r) => r.custom).map((r) => [r.urn, JSON.stringify(r.inputs)]));
@@ -66,7 +67,7 @@ describe("the project through the CLI, token mode", () => {
 
   test("1. stack init, config set and config set --secret, then preview and up: every object created, the smoke test after up fails on a failing report and passes on a passing one, the outputs are there", () => {
     project.ok(["stack", "init", "tier"]);
-    for (const [key, value] of settings) project.ok(["config", "set", key, value]);
+    for (const [key, value] of tokenSettings()) project.ok(["config", "set", key, value]);
     project.ok(["config", "set", "--path", "aws:allowedAccountIds[0]", account]);
     for (const [key, value] of Object.entries(secrets)) project.ok(["config", "set", "--secret", key], { input: value });
     const preview = project.ok(["preview", "--json"]);
@@ -155,6 +156,7 @@ describe("the project through the CLI, token mode", () => {
 
 describe("the repository's eks-mode stacks through the CLI", () => {
   test("6. Pulumi.dev.yaml and Pulumi.prod.yaml pass the CLI's validation and preview through the stand-ins, against the cluster the EKS lookup names", () => {
+    const { server, caData } = clusterAccess();
     const project = projectCopy("eks", { CANARY_STANDIN_EKS_ENDPOINT: server, CANARY_STANDIN_EKS_CA: caData }, [awsCliStandin()]);
     for (const stack of ["dev", "prod"]) {
       project.ok(["stack", "init", stack]);
@@ -168,5 +170,54 @@ describe("the repository's eks-mode stacks through the CLI", () => {
     const calls = standinCalls(project);
     assert.ok(calls.some((c) => c.method === "invoke" && c.token === "aws:eks/getCluster:getCluster"), "the cluster was looked up");
     assert.deepEqual(calls.filter((c) => c.method === "create" || c.method === "update" || c.method === "delete"), [], "a preview changes nothing");
+  });
+});
+
+/**
+ * Stack files the CLI must accept: validated against the project's own Pulumi.yaml `config:` block
+ * before any program starts (pulumi/pulumi pkg/workspace/config.go). The copy's Pulumi.yaml is the
+ * project's with `main` pointed at a program that registers nothing, so each file costs the CLI's
+ * validation and a language host start, not a whole preview (scenarios 1 and 6 run index.ts).
+ */
+describe("the CLI's validation of stack files against the project's Pulumi.yaml", () => {
+  const required = "config:\n  canary-pipeline:githubOwner: acme\n  canary-pipeline:githubRepository: orders-api\n  canary-pipeline:appName: orders-api\n  canary-pipeline:initialImage: ghcr.io/acme/orders-api:1.4.2\n";
+  /** The YAML blocks of the docs that set this project's keys, each as a stack file: a fragment goes under `config:`, beside the required settings. */
+  function docExamples(): [string, string][] {
+    return ["README.md", ...fs.readdirSync(path.join(repoRoot, "docs")).map((f) => path.join("docs", f))].flatMap((file) =>
+      [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]).filter((block) => block.includes(`${projectName}:`))
+        .map((block, i): [string, string] => [`${file} example ${i + 1}`, block.startsWith("config:") ? `${required}${block.replace(/^config:\n/, "")}` : `${required}${block}`]));
+  }
+  const files = (): [string, string][] => [
+    ...["Pulumi.dev.yaml", "Pulumi.prod.yaml", ...fs.readdirSync(path.join(repoRoot, "test", "fixtures")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join("test", "fixtures", f))]
+      .map((file): [string, string] => [file, fs.readFileSync(path.join(repoRoot, file), "utf8")]),
+    ...docExamples(),
+    ["only the required settings", required],
+  ];
+
+  test("every stack file of the repository, every example of the docs and a file of only the required settings pass; a file without a required setting does not", () => {
+    const project = projectCopy("validation");
+    const projectFile = path.join(project.dir, "Pulumi.yaml");
+    fs.writeFileSync(projectFile, fs.readFileSync(projectFile, "utf8").replace(/^main: .*$/m, "main: registers-nothing.js"));
+    fs.writeFileSync(path.join(project.dir, "registers-nothing.js"), "module.exports = () => ({});\n");
+    for (const f of fs.readdirSync(project.dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) fs.rmSync(path.join(project.dir, f));
+    const examples = files();
+    assert.ok(examples.filter(([name]) => name.includes("example")).length >= 2, "the docs' examples were found");
+    const outcomes = [...examples, ["without githubOwner", required.replace(/^ {2}canary-pipeline:githubOwner: .*\n/m, "")] as [string, string]].map(([name, text], i) => {
+      const stack = `s${i}`;
+      // `secure:` values of fixtures were encrypted by no stack: set as a user would, with --secret.
+      const document = parse(text) as { config: Record<string, unknown> };
+      const secure = Object.keys(document.config).filter((k) => typeof document.config[k] === "object" && document.config[k] !== null && "secure" in (document.config[k]));
+      for (const key of secure) delete document.config[key];
+      fs.writeFileSync(path.join(project.dir, `Pulumi.${stack}.yaml`), secure.length > 0 ? stringify(document) : text);
+      project.ok(["stack", "init", stack]);
+      for (const key of secure) project.ok(["config", "set", "--secret", key, "--stack", stack], { input: "a-secret-value" });
+      const run = project.pulumi(["preview", "--stack", stack]);
+      return { name, status: run.status, printed: run.stdout + run.stderr };
+    });
+    const refused = outcomes.filter((o) => o.name !== "without githubOwner" && (o.status !== 0 || /validating stack config|missing configuration/.test(o.printed)));
+    assert.deepEqual(refused.map((o) => `${o.name}: ${o.printed}`), []);
+    const missing = outcomes.find((o) => o.name === "without githubOwner")!;
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.printed, /Stack 's\d+' is missing configuration value 'githubOwner'/);
   });
 });
