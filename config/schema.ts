@@ -257,7 +257,11 @@ export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new S
   if (!image?.groups) problem("initialImage", "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…");
   else if (!image.groups.tag && !image.groups.digest) problem("initialImage", "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest");
   else if (image.groups.tag === "latest") problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
-  if (!canarySplit(c.replicas, c.canaryWeight).reachable) problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));
+  // Judged only when both keys are valid on their own: a refused replicas names its own problem.
+  const valid = (key: "replicas" | "canaryWeight") => configSchema.shape[key].safeParse(c[key]).success;
+  if (valid("replicas") && valid("canaryWeight") && !canarySplit(c.replicas, c.canaryWeight).reachable) {
+    problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));
+  }
   if (new Set(c.nodeVersions).size !== c.nodeVersions.length) problem("nodeVersions", "must not repeat a version");
   const levels = c.scanSeverity.split(",");
   if (!levels.every((l) => (severities as readonly string[]).includes(l))) problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);

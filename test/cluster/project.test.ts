@@ -37,6 +37,9 @@ const secrets = {
 /** What the smoke-test report's URL is made of. */
 const reportConfig = { appName: "orders-api", namespace: ns, healthPath: "/healthz" } as StackConfig;
 
+/** A URN's resource type: the last of its type chain. */
+const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
+
 /** The steps of a preview that change a resource. */
 const changingOps = new Set(["create", "update", "delete", "replace", "create-replacement", "delete-replaced"]);
 
@@ -72,7 +75,7 @@ describe("the project through the CLI, token mode", () => {
     for (const [key, value] of Object.entries(secrets)) project.ok(["config", "set", "--secret", key], { input: value });
     const preview = project.ok(["preview", "--json"]);
     const creates = previewJson(preview).steps.filter((s) => s.op === "create");
-    assert.ok(creates.some((s) => s.urn.endsWith("::orders-api-smoke-test-command")), "the smoke test is planned");
+    assert.ok(creates.some((s) => s.urn.endsWith("::orders-api-cluster-smoke-test-command")), "the smoke test is planned");
     assert.ok(creates.length > 30, `${creates.length} creates`);
 
     // Seen failing first: a failing report fails `pulumi up`, after every other object exists.
@@ -111,25 +114,38 @@ describe("the project through the CLI, token mode", () => {
     const proposed = [...new Set(steps.filter((s) => changingOps.has(s.op)).map((s) => s.urn))].sort();
     const expected = await offlineChanges({ smokeMaxLatencySeconds: "2" });
     // The latency bound goes into the smoke test's script (the command after up) and the deploy workflow.
-    assert.ok(expected.some((urn) => urn.endsWith("::orders-api-smoke-test-command")), expected.join("\n"));
+    assert.ok(expected.some((urn) => urn.endsWith("::orders-api-cluster-smoke-test-command")), expected.join("\n"));
     assert.deepEqual(proposed, expected);
     project.ok(["config", "set", "smokeMaxLatencySeconds", "1.5"]);
     project.ok(["preview", "--expect-no-changes"]);
   });
 
   test("3. a secret set with --secret is never in plain text: not in the state, the CLI's output or the plugins' records", () => {
+    // Everything the CLI printed in scenarios 1, 2 and this one, before it is asked to show secrets.
     const exported = project.ok(["stack", "export"]);
+    const printed = [...project.printed];
     const revealed = project.ok(["stack", "export", "--show-secrets"]);
     const records = fs.readFileSync(project.standinLog, "utf8");
     const stackFile = fs.readFileSync(path.join(project.dir, "Pulumi.tier.yaml"), "utf8");
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    // The pull token reaches the state inside the pull Secret's data: .dockerconfigjson, base64.
+    const pullSecret = (JSON.parse(revealed) as { deployment: { resources: { urn: string; inputs: { data?: { plaintext?: string } } }[] } })
+      .deployment.resources.find((r) => r.urn.endsWith("::orders-api-cluster-ghcr-pull-secret"));
+    const dockerConfig = (JSON.parse(pullSecret?.inputs.data?.plaintext ?? "{}") as Record<string, string>)[".dockerconfigjson"] ?? "";
+    assert.equal((JSON.parse(Buffer.from(dockerConfig, "base64").toString()) as { auths: Record<string, { password: string }> }).auths["ghcr.io"].password, secrets.ghcrPullToken);
     for (const [key, value] of Object.entries(secrets)) {
-      assert.ok(revealed.includes(value), `${key} is in the state, encrypted`);
-      assert.ok(!exported.includes(value), `${key} in pulumi stack export`);
-      assert.ok(!stackFile.includes(value), `${key} in the stack file`);
-      assert.ok(!records.includes(value), `${key} in the stand-ins' records`);
-      assert.ok(project.printed.every((text) => !text.includes(value)), `${key} in the CLI's output`);
+      // As given, base64-encoded, as a registry's auth (user:token, base64) and as the pull Secret's data.
+      const forms = [value, b64(value), b64(`acme:${value}`), ...(key === "ghcrPullToken" ? [dockerConfig] : [])];
+      const found = (text: string) => forms.some((form) => text.includes(form));
+      assert.ok(key === "ghcrPullToken" || found(revealed), `${key} is in the state, encrypted`);
+      assert.ok(!found(exported), `${key} in pulumi stack export`);
+      assert.ok(!found(stackFile), `${key} in the stack file`);
+      assert.ok(!found(records), `${key} in the stand-ins' records`);
+      assert.ok(!printed.some(found), `${key} in the CLI's output`);
     }
     assert.match(records, /\[secret\]/, "the stand-ins received secrets, and recorded them as such");
+    // And they are the stack's: the CLI shows them when asked (after the checks of what it printed).
+    for (const [key, value] of Object.entries(secrets)) assert.equal(project.ok(["config", "get", key]).trim(), value, key);
   });
 
   test("4. a bad setting stops preview with the line that names it, before any resource registers", () => {
@@ -139,9 +155,11 @@ describe("the project through the CLI, token mode", () => {
     project.ok(["config", "set", "replicas", "2"]);
     const printed = refused.stdout + refused.stderr;
     assert.notEqual(refused.status, 0);
-    assert.match(printed, /^ {4}canary-pipeline:replicas: 0 must be a whole number from 1 to 100$/m, printed);
+    // The program's one problem, under the CLI's "error: Invalid configuration:".
+    assert.deepEqual(printed.split("\n").filter((line) => /^\s+canary-pipeline:/.test(line)).map((line) => line.trim()), ["canary-pipeline:replicas: 0 must be a whole number from 1 to 100"], printed);
     assert.doesNotMatch(printed, /^\s+at /m, "no stack trace");
-    assert.deepEqual(standinCalls(project).slice(before).filter((c) => c.method !== "read" && c.method !== "getPluginInfo" && c.method !== "configure"), [], "nothing was checked or created");
+    // The refresh before the preview reads (and diffs) what exists; the program registers nothing.
+    assert.deepEqual(standinCalls(project).slice(before).filter((c) => ["check", "create", "update", "delete", "invoke"].includes(c.method)), [], "nothing was checked or created");
   });
 
   test("5. destroy leaves nothing: the namespace, its objects and the cluster-scoped policies are gone, every aws and github resource deleted", () => {
@@ -164,7 +182,7 @@ describe("the repository's eks-mode stacks through the CLI", () => {
       assert.equal(run.status, 0, `pulumi preview --stack ${stack}:\n${run.stdout}\n${run.stderr}`);
       const { steps, diagnostics } = previewJson(run.stdout);
       assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), []);
-      const creates = (prefix: string) => steps.filter((s) => s.op === "create" && s.urn.split("::")[2]?.startsWith(prefix)).length;
+      const creates = (prefix: string) => steps.filter((s) => s.op === "create" && typeOf(s.urn).startsWith(prefix)).length;
       assert.ok(creates("kubernetes:") > 10 && creates("aws:") > 2 && creates("github:") > 5, `${stack}: ${steps.length} steps`);
     }
     const calls = standinCalls(project);
