@@ -94,6 +94,13 @@ export class CanaryWorkload extends pulumi.ComponentResource {
   readonly canary: k8s.apps.v1.Deployment;
   readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  /**
+   * The specs of both Deployments and both Services as declared here, for what must follow the
+   * settings and not the releases (the smoke test after `pulumi up` reruns when they change). The
+   * objects' own `spec` outputs would not do: a refresh fills them from the cluster, with the
+   * pipeline's image and the canary's replicas, so every release would change them.
+   */
+  readonly declaredSpecs: pulumi.Input<unknown>[] = [];
 
   constructor(name: string, args: CanaryWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:kubernetes:CanaryWorkload", name, {}, opts);
@@ -112,14 +119,18 @@ export class CanaryWorkload extends pulumi.ComponentResource {
       automountServiceAccountToken: false,
     }, child);
 
+    const declared = <Spec>(spec: Spec): Spec => {
+      this.declaredSpecs.push(spec);
+      return spec;
+    };
     const service = (suffix: string, objectName: string, selector: Record<string, string>) =>
       new k8s.core.v1.Service(`${name}-${suffix}-service`, {
         metadata: metadata(objectName, { app }),
-        spec: {
+        spec: declared({
           type: "ClusterIP",
           selector,
           ports: [{ name: containerPortName, port: servicePort, targetPort: containerPortName, protocol: "TCP" }],
-        },
+        }),
       }, child);
     this.mainService = service("main", names.mainService, { app });
     this.canaryService = service("canary", names.canaryService, trackLabels(app, "canary"));
@@ -166,7 +177,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     const deployment = (track: Track, objectName: string, replicas: number, ignoreChanges: string[]) =>
       new k8s.apps.v1.Deployment(`${name}-${track}`, {
         metadata: metadata(objectName, trackLabels(app, track)),
-        spec: {
+        spec: declared({
           replicas,
           selector: { matchLabels: trackLabels(app, track) },
           minReadySeconds: timing.minReadySeconds,
@@ -176,7 +187,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
           // Never below the declared capacity during a rollout: the canary's share stays as computed.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: podTemplate(track),
-        },
+        }),
       }, { ...child, ignoreChanges });
     this.stable = deployment("stable", names.stableDeployment, args.replicas, [releaseOwnedPaths.image]);
     this.canary = deployment("canary", names.canaryDeployment, 0, [releaseOwnedPaths.image, releaseOwnedPaths.replicas]);

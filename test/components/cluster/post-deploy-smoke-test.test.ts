@@ -27,7 +27,7 @@ function commandKubeconfig(inputs: Record<string, unknown>): Kubeconfig {
 const commandType = "command:local:Command";
 
 describe("smoke test on `pulumi up`", () => {
-  test("runs the pipeline's runner, rerun on the workloads' specs, after the Deployments and Services", async () => {
+  test("runs the pipeline's runner, rerun on the workloads' declared specs, after the Deployments and Services", async () => {
     const r = await renderCluster(stackConfig("token"), { ghcrPullToken: "ghp_mockpulltoken" });
     const commands = r.ofType(commandType);
     assert.equal(commands.length, 1);
@@ -38,7 +38,9 @@ describe("smoke test on `pulumi up`", () => {
     assert.deepEqual(command.inputs.interpreter, ["/bin/bash", "-c"]);
     const triggers = command.inputs.triggers as unknown[];
     const spec = (id: string): unknown => r.object(id).spec;
-    assert.deepEqual(triggers, ["Deployment.orders-dev.orders-api", "Deployment.orders-dev.orders-api-canary", "Service.orders-dev.orders-api", "Service.orders-dev.orders-api-canary"].map(spec));
+    // The specs as declared, not the objects' outputs, which a refresh fills with the release
+    // (the real tier: token-mode.test.ts 4, a preview after a release proposes nothing).
+    assert.deepEqual(triggers, ["Service.orders-dev.orders-api", "Service.orders-dev.orders-api-canary", "Deployment.orders-dev.orders-api", "Deployment.orders-dev.orders-api-canary"].map(spec));
     const urns = r.resources.filter((x) => x.type === "kubernetes:apps/v1:Deployment" || x.type === "kubernetes:core/v1:Service").map((x) => x.urn);
     assert.equal(urns.length, 4);
     for (const urn of urns) assert.ok(command.dependencies.includes(urn), urn);
