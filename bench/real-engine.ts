@@ -16,8 +16,9 @@
 // stand-ins): `pulumi stack init` and `config set`, `pulumi up` from empty, a no-op up, a preview,
 // destroy, and an up from empty with the smoke test. And the program's start through the language
 // host: no-op previews under Pulumi.yaml's runtime options (tsx) and under the ts-node that
-// @pulumi/pulumi vendors (`typescript: true`), alternating, each timed from the CLI's start to the
-// first events of the program in its event log (`--event-log`), watched from this process.
+// @pulumi/pulumi vendors (`typescript: true`), each with a cold and a warm compile cache, in turn,
+// each timed from the CLI's start to the first events of the program in its event log
+// (`--event-log`), watched from this process.
 // Writes the "Real engine" section of docs/benchmarks.md. No target: these are figures to read.
 // CANARY_BENCH_QUICK=1: 1 service and one start-up run of each kind, to prove that every phase
 // works; prints the section without writing it.
@@ -316,7 +317,7 @@ parentPort.postMessage("ready");
 interface Marks { first?: number; refreshed?: number; stack?: number; resource?: number }
 
 /** One no-op `pulumi preview` of the copy, timed from its spawn to its program's first events. */
-async function timedPreview(copy: ProjectCopy, eventLog: string): Promise<StartRun> {
+async function timedPreview(copy: ProjectCopy, eventLog: string, env: NodeJS.ProcessEnv): Promise<StartRun> {
   fs.rmSync(eventLog, { force: true });
   const worker = new Worker(watcherSource, { eval: true, workerData: { file: eventLog } });
   const messages: unknown[] = [];
@@ -331,7 +332,7 @@ async function timedPreview(copy: ProjectCopy, eventLog: string): Promise<StartR
     const now = () => performance.timeOrigin + performance.now();
     const start = now();
     // The CLI offers --event-log only with its debug commands, as the Automation API runs it.
-    const run = copy.pulumi(["preview", "--expect-no-changes", "--event-log", eventLog], { env: { PULUMI_DEBUG_COMMANDS: "true" } });
+    const run = copy.pulumi(["preview", "--expect-no-changes", "--event-log", eventLog], { env: { ...env, PULUMI_DEBUG_COMMANDS: "true" } });
     const end = now();
     worker.postMessage("stop");
     const marks = await next() as Marks;
@@ -344,12 +345,16 @@ async function timedPreview(copy: ProjectCopy, eventLog: string): Promise<StartR
   }
 }
 
-interface StartKind { readonly label: string; readonly runs: StartRun[] }
+interface StartKind { readonly label: string; readonly loader: "tsx" | "ts-node"; readonly cache: "cold" | "warm"; readonly runs: StartRun[] }
 
 /**
- * No-op previews of the deployed copy under each kind of program start, alternating (a slow
- * spell of the machine slows both alike): (a) Pulumi.yaml's own runtime options, (b) the same
- * with `typescript: true` and no `nodeargs`, the ts-node @pulumi/pulumi vendors.
+ * No-op previews of the deployed copy under each kind of program start, in turn (a slow spell of
+ * the machine slows every kind alike): (a) Pulumi.yaml's own runtime options (tsx), (b) the same
+ * with `typescript: true` and no `nodeargs`, the ts-node @pulumi/pulumi vendors. Each with a cold
+ * and a warm cache: both loaders keep what they compiled in the temporary folder (ts-node 7.0.1
+ * by default, keyed by each file's path and contents, type check included; tsx its transforms).
+ * Cold: a fresh TMPDIR for each run, as a CI job starts; warm: a TMPDIR of the kind's own, filled
+ * by one run before those measured.
  */
 async function timeStarts(copy: ProjectCopy): Promise<StartKind[]> {
   const projectFile = path.join(copy.dir, "Pulumi.yaml");
@@ -358,23 +363,38 @@ async function timeStarts(copy: ProjectCopy): Promise<StartKind[]> {
   const tsNode = parseDocument(original);
   tsNode.setIn(["runtime", "options", "typescript"], true);
   tsNode.deleteIn(["runtime", "options", "nodeargs"]);
-  const kinds = [
-    { label: `Pulumi.yaml's: \`typescript: ${String(options.typescript)}\`, \`nodeargs: ${String(options.nodeargs)}\``, file: original, runs: [] as StartRun[] },
-    { label: "vendored ts-node: `typescript: true`, no `nodeargs`", file: tsNode.toString(), runs: [] as StartRun[] },
+  const tmpRoot = path.join(copy.dir, ".home", "tmp");
+  fs.mkdirSync(tmpRoot, { recursive: true });
+  const loaders = [
+    { loader: "tsx" as const, label: `Pulumi.yaml's (tsx): \`typescript: ${String(options.typescript)}\`, \`nodeargs: ${String(options.nodeargs)}\``, file: original },
+    { loader: "ts-node" as const, label: "vendored ts-node: `typescript: true`, no `nodeargs`", file: tsNode.toString() },
   ];
+  const kinds = loaders.flatMap(({ loader, label, file }) => (["cold", "warm"] as const).map((cache) => ({
+    loader, cache, file, label: `${label}, ${cache} cache`, runs: [] as StartRun[], warmDir: path.join(tmpRoot, `warm-${loader}`),
+  })));
+  const run = async (kind: (typeof kinds)[number], name: string) => {
+    fs.writeFileSync(projectFile, kind.file);
+    const tmp = kind.cache === "cold" ? fs.mkdtempSync(path.join(tmpRoot, "cold-")) : kind.warmDir;
+    fs.mkdirSync(tmp, { recursive: true });
+    try {
+      return await timedPreview(copy, path.join(copy.dir, ".home", `events-${name}.jsonl`), { TMPDIR: tmp });
+    } finally {
+      if (kind.cache === "cold") fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  };
   try {
+    for (const kind of kinds.filter((k) => k.cache === "warm")) await run(kind, `${kind.loader}-warm-fill`);
     for (let i = 0; i < startRuns; i++) {
-      for (const [k, kind] of kinds.entries()) {
-        fs.writeFileSync(projectFile, kind.file);
-        const run = await timedPreview(copy, path.join(copy.dir, ".home", `events-${k}-${i}.jsonl`));
-        console.log(`start ${k === 0 ? "a" : "b"} ${i + 1}: ${JSON.stringify(run)}`);
-        kind.runs.push(run);
+      for (const kind of kinds) {
+        const result = await run(kind, `${kind.loader}-${kind.cache}-${i}`);
+        console.log(`start, ${kind.loader}, ${kind.cache} cache, ${i + 1}: ${JSON.stringify(result)}`);
+        kind.runs.push(result);
       }
     }
   } finally {
     fs.writeFileSync(projectFile, original);
   }
-  return kinds.map(({ label, runs }) => ({ label, runs }));
+  return kinds.map(({ label, loader, cache, runs }) => ({ label, loader, cache, runs }));
 }
 
 interface ProjectTimings {
@@ -421,12 +441,16 @@ async function timeProject(): Promise<ProjectTimings> {
   }
 }
 
-/** One sentence: how much longer (or shorter) the second kind of start takes than the first. */
-function startComparison(tsx: { resource: number; programStart?: number }, tsNode: { resource: number; programStart?: number }): string {
-  const [a, b, what] = tsx.programStart !== undefined && tsNode.programStart !== undefined
-    ? [tsx.programStart, tsNode.programStart, "program start"] : [tsx.resource, tsNode.resource, "the time to the program's first resource"];
-  const difference = b - a;
-  return `The vendored ts-node, which type-checks each file it loads, takes ${Math.abs(difference).toFixed(2)} s ${difference >= 0 ? "more" : "less"} than tsx (${what}: ${b.toFixed(2)} against ${a.toFixed(2)} s).`;
+/** One sentence per cache: how much longer (or shorter) ts-node's program start takes than tsx's. */
+function startComparison(rows: readonly { loader: string; cache: string; resource: number; programStart?: number }[]): string {
+  return (["cold", "warm"] as const).map((cache) => {
+    const tsx = rows.find((r) => r.loader === "tsx" && r.cache === cache)!;
+    const tsNode = rows.find((r) => r.loader === "ts-node" && r.cache === cache)!;
+    const [a, b, what] = tsx.programStart !== undefined && tsNode.programStart !== undefined
+      ? [tsx.programStart, tsNode.programStart, "program start"] : [tsx.resource, tsNode.resource, "to the program's first resource"];
+    const difference = b - a;
+    return `With a ${cache} cache, ts-node takes ${Math.abs(difference).toFixed(2)} s ${difference >= 0 ? "more" : "less"} than tsx (${what}: ${b.toFixed(2)} against ${a.toFixed(2)} s).`;
+  }).join(" ");
 }
 
 const median = (values: readonly number[]) => {
@@ -461,14 +485,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...project, starts: undefined }));
     const f = (n: number) => n.toFixed(1);
     const f2 = (n: number) => n.toFixed(2);
-    const startRows = project.starts.map(({ label, runs }) => {
+    const startRows = project.starts.map(({ label, loader, cache, runs }) => {
       const pick = (key: keyof StartRun) => runs.map((r) => r[key]).filter((v): v is number => v !== undefined);
       const programStart = runs.filter((r) => r.refreshed !== undefined).map((r) => r.resource - r.refreshed!);
       const range = (values: number[]) => values.length > 1 ? ` (${f2(Math.min(...values))}–${f2(Math.max(...values))})` : "";
-      return { label, resource: median(pick("resource")), programStart: programStart.length > 0 ? median(programStart) : undefined,
+      return { loader, cache, resource: median(pick("resource")), programStart: programStart.length > 0 ? median(programStart) : undefined,
         row: `| ${label} | ${f2(median(pick("stack")))} | ${f2(median(pick("resource")))}${range(pick("resource"))} | ${programStart.length > 0 ? f2(median(programStart)) + range(programStart) : "–"} | ${f2(median(pick("total")))}${range(pick("total"))} |` };
     });
-    const [tsx, tsNode] = startRows;
     const cpu = os.cpus();
     const section = [
       "<!-- real-engine:start (written by npm run bench:real) -->",
@@ -523,21 +546,28 @@ async function main(): Promise<void> {
       "",
       "### Program start",
       "",
-      `No-op \`pulumi preview\`s of the deployed project, the two kinds alternating, median of ${startRuns} each`,
-      "(with the range). Each is timed from spawning the CLI to the first events of the program in the",
-      "engine's event log (`pulumi preview --event-log FILE`, with `PULUMI_DEBUG_COMMANDS=true` as the",
-      "Automation API sets it; one JSON event a line), which this process",
-      "reads every 2 ms while the CLI runs. The Stack's registration comes when the language host has",
-      "started node and the SDK is loaded (it registers the Stack, then loads the program); the",
-      "program's first resource, once index.ts and all it imports are loaded and the settings checked.",
-      "Program start is the program's first resource less the refresh's last step: the language host's",
-      "run of the program, which the runtime options decide, without the CLI's own start and the refresh.",
+      `No-op \`pulumi preview\`s of the deployed project, each kind in turn, median of ${startRuns} each (with the`,
+      "range). Each is timed from spawning the CLI to the first events of the program in the engine's",
+      "event log (`pulumi preview --event-log FILE`, with `PULUMI_DEBUG_COMMANDS=true` as the Automation",
+      "API sets it; one JSON event a line), which this process reads every 2 ms while the CLI runs. The",
+      "Stack is registered once the language host has started node and the SDK is loaded (it registers",
+      "the Stack, then loads the program); the program's first resource, once index.ts and all it",
+      "imports are loaded and the settings checked. Program start is the program's first resource less",
+      "the refresh's last step: the language host's run of the program, which the runtime options",
+      "decide, without the CLI's own start and the refresh.",
+      "",
+      "Both loaders keep what they compile in the temporary folder: ts-node 7.0.1 (the one",
+      "@pulumi/pulumi vendors) by default, keyed by each file's path and contents, and a file it finds",
+      "there is neither compiled nor type-checked again; tsx its transforms. Cold: a fresh `TMPDIR` for",
+      "each run, as in a CI job (the preview and drift workflows); warm: the cache of the previous start",
+      "of the same files, as on a workstation (a file changed since is compiled, and by ts-node",
+      "type-checked, again).",
       "",
       "| runtime options | Stack registered | program's first resource | program start | whole no-op preview |",
       "|---|---|---|---|---|",
       ...startRows.map((r) => r.row),
       "",
-      startComparison(tsx, tsNode),
+      startComparison(startRows),
       "<!-- real-engine:end -->",
     ].join("\n");
     if (quick) {
