@@ -2,7 +2,8 @@
 // from git (npm clones the repository, installs its devDependencies and runs `prepare`, which
 // builds dist/). Each goes into a fresh folder that has its own @pulumi/pulumi (a peer of the
 // package); an outside TypeScript program is type-checked against the installed types, then run
-// under the mock engine of that folder's SDK. The git install takes this repository's HEAD: commit
+// under the mock engine of that folder's SDK, and a unit test of its own runs a token-mode service
+// through `canary-pipeline/testing`. The git install takes this repository's HEAD: commit
 // first. npm reads its cache first and the registry for what the cache lacks.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
+import { parse } from "yaml";
 
 const root = resolve(__dirname, "..", "..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -67,6 +69,42 @@ async function run(): Promise<void> {
 void run();
 `;
 
+// A platform team's unit test through `canary-pipeline/testing`: a token-mode service renders under
+// the package's mocks, nothing mocked by hand (the token Secret's data.token included).
+const tokenTest = `
+import { dirname } from "node:path";
+import { CanaryPipeline, type ServiceSettings } from "canary-pipeline";
+import { mockServiceAccountToken, runProgram, secretMarker, type RunProgramArgs, type RunProgramResult } from "canary-pipeline/testing";
+
+const settings: ServiceSettings = {
+  githubOwner: "acme", githubRepository: "billing", appName: "billing", initialImage: "ghcr.io/acme/billing:2.0.0", clusterAuth: "token",
+};
+const clusterCaData = Buffer.from("-----BEGIN CERTIFICATE-----\\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAj\\n-----END CERTIFICATE-----\\n").toString("base64");
+const args: RunProgramArgs = {
+  stack: "prod",
+  program: () => {
+    const billing = new CanaryPipeline("billing", { settings, clusterEndpoint: "https://k8s.acme.example:6443", clusterCaData });
+    return { deployerKubeconfig: billing.cluster.kubeconfig, serviceAccount: billing.deployerServiceAccount };
+  },
+};
+
+export function readOnly(result: RunProgramResult): void {
+  // @ts-expect-error what the run registered is read-only.
+  result.resources.push(result.resources[0]);
+}
+
+async function run(): Promise<void> {
+  const { resources, outputs } = await runProgram(args);
+  const sdk = (from: string) => require.resolve("@pulumi/pulumi", { paths: [dirname(require.resolve(from))] });
+  console.log(JSON.stringify({
+    mockServiceAccountToken, secretMarker, outputs,
+    resources: resources.map((r) => ({ type: r.type, name: r.name, secret: JSON.stringify(r.inputs).includes(secretMarker) })),
+    sdk: { consumer: require.resolve("@pulumi/pulumi"), testing: sdk("canary-pipeline/testing") },
+  }));
+}
+void run();
+`;
+
 /** Every installed copy of @pulumi/pulumi under `dir`, nested node_modules included. */
 function sdkCopies(dir: string): string[] {
   const modules = join(dir, "node_modules");
@@ -88,9 +126,10 @@ function install(folder: string, dependency: string): string {
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: "pipe" });
   writeFileSync(join(project, "program.ts"), program);
   writeFileSync(join(project, "main.ts"), main);
+  writeFileSync(join(project, "token.ts"), tokenTest);
   writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
     compilerOptions: { strict: true, module: "node16", moduleResolution: "node16", target: "ES2022", types: ["node"], skipLibCheck: true, outDir: "build" },
-    files: ["main.ts"],
+    files: ["main.ts", "token.ts"],
   }));
   return project;
 }
@@ -113,6 +152,30 @@ function checkConsumer(project: string): void {
   assert.deepEqual(new Set(Object.values(report.sdk)).size, 1, JSON.stringify(report.sdk));
   assert.deepEqual(sdkCopies(project), [join(project, "node_modules", "@pulumi", "pulumi")]);
   assert.ok(existsSync(join(project, "node_modules", manifest.name, "dist", "library.d.ts")), "types installed");
+  checkTesting(project);
+}
+
+/** Runs the consumer's token-mode unit test (canary-pipeline/testing) and checks what it found. */
+function checkTesting(project: string): void {
+  const report = JSON.parse(execFileSync(process.execPath, [join(project, "build", "token.js")], { cwd: project, encoding: "utf8" })) as {
+    mockServiceAccountToken: string;
+    secretMarker: string;
+    outputs: { deployerKubeconfig: string; serviceAccount: string };
+    resources: { type: string; name: string; secret: boolean }[];
+    sdk: Record<string, string>;
+  };
+  // The deployer's kubeconfig resolved with the token the mocks put in its token Secret.
+  const kubeconfig = parse(report.outputs.deployerKubeconfig) as { clusters: { cluster: { server: string } }[]; users: { user: { token?: string } }[] };
+  assert.deepEqual(kubeconfig.users.map((u) => u.user.token), [report.mockServiceAccountToken]);
+  assert.equal(kubeconfig.clusters[0].cluster.server, "https://k8s.acme.example:6443");
+  assert.equal(typeof report.outputs.serviceAccount, "string");
+  const deployments = report.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+  assert.ok(deployments.length >= 2, `the stable and canary Deployments registered: ${deployments.map((d) => d.name).join(", ")}`);
+  assert.ok(report.resources.some((r) => r.type === "canary-pipeline:index:CanaryPipeline" && r.name === "billing"));
+  assert.ok(report.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret" && r.secret), "secret inputs marked");
+  // The testing entry point registers with the consumer's own SDK.
+  assert.equal(report.sdk.testing, report.sdk.consumer);
+  assert.ok(existsSync(join(project, "node_modules", manifest.name, "dist", "testing", "index.d.ts")), "testing types installed");
 }
 
 describe("the installed package", { concurrency: 2 }, () => {
