@@ -2,7 +2,7 @@
 // one after another, because each waits for the one before (its `dependencies`: from its inputs,
 // or from dependsOn alone). Components create nothing: a chain counts custom resources only.
 // Linear in resources + dependencies (a memoised walk of the DAG).
-import type { RegisteredResource } from "../synth/mock-engine";
+import type { RegisteredResource } from "../testing/mock-engine";
 import { groupBy, topLevelOf } from "../synth/top-level";
 
 export interface Depth {

@@ -4,7 +4,7 @@
 // Prints one JSON line (a Measurement).
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { runProgram, type RegisteredResource } from "../synth/mock-engine";
+import { runProgram, type RegisteredResource } from "../testing/mock-engine";
 import { renderFiles } from "../synth/render";
 import { projectName } from "../config/schema";
 import { benchProgram } from "./program";

@@ -39,7 +39,7 @@ import type { StackConfig } from "../config/schema";
 import { adminKubeconfig, adminKubectl, clusterDown, clusterRunning, clusterUp, repoRoot, smokeTestLogFile, toolsBin } from "../cluster/control-plane";
 import { projectCopy, type ProjectCopy } from "../cluster/project";
 import { clusterAccess, tierStack } from "../cluster/stack";
-import { runProgram, secretMarker, type RegisteredResource } from "../synth/mock-engine";
+import { runProgram, secretMarker, type RegisteredResource } from "../testing/mock-engine";
 import { replayProgram } from "./replay";
 
 const quick = process.env.CANARY_BENCH_QUICK === "1";

@@ -9,7 +9,7 @@ import * as command from "@pulumi/command";
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { secretMarker, type RegisteredResource } from "../synth/mock-engine";
+import { secretMarker, type RegisteredResource } from "../testing/mock-engine";
 
 /** Recorded inputs back to program inputs: secret markers become secret values again. */
 export function reviveInputs(value: unknown): unknown {

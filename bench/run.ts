@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import type { RegisteredResource } from "../synth/mock-engine";
+import type { RegisteredResource } from "../testing/mock-engine";
 import { byTopComponent, dependencyDepth, orderOnlyEdges } from "./graph";
 import type { Measurement } from "./measure";
 

@@ -38,6 +38,23 @@ export interface StandinCall {
   readonly [key: string]: unknown;
 }
 
+/**
+ * The CLI's environment in a folder of its own: `home` as HOME and PULUMI_HOME's parent, a file
+ * backend under it, a passphrase, the tools on PATH, and nothing fetched from the network.
+ */
+export function cliEnvironment(home: string, passphrase: string): NodeJS.ProcessEnv {
+  for (const sub of ["state", "pulumi"]) fs.mkdirSync(path.join(home, sub), { recursive: true });
+  return {
+    PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
+    HOME: home,
+    PULUMI_HOME: path.join(home, "pulumi"),
+    PULUMI_BACKEND_URL: `file://${path.join(home, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+}
+
 /** The calls the stand-ins recorded, in order. */
 export function standinCalls(copy: ProjectCopy): StandinCall[] {
   if (!fs.existsSync(copy.standinLog)) return [];
@@ -61,17 +78,11 @@ export function projectCopy(name: string, env: NodeJS.ProcessEnv = {}, morePath:
   }
   fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"));
   const home = path.join(dir, ".home");
-  for (const sub of ["state", "pulumi"]) fs.mkdirSync(path.join(home, sub), { recursive: true });
   const standinLog = path.join(home, "standins.jsonl");
   const fullEnv: NodeJS.ProcessEnv = {
+    ...cliEnvironment(home, "project-tier"),
     PATH: [...morePath, toolsBin, standinsBin, path.dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
-    HOME: home,
     TMPDIR: process.env.TMPDIR ?? "/tmp",
-    PULUMI_HOME: path.join(home, "pulumi"),
-    PULUMI_BACKEND_URL: `file://${path.join(home, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "project-tier",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     KUBECONFIG: adminKubeconfig,
     CANARY_STANDIN_LOG: standinLog,

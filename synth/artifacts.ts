@@ -3,7 +3,7 @@
 // Kubernetes objects are plain data, written by yaml's stringify; the workflows, which carry
 // comments, are written by components/repository/workflows/writer.ts with yaml's Document.
 import { stringify } from "yaml";
-import { secretMarker, type RegisteredResource } from "./mock-engine";
+import { secretMarker, type RegisteredResource } from "../testing/mock-engine";
 
 /** How a secret value reads in every rendered file. */
 export const secretPlaceholder = "[secret]";

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { ConfigError } from "../config/load";
 import { projectName } from "../config/schema";
 import { artifacts } from "./artifacts";
-import { runProgram, type RegisteredResource } from "./mock-engine";
+import { runProgram, type RegisteredResource } from "../testing/mock-engine";
 import type { StackSettings } from "../config/stack-file";
 import { summary } from "./summary";
 

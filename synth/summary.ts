@@ -1,7 +1,7 @@
 // summary.md: what the stack declares, per component, with the pipeline's job graph and the
 // resource graph as Mermaid diagrams. Built from the rendered artifacts alone.
 import { parse } from "yaml";
-import type { RegisteredResource } from "./mock-engine";
+import type { RegisteredResource } from "../testing/mock-engine";
 import { groupBy, topLevelOf } from "./top-level";
 
 /** `Role` for `aws:iam/role:Role`; `kubernetes provider` for `pulumi:providers:kubernetes`. */

@@ -1,8 +1,8 @@
 // What a program declares at its top (directly under the root stack), each with everything under
 // it: a service's CanaryPipeline, a shared provider. The summary draws a diagram per part, the
 // bench measures each service's dependency depth apart.
-import type { RegisteredResource } from "./mock-engine";
-import { rootStackType } from "./urn";
+import type { RegisteredResource } from "../testing/mock-engine";
+import { rootStackType } from "../testing/urn";
 
 /** The resource declared at the top that `r` is (or is under); undefined for the root stack. */
 export function topLevelOf(resources: readonly RegisteredResource[]): (r: RegisteredResource) => RegisteredResource | undefined {

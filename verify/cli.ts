@@ -9,7 +9,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mockServiceAccountToken } from "../synth/mock-engine";
+import { mockServiceAccountToken } from "../testing/mock-engine";
 import { securePlaceholder, readStackFile, type StackSettings } from "../config/stack-file";
 import { lintRender, verifyRender } from "./index";
 import { committedRepositories, readRenderDir, resourceEntries, type RenderFiles } from "./render-files";

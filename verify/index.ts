@@ -3,7 +3,7 @@
 // credentials are bound to), secrets (nothing in plain text) and names (everything the workflows
 // reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
 // (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
-import { mockAccount } from "../synth/mock-engine";
+import { mockAccount } from "../testing/mock-engine";
 import { commandClusterRoles, jobClusterRoles, jobClusterWideRoles } from "./cluster-identity";
 import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
 import type { ApiRequest } from "./kubectl";

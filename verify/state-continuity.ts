@@ -4,8 +4,8 @@
 // the engine's step generator (pulumi/pulumi pkg/resource/deploy/step_generator.go:
 // generateAliases, collapseAliasToUrn, inheritedChildAlias), so that a refactor of the components
 // can be proven not to replace anything before any stack runs it.
-import type { RegisteredAlias, RegisteredResource } from "../synth/mock-engine";
-import { createUrn, isRootStack, urnParts as parts } from "../synth/urn";
+import type { RegisteredAlias, RegisteredResource } from "../testing/mock-engine";
+import { createUrn, isRootStack, urnParts as parts } from "../testing/urn";
 
 interface Continuity {
   /** New URN → the old URN it takes over, for each resource found through an alias. */

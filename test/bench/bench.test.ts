@@ -2,7 +2,7 @@
 // baseline (npm run bench runs them at 1, 10 and 50 services).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runProgram, secretMarker, type RegisteredResource } from "../../synth/mock-engine";
+import { runProgram, secretMarker, type RegisteredResource } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 import { readStackFile } from "../../config/stack-file";
 import { projectName } from "../../config/schema";

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
 import { repoRoot, toolsBin } from "../../cluster/control-plane";
+import { cliEnvironment } from "../../cluster/project";
 import { readProjectFile, readStackFile, securePlaceholder, type StackFile } from "../../config/stack-file";
 
 const pulumi = path.join(toolsBin, "pulumi");
@@ -24,16 +25,10 @@ interface Listed { value?: string; objectValue?: unknown; secret: boolean }
 /** A project folder of its own: the project's Pulumi.yaml, a file backend, a passphrase, a home. */
 function projectFolder(name: string) {
   const dir = path.join(scratch, name);
-  fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
   const env: NodeJS.ProcessEnv = {
-    PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
-    HOME: dir,
-    PULUMI_HOME: path.join(dir, ".pulumi-home"),
-    PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "stack-files-test",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...cliEnvironment(path.join(dir, ".home"), "stack-files-test"),
     // A timestamp with an offset is named by the local zone: the reader names it as in UTC.
     TZ: "UTC",
   };

@@ -1,7 +1,7 @@
 // Test helper: renders a small program of the AWS components under the mock engine and reads
 // back the IAM documents and registrations, the way `npm run synth` writes them.
 import { artifacts } from "../../synth/artifacts";
-import { mockAccount, runProgram, type RegisteredResource } from "../../synth/mock-engine";
+import { mockAccount, runProgram, type RegisteredResource } from "../../testing/mock-engine";
 import { projectName } from "../../config/schema";
 import { githubOidc, jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "../../components/shared/oidc-subjects";
 import { evaluatePolicy, type Decision } from "../../verify/iam-policy";

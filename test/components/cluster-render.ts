@@ -10,7 +10,7 @@ import { CanaryCluster } from "../../components/cluster/canary-cluster";
 import { clusterOperations, clusterTargets, type ClusterOperation } from "../../components/shared/cluster-operations";
 import { smokeTestOperations } from "../../components/shared/smoke-test";
 import { artifacts } from "../../synth/artifacts";
-import { runProgram, secretMarker, type RegisteredResource } from "../../synth/mock-engine";
+import { runProgram, secretMarker, type RegisteredResource } from "../../testing/mock-engine";
 
 export type ClusterAuth = "eks" | "token";
 

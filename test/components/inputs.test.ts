@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CanaryPipeline, ConfigError, GithubOidcProvider, type ServiceSettings } from "../../library";
-import type { RegisteredResource } from "../../synth/mock-engine";
+import type { RegisteredResource } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 
 const eks: ServiceSettings = {

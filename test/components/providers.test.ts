@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CanaryPipeline, CanaryWorkload, ClientSideApplyProvider, type ServiceSettings } from "../../library";
-import type { RegisteredResource } from "../../synth/mock-engine";
+import type { RegisteredResource } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 
 const settings: ServiceSettings = {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { CanaryPipeline, ClientSideApplyProvider, ConfigError, type ServiceSettings } from "../../library";
 import platformProgram, { services } from "../../examples/platform/index";
-import type { RegisteredResource } from "../../synth/mock-engine";
+import type { RegisteredResource } from "../../testing/mock-engine";
 import { renderStack, type Render } from "../../synth/render";
 
 const type = {

@@ -2,7 +2,7 @@
 // limits a Mermaid renderer keeps (GitHub's refuses a diagram past them).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { RegisteredResource } from "../../synth/mock-engine";
+import type { RegisteredResource } from "../../testing/mock-engine";
 import { summary } from "../../synth/summary";
 
 const mermaidLimits = { edges: 500, characters: 50_000 };

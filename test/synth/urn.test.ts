@@ -2,7 +2,7 @@
 // the root stack.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createUrn, isRootStack, urnParts } from "../../synth/urn";
+import { createUrn, isRootStack, urnParts } from "../../testing/urn";
 
 const stack = "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError } from "../../config/load";
 import { projectName } from "../../config/schema";
-import type { RegisteredResource } from "../../synth/mock-engine";
+import type { RegisteredResource } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 import { badConfigurations, validRaw } from "../fixtures/bad-configurations";
 

@@ -8,7 +8,7 @@ import { before, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { renderStack } from "../../synth/render";
 import { readStackFile, securePlaceholder } from "../../config/stack-file";
-import { mockServiceAccountToken } from "../../synth/mock-engine";
+import { mockServiceAccountToken } from "../../testing/mock-engine";
 import platformProgram from "../../examples/platform/index";
 import { lintRender, verifyRender, type Findings, type VerifyInput } from "../../verify";
 import { evaluatePolicy } from "../../verify/iam-policy";

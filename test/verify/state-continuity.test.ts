@@ -10,7 +10,7 @@ import { CanaryPipeline } from "../../components/canary-pipeline";
 import { GithubOidcProvider } from "../../components/aws/github-oidc-provider";
 import { loadStackConfig, secretSetting } from "../../config/load";
 import { secretSettings, type SecretKey } from "../../config/schema";
-import { runProgram } from "../../synth/mock-engine";
+import { runProgram } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 import { readStackFile } from "../../config/stack-file";
 import { continuity } from "../../verify/state-continuity";

@@ -11,7 +11,7 @@ import { CanaryWorkload, releaseOwnedPaths } from "../../../components/cluster/c
 import { ClientSideApplyProvider } from "../../../components/cluster/client-side-apply-provider";
 import { servicePort } from "../../../components/shared/smoke-test";
 import { probeTiming, progressDeadlineSeconds, startupFailureThreshold } from "../../../components/shared/rollout-timing";
-import { runProgram } from "../../../synth/mock-engine";
+import { runProgram } from "../../../testing/mock-engine";
 import { parsePropertyPath, podSpecs, renderCluster, restrictedProblems, stackConfig, valueAt, type ClusterRender } from "../cluster-render";
 
 const stable = "Deployment.orders-dev.orders-api";

@@ -12,7 +12,7 @@ import { after, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { CanaryPipeline, ClientSideApplyProvider, ConfigError, type ServiceSettings } from "../../../library";
 import { localCredentialScript, localKubeconfigUser } from "../../../components/cluster/cluster-kubeconfig";
-import { runProgram, secretMarker, type RegisteredResource } from "../../../synth/mock-engine";
+import { runProgram, secretMarker, type RegisteredResource } from "../../../testing/mock-engine";
 import { projectName } from "../../../config/schema";
 import { caData, renderCluster, stackConfig } from "../cluster-render";
 

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { ClusterRollbacker, defaultRollbackGroup } from "../../../components/cluster/cluster-rollbacker";
 import { rollbackOperations } from "../../../components/repository/workflows/deploy";
 import { clusterOperations, clusterTargets, rulesFor } from "../../../components/shared/cluster-operations";
-import { mockServiceAccountToken } from "../../../synth/mock-engine";
+import { mockServiceAccountToken } from "../../../testing/mock-engine";
 import { renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 
 const role = "Role.orders-dev.orders-api-rollback";

@@ -9,7 +9,7 @@ import { before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { defaultPreviewGroup } from "../../../components/cluster/cluster-viewer";
 import { apiResourceOf, refreshOperations, unreadableKinds, type PolicyRule } from "../../../components/shared/cluster-operations";
-import { mockServiceAccountToken } from "../../../synth/mock-engine";
+import { mockServiceAccountToken } from "../../../testing/mock-engine";
 import { renderStack } from "../../../synth/render";
 import { readStackFile } from "../../../config/stack-file";
 import { urnGlob } from "../../../verify/preview-reads";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { dockerConfigJson, ghcrRegistry } from "../../../components/cluster/image-pull-secret";
 import { secretPlaceholder } from "../../../synth/artifacts";
-import { secretMarker } from "../../../synth/mock-engine";
+import { secretMarker } from "../../../testing/mock-engine";
 import { renderCluster, stackConfig } from "../cluster-render";
 
 const deployments = ["Deployment.orders-dev.orders-api", "Deployment.orders-dev.orders-api-canary"];

@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { restingSmokeTestSpec } from "../../../components/cluster/canary-cluster";
 import { smokeTestKubeconfigVariable, withKubeconfig } from "../../../components/cluster/post-deploy-smoke-test";
 import { smokeTestPod, smokeTestRunner } from "../../../components/shared/smoke-test";
-import { mockServiceAccountToken, secretMarker } from "../../../synth/mock-engine";
+import { mockServiceAccountToken, secretMarker } from "../../../testing/mock-engine";
 import { assertValidObject } from "../../../verify/kubernetes-schema";
 import { podSpecs, renderCluster, restrictedProblems, stackConfig } from "../cluster-render";
 

@@ -9,7 +9,7 @@ import { RepositoryPipeline, validateRepositoryPipelineArgs, type RepositoryPipe
 import { pipelineWorkflows } from "../../../components/repository/workflows/pipeline";
 import { renderWorkflow } from "../../../components/repository/workflows/writer";
 import type { StackConfig } from "../../../config/schema";
-import { mockNumericId, runProgram, secretMarker, type RegisteredResource } from "../../../synth/mock-engine";
+import { mockNumericId, runProgram, secretMarker, type RegisteredResource } from "../../../testing/mock-engine";
 import { allConfigs, devLike, prodLike } from "./workflows/stack-configs";
 
 const type = {
