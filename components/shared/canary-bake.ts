@@ -225,7 +225,9 @@ export function bakeRunner(spec: BakeSpec): string {
     `trap '${remove.replace(/'/g, "'\\''")}' EXIT`,
     "canary_health begin",
     create,
-    `end=$(($(date +%s) + ${spec.bakeSeconds}))`,
+    // Whole seconds: one more, so that the window is never shorter than bakeSeconds (a start at
+    // x.9 s would otherwise end it up to a second early).
+    `end=$(($(date +%s) + ${spec.bakeSeconds} + 1))`,
     'while [ "$(date +%s)" -lt "$end" ]; do',
     `  left=$((end - $(date +%s))); sleep $((left < ${bakeCheckSeconds} ? (left > 0 ? left : 0) : ${bakeCheckSeconds}))`,
     "  canary_health during",
