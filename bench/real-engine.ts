@@ -11,7 +11,7 @@
 // admission policies and their bindings, `<app>.<namespace>.…`), which a namespace's deletion
 // leaves behind: each phase removes everything it deployed, cluster-scoped objects included, and
 // waits for it to go, and each checks before it starts that none of its objects is there.
-// Then the project itself as a user runs it (cluster/project.ts: a copy of the repository, the
+// Then the project itself as a user runs it (test-control-plane/project.ts: a copy of the repository, the
 // real CLI and Node.js language host, the kubernetes and command plugins, the aws and github
 // stand-ins): `pulumi stack init` and `config set`, `pulumi up` from empty, a no-op up, a preview,
 // destroy, and an up from empty with the smoke test. And the program's start through the language
@@ -36,9 +36,9 @@ import { ClientSideApplyProvider } from "../components/cluster/client-side-apply
 import { deployOperations } from "../components/repository/workflows/deploy";
 import { parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
-import { adminKubeconfig, adminKubectl, clusterDown, clusterRunning, clusterUp, repoRoot, smokeTestLogFile, toolsBin } from "../cluster/control-plane";
-import { projectCopy, type ProjectCopy } from "../cluster/project";
-import { clusterAccess, tierStack } from "../cluster/stack";
+import { adminKubeconfig, adminKubectl, clusterDown, clusterRunning, clusterUp, repoRoot, smokeTestLogFile, toolsBin } from "../test-control-plane/control-plane";
+import { projectCopy, type ProjectCopy } from "../test-control-plane/project";
+import { clusterAccess, tierStack } from "../test-control-plane/stack";
 import { runProgram, secretMarker, type RegisteredResource } from "../testing/mock-engine";
 import { replayProgram } from "./replay";
 
@@ -111,7 +111,7 @@ function present(objects: readonly KubeObject[]): string[] {
 function assertClean(objects: readonly KubeObject[], phase: string): void {
   const left = present(objects);
   if (left.length > 0) {
-    throw new Error(`${phase}: already in the cluster: ${left.join(", ")} (left by an earlier run: delete them, or restart the cluster with npm run cluster -- down)`);
+    throw new Error(`${phase}: already in the cluster: ${left.join(", ")} (left by an earlier run: delete them, or restart the cluster with npm run control-plane -- down)`);
   }
 }
 
@@ -526,7 +526,7 @@ async function main(): Promise<void> {
       "",
       "### The project through the CLI",
       "",
-      "The project as a user runs it (`cluster/project.ts`): a copy of the repository, `pulumi stack",
+      "The project as a user runs it (`test-control-plane/project.ts`): a copy of the repository, `pulumi stack",
       "init` and `pulumi config set` of test/cluster/project.test.ts's token-mode settings (its two",
       "secrets with `--secret`), then the real CLI, which starts index.ts through the Node.js language",
       "host and Pulumi.yaml's runtime options, with the kubernetes and command plugins and the aws and",

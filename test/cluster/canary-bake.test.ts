@@ -2,7 +2,7 @@
 // holding only the rules its operations derive (rulesFor(bakeOperations)), against the tier's
 // cluster: a passing report passes, a failing one fails before the window ends, and a canary pod
 // that turns unready or restarts during the bake fails it at once. kwok runs no container: the
-// bake pod "prints" bakeLogFile and completes 3 s after it runs (cluster/stages.yaml).
+// bake pod "prints" bakeLogFile and completes 3 s after it runs (test-control-plane/stages.yaml).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -15,9 +15,9 @@ import { projectName } from "../../config/schema";
 import { renderStack } from "../../synth/render";
 import { securePlaceholder } from "../../config/stack-file";
 import { adminKubectl, clusterAccess, namespaceExists, waitUntil } from "./tier";
-import { repoRoot } from "../../cluster/control-plane";
+import { repoRoot } from "../../test-control-plane/control-plane";
 import { deploymentState, writeSmokeReport } from "./release";
-import { awsCliStandin, previewJson, projectCopy, standinCalls, type ProjectCopy } from "../../cluster/project";
+import { awsCliStandin, previewJson, projectCopy, standinCalls, type ProjectCopy } from "../../test-control-plane/project";
 
 const ns = "orders-cli";
 /** The settings a token stack needs, as `pulumi config set` takes them (the cluster's, once it runs). */

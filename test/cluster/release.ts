@@ -16,7 +16,7 @@ import { adminKubectl, bakeLogFile, smokeTestLogFile, toolsBin } from "./tier";
 export const newDigest = () => `sha256:${randomBytes(32).toString("hex")}`;
 
 /**
- * A digest whose pods never become ready on the tier's fake node (cluster/stages.yaml): a
+ * A digest whose pods never become ready on the tier's fake node (test-control-plane/stages.yaml): a
  * crash-looping container, or an image that cannot be pulled.
  */
 export const failingDigest = (how: "crash-loop" | "image-pull") =>
@@ -24,7 +24,7 @@ export const failingDigest = (how: "crash-loop" | "image-pull") =>
 
 /**
  * What the smoke-test pod prints. kwok runs no container, so the report is the file kwok serves as
- * the pod's log (cluster/stages.yaml): a passing one stands for every request answered 200 in time,
+ * the pod's log (test-control-plane/stages.yaml): a passing one stands for every request answered 200 in time,
  * a failing one for a canary that answered 500.
  */
 export function writeSmokeReport(config: StackConfig, verdict: "pass" | "fail"): void {

@@ -11,8 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
-import { repoRoot, toolsBin } from "../../cluster/control-plane";
-import { cliEnvironment } from "../../cluster/project";
+import { repoRoot, toolsBin } from "../../test-control-plane/control-plane";
+import { cliEnvironment } from "../../test-control-plane/project";
 import { readProjectFile, readStackFile, securePlaceholder, type StackFile } from "../../config/stack-file";
 
 const pulumi = path.join(toolsBin, "pulumi");

@@ -1,17 +1,17 @@
 // The real tier's harness: the real Pulumi CLI and kubernetes plugin (tools/build.sh) run inline
-// programs through the Automation API (cluster/stack.ts) against the control plane
-// `npm run test:cluster` starts (cluster/control-plane.ts).
+// programs through the Automation API (test-control-plane/stack.ts) against the control plane
+// `npm run test:cluster` starts (test-control-plane/control-plane.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseStackConfig } from "../../config/load";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
-import { adminKubeconfig, clusterCa, clusterDir, toolsBin } from "../../cluster/control-plane";
-import { clusterAccess } from "../../cluster/stack";
+import { adminKubeconfig, clusterCa, clusterDir, toolsBin } from "../../test-control-plane/control-plane";
+import { clusterAccess } from "../../test-control-plane/stack";
 
-export { adminKubectl, adminKubeconfig, bakeLogFile, smokeTestLogFile, toolsBin } from "../../cluster/control-plane";
-export { changes, clusterAccess, tierStack, writeProject } from "../../cluster/stack";
+export { adminKubectl, adminKubeconfig, bakeLogFile, smokeTestLogFile, toolsBin } from "../../test-control-plane/control-plane";
+export { changes, clusterAccess, tierStack, writeProject } from "../../test-control-plane/stack";
 
 /** A service's validated settings, as a platform team's stack would pass them. */
 export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackConfig {

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { repoRoot } from "../../cluster/control-plane";
+import { repoRoot } from "../../test-control-plane/control-plane";
 import { kubectlVersion } from "../../components/repository/workflows/deploy";
 import { toolsBin } from "./tier";
 

@@ -1,4 +1,4 @@
-// The real tier's stand-in aws and github plugins (cluster/standins/), tested at the boundary the
+// The real tier's stand-in aws and github plugins (test-control-plane/standins/), tested at the boundary the
 // Pulumi engine uses: each launcher is started as the engine starts a plugin, prints its port, and
 // is spoken to over gRPC with the engine's own messages (@pulumi/pulumi/proto).
 import * as grpc from "@grpc/grpc-js";
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-const bin = resolve(__dirname, "../../cluster/standins/bin");
+const bin = resolve(__dirname, "../../test-control-plane/standins/bin");
 const sig = "4dabf18193072939515e22adb298388d";
 const secretSig = "1b47061264138c4ac30d75fd1eb44270";
 const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,7 +1,7 @@
 // The project as its users run it: a copy of the repository's files, the real Pulumi CLI started in
 // it, the Node.js language host that reads Pulumi.yaml (runtime.options: nodeargs) to start
 // index.ts, the real kubernetes and command plugins, and the aws and github stand-ins
-// (cluster/standins/), all found on PATH as a user's installed plugins are. A file backend and a
+// (test-control-plane/standins/), all found on PATH as a user's installed plugins are. A file backend and a
 // passphrase of the copy's own; nothing is acquired from the network.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { adminKubeconfig, clusterDir, repoRoot, toolsBin } from "./control-plane";
 
 /** Where the aws and github stand-in plugins are. */
-export const standinsBin = path.join(repoRoot, "cluster", "standins", "bin");
+export const standinsBin = path.join(repoRoot, "test-control-plane", "standins", "bin");
 
 export interface CliRun {
   readonly status: number | null;

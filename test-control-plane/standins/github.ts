@@ -1,5 +1,5 @@
 // The real tier's stand-in for the pulumi-resource-github plugin (launched as
-// cluster/standins/bin/pulumi-resource-github): the resource types and functions the project's
+// test-control-plane/standins/bin/pulumi-resource-github): the resource types and functions the project's
 // program uses, answered as GitHub would shape them, without GitHub. What it proves and what it
 // cannot is in docs/verification.md ("The real tier").
 //

@@ -79,7 +79,7 @@ export function adminKubectl(args: string[], input?: string): string {
 
 /**
  * The kwok configuration: every component listens on loopback only (kwokctl's default is
- * 0.0.0.0), the stages of cluster/stages.yaml, and the smoke-test and bake pods' logs.
+ * 0.0.0.0), the stages of test-control-plane/stages.yaml, and the smoke-test and bake pods' logs.
  */
 function kwokConfig(): string {
   const kwokctl = ["apiVersion: config.kwok.x-k8s.io/v1alpha1", "kind: KwokctlConfiguration", "options:", "  bindAddress: 127.0.0.1"].join("\n");

@@ -1,5 +1,5 @@
 // The real tier's stand-in for the pulumi-resource-aws plugin (launched as
-// cluster/standins/bin/pulumi-resource-aws): the resource types and functions the project's program
+// test-control-plane/standins/bin/pulumi-resource-aws): the resource types and functions the project's program
 // uses, answered as AWS would shape them, without AWS. What it proves and what it cannot is in
 // docs/verification.md ("The real tier").
 //

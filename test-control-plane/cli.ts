@@ -1,5 +1,5 @@
-// npm run cluster -- up | down | test [FILE...]
-//   up    starts the local control plane (cluster/control-plane.ts) and writes out/cluster/kubeconfig
+// npm run control-plane -- up | down | test [FILE...]
+//   up    starts the local control plane (test-control-plane/control-plane.ts) and writes out/cluster/kubeconfig
 //   down  stops every process it started and removes the cluster's state
 //   test  up, the real tier's tests (test/cluster/, or the files named), then down, pass or fail
 import { spawnSync } from "node:child_process";
@@ -34,7 +34,7 @@ function main(command: string | undefined, args: string[]): number {
       clusterDown();
     }
   }
-  console.error("usage: npm run cluster -- up | down | test [FILE...]");
+  console.error("usage: npm run control-plane -- up | down | test [FILE...]");
   return 2;
 }
 
