@@ -1,0 +1,170 @@
+// The canary job: choose the release and check its provenance, deploy its digest to the canary,
+// check the pods, smoke-test and bake it; on failure or cancellation scale the canary back to 0.
+import { canaryExpiryExpression } from "../../../shared/canary-expiry";
+import { bakeRunner, bakeStepTimeoutMinutes } from "../../../shared/canary-bake";
+import { rolloutWatchScript } from "../../../shared/rollout-watch";
+import { smokeTestDeadlineSeconds, smokeTestRunner } from "../../../shared/smoke-test";
+import { expression, needs, StepId } from "../links";
+import type { Job, Permissions, Step } from "../model";
+import { runner } from "../names";
+import { bash, ghcrLogin } from "../steps";
+import { builtImageDigest } from "./build-job";
+import { clusterCredentials, removeKubeconfig } from "./cluster-access";
+import { slackNotice } from "./notify";
+import { deployEnv, deployJobs, imageRef, type DeployPlan } from "./plan";
+import { digestCheck, installCosign, verifyRelease, verifySignature } from "./provenance";
+
+const { digest, release, rollback } = deployEnv;
+const { build, canary } = deployJobs;
+
+/** The step that touches the canary: the rollback step runs only once it has. */
+const deployStep = new StepId("deploy");
+/** The step that reports a passed canary, and its outputs: the job's. */
+const reportStep = new StepId("report");
+export const canaryOutputs = {
+  digest: reportStep.output("digest"),
+  release: reportStep.output("release"),
+} as const;
+/** What the jobs after the canary read of it. */
+export const canaryJobOutputs = {
+  digest: expression(canary.output(canaryOutputs.digest.name)),
+  release: expression(canary.output(canaryOutputs.release.name)),
+} as const;
+
+/**
+ * A run that is cancelled (by hand, or by a job exceeding its `timeout-minutes`) re-evaluates the
+ * remaining steps' conditions with `failure()` false: cleanup must also ask for `cancelled()`
+ * (GitHub docs, "Status check functions").
+ */
+export const failedOrCancelled = "(failure() || cancelled())";
+
+/** The job that assumes a role or signs gets id-token: write; nothing else does. */
+const canaryPermissions = ({ config }: DeployPlan): Permissions => ({
+  ...(config.clusterAuth === "eks" ? { "id-token": "write" as const } : {}),
+  // GHCR packages are private by default: cosign reads the signature and attestations stored beside the image.
+  ...(config.signImages ? { packages: "read" as const } : {}),
+});
+
+/**
+ * The release's digest and number, and whether it is an explicit rollback. The first environment
+ * releases its build (numbered by the run) or, run by hand with a digest, rolls back to one it
+ * released before; a later environment releases the digest it is given, numbered as the
+ * attestation of the environment before it says (unsigned: by its own runs, with nothing to verify).
+ */
+function chooseRelease({ config, first }: DeployPlan): Step {
+  const runNumber = { RUN_NUMBER: expression("github.run_number") };
+  return bash("Choose the release", [
+    ...(first
+      ? [
+        'if [ -n "$ROLLBACK_DIGEST" ]; then digest="$ROLLBACK_DIGEST"; rollback=true; else digest="$BUILT_DIGEST"; rollback=false; fi',
+        release.write("$RUN_NUMBER"),
+      ]
+      : [
+        'digest="$REQUESTED_DIGEST"',
+        'if [ "$ROLLBACK_REQUESTED" = true ]; then rollback=true; else rollback=false; fi',
+        // Signed, the number comes from the attestation verified next; unsigned, from this workflow's runs.
+        ...(config.signImages ? [] : [release.write("$RUN_NUMBER")]),
+      ]),
+    ...digestCheck("digest"),
+    digest.write("$digest"),
+    rollback.write("$rollback"),
+  ].join("\n"), { env: first
+    ? { BUILT_DIGEST: builtImageDigest, ROLLBACK_DIGEST: expression("inputs.digest"), ...runNumber }
+    : { REQUESTED_DIGEST: expression("inputs.digest"), ROLLBACK_REQUESTED: expression("inputs.rollback"), ...(config.signImages ? {} : runNumber) } });
+}
+
+/**
+ * The first environment checks its build's signature, and a rollback's release; a later one
+ * accepts only what the environment before it released.
+ */
+function provenance({ config, first }: DeployPlan): Step[] {
+  if (!config.signImages) return [];
+  return [
+    installCosign(),
+    ghcrLogin(),
+    ...(first
+      ? [verifySignature(config), verifyRelease(config, config.environment, { if: `${rollback.expression} == 'true'` })]
+      : [verifyRelease(config, config.promoteFrom!)]),
+  ];
+}
+
+export function canaryJob(plan: DeployPlan): Job {
+  const { config, first, operations: o, split, targets: t, bake } = plan;
+  const smokeTestMinutes = Math.ceil(smokeTestDeadlineSeconds(plan.smokeTest) / 60) + 1;
+  return {
+    name: `Canary (${config.environment})`,
+    "runs-on": runner,
+    ...(first ? {
+      needs: needs(build),
+      // A rollback by hand builds nothing: the build is skipped and the canary takes the given digest.
+      if: `!cancelled() && (${build.result} == 'success' || (${build.result} == 'skipped' && inputs.digest != ''))`,
+    } : {}),
+    environment: { name: config.environment },
+    permissions: canaryPermissions(plan),
+    "timeout-minutes": plan.minutes.canary,
+    outputs: { digest: expression(canaryOutputs.digest.expression), release: expression(canaryOutputs.release.expression) },
+    steps: [
+      chooseRelease(plan),
+      ...provenance(plan),
+      ...clusterCredentials(config),
+      bash("Refuse a release older than stable's", [
+        `current="$(${o.stableRelease.command})"`,
+        `if [ -n "$current" ] && [ "${release.ref}" -lt "$current" ]; then`,
+        `  if [ "${rollback.ref}" != true ]; then`,
+        `    echo "::error::release ${release.braced} is older than release \${current}, which stable runs: a re-run cannot go back in time. To roll back, run this workflow by hand with the digest${first ? "" : " and rollback"}."`,
+        "    exit 1",
+        "  fi",
+        `  echo "- explicit rollback from release \${current} to release ${release.braced}" >> "$GITHUB_STEP_SUMMARY"`,
+        "fi",
+      ].join("\n")),
+      bash("Deploy the digest to the canary", [
+        // The expiry first: from here on the reaper scales this canary to 0 once it is past.
+        `expires="${canaryExpiryExpression(config)}"`,
+        o.canaryExpiry.command,
+        o.canaryImage.command,
+        o.canaryUp.command,
+        rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
+      ].join("\n"), { id: deployStep.id }),
+      bash("Check that the canary pods run the digest", [
+        // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
+        "for _ in $(seq 12); do",
+        `  images="$(${o.canaryPods.command})"`,
+        `  if [ -n "$images" ] && ! grep -qv -- "@${digest.braced}\\$" <<< "$images"; then`,
+        '    echo "$images"',
+        "    exit 0",
+        "  fi",
+        "  sleep 5",
+        "done",
+        `echo "::error::the canary pods do not all run ${digest.braced}:"`,
+        'echo "$images"',
+        "exit 1",
+      ].join("\n")),
+      bash("Smoke test", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
+      ...(bake ? [bash("Bake the canary", bakeRunner(bake), { "timeout-minutes": bakeStepTimeoutMinutes(bake) })] : []),
+      bash("Report the canary", [
+        "{",
+        `  echo "### Canary in ${config.environment}"`,
+        `  echo "- image: \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
+        `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
+        '  echo "- smoke test passed"',
+        ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
+        '} >> "$GITHUB_STEP_SUMMARY"',
+        canaryOutputs.digest.write(digest.ref),
+        canaryOutputs.release.write(release.ref),
+      ].join("\n"), { id: reportStep.id }),
+      bash("Roll the canary back", [
+        o.canaryDown.command,
+        "{",
+        `  echo "### Rolled back in ${config.environment}"`,
+        `  echo "- canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
+        `  echo "- rejected image: \\\`${deployEnv.image.braced}@${digest.braced}\\\`"`,
+        '} >> "$GITHUB_STEP_SUMMARY"',
+      // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
+      // then), but only once the canary was touched: a failure before (bad digest, bad
+      // signature, an older release) left it as it was.
+      ].join("\n"), { if: `${failedOrCancelled} && ${deployStep.outcome} != 'skipped'` }),
+      ...slackNotice(config, `the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged`, failedOrCancelled),
+      ...removeKubeconfig(config),
+    ],
+  };
+}

@@ -1,0 +1,152 @@
+// The deploy plan: everything an environment's deploy workflow does, computed once from the
+// stack's settings and read by every job (one file per job beside this one). The cluster
+// operations here are the ones the jobs run, each bound to the job-environment variables the jobs
+// share, and the deployer's and the rollback identity's RBAC rules are derived from them.
+import type { StackConfig } from "../../../../config/schema";
+import { bakeOperations, bakeSpec, bakeStepTimeoutMinutes, type BakeSpec } from "../../../shared/canary-bake";
+import { canarySplit, type CanarySplit } from "../../../shared/canary-split";
+import { clusterOperations, clusterTargets, type ClusterOperation } from "../../../shared/cluster-operations";
+import { rolloutTimeoutSeconds } from "../../../shared/rollout-timing";
+import { smokeTestDeadlineSeconds, smokeTestOperations, type SmokeTestSpec } from "../../../shared/smoke-test";
+import { EnvVariable, JobId } from "../links";
+
+/** The settings the deploy workflow reads. */
+export type DeployConfig = Pick<StackConfig,
+  | "githubOwner" | "githubRepository" | "deployBranch" | "environment" | "promoteFrom" | "clusterAuth" | "namespace"
+  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeRequests" | "smokeMaxLatencySeconds" | "scanSeverity"
+  | "signImages" | "secrets" | "startupSeconds" | "minReadySeconds" | "canaryLifetimeMinutes" | "canaryBakeSeconds" | "canaryAnalysis">;
+
+/** The jobs of a deploy workflow; the first environment's has all six, a later one's the last three. */
+export const deployJobs = {
+  test: new JobId("test"),
+  build: new JobId("build"),
+  scan: new JobId("scan"),
+  canary: new JobId("canary"),
+  promote: new JobId("promote"),
+  rollback: new JobId("rollback"),
+} as const;
+
+/** The variables the deploy jobs' steps share: the workflow's IMAGE, and what the steps write. */
+export const deployEnv = {
+  /** The GHCR image, without tag or digest (the workflow's env). */
+  image: new EnvVariable("IMAGE"),
+  /** The digest this run releases (checked before any step uses it). */
+  digest: new EnvVariable("DIGEST"),
+  /** The release number. */
+  release: new EnvVariable("RELEASE"),
+  /** `true` when the run is an explicit rollback to an older release. */
+  rollback: new EnvVariable("ROLLBACK"),
+  /** The image stable ran before the promotion, to put it back if the promotion fails. */
+  previousImage: new EnvVariable("PREVIOUS_IMAGE"),
+  /** The kubeconfig file kubectl reads. */
+  kubeconfig: new EnvVariable("KUBECONFIG"),
+} as const;
+
+/** The image reference the deploy steps use, as the shell sees it (both validated first). */
+export const imageRef = `"${deployEnv.image.braced}@${deployEnv.digest.braced}"`;
+
+/** The manifest file the smoke-test and bake runners write (a shell expression each defines). */
+const podManifest = '"$manifest"';
+
+/** Minutes a job may run: its steps' own bounds plus five for setup (checkout of actions, credentials). */
+const jobMinutes = (seconds: number) => Math.ceil(seconds / 60) + 5;
+
+/** The smoke test's settings, from the stack's. */
+export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
+  const targets = clusterTargets(config);
+  return {
+    targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds,
+    requestsPerPath: config.smokeRequests,
+  };
+}
+
+/** How long each rollout may take (rollout-timing.ts): the canary's pods start together, stable's one surge pod at a time. */
+export function rolloutTimeouts(config: DeployConfig): { canary: number; stable: number } {
+  return { canary: rolloutTimeoutSeconds(config, 1), stable: rolloutTimeoutSeconds(config, config.replicas) };
+}
+
+/** The cluster operations of the deploy jobs, by what they do. */
+function operationsOf(config: DeployConfig, smokeTest: SmokeTestSpec, bake: BakeSpec | undefined, split: CanarySplit) {
+  const t = clusterTargets(config);
+  const timeouts = rolloutTimeouts(config);
+  return {
+    stableRelease: clusterOperations.readRelease(t),
+    canaryExpiry: clusterOperations.setCanaryExpiry(t, '"$expires"'),
+    canaryImage: clusterOperations.setImage(t, t.canaryDeployment, imageRef),
+    canaryUp: clusterOperations.scale(t, t.canaryDeployment, split.canaryReplicas),
+    canaryRollout: clusterOperations.rolloutStatus(t, t.canaryDeployment, `${timeouts.canary}s`),
+    canaryStates: clusterOperations.podStates(t, t.canarySelector),
+    canaryPods: clusterOperations.canaryPodImages(t),
+    smokeTest: smokeTestOperations(smokeTest, podManifest),
+    bake: bake ? bakeOperations(bake, podManifest) : [],
+    canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
+    readExpiry: clusterOperations.readCanaryExpiry(t),
+    stableImageNow: clusterOperations.readImage(t, t.stableDeployment),
+    stableImage: clusterOperations.setImage(t, t.stableDeployment, imageRef),
+    stableRollout: clusterOperations.rolloutStatus(t, t.stableDeployment, `${timeouts.stable}s`),
+    stableStates: clusterOperations.podStates(t, t.stableSelector),
+    recordRelease: clusterOperations.setRelease(t, `"${deployEnv.release.ref}"`),
+    stableBack: clusterOperations.setImage(t, t.stableDeployment, `"${deployEnv.previousImage.ref}"`),
+  };
+}
+
+export type DeployOperations = ReturnType<typeof operationsOf>;
+
+export interface DeployPlan {
+  readonly config: DeployConfig;
+  /** Whether this environment builds (the first) or promotes what `config.promoteFrom` released. */
+  readonly first: boolean;
+  readonly targets: ReturnType<typeof clusterTargets>;
+  readonly split: CanarySplit;
+  readonly smokeTest: SmokeTestSpec;
+  /** The bake window; undefined when canaryBakeSeconds is 0 (no bake step). */
+  readonly bake: BakeSpec | undefined;
+  readonly operations: DeployOperations;
+  /** The jobs' time limits (timeout-minutes). */
+  readonly minutes: { readonly canary: number; readonly promote: number };
+}
+
+/** The deploy plan of an environment. */
+export function deployPlan(config: DeployConfig): DeployPlan {
+  const split = canarySplit(config.replicas, config.canaryWeight);
+  const smokeTest = smokeTestSpec(config);
+  const bake = bakeSpec(config);
+  const timeouts = rolloutTimeouts(config);
+  return {
+    config,
+    first: config.promoteFrom === undefined,
+    targets: clusterTargets(config),
+    split,
+    smokeTest,
+    bake,
+    operations: operationsOf(config, smokeTest, bake, split),
+    minutes: {
+      // Its rollout, the pod check, the smoke test, the bake window.
+      canary: jobMinutes(timeouts.canary + 60 + smokeTestDeadlineSeconds(smokeTest) + 60) + (bake ? bakeStepTimeoutMinutes(bake) : 0),
+      // Stable's rollout and, when it fails, the rollout back.
+      promote: jobMinutes(2 * timeouts.stable),
+    },
+  };
+}
+
+/** Exactly the cluster operations the generated workflows run (each once), in order of first use. */
+export function deployOperations(config: DeployConfig): ClusterOperation[] {
+  const o = deployPlan(config).operations;
+  const all = [
+    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, ...o.bake, o.canaryDown,
+    o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
+  ];
+  // One `kubectl create` creates the smoke-test and the bake pods: both are kept, for the pods they create.
+  const same = (a: ClusterOperation, b: ClusterOperation) => a.command === b.command && a.createsPod?.name === b.createsPod?.name;
+  return all.filter((op, i) => all.findIndex((other) => same(other, op)) === i);
+}
+
+/** What the rollback job does: only this, so its identity may do nothing else. */
+export function rollbackOperations(config: DeployConfig): ClusterOperation[] {
+  return [deployPlan(config).operations.canaryDown];
+}
+
+/** The canary job's time limit: its rollout, the pod check, the smoke test, the bake window. */
+export const canaryJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.canary;
+/** The promote job's: stable's rollout and, when it fails, the rollout back. */
+export const promoteJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.promote;
