@@ -236,7 +236,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
         repository,
         branch: config.deployBranch,
         file: file.path,
-        content: renderWorkflow(file, config.stack),
+        content: renderWorkflow(file, { project: pulumi.getProject(), stack: config.stack }),
         // [skip ci]: changing a workflow is no release; the next push to the branch deploys.
         commitMessage: `ci: update ${file.path} from Pulumi stack ${config.stack} [skip ci]`,
         overwriteOnCreate: true,

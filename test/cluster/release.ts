@@ -160,7 +160,7 @@ export interface ReleaseOptions {
  * its `if:` and needs decide) and the rollback job, each as the identity its steps name.
  */
 export async function release(config: StackConfig, deployer: Deployer, digest: string, options: ReleaseOptions = {}): Promise<Release> {
-  const workflow = renderWorkflow(deployWorkflow(config), config.stack);
+  const workflow = renderWorkflow(deployWorkflow(config), { project: "canary-pipeline", stack: config.stack });
   const first = config.promoteFrom === undefined;
   // A new run is newer than every run so far; a given number (a re-run) keeps its run's.
   runNumber = Math.max(runNumber, options.runNumber ?? 0);
@@ -191,7 +191,7 @@ export async function release(config: StackConfig, deployer: Deployer, digest: s
  * for a promotion that fails at stable's scale.
  */
 export async function promoteAlone(config: StackConfig, deployer: Deployer, digest: string, number: number): Promise<JobResult> {
-  const workflow = renderWorkflow(deployWorkflow(config), config.stack);
+  const workflow = renderWorkflow(deployWorkflow(config), { project: "canary-pipeline", stack: config.stack });
   const dir = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
   try {
     const needs = { canary: { result: "success" as const, outputs: { digest, release: String(number) } }, scan: { result: "success" as const, outputs: {} } };

@@ -120,7 +120,7 @@ describe("dev-like", () => {
     for (const f of files) {
       const workflow = expected.find((e) => e.path === f.inputs.file)!;
       assert.match(f.inputs.file as string, /^\.github\/workflows\/[^/]+\.yml$/);
-      assert.equal(f.inputs.content, renderWorkflow(workflow, "dev"));
+      assert.equal(f.inputs.content, renderWorkflow(workflow, { project: "canary-pipeline", stack: "dev" }));
       assert.equal(f.inputs.branch, "main");
       assert.equal(f.inputs.overwriteOnCreate, true);
       assert.match(f.inputs.commitMessage as string, /stack dev/);

@@ -69,7 +69,7 @@ export interface ParsedWorkflow { name: string; on: Record<string, unknown>; per
 /** Every workflow file a stack computes, rendered by the one writer and parsed back. */
 export function renderedWorkflows(config: StackConfig): RenderedWorkflow[] {
   return pipelineWorkflows(config).map((file) => {
-    const content = renderWorkflow(file, config.stack);
+    const content = renderWorkflow(file, { project: "canary-pipeline", stack: config.stack });
     return { path: file.path, content, workflow: parseYaml(content) as ParsedWorkflow };
   });
 }
