@@ -4,7 +4,7 @@
 //   trustSubjects(pipelineWorkflows(config), deployRoleVariable, repository)
 //   trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository)
 import type { StackConfig } from "../../../config/schema";
-import { deployWorkflow } from "./deploy";
+import { deployPlan, deployWorkflow, type DeployPlan } from "./deploy";
 import type { WorkflowFile } from "./model";
 import { driftWorkflow, infraPreviewWorkflow } from "./preview";
 import { ciWorkflow } from "./repository";
@@ -23,13 +23,14 @@ export interface PipelineWorkflowFile extends WorkflowFile {
  * This stack's workflow files: deploy-<environment>.yml (always committed); with a Pulumi backend,
  * drift-<stack>.yml (committed unless driftSchedule is off) and infra-preview.yml; ci.yml and
  * infra-preview.yml are committed by the stack with manageRepoWorkflows. A workflow without its
- * prerequisite is not generated at all, so no role trusts it.
+ * prerequisite is not generated at all, so no role trusts it. `deploy`: the environment's deploy
+ * plan, when the caller has computed it.
  */
-export function pipelineWorkflows(config: StackConfig): PipelineWorkflowFile[] {
+export function pipelineWorkflows(config: StackConfig, deploy: DeployPlan = deployPlan(config)): PipelineWorkflowFile[] {
   const preview = infraPreviewWorkflow(config);
   const drift = driftWorkflow(config);
   return [
-    { ...deployWorkflow(config), commit: true },
+    { ...deployWorkflow(config, deploy), commit: true },
     { ...ciWorkflow(config), commit: config.manageRepoWorkflows },
     ...(preview ? [{ ...preview, commit: config.manageRepoWorkflows }] : []),
     ...(drift ? [{ ...drift, commit: true }] : []),

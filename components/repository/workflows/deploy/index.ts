@@ -60,9 +60,8 @@ function triggers({ config, first }: DeployPlan): Triggers {
   };
 }
 
-/** The environment's deploy workflow. */
-export function deployWorkflow(config: DeployConfig): WorkflowFile {
-  const plan = deployPlan(config);
+/** The environment's deploy workflow, from its plan (computed from `config` when not given). */
+export function deployWorkflow(config: DeployConfig, plan: DeployPlan = deployPlan(config)): WorkflowFile {
   const { test, build, scan, canary, promote, rollback } = deployJobs;
   const jobs: Record<string, Job> = {
     ...(plan.first ? { [test.id]: testJob(plan), [build.id]: buildJob(plan), [scan.id]: scanJob(plan) } : {}),

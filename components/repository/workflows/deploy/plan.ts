@@ -104,6 +104,10 @@ export interface DeployPlan {
   readonly operations: DeployOperations;
   /** The jobs' time limits (timeout-minutes). */
   readonly minutes: { readonly canary: number; readonly promote: number };
+  /** Exactly the cluster operations the workflow's canary and promote jobs run, each once: the deployer's. */
+  readonly deployerOperations: readonly ClusterOperation[];
+  /** What the rollback job runs: only this, so its identity may do nothing else. */
+  readonly rollbackOperations: readonly ClusterOperation[];
 }
 
 /** The deploy plan of an environment. */
@@ -112,6 +116,7 @@ export function deployPlan(config: DeployConfig): DeployPlan {
   const smokeTest = smokeTestSpec(config);
   const bake = bakeSpec(config);
   const timeouts = rolloutTimeouts(config);
+  const operations = operationsOf(config, smokeTest, bake, split);
   return {
     config,
     first: config.promoteFrom === undefined,
@@ -119,7 +124,9 @@ export function deployPlan(config: DeployConfig): DeployPlan {
     split,
     smokeTest,
     bake,
-    operations: operationsOf(config, smokeTest, bake, split),
+    operations,
+    deployerOperations: inOrderOfUse(operations),
+    rollbackOperations: [operations.canaryDown],
     minutes: {
       // Its rollout, the pod check, the smoke test, the bake window.
       canary: jobMinutes(timeouts.canary + 60 + smokeTestDeadlineSeconds(smokeTest) + 60) + (bake ? bakeStepTimeoutMinutes(bake) : 0),
@@ -129,9 +136,8 @@ export function deployPlan(config: DeployConfig): DeployPlan {
   };
 }
 
-/** Exactly the cluster operations the generated workflows run (each once), in order of first use. */
-export function deployOperations(config: DeployConfig): ClusterOperation[] {
-  const o = deployPlan(config).operations;
+/** The operations (each once), in order of first use. */
+function inOrderOfUse(o: DeployOperations): ClusterOperation[] {
   const all = [
     o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, ...o.bake, o.canaryDown,
     o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
@@ -141,10 +147,10 @@ export function deployOperations(config: DeployConfig): ClusterOperation[] {
   return all.filter((op, i) => all.findIndex((other) => same(other, op)) === i);
 }
 
+/** Exactly the cluster operations the generated workflows run (each once), in order of first use. */
+export const deployOperations = (config: DeployConfig): ClusterOperation[] => [...deployPlan(config).deployerOperations];
 /** What the rollback job does: only this, so its identity may do nothing else. */
-export function rollbackOperations(config: DeployConfig): ClusterOperation[] {
-  return [deployPlan(config).operations.canaryDown];
-}
+export const rollbackOperations = (config: DeployConfig): ClusterOperation[] => [...deployPlan(config).rollbackOperations];
 
 /** The canary job's time limit: its rollout, the pod check, the smoke test, the bake window. */
 export const canaryJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.canary;
