@@ -7,7 +7,7 @@ import type { StackConfig } from "../config/schema";
 import { defaultEksGroup } from "./cluster/cluster-deployer";
 import { defaultRollbackGroup } from "./cluster/cluster-rollbacker";
 import { defaultPreviewGroup } from "./cluster/cluster-viewer";
-import { hasRollbackJob } from "./repository/repository-pipeline";
+import { hasRollbackJob } from "./repository/repository-pipeline-args";
 import { deployPlan, type DeployPlan } from "./repository/workflows/deploy";
 import { trustedWorkflows } from "./repository/workflows/model";
 import { deployRoleVariable, pipelineWorkflows, previewRoleVariable, rollbackRoleVariable, type PipelineWorkflowFile } from "./repository/workflows/pipeline";
