@@ -14,6 +14,7 @@ import type { StackConfig } from "../../../config/schema";
 import { unreadableKinds } from "../../shared/cluster-operations";
 import { pulumiBackend, type PulumiBackend } from "../../shared/pulumi-backend";
 import { actions, uses } from "./actions";
+import { EnvVariable, expression, StepId } from "./links";
 import type { Job, Step, WorkflowFile } from "./model";
 import {
   driftEnvironment, driftWorkflowPath, infraPreviewWorkflowPath, previewEnvironment, previewKubeconfigSecret, previewRoleVariable, runner,
@@ -43,6 +44,12 @@ export const unreadableByPreviews: readonly string[] = [
 
 /** A preview job's time limit, in minutes; the Pulumi token it exchanges lives as long. */
 const previewMinutes = 20;
+
+/** The pulumi/actions step, and what the drift report reads of it. */
+const previewStep = new StepId("preview");
+const previewOutput = previewStep.output("output");
+/** The kubeconfig file kubectl and the Kubernetes provider read (token mode). */
+const kubeconfigVariable = new EnvVariable("KUBECONFIG");
 
 /** The job id of a stack's preview. */
 export const previewJobId = (stack: string) => `preview-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
@@ -83,12 +90,12 @@ function previewSteps(config: PreviewWorkflowConfig, backend: PulumiBackend, sta
     ...(config.clusterAuth !== "token" ? [] : [bash("Use the read-only kubeconfig", [
       'umask 077',
       'printf \'%s\' "$PREVIEW_KUBECONFIG" > "$RUNNER_TEMP/kubeconfig"',
-      'echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"',
+      kubeconfigVariable.write("$RUNNER_TEMP/kubeconfig"),
     ].join("\n"), { env: { PREVIEW_KUBECONFIG: `\${{ secrets.${previewKubeconfigSecret} }}` } })]),
     ...(backend.kind === "cloud" ? [pulumiCloudLogin(backend)] : []),
     {
       name: "pulumi preview",
-      id: "preview",
+      id: previewStep.id,
       uses: uses(actions.pulumi),
       with: {
         command: "preview",
@@ -163,7 +170,7 @@ export function driftWorkflow(config: PreviewWorkflowConfig): WorkflowFile | und
     'fi',
   ].join("\n"), {
     if: "always()",
-    env: { STACK: config.stack, OUTCOME: "${{ steps.preview.outcome }}", OUTPUT: "${{ steps.preview.outputs.output }}" },
+    env: { STACK: config.stack, OUTCOME: expression(previewStep.outcome), OUTPUT: expression(previewOutput.expression) },
   });
   return {
     path: driftWorkflowPath(config.stack),
