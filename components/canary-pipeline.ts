@@ -11,19 +11,12 @@ import { clusterLocationKeys, secretSettings, type ClusterLocationKey, type Secr
 import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./cluster/canary-cluster";
 import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
-import { defaultEksGroup } from "./cluster/cluster-deployer";
 import { localKubeconfigUser } from "./cluster/cluster-kubeconfig";
-import { defaultRollbackGroup } from "./cluster/cluster-rollbacker";
-import { defaultPreviewGroup } from "./cluster/cluster-viewer";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
 import { checkedInput, settingRule } from "./shared/checked-input";
-import { previewStateKeys, pulumiBackend, type S3Backend } from "./shared/pulumi-backend";
-import type { GithubRepository } from "./shared/oidc-subjects";
 import { PipelineRoles } from "./aws/pipeline-roles";
-import { hasRollbackJob, RepositoryPipeline } from "./repository/repository-pipeline";
-import { deployOperations, rollbackOperations } from "./repository/workflows/deploy";
-import { trustedWorkflows } from "./repository/workflows/model";
-import { deployRoleVariable, pipelineWorkflows, previewRoleVariable, rollbackRoleVariable } from "./repository/workflows/pipeline";
+import { RepositoryPipeline } from "./repository/repository-pipeline";
+import { servicePlan } from "./service-plan";
 
 interface CanaryPipelineCommonArgs {
   /**
@@ -120,15 +113,6 @@ function clusterLocation(name: string, args: CanaryPipelineArgs, config: StackCo
   }));
 }
 
-/** What the stack's preview reads in its S3 backend: this project's checkpoint of `stack`, and the key. */
-function previewStateOf(backend: S3Backend, stack: string) {
-  const { objects, listPrefix } = previewStateKeys(backend, pulumi.getProject(), stack);
-  return { bucket: backend.bucket, objectKeys: objects, listPrefix, keyArn: backend.keyArn };
-}
-
-/** `key=value` tags as a record. */
-const tagRecord = (tags: readonly string[]) => Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
-
 export class CanaryPipeline extends pulumi.ComponentResource {
   /**
    * ARN of the account's GitHub OIDC provider the roles trust: the one this component created, or
@@ -185,58 +169,37 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     if (config.clusterAuth === "token" && args.kubeconfig === undefined && args.kubernetesProvider === undefined && this.getProvider("kubernetes::") === undefined) {
       localKubeconfigUser(config.kubeconfigContext);
     }
-    const repository: GithubRepository = {
-      owner: config.githubOwner,
-      name: config.githubRepository,
-      ...(config.githubOwnerId !== undefined && config.githubRepositoryId !== undefined ? { ownerId: config.githubOwnerId, repositoryId: config.githubRepositoryId } : {}),
-    };
-    const workflows = pipelineWorkflows(config);
-    const tags = tagRecord(config.tags);
+    const plan = servicePlan(config, pulumi.getProject());
+    const { deployer, rollbacker, previewer } = plan;
 
     // AWS: the roles admit exactly the jobs that assume them.
     this.oidcProviderArn = givenOidcProvider !== undefined
       ? pulumi.output(givenOidcProvider)
-      : new GithubOidcProvider(`${name}-github-oidc`, { tags }, child).arn;
-    const eksGroup = config.clusterAuth === "eks" ? defaultEksGroup(config.appName) : undefined;
-    // A stack the preview workflow does not preview (not in previewStacks) needs no preview role.
-    const backend = pulumiBackend(config);
-    // Only committed workflows run: this stack's own, and the repository-wide ones it leaves to the
-    // stack with manageRepoWorkflows. A file that stack does not commit assumes nothing.
-    const committed = workflows.filter((w) => w.commit || !config.manageRepoWorkflows);
-    const trusted = (roleVariable: string) => trustedWorkflows(committed, roleVariable, repository, config.deployBranch);
-    const previewTrust = trusted(previewRoleVariable(config.stack));
-    // The rollback job acts as an identity of its own that may only scale the canary to 0: its
-    // environment has no reviewers, so it must not hold the deployer's rights. In eks mode, the
-    // role its job assumes, mapped to the rollback group.
-    const rollback = hasRollbackJob(committed, config.environment);
-    const rollbackTrust = config.clusterAuth === "eks" ? trusted(rollbackRoleVariable) : [];
-    const rollbackGroup = rollbackTrust.length > 0 ? defaultRollbackGroup(config.appName) : undefined;
-    // The preview reads the cluster as a read-only identity: in eks mode, its role's group.
-    const previewGroup = previewTrust.length > 0 && config.clusterAuth === "eks" ? defaultPreviewGroup(config.appName) : undefined;
+      : new GithubOidcProvider(`${name}-github-oidc`, { tags: plan.tags }, child).arn;
     this.roles = new PipelineRoles(`${name}-roles`, {
       oidcProviderArn: this.oidcProviderArn,
-      ...(config.clusterAuth === "eks" ? { deployTrust: trusted(deployRoleVariable), eksClusterName: location.eksClusterName, kubernetesGroup: eksGroup } : {}),
-      ...(rollbackGroup !== undefined ? { rollbackTrust, rollbackKubernetesGroup: rollbackGroup } : {}),
-      ...(previewTrust.length > 0 ? { previewTrust } : {}),
-      ...(previewGroup !== undefined ? { previewKubernetesGroup: previewGroup } : {}),
-      ...(previewTrust.length > 0 && backend?.kind === "s3" ? { previewState: previewStateOf(backend, config.stack) } : {}),
+      ...(config.clusterAuth === "eks" ? { deployTrust: deployer.trust, eksClusterName: location.eksClusterName, kubernetesGroup: deployer.eksGroup } : {}),
+      ...(rollbacker?.eksGroup !== undefined ? { rollbackTrust: rollbacker.trust, rollbackKubernetesGroup: rollbacker.eksGroup } : {}),
+      ...(previewer !== undefined ? { previewTrust: previewer.trust } : {}),
+      ...(previewer?.eksGroup !== undefined ? { previewKubernetesGroup: previewer.eksGroup } : {}),
+      ...(previewer?.state !== undefined ? { previewState: previewer.state } : {}),
       region: config.awsRegion ?? "us-east-1",
       rolePath: config.iamRolePath,
       ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
       maxSessionDuration: config.iamMaxSessionDuration,
-      tags,
+      tags: plan.tags,
     }, child);
 
     // Cluster: the deployer Role grants what the deploy workflow's operations need.
     this.cluster = new CanaryCluster(`${name}-cluster`, {
       config,
-      operations: deployOperations(config),
+      operations: deployer.operations,
       ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
-      ...(eksGroup !== undefined ? { eksGroup } : {}),
-      ...(rollback ? { rollbackOperations: rollbackOperations(config) } : {}),
-      ...(rollbackGroup !== undefined ? { rollbackGroup } : {}),
-      ...(previewTrust.length > 0 ? { preview: true } : {}),
-      ...(previewGroup !== undefined ? { previewGroup } : {}),
+      ...(deployer.eksGroup !== undefined ? { eksGroup: deployer.eksGroup } : {}),
+      ...(rollbacker !== undefined ? { rollbackOperations: rollbacker.operations } : {}),
+      ...(rollbacker?.eksGroup !== undefined ? { rollbackGroup: rollbacker.eksGroup } : {}),
+      ...(previewer !== undefined ? { preview: true } : {}),
+      ...(previewer?.eksGroup !== undefined ? { previewGroup: previewer.eksGroup } : {}),
       ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
       ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
       ...(location.clusterEndpoint !== undefined ? { clusterEndpoint: location.clusterEndpoint } : {}),
@@ -247,7 +210,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     // Repository: environment, variables, secrets and the workflow files.
     this.repository = new RepositoryPipeline(`${name}-repository`, {
       config,
-      workflows,
+      workflows: plan.workflows,
       ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
       ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
       ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
