@@ -13,13 +13,13 @@
 // counts against failureLimit, and the bake fails when the count exceeds it (Argo Rollouts,
 // AnalysisRun `failureLimit`): the metrics path can fail for reasons that are not the canary's.
 import type { StackConfig } from "../../config/schema";
+import { bakePlaceholder, defaultBakeIntervalSeconds } from "../../config/constants";
 import { clusterOperations, clusterTargets, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
 import { curlPod, requestCheck, requestTimeoutSeconds, serviceBaseUrl, smokeTestImage } from "./smoke-test";
 
-/** The placeholder of a metric's query that the bake replaces by `canary` and by `stable` (the pods' `track` label). */
-export const bakePlaceholder = "$track";
-/** Seconds between two rounds of probes and measurements, unless canaryAnalysis says otherwise. */
-export const defaultBakeIntervalSeconds = 30;
+// The placeholder of a metric's query (`$track`) and the default interval: in config/constants.ts,
+// which the settings' rules read too.
+export { bakePlaceholder, defaultBakeIntervalSeconds };
 /** Seconds between two looks of the runner at the canary's pods and the bake pod's report. */
 export const bakeCheckSeconds = 5;
 /** A Prometheus query is cut off after this. */

@@ -4,19 +4,11 @@
 // canary-reaper.ts) scales an expired canary to 0 every minute, so a canary stops serving even when
 // its runner is lost, its run is cancelled or its approval never comes (docs/pipeline.md,
 // "Expired canaries").
+import { canaryLifetime } from "../../config/constants";
 import { apiRequestSeconds, canaryExpiryAnnotation, clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
 
-/** canaryLifetimeMinutes: its range and default (config/schema.ts declares the setting with these). */
-export const canaryLifetime = {
-  defaultMinutes: 60,
-  /**
-   * The floor: a canary job rolls the canary out, smoke-tests and bakes it; shorter than this, a
-   * healthy release would be reaped under its own job.
-   */
-  minMinutes: 10,
-  /** A week: a prod approval may wait over a weekend, and not forever. */
-  maxMinutes: 10080,
-} as const;
+/** canaryLifetimeMinutes: its range and default (in config/constants.ts: config/schema.ts declares the setting with these). */
+export { canaryLifetime };
 
 /** The settings the expiry depends on. */
 export interface LifetimeSettings {

@@ -5,6 +5,7 @@
 // no exec, so the deployer needs neither: they let a holder run commands in pods (Polaris's
 // rolePodExecAttach check flags a Role that allows them).
 import { clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
+import { defaultSmokeRequests } from "../../config/constants";
 
 /** curl's own image, pinned by digest; it runs as the unprivileged curl_user (uid 100). */
 export const smokeTestImage = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
@@ -13,8 +14,8 @@ export const smokeTestUser = 100;
 /** The port both Services expose (targeting the container port named `http`). */
 export const servicePort = 80;
 
-/** Requests per smoke path and Service when the stack does not say (the smokeRequests setting's default). */
-export const defaultSmokeRequests = 20;
+/** Requests per smoke path and Service when the stack does not say (the smokeRequests setting's default, in config/constants.ts). */
+export { defaultSmokeRequests };
 
 export interface SmokeTestSpec {
   readonly targets: ClusterTargets & { readonly mainService: string; readonly canaryService: string };
