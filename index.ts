@@ -1,6 +1,7 @@
 // The stack: reads and validates this environment's configuration, then declares the service's
 // whole delivery path. No resource logic lives here.
 import type * as pulumi from "@pulumi/pulumi";
+import { stackSettingNames } from "./config/errors";
 import { loadStackConfig, secretSetting } from "./config/load";
 import { secretSettings, type SecretKey } from "./config/schema";
 import { CanaryPipeline } from "./components/canary-pipeline";
@@ -70,6 +71,7 @@ export = () => {
   const secrets = Object.fromEntries(
     (Object.keys(secretSettings) as SecretKey[]).flatMap((key) => (config.secrets[key] ? [[key, secretSetting(key)!]] : [])),
   );
-  const pipeline = new CanaryPipeline(config.appName, { config, secrets });
+  // The settings are the stack's: a problem the component finds names the stack key.
+  const pipeline = new CanaryPipeline(config.appName, { config, secrets, settingNames: stackSettingNames });
   return stackOutputs(pipeline);
 };

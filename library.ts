@@ -4,13 +4,18 @@
 
 // The entry component: a whole service's delivery path from one Args object.
 export {
-  CanaryPipeline, canaryPipelineConfig,
+  CanaryPipeline, canaryPipelineConfig, canaryPipelineSettingNames,
   type CanaryPipelineArgs, type CanaryPipelineConfigArgs, type CanaryPipelineSettingsArgs,
 } from "./components/canary-pipeline";
 
 // Settings: the raw input type, the validated form, and the one validator.
 export type { ServiceSettings } from "./config/settings";
-export { ConfigError, loadStackConfig, parseStackConfig } from "./config/load";
+export { loadStackConfig, parseStackConfig } from "./config/load";
+// Bad input: one kind of error, each problem naming its setting or Args property as its reader wrote it.
+export {
+  ConfigError, argsSettingNames, stackSettingNames,
+  type ConfigErrorOptions, type InputProblem, type SettingNames, type SettingPath,
+} from "./config/errors";
 export { configSchema, secretSettings, type SecretKey, type StackConfig } from "./config/schema";
 
 // AWS: the account's OIDC provider (one per account: share it) and a service's roles.

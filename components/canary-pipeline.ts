@@ -6,7 +6,8 @@
 // from the operations their steps run).
 import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig } from "../config/load";
+import { argsSettingNames, ConfigError, type InputProblem, type SettingNames } from "../config/errors";
+import { parseStackConfig } from "../config/load";
 import { clusterLocationKeys, secretSettings, type ClusterLocationKey, type SecretKey, type StackConfig } from "../config/schema";
 import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./cluster/canary-cluster";
@@ -14,8 +15,11 @@ import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provid
 import { localKubeconfigUser } from "./cluster/cluster-kubeconfig";
 import { GithubOidcProvider } from "./aws/github-oidc-provider";
 import { checkedInput, settingRule } from "./shared/checked-input";
+import { optionsProvider } from "./shared/providers";
+import { claimService, clusterIdentity } from "./shared/service-claims";
 import { PipelineRoles } from "./aws/pipeline-roles";
 import { RepositoryPipeline } from "./repository/repository-pipeline";
+import { checkServiceSettings } from "./service-checks";
 import { servicePlan } from "./service-plan";
 
 interface CanaryPipelineCommonArgs {
@@ -63,12 +67,20 @@ export interface CanaryPipelineSettingsArgs extends CanaryPipelineCommonArgs {
    */
   readonly stack?: string;
   readonly config?: never;
+  readonly settingNames?: never;
 }
 
 /** A service from settings already validated (loadStackConfig or parseStackConfig). */
 export interface CanaryPipelineConfigArgs extends CanaryPipelineCommonArgs {
   /** The validated settings of the service's environment (config/schema.ts documents each). Required. */
   readonly config: StackConfig;
+  /**
+   * How errors name the settings of `config`: stackSettingNames when it is a stack's configuration
+   * (index.ts passes it with loadStackConfig's result), so that a problem found here (the canary's
+   * lifetime, the kubeconfig context) names the stack key. Default: the Args property path,
+   * `CanaryPipeline <name>: config.<key>`.
+   */
+  readonly settingNames?: SettingNames;
   readonly settings?: never;
   readonly stack?: never;
 }
@@ -76,39 +88,70 @@ export interface CanaryPipelineConfigArgs extends CanaryPipelineCommonArgs {
 /** One Args object declares a whole service: raw `settings`, or a validated `config`. */
 export type CanaryPipelineArgs = CanaryPipelineSettingsArgs | CanaryPipelineConfigArgs;
 
+/** The component a CanaryPipeline's errors name: `CanaryPipeline orders`. */
+const holderOf = (name: string) => `CanaryPipeline ${name}`;
+
 /**
- * The validated configuration of `args`. Raw settings are validated here, synchronously (a throw
- * inside an Output's apply would surface as an unhandled rejection); the secrets passed turn
- * their features on. Throws ConfigError naming the service and each problem.
+ * How errors name the settings of `args`: raw settings by their Args path (`CanaryPipeline
+ * orders: settings.replicas`); a validated config as its Args say (settingNames), by default by its
+ * Args path too (`config.replicas`).
  */
-export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs): StackConfig {
-  if (args.kubernetesProvider !== undefined && args.kubeconfig !== undefined) {
-    throw new ConfigError([`CanaryPipeline ${name}: give kubernetesProvider or kubeconfig, not both (a kubeconfig only configures a provider of the service's own)`]);
+export function canaryPipelineSettingNames(name: string, args: CanaryPipelineArgs): SettingNames {
+  if (args.config !== undefined) return args.settingNames ?? argsSettingNames(holderOf(name), "config");
+  return argsSettingNames(holderOf(name), "settings");
+}
+
+/**
+ * The validated configuration of `args`, checked before anything registers, synchronously (a
+ * throw inside an Output's apply would reach every resource that reads it): first the Args
+ * themselves, then every setting at once (parseStackConfig), then the rules that need the
+ * service's plan (components/service-checks.ts). The secrets passed turn their features on.
+ * Throws ConfigError naming the service and each problem as the caller wrote it.
+ */
+export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions): StackConfig {
+  const names = canaryPipelineSettingNames(name, args);
+  const problems: InputProblem[] = [];
+  const fromOptions = optionsProvider(opts, "kubernetes");
+  const kubernetesProvider = args.kubernetesProvider ?? fromOptions;
+  if (args.kubeconfig !== undefined && kubernetesProvider !== undefined) {
+    problems.push({
+      propertyPath: "kubeconfig",
+      reason: `is given with a kubernetes provider (${args.kubernetesProvider !== undefined ? "kubernetesProvider" : "in the resource options"}): give one of them (a kubeconfig only configures a provider of the service's own)`,
+    });
+  }
+  if (args.kubernetesProvider !== undefined && fromOptions !== undefined && fromOptions !== args.kubernetesProvider) {
+    problems.push({ propertyPath: "kubernetesProvider", reason: "is another kubernetes provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them" });
+  } else if (kubernetesProvider !== undefined && (kubernetesProvider as Partial<ClientSideApplyProvider>).serverSideApply !== false) {
+    problems.push({
+      propertyPath: args.kubernetesProvider !== undefined ? "kubernetesProvider" : "opts.providers",
+      reason: "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
+    });
+  }
+  const githubFromOptions = optionsProvider(opts, "github");
+  if (args.githubProvider !== undefined && githubFromOptions !== undefined && githubFromOptions !== args.githubProvider) {
+    problems.push({ propertyPath: "githubProvider", reason: "is another github provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them" });
   }
   const given = new Set(clusterLocationKeys.filter((key) => args[key] !== undefined));
   for (const key of given) {
-    if ((args.config ?? args.settings)[key] !== undefined) {
-      throw new ConfigError([`CanaryPipeline ${name}: ${key} is given in the settings and in the Args: give it once`]);
-    }
+    if ((args.config ?? args.settings)[key] !== undefined) problems.push({ propertyPath: key, reason: `is given in ${names.path([key])} too: give it once` });
   }
-  if (args.config !== undefined) return args.config;
+  if (problems.length > 0) throw new ConfigError(problems, { holder: holderOf(name) });
   const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined])) as Record<SecretKey, boolean>;
-  try {
-    return parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets, given);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.problems.map((p) => `CanaryPipeline ${name}: ${p}`));
-    throw error;
-  }
+  const config = args.config ?? parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets, given, names);
+  checkServiceSettings(config, names);
+  return config;
 }
 
 /**
  * Where the cluster is: each location setting from the Args (checked by the setting's rule once
  * known) or from the settings.
  */
-function clusterLocation(name: string, args: CanaryPipelineArgs, config: StackConfig): Partial<Record<ClusterLocationKey, pulumi.Input<string>>> {
+function clusterLocation(
+  name: string, args: CanaryPipelineArgs, config: StackConfig, component: () => pulumi.Resource | undefined,
+): Partial<Record<ClusterLocationKey, pulumi.Input<string>>> {
   return Object.fromEntries(clusterLocationKeys.flatMap((key) => {
     const fromArgs = args[key];
-    if (fromArgs !== undefined) return [[key, checkedInput(fromArgs, `CanaryPipeline ${name}: ${key}`, settingRule(key))]];
+    if (fromArgs !== undefined) return [[key, checkedInput(fromArgs, { holder: holderOf(name), propertyPath: key, problem: settingRule(key), component })]];
     return config[key] === undefined ? [] : [[key, config[key]]];
   }));
 }
@@ -156,19 +199,38 @@ export class CanaryPipeline extends pulumi.ComponentResource {
   readonly repository: RepositoryPipeline;
 
   constructor(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
-    const config = canaryPipelineConfig(name, args);
-    const location = clusterLocation(name, args, config);
+    // Everything is checked before this component registers: an error inside async work would
+    // reach every resource that reads the value.
+    const names = canaryPipelineSettingNames(name, args);
+    const config = canaryPipelineConfig(name, args, opts);
+    // An Output checked once known fails on this component, once it exists.
+    const constructed: { component?: pulumi.Resource } = {};
+    const component = () => constructed.component;
+    const location = clusterLocation(name, args, config, component);
     const givenOidcProvider = args.oidcProviderArn !== undefined
-      ? checkedInput(args.oidcProviderArn, `CanaryPipeline ${name}: oidcProviderArn`, settingRule("oidcProviderArn"))
+      ? checkedInput(args.oidcProviderArn, { holder: holderOf(name), propertyPath: "oidcProviderArn", problem: settingRule("oidcProviderArn"), component })
       : config.oidcProviderArn;
+    const kubernetesProvider = args.kubernetesProvider ?? optionsProvider(opts, "kubernetes");
+    // A token stack's own provider deploys as a user of this machine's kubeconfig: a missing
+    // context throws ConfigError naming kubeconfigContext.
+    if (config.clusterAuth === "token" && args.kubeconfig === undefined && kubernetesProvider === undefined) {
+      localKubeconfigUser(config.kubeconfigContext, undefined, undefined, names);
+    }
+    // One service per app name and namespace on a cluster in this program.
+    const claim = claimService({
+      cluster: clusterIdentity({ provider: kubernetesProvider, kubeconfig: args.kubeconfig }, {
+        clusterAuth: config.clusterAuth, awsRegion: config.awsRegion,
+        eksClusterName: args.eksClusterName ?? config.eksClusterName, clusterEndpoint: args.clusterEndpoint ?? config.clusterEndpoint,
+      }),
+      namespace: config.namespace,
+      appName: config.appName,
+      createsNamespace: config.createNamespace,
+    }, names);
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
+    constructed.component = this;
+    claim.owner = this;
     const secrets = args.secrets ?? {};
     const child = { parent: this };
-    // Before any child registers: a token stack's own provider deploys as a user of this machine's
-    // kubeconfig, and a missing context throws ConfigError naming kubeconfigContext.
-    if (config.clusterAuth === "token" && args.kubeconfig === undefined && args.kubernetesProvider === undefined && this.getProvider("kubernetes::") === undefined) {
-      localKubeconfigUser(config.kubeconfigContext);
-    }
     const plan = servicePlan(config, pulumi.getProject());
     const { deployer, rollbacker, previewer } = plan;
 
@@ -193,6 +255,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     // Cluster: the deployer Role grants what the deploy workflow's operations need.
     this.cluster = new CanaryCluster(`${name}-cluster`, {
       config,
+      settingNames: names,
       operations: deployer.operations,
       ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
       ...(deployer.eksGroup !== undefined ? { eksGroup: deployer.eksGroup } : {}),

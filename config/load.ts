@@ -1,17 +1,20 @@
 // Reads the stack's configuration and validates all of it at once, synchronously, before any
 // resource is registered: a mistake stops the program with one line per problem and no trace.
+// The rules that need the service's plan (the canary's lifetime against its job's time limit) are
+// the components' (components/service-checks.ts): config/ imports no component.
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { canaryJobMinutes } from "../components/repository/workflows/deploy";
-import { lifetimeProblem } from "../components/shared/canary-expiry";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { ConfigError, qualifiedKey, settingsError, stackSettingNames, type InputProblem, type SettingNames, type SettingPath } from "./errors";
 import {
   configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
-  type ClusterLocationKey, type RawConfig, type SecretKey, type StackConfig,
+  type ClusterLocationKey, type SecretKey, type StackConfig,
 } from "./schema";
 import { parseStackFile, readProjectFile, StackFileError } from "./stack-file";
+
+export { ConfigError, qualifiedKey } from "./errors";
 
 /** The types Pulumi.yaml's `config:` block allows. */
 export type PulumiConfigType = "string" | "integer" | "boolean" | "array";
@@ -102,19 +105,6 @@ export function configDeclarations(): ConfigDeclaration[] {
 // --secret`): the SDK's own test, which its public API does not export.
 const isConfigSecret = (key: string): boolean => (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
 
-/** A configuration mistake. RunError: the Pulumi CLI prints its message without a stack trace. */
-export class ConfigError extends pulumi.RunError {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
-/** Where a key is set: `canary-pipeline:replicas`, or a provider's key such as `aws:region`. */
-export function qualifiedKey(key: string): string {
-  return foreignKeys[key as keyof RawConfig] ?? `${projectName}:${key}`;
-}
-
 // Config values reach the program as strings (arrays as JSON). Convert those that parse as the
 // declared type; leave the rest as they are for the schema to reject with its own message.
 function fromConfigString(value: string, type: ConfigDeclaration["type"]): unknown {
@@ -128,38 +118,36 @@ function fromConfigString(value: string, type: ConfigDeclaration["type"]): unkno
 
 const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? "undefined");
 
-/** Formats the schema's problems, one line each: key, value, what would be valid. */
-function describeProblems(error: z.ZodError, raw: Record<string, unknown>): string[] {
+/** The schema's problems, each at its path: the value, and what would be valid or the fix. */
+function describeProblems(error: z.ZodError, raw: Record<string, unknown>, names: SettingNames): { path: SettingPath; reason: string }[] {
   return error.issues.map((issue) => {
-    const [key, ...rest] = issue.path.map(String);
-    // As `pulumi config set --path` names a nested value: canaryAnalysis.metrics[1].query.
-    const where = qualifiedKey(key ?? "") + rest.map((i) => (/^\d+$/.test(i) ? `[${i}]` : `.${i}`)).join("");
-    let value: unknown = raw[key ?? ""];
-    for (const i of rest) value = (value as Record<string, unknown> | undefined)?.[i];
-    if (value === undefined && issue.code === "invalid_type") return `${where}: is required: set it with \`pulumi config set ${rest.length > 0 ? "--path " : ""}${where} <value>\``;
-    return issue.message.startsWith("must") && value !== undefined ? `${where}: ${show(value)} ${issue.message}` : `${where}: ${issue.message}`;
+    const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
+    let value: unknown = raw;
+    for (const i of path) value = (value as Record<string | number, unknown> | undefined)?.[i];
+    if (value === undefined && issue.code === "invalid_type") return { path, reason: `is required: ${names.howToSet(path)}` };
+    return { path, reason: issue.message.startsWith("must") && value !== undefined ? `${show(value)} ${issue.message}` : issue.message };
   });
 }
 
 /**
  * Validates raw settings (already typed, as a test or a library caller gives them) and resolves
  * every default. `given`: location keys the caller supplies as Inputs instead (they count as set).
- * Throws ConfigError naming each problem.
+ * Throws one ConfigError naming every problem, each setting named by `names`: a stack's keys
+ * (`canary-pipeline:replicas`, `aws:region`) unless the caller names them otherwise
+ * (CanaryPipeline: `settings.replicas`, argsSettingNames).
  */
 export function parseStackConfig(
   raw: Record<string, unknown>, stack: string, secrets: Record<SecretKey, boolean>, given: ReadonlySet<ClusterLocationKey> = new Set(),
+  names: SettingNames = stackSettingNames,
 ): StackConfig {
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in configSchema.shape));
-  const problems = Object.keys(raw).filter((k) => !(k in known))
-    .map((k) => `${qualifiedKey(k)}: is not a setting of this project: see Pulumi.yaml for the valid keys`);
-  const result = stackConfigSchema(given).safeParse(known);
-  if (!result.success) problems.push(...describeProblems(result.error, known));
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  const config = resolveDefaults(result.data, stack, secrets);
-  // Derived from the resolved settings: the canary job's time limit follows from its steps.
-  const lifetime = lifetimeProblem(config, canaryJobMinutes(config));
-  if (lifetime) throw new ConfigError([lifetime]);
-  return config;
+  const problems: { path: SettingPath; reason: string }[] = Object.keys(raw).filter((k) => !(k in known))
+    .map((k) => ({ path: [k], reason: names.unknownKey }));
+  const result = stackConfigSchema(given, names).safeParse(known);
+  if (!result.success) problems.push(...describeProblems(result.error, known, names));
+  const error = settingsError(names, problems);
+  if (error !== undefined || !result.success) throw error ?? new ConfigError([]);
+  return resolveDefaults(result.data, stack, secrets);
 }
 
 /** Reads this stack's configuration from Pulumi and validates it (see parseStackConfig). */
@@ -189,23 +177,27 @@ export function loadStackConfig(): StackConfig {
   }
   const plainSecrets = Object.keys(secretSettings).filter((k) => config.get(k) !== undefined && !isConfigSecret(qualifiedKey(k)));
   if (plainSecrets.length > 0) {
-    throw new ConfigError(plainSecrets.map((k) => `${qualifiedKey(k)}: is a secret but is set in plain text in the stack file: remove it there and run \`pulumi config set --secret ${k} <value>\``));
+    throw new ConfigError(plainSecrets.map((k) => ({
+      propertyPath: qualifiedKey(k),
+      reason: `is a secret but is set in plain text in the stack file: remove it there and run \`pulumi config set --secret ${k} <value>\``,
+    })));
   }
   const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
   const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);
-  const problems: string[] = [];
+  const problems: InputProblem[] = [];
+  const problem = (key: string, reason: string) => problems.push({ propertyPath: qualifiedKey(key), reason });
   const owners = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
   if (owners.length > 0) {
-    problems.push(`${qualifiedKey("manageRepoWorkflows")}: true is claimed by ${owners.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`);
+    problem("manageRepoWorkflows", `true is claimed by ${owners.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`);
   }
   const accounts = new pulumi.Config("aws").getObject<string[]>("allowedAccountIds");
   const creators = parsed.oidcProviderArn === undefined ? otherOidcProviderCreators(process.cwd(), parsed.stack, accounts) : [];
   if (creators.length > 0) {
-    problems.push(`${qualifiedKey("oidcProviderArn")}: is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`);
+    problem("oidcProviderArn", `is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`);
   }
   const otherModes = parsed.manageRepoWorkflows ? previewStacksDeployingOtherwise(process.cwd(), parsed) : [];
   if (otherModes.length > 0) {
-    problems.push(`${qualifiedKey("previewStacks")}: ${otherModes.map((s) => `Pulumi.${s}.yaml`).join(", ")} deploys with another clusterAuth than this stack (${parsed.clusterAuth}), whose infra-preview.yml previews it: give the project's stacks one clusterAuth`);
+    problem("previewStacks", `${otherModes.map((s) => `Pulumi.${s}.yaml`).join(", ")} deploys with another clusterAuth than this stack (${parsed.clusterAuth}), whose infra-preview.yml previews it: give the project's stacks one clusterAuth`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed;
@@ -229,7 +221,7 @@ function otherStackFiles(projectDir: string, stack: string): { stack: string; va
     try {
       return [{ stack: other, values: parseStackFile(readFileSync(join(projectDir, file), "utf8"), project, file).values }];
     } catch (error) {
-      if (error instanceof StackFileError) throw new ConfigError([`${error.message}: the cross-stack checks read every stack file of the project; fix it`]);
+      if (error instanceof StackFileError) throw new ConfigError([{ propertyPath: error.file, reason: `${error.reason}: the cross-stack checks read every stack file of the project; fix it` }]);
       throw error;
     }
   });

@@ -4,14 +4,15 @@
 // test/config/pulumi-yaml.test.ts fails when either is stale.
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
-import { canaryLifetime } from "../components/shared/canary-expiry";
-import { canarySplit, unreachableWeightMessage } from "../components/shared/canary-split";
-import { defaultSmokeRequests } from "../components/shared/smoke-test";
-import { bakePlaceholder, defaultBakeIntervalSeconds } from "../components/shared/canary-bake";
+import { regionProblem } from "./aws-regions";
+import { canarySplit, unreachableWeightMessage } from "./canary-split";
+import { bakePlaceholder, canaryLifetime, defaultBakeIntervalSeconds, defaultSmokeRequests, foreignKeys as constantForeignKeys } from "./constants";
+import { cronProblem } from "./cron-schedule";
+import { stackSettingNames, type SettingNames } from "./errors";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
 
 /** The Pulumi project name, and so the config namespace of every key below. */
-export const projectName = "canary-pipeline";
+export { projectName } from "./constants";
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // GitHub: owner logins are alphanumerics and single inner hyphens, at most 39 characters;
@@ -20,7 +21,6 @@ const githubOwner = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const githubRepository = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 const gitBranch = /^(?!\/|.*\/$|.*\/\/|.*\.\.|.*@\{|.*\.lock$)[A-Za-z0-9._/-]{1,255}$/;
 const regionPattern = "[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\\d";
-const awsRegion = new RegExp(`^${regionPattern}$`);
 const awsPartitionArn = "arn:aws(-cn|-us-gov)?";
 const oidcProviderArn = new RegExp(`^${awsPartitionArn}:iam::\\d{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$`);
 const iamPolicyArn = new RegExp(`^${awsPartitionArn}:iam::(\\d{12}|aws):policy(/[\\w+=,.@-]+)*/[\\w+=,.@-]+$`);
@@ -28,12 +28,13 @@ const iamPath = /^\/([\x21-\x7e]+\/)?$/;
 // An image reference with an explicit tag or digest (`name:tag`, `name@sha256:…`, or both).
 const imageReference =
   /^(?<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*?)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const imageMessage = "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…";
 const severities = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
 // Required reviewers: a user login, or a team as `org/team-slug`.
 const reviewer = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\/[a-z0-9_-]+)?$/;
 const tag = /^[\p{L}\p{N} _.:/=+@-]{1,128}=[\p{L}\p{N} _.:/=+@-]{0,256}$/u;
 
-const text = (pattern: RegExp, valid: string) => z.string().regex(pattern, { message: `must be ${valid}` });
+const text = (pattern: RegExp, valid: string) => z.string({ message: `must be ${valid}` }).regex(pattern, { message: `must be ${valid}` });
 const integer = (min: number, max: number, what = "a whole number") =>
   z.number({ message: `must be ${what} from ${min} to ${max}` }).int({ message: `must be ${what} from ${min} to ${max}` })
     .min(min, { message: `must be ${what} from ${min} to ${max}` }).max(max, { message: `must be ${what} from ${min} to ${max}` });
@@ -45,6 +46,8 @@ const nodeLine = z.union([z.string().regex(/^\d+$/, { message: nodeMajor }), z.i
     const why = nodeLineProblem(version);
     if (why) ctx.addIssue({ code: "custom", message: why });
   });
+// A GitHub Actions schedule (config/cron-schedule.ts), or off.
+const driftSchedule = "must be a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off";
 // Seconds as a number (1.5) or as the text a stack file's scalar gives ("1.5").
 const seconds = "must be a positive number of seconds such as 1.5";
 const path = text(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, "an absolute URL path such as /healthz");
@@ -160,10 +163,16 @@ export const configSchema = z.object({
     .describe("Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Unset: an organization token."),
   pulumiSecretsKeyArn: text(new RegExp(`^${awsPartitionArn}:kms:${regionPattern}:\\d{12}:key\\/[A-Za-z0-9-]+$`), "the ARN of a KMS key (arn:aws:kms:REGION:ACCOUNT:key/ID)")
     .optional().describe("S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3)."),
-  driftSchedule: text(/^(off|(\S+ ){4}\S+)$/, "a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off").default("0 6 * * 1-5")
+  driftSchedule: z.string({ message: driftSchedule }).superRefine((schedule, ctx) => {
+    const why = schedule === "off" ? undefined : cronProblem(schedule);
+    if (why !== undefined) ctx.addIssue({ code: "custom", message: `${driftSchedule}: ${why}` });
+  }).default("0 6 * * 1-5")
     .describe("When the drift workflow runs a refreshed preview expecting no changes (cron, UTC); off: no drift workflow."),
   // AWS and the cluster
-  awsRegion: text(awsRegion, "an AWS region such as eu-west-1").optional().describe("Read from aws:region; the region of the cluster and the roles' sessions."),
+  awsRegion: z.string({ message: "must be an AWS region such as eu-west-1" }).superRefine((region, ctx) => {
+    const why = regionProblem(region);
+    if (why !== undefined) ctx.addIssue({ code: "custom", message: why });
+  }).optional().describe("Read from aws:region; the region of the cluster and the roles' sessions."),
   clusterAuth: z.enum(["eks", "token"], { message: "must be eks (IAM role through OIDC) or token (ServiceAccount kubeconfig)" }).default("eks").describe("How the pipeline authenticates to the cluster: eks or token."),
   eksClusterName: text(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "an EKS cluster name").optional().describe("EKS cluster name (required with clusterAuth eks)."),
   clusterEndpoint: z.url({ protocol: /^https$/, message: "must be the cluster API server's https:// URL" }).optional().describe("Kubernetes API server URL (required with clusterAuth token)."),
@@ -188,7 +197,7 @@ export const configSchema = z.object({
   canaryWeight: integer(1, 50, "a percentage").default(10).describe("Share of traffic the canary receives, in percent (by replica ratio)."),
   startupSeconds: integer(5, 600, "a number of seconds").default(60).describe("Longest the container may take after starting to answer healthPath (startupProbe); a slower start restarts it and fails a release."),
   minReadySeconds: integer(0, 300, "a number of seconds").default(10).describe("Seconds a new pod must be ready before it counts as available."),
-  initialImage: z.string().describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
+  initialImage: z.string({ message: imageMessage }).describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
   // Pipeline
   canaryLifetimeMinutes: integer(canaryLifetime.minMinutes, canaryLifetime.maxMinutes, "a number of minutes").default(canaryLifetime.defaultMinutes)
     .describe("Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, \"Expired canaries\")."),
@@ -209,7 +218,7 @@ export const configSchema = z.object({
     metrics: z.array(analysisMetric, { message: "must be a list of metrics" }).min(1, { message: "must name at least one metric" }).max(10, { message: "must name at most 10 metrics" }),
   }, { error: objectError("prometheusUrl and metrics", ["prometheusUrl", "intervalSeconds", "failureLimit", "metrics"]) }).strict().optional()
     .describe("Bake-window analysis: PromQL queries (with $track) judged every intervalSeconds from inside the cluster, canary against stable; more than failureLimit failed or unreachable measurements fail the canary. Unset: none."),
-  scanSeverity: z.string().default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
+  scanSeverity: z.string({ message: `must be a comma-separated list of ${severities.join(", ")}` }).default("HIGH,CRITICAL").describe("Trivy severities that fail the scan (comma-separated)."),
   signImages: z.boolean({ message: "must be true or false" }).default(true).describe("Generate an SBOM and sign images with keyless cosign; verify before deploying."),
   smokeTestOnUp: z.boolean({ message: "must be true or false" }).default(true).describe("Run the in-cluster smoke test from `pulumi up` when the workloads change."),
 }).strict();
@@ -225,7 +234,7 @@ export const secretSettings = {
 export type SecretKey = keyof typeof secretSettings;
 
 /** Keys read from another namespace than the project's (a provider's own setting). */
-export const foreignKeys: Partial<Record<keyof RawConfig, string>> = { awsRegion: "aws:region" };
+export const foreignKeys: Partial<Record<keyof RawConfig, string>> = constantForeignKeys;
 
 /**
  * The settings a library caller may give as `pulumi.Input<string>` instead (outputs of a cluster
@@ -236,76 +245,104 @@ export type ClusterLocationKey = (typeof clusterLocationKeys)[number];
 
 /**
  * Rules that involve more than one key, or derived values. `given`: the location keys whose
- * values come from elsewhere (the caller's Inputs), which count as set.
+ * values come from elsewhere (the caller's Inputs), which count as set. `names`: how a reason
+ * names another setting, and how its reader sets a missing one (default: a stack's keys).
+ *
+ * Every rule runs, also when other keys are refused, so one run names every problem; but a rule
+ * judges only values that are valid on their own (nothing refused at or under them): a refused
+ * value names its own problem, and no line follows from it (an invalid replicas makes no
+ * canaryWeight problem).
  */
-export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new Set()) => configSchema.superRefine((c, ctx) => {
+export const stackConfigSchema = (given: ReadonlySet<ClusterLocationKey> = new Set(), names: SettingNames = stackSettingNames) => configSchema.superRefine((c, ctx) => {
   const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  const refused = ctx.issues.map((issue) => issue.path ?? []);
+  /** Nothing at or under `path` is refused. */
+  const fine = (...path: (string | number)[]) => !refused.some((p) => path.every((step, i) => p[i] === step));
+  /** The value at `path` itself is refused (not only something under it). */
+  const refusedAt = (...path: (string | number)[]) => refused.some((p) => p.length === path.length && path.every((step, i) => p[i] === step));
+  const valid = (...keys: (keyof RawConfig)[]) => keys.every((key) => fine(key));
+  /** When the list itself is a list (its items may still be refused): the items that are valid. */
+  const validItems = <T>(key: keyof RawConfig, list: readonly T[]): T[] | undefined =>
+    refusedAt(key) || !Array.isArray(list) ? undefined : list.filter((_, i) => fine(key, i));
   const has = (key: ClusterLocationKey) => c[key] !== undefined || given.has(key);
-  if (c.clusterAuth === "eks") {
-    if (!has("eksClusterName")) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
-    if (!c.awsRegion) problem("awsRegion", "is required with clusterAuth eks: set aws:region");
-    if (c.kubeconfigContext !== undefined) problem("kubeconfigContext", "applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and aws:region");
-  } else {
-    if (!has("clusterEndpoint")) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
-    if (!has("clusterCaData")) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
+  if (valid("clusterAuth") && c.clusterAuth === "eks") {
+    if (valid("eksClusterName") && !has("eksClusterName")) problem("eksClusterName", "is required with clusterAuth eks: set it to the EKS cluster's name");
+    if (valid("awsRegion") && !c.awsRegion) problem("awsRegion", `is required with clusterAuth eks: ${names.howToSet(["awsRegion"])}`);
+    if (valid("kubeconfigContext") && c.kubeconfigContext !== undefined) {
+      problem("kubeconfigContext", `applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and ${names.key("awsRegion")}`);
+    }
+  } else if (valid("clusterAuth")) {
+    if (valid("clusterEndpoint") && !has("clusterEndpoint")) problem("clusterEndpoint", "is required with clusterAuth token: set it to the API server's https:// URL");
+    if (valid("clusterCaData") && !has("clusterCaData")) problem("clusterCaData", "is required with clusterAuth token: set it to the base64 PEM of the cluster CA");
   }
-  if ((c.githubOwnerId === undefined) !== (c.githubRepositoryId === undefined)) {
+  if (valid("githubOwnerId", "githubRepositoryId") && (c.githubOwnerId === undefined) !== (c.githubRepositoryId === undefined)) {
     problem(c.githubOwnerId === undefined ? "githubOwnerId" : "githubRepositoryId",
       "is required when the other ID is set: the immutable subject names both owner and repository IDs");
   }
-  const image = imageReference.exec(c.initialImage);
-  if (!image?.groups) problem("initialImage", "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…");
-  else if (!image.groups.tag && !image.groups.digest) problem("initialImage", "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest");
-  else if (image.groups.tag === "latest") problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
-  // Judged only when both keys are valid on their own: a refused replicas names its own problem.
-  const valid = (key: "replicas" | "canaryWeight") => configSchema.shape[key].safeParse(c[key]).success;
-  if (valid("replicas") && valid("canaryWeight") && !canarySplit(c.replicas, c.canaryWeight).reachable) {
+  if (valid("initialImage")) {
+    const image = imageReference.exec(c.initialImage);
+    if (!image?.groups) problem("initialImage", imageMessage);
+    else if (!image.groups.tag && !image.groups.digest) problem("initialImage", "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest");
+    else if (image.groups.tag === "latest") problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
+  }
+  if (valid("replicas", "canaryWeight") && !canarySplit(c.replicas, c.canaryWeight).reachable) {
     problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));
   }
-  if (new Set(c.nodeVersions).size !== c.nodeVersions.length) problem("nodeVersions", "must not repeat a version");
-  const levels = c.scanSeverity.split(",");
-  if (!levels.every((l) => (severities as readonly string[]).includes(l))) problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);
-  if (new Set(c.requiredReviewers.map((r) => r.toLowerCase())).size !== c.requiredReviewers.length) problem("requiredReviewers", "must not name a reviewer twice");
-  if (c.promoteFrom !== undefined && c.promoteFrom === c.environment) problem("promoteFrom", "must name another environment than this stack's own");
+  const versions = validItems("nodeVersions", c.nodeVersions);
+  if (versions && new Set(versions).size !== versions.length) problem("nodeVersions", "must not repeat a version");
+  if (valid("scanSeverity") && !c.scanSeverity.split(",").every((l) => (severities as readonly string[]).includes(l))) {
+    problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);
+  }
+  const reviewers = validItems("requiredReviewers", c.requiredReviewers);
+  if (reviewers && new Set(reviewers.map((r) => r.toLowerCase())).size !== reviewers.length) problem("requiredReviewers", "must not name a reviewer twice");
+  if (valid("promoteFrom", "environment") && c.promoteFrom !== undefined && c.promoteFrom === c.environment) problem("promoteFrom", "must name another environment than this stack's own");
   // The first environment deploys every push on its own; a gate there would hold every push.
-  if (c.promoteFrom === undefined && c.requiredReviewers.length > 0) {
-    problem("requiredReviewers", `cannot gate the first environment, which deploys every push to ${c.deployBranch} on its own: set promoteFrom to make this a promotion environment, or remove the reviewers`);
+  if (valid("promoteFrom", "requiredReviewers") && c.promoteFrom === undefined && c.requiredReviewers.length > 0) {
+    const branch = valid("deployBranch") ? c.deployBranch : "the deploy branch";
+    problem("requiredReviewers", `cannot gate the first environment, which deploys every push to ${branch} on its own: set promoteFrom to make this a promotion environment, or remove the reviewers`);
   }
   // GitHub docs, "Using environments for deployment": environments, their secrets and deployment
   // branch policies in private or internal repositories need Pro, Team or Enterprise; required
   // reviewers (with self-review and admin-bypass rules) there need Enterprise.
-  if (c.githubRepositoryVisibility !== undefined && c.githubRepositoryVisibility !== "public" && c.githubPlan !== undefined) {
+  if (valid("githubRepositoryVisibility", "githubPlan") && c.githubRepositoryVisibility !== undefined && c.githubRepositoryVisibility !== "public" && c.githubPlan !== undefined) {
     if (c.githubPlan === "free") {
       problem("githubPlan", `free cannot hold environments in a ${c.githubRepositoryVisibility} repository (nor their secrets and deploy-branch policy): they need GitHub Pro, Team or Enterprise`);
-    } else if (c.githubPlan !== "enterprise" && c.requiredReviewers.length > 0) {
+    } else if (c.githubPlan !== "enterprise" && valid("requiredReviewers") && c.requiredReviewers.length > 0) {
       problem("requiredReviewers", `need GitHub Enterprise in a ${c.githubRepositoryVisibility} repository (githubPlan is ${c.githubPlan}): GitHub would not enforce them; remove them, or move the repository to an Enterprise organisation`);
     }
   }
   // The workflows log in with short-lived credentials only: a Pulumi Cloud token exchanged for the
   // job's GitHub OIDC token, or the preview role's AWS session on the bucket and the KMS key.
-  const backend = c.pulumiBackendUrl === undefined ? undefined : c.pulumiBackendUrl.startsWith("s3://") ? "s3" : "cloud";
-  if (backend === "cloud" && c.pulumiOrganization === undefined) problem("pulumiOrganization", "is required with a Pulumi Cloud backend: the organization the workflows get a token of");
-  if (backend !== "cloud" && c.pulumiOrganization !== undefined) problem("pulumiOrganization", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
-  if (backend !== "cloud" && c.pulumiTeam !== undefined) problem("pulumiTeam", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
-  if (backend === "s3" && c.pulumiSecretsKeyArn === undefined) {
-    problem("pulumiSecretsKeyArn", "is required with an S3 backend: create the stack with --secrets-provider awskms:///<key ARN> and name the key here (a passphrase would have to be stored for the workflows, a long-lived secret)");
+  if (valid("pulumiBackendUrl")) {
+    const backend = c.pulumiBackendUrl === undefined ? undefined : c.pulumiBackendUrl.startsWith("s3://") ? "s3" : "cloud";
+    if (valid("pulumiOrganization") && backend === "cloud" && c.pulumiOrganization === undefined) problem("pulumiOrganization", "is required with a Pulumi Cloud backend: the organization the workflows get a token of");
+    if (valid("pulumiOrganization") && backend !== "cloud" && c.pulumiOrganization !== undefined) problem("pulumiOrganization", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
+    if (valid("pulumiTeam") && backend !== "cloud" && c.pulumiTeam !== undefined) problem("pulumiTeam", "applies to a Pulumi Cloud backend only (pulumiBackendUrl https://…)");
+    if (valid("pulumiSecretsKeyArn") && backend === "s3" && c.pulumiSecretsKeyArn === undefined) {
+      problem("pulumiSecretsKeyArn", "is required with an S3 backend: create the stack with --secrets-provider awskms:///<key ARN> and name the key here (a passphrase would have to be stored for the workflows, a long-lived secret)");
+    }
+    if (valid("pulumiSecretsKeyArn") && backend !== "s3" && c.pulumiSecretsKeyArn !== undefined) problem("pulumiSecretsKeyArn", "applies to an S3 backend only (pulumiBackendUrl s3://…)");
   }
-  if (backend !== "s3" && c.pulumiSecretsKeyArn !== undefined) problem("pulumiSecretsKeyArn", "applies to an S3 backend only (pulumiBackendUrl s3://…)");
   const analysis = c.canaryAnalysis;
-  if (analysis) {
+  if (analysis !== undefined && !refusedAt("canaryAnalysis")) {
     const at = (...path: (string | number)[]) => ["canaryAnalysis", ...path];
-    if (c.canaryBakeSeconds === 0) problem("canaryBakeSeconds", "must be more than 0 with canaryAnalysis: the analysis runs during the bake window");
-    else if (analysis.intervalSeconds > c.canaryBakeSeconds) {
+    if (valid("canaryBakeSeconds") && c.canaryBakeSeconds === 0) problem("canaryBakeSeconds", "must be more than 0 with canaryAnalysis: the analysis runs during the bake window");
+    else if (valid("canaryBakeSeconds") && fine(...at("intervalSeconds")) && analysis.intervalSeconds > c.canaryBakeSeconds) {
       ctx.addIssue({ code: "custom", path: at("intervalSeconds"), message: `must fit into canaryBakeSeconds (${c.canaryBakeSeconds}) at least once: shorten it or lengthen the bake` });
     }
-    analysis.metrics.forEach((m, i) => {
-      if (m.max === undefined && m.maxOverStable === undefined) ctx.addIssue({ code: "custom", path: at("metrics", i), message: "must set max (the highest canary value), maxOverStable (the highest canary − stable), or both" });
-      if (analysis.metrics.findIndex((other) => other.name === m.name) !== i) ctx.addIssue({ code: "custom", path: at("metrics", i, "name"), message: `must be unique: ${m.name} names an earlier metric too` });
+    const metrics = refusedAt(...at("metrics")) || !Array.isArray(analysis.metrics) ? [] : analysis.metrics;
+    metrics.forEach((m, i) => {
+      if (refusedAt(...at("metrics", i))) return; // not a metric: named already
+      if (fine(...at("metrics", i, "max")) && fine(...at("metrics", i, "maxOverStable")) && m.max === undefined && m.maxOverStable === undefined) {
+        ctx.addIssue({ code: "custom", path: at("metrics", i), message: "must set max (the highest canary value), maxOverStable (the highest canary − stable), or both" });
+      }
+      const first = metrics.findIndex((other, j) => fine(...at("metrics", j, "name")) && other.name === m.name);
+      if (fine(...at("metrics", i, "name")) && first !== i) ctx.addIssue({ code: "custom", path: at("metrics", i, "name"), message: `must be unique: ${m.name} names an earlier metric too` });
     });
   }
-  const tagKeys = c.tags.map((t) => t.split("=")[0]);
-  if (new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
-});
+  const tagKeys = validItems("tags", c.tags)?.map((t) => t.split("=")[0]);
+  if (tagKeys && new Set(tagKeys).size !== tagKeys.length) problem("tags", "must not repeat a key");
+}, { when: () => true });
 
 export type RawConfig = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;

@@ -66,10 +66,13 @@ export interface ConfigValue {
   readonly view: unknown;
 }
 
-/** A stack file or project file the CLI would refuse (or that cannot be read offline). */
+/**
+ * A stack file or project file the CLI would refuse (or that cannot be read offline): a mistake
+ * in the file itself, before any setting is read. Its message is `<file>: <reason>`.
+ */
 export class StackFileError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly file: string, readonly reason: string) {
+    super(`${file}: ${reason}`);
     this.name = "StackFileError";
   }
 }
@@ -92,7 +95,7 @@ export function readStackFile(file: string, options: { project?: string | Projec
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new StackFileError(`${file}: ${(error as Error).message}`);
+    throw new StackFileError(file, (error as Error).message);
   }
   return parseStackFile(text, project, file);
 }
@@ -110,7 +113,7 @@ export function readProjectFile(file: string): ProjectFile {
   try {
     return parseProjectFile(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new StackFileError(`${file}: ${(error as Error).message}`);
+    throw new StackFileError(file, (error as Error).message);
   }
 }
 
@@ -120,7 +123,7 @@ export function parseStackFile(text: string, project: ProjectFile = bareProject,
   try {
     values = stackValues(text, project.name);
   } catch (error) {
-    throw new StackFileError(`${source}: ${(error as Error).message}`);
+    throw new StackFileError(source, (error as Error).message);
   }
   for (const [key, value] of project.defaults) if (!values.has(key)) values.set(key, value);
   const keys = [...values.keys()].sort();

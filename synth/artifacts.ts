@@ -27,6 +27,14 @@ const iamDocuments: Record<string, Record<string, string>> = {
 
 const repositoryFileType = "github:index/repositoryFile:RepositoryFile";
 
+/** A program the offline render cannot lay out: `npm run synth` prints the message alone. */
+export class RenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RenderError";
+  }
+}
+
 /** Every rendered file, by its path under the output folder. */
 export function artifacts(resources: RegisteredResource[]): Map<string, string> {
   const files = new Map<string, string>();
@@ -35,7 +43,7 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
   const repositories = new Set(resources.filter((r) => r.type === repositoryFileType).map((r) => String(r.inputs.repository)));
   const repoFolder = (repository: unknown) => (repositories.size > 1 ? `repo/${String(repository)}` : "repo");
   const add = (path: string, content: string) => {
-    if (files.has(path)) throw new Error(`two resources render to ${path}: give them distinct names`);
+    if (files.has(path)) throw new RenderError(`two resources render to ${path}: give them distinct names`);
     files.set(path, content);
   };
   const redacted = resources.map((r) => redact(r.inputs) as Record<string, unknown>);

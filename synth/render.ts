@@ -2,7 +2,7 @@
 // every artifact. Tests and `npm run synth` share it.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ConfigError } from "../config/load";
+import { ConfigError } from "../config/errors";
 import { projectName } from "../config/schema";
 import { artifacts } from "./artifacts";
 import { runProgram, type RegisteredResource } from "../testing/mock-engine";

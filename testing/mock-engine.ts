@@ -204,6 +204,11 @@ export interface ProgramRun {
   readonly program: () => unknown;
   /** Receives each registration as it happens, also when the program then fails. */
   readonly registrations?: RegisteredResource[];
+  /**
+   * Receives each unhandled rejection of the run, in order: an Output that fails rejects every
+   * resource that reads it, each with the same error (the language host reports each error once).
+   */
+  readonly rejections?: unknown[];
   /** The home directory the program runs with (its `.kube/config` is the machine's kubeconfig). Default: one holding standInKubeconfig. */
   readonly home?: string;
 }
@@ -231,7 +236,10 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
   // here with it. During the run such rejections are the run's, not the caller's (a test runner's).
   const callerListeners = process.listeners("unhandledRejection");
   process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", (error: unknown) => { failure ??= { error }; });
+  process.on("unhandledRejection", (error: unknown) => {
+    run.rejections?.push(error);
+    failure ??= { error };
+  });
   // The machine's kubeconfig is stood in for (standInKubeconfig): a render reads no local credential.
   const machine = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
   const standInHome = run.home === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-home-")) : undefined;

@@ -23,14 +23,22 @@ function which(program: string): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
+/** A tool the check needs is not installed: the fix is to install it (verify/cli.ts prints one line). */
+export class MissingToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MissingToolError";
+  }
+}
+
 let tools: { shellcheck: string; pyflakes: string } | undefined;
 
 function linterTools(): { shellcheck: string; pyflakes: string } {
   if (!tools) {
-    if (!fs.existsSync(actionlintBinary)) throw new Error("actionlint is not built: run tools/build.sh actionlint");
+    if (!fs.existsSync(actionlintBinary)) throw new MissingToolError("actionlint is not built: run tools/build.sh actionlint");
     const shellcheck = which("shellcheck");
     const pyflakes = which("pyflakes3") ?? which("pyflakes");
-    if (!shellcheck || !pyflakes) throw new Error("actionlint needs shellcheck and pyflakes on PATH (Debian: apt-get install shellcheck pyflakes3)");
+    if (!shellcheck || !pyflakes) throw new MissingToolError("actionlint needs shellcheck and pyflakes on PATH (Debian: apt-get install shellcheck pyflakes3)");
     tools = { shellcheck, pyflakes };
   }
   return tools;

@@ -5,12 +5,14 @@
 // examples/platform/index.ts, which carries its settings in code. Without --stack, the stack is
 // the one the render under --out is of (dev when --out is not given either).
 // The renders beside it that commit to one of its repositories resolve cross-stack references.
-// Exit 0: every check passed; 1: findings listed; 2: an input is missing (one line: what, and the fix).
+// Exit 0: every check passed (and for --help); 1: findings listed; 2: an input is missing or an
+// option is wrong (one line: what, and the fix). A user's mistake never prints a stack trace.
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { mockServiceAccountToken } from "../testing/mock-engine";
-import { securePlaceholder, readStackFile, type StackSettings } from "../config/stack-file";
+import { securePlaceholder, readStackFile, StackFileError, type StackSettings } from "../config/stack-file";
+import { MissingToolError } from "./actionlint";
 import { lintRender, verifyRender } from "./index";
 import { committedRepositories, readRenderDir, resourceEntries, type RenderFiles } from "./render-files";
 
@@ -19,9 +21,26 @@ class UsageError extends Error {}
 
 const usage = "npm run verify -- [--stack NAME] [--config FILE] [--out DIR] [--program FILE]";
 
+const help = `usage: ${usage}
+
+Checks a render written by \`npm run synth\` across its parts: every job against the role it assumes,
+every kubectl command against the deployer Role, secrets, names, and the Kubernetes and actionlint
+validators (docs/verification.md).
+
+  --stack NAME     the stack (default: the one the render under --out is of, else dev)
+  --config FILE    its stack file (default: Pulumi.<stack>.yaml; with --program, the one beside the program, if any)
+  --out DIR        the render (default: out/<stack>)
+  --program FILE   the program the render is of, when not this project's index.ts
+  --help           print this and exit
+
+Exit: 0 every check passed; 1 findings listed; 2 an input is missing or an option is wrong.`;
+
 function options() {
   try {
-    return parseArgs({ options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, program: { type: "string" } }, strict: true }).values;
+    return parseArgs({
+      options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, program: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+    }).values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message} (usage: ${usage})`);
   }
@@ -52,12 +71,17 @@ function settingsOf(file: string | undefined): StackSettings {
   try {
     return readStackFile(file);
   } catch (error) {
-    throw new UsageError(`${file} is not a readable stack file (${(error as Error).message.split("\n")[0]}): fix it or name another with --config FILE`);
+    const why = error instanceof StackFileError ? error.reason : (error as Error).message;
+    throw new UsageError(`${file} is not a readable stack file (${why.split("\n")[0]}): fix it or name another with --config FILE`);
   }
 }
 
 async function main(): Promise<number> {
   const values = options();
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
   if (values.program !== undefined && !existsSync(values.program)) throw new UsageError(`--program ${values.program}: no such file`);
   const out = resolve(values.out ?? `out/${values.stack ?? "dev"}`);
   if (!existsSync(join(out, "resources.json"))) {
@@ -102,6 +126,6 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(error instanceof UsageError ? `verify: ${error.message}` : error);
+  console.error(error instanceof UsageError || error instanceof MissingToolError ? `verify: ${error.message}` : error);
   process.exit(2);
 });

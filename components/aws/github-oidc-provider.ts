@@ -25,11 +25,16 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
   public readonly created: boolean;
 
   constructor(name: string, args: GithubOidcProviderArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    // A plain ARN is checked before anything registers, an Output once its value is known.
+    // A plain ARN is checked before anything registers, an Output once its value is known (then
+    // failing on this component).
+    const constructed: { component?: pulumi.Resource } = {};
     const existing = args.existingProviderArn === undefined
       ? undefined
-      : checkedInput(args.existingProviderArn, `GithubOidcProvider ${name}: existingProviderArn`, settingRule("oidcProviderArn"));
+      : checkedInput(args.existingProviderArn, {
+        holder: `GithubOidcProvider ${name}`, propertyPath: "existingProviderArn", problem: settingRule("oidcProviderArn"), component: () => constructed.component,
+      });
     super("canary-pipeline:aws:GithubOidcProvider", name, {}, opts);
+    constructed.component = this;
     this.created = existing === undefined;
     if (existing !== undefined) {
       this.arn = pulumi.output(existing);

@@ -9,7 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { deployRolePermissions, previewRolePermissions, rollbackRolePermissions } from "./role-permissions";
 import type { IamPolicyDocument } from "./iam-policy-document";
 import type { TrustedWorkflow } from "../shared/oidc-subjects";
-import { trustPolicy, validateTrust } from "./trust-policy";
+import { regionProblem } from "../../config/aws-regions";
+import { refuseArgs, type InputProblem } from "../../config/errors";
+import { trustPolicy, trustProblems } from "./trust-policy";
 
 export interface PipelineRolesArgs {
   /** ARN of the account's GitHub OIDC provider (GithubOidcProvider.arn, or an existing one). Required. */
@@ -64,44 +66,46 @@ export interface PipelineRolesArgs {
 }
 
 const rolePathShape = /^\/([\x21-\x7e]+\/)?$/;
-const regionShape = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 /**
- * Checks the arguments before anything registers, synchronously: a throw inside an Output's apply
- * would surface as an unhandled rejection.
+ * Checks the arguments before anything registers, synchronously (a throw inside an Output's
+ * apply would reach every resource that reads the value): one ConfigError naming every problem by
+ * its property path, after `PipelineRoles <name>`.
  */
-export function validatePipelineRolesArgs(args: PipelineRolesArgs): void {
-  if (args.previewTrust !== undefined) validateTrust(args.previewTrust, "preview");
+export function validatePipelineRolesArgs(args: PipelineRolesArgs, name?: string): void {
+  const problems: InputProblem[] = [];
+  const problem = (propertyPath: string, reason: string) => problems.push({ propertyPath, reason });
+  if (args.previewTrust !== undefined) problems.push(...trustProblems(args.previewTrust, "preview", "previewTrust"));
   if (args.deployTrust !== undefined) {
-    validateTrust(args.deployTrust, "deploy");
-    if (!args.eksClusterName) throw new Error("the deploy role needs eksClusterName: it may describe that cluster only");
-    if (!args.kubernetesGroup) throw new Error("the deploy role needs kubernetesGroup: the Kubernetes group its access entry maps it to");
+    problems.push(...trustProblems(args.deployTrust, "deploy", "deployTrust"));
+    if (!args.eksClusterName) problem("eksClusterName", "is required with deployTrust: the deploy role may describe that cluster only");
+    if (!args.kubernetesGroup) problem("kubernetesGroup", "is required with deployTrust: the Kubernetes group the deploy role's access entry maps it to");
   }
   if (args.rollbackTrust !== undefined) {
-    validateTrust(args.rollbackTrust, "rollback");
-    if (!args.eksClusterName) throw new Error("the rollback role needs eksClusterName: it may describe that cluster only");
-    if (!args.rollbackKubernetesGroup) throw new Error("the rollback role needs rollbackKubernetesGroup: the Kubernetes group its access entry maps it to");
+    problems.push(...trustProblems(args.rollbackTrust, "rollback", "rollbackTrust"));
+    if (!args.eksClusterName && args.deployTrust === undefined) problem("eksClusterName", "is required with rollbackTrust: the rollback role may describe that cluster only");
+    if (!args.rollbackKubernetesGroup) problem("rollbackKubernetesGroup", "is required with rollbackTrust: the Kubernetes group the rollback role's access entry maps it to");
   }
   if (args.rollbackKubernetesGroup !== undefined && args.rollbackKubernetesGroup === args.kubernetesGroup) {
-    throw new Error(`rollbackKubernetesGroup ${JSON.stringify(args.rollbackKubernetesGroup)} is the deploy role's group: the rollback role would hold the deployer's rights`);
+    problem("rollbackKubernetesGroup", `${JSON.stringify(args.rollbackKubernetesGroup)} is the deploy role's group (kubernetesGroup): the rollback role would hold the deployer's rights`);
   }
   const groups = [["kubernetesGroup", args.kubernetesGroup], ["rollbackKubernetesGroup", args.rollbackKubernetesGroup], ["previewKubernetesGroup", args.previewKubernetesGroup]] as const;
   for (const [key, group] of groups) {
-    if (group !== undefined && (group === "" || group.startsWith("system:"))) {
-      throw new Error(`${key} ${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`);
-    }
+    if (group !== undefined && (group === "" || group.startsWith("system:"))) problem(key, `${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`);
   }
   if (args.previewKubernetesGroup !== undefined && (args.previewTrust === undefined || !args.eksClusterName)) {
-    throw new Error("previewKubernetesGroup needs previewTrust and eksClusterName: it maps the preview role into that cluster");
+    problem("previewKubernetesGroup", "needs previewTrust and eksClusterName: it maps the preview role into that cluster");
   }
-  if (!regionShape.test(args.region)) throw new Error(`region ${JSON.stringify(args.region)} must be an AWS region such as eu-west-1`);
+  const region = regionProblem(args.region);
+  if (region !== undefined) problem("region", `${JSON.stringify(args.region)} ${region}`);
   if (args.rolePath !== undefined && (!rolePathShape.test(args.rolePath) || args.rolePath.length > 512)) {
-    throw new Error(`rolePath ${JSON.stringify(args.rolePath)} must start and end with / (at most 512 characters)`);
+    problem("rolePath", `${JSON.stringify(args.rolePath)} must start and end with / (at most 512 characters)`);
   }
   const duration = args.maxSessionDuration;
   if (duration !== undefined && (!Number.isInteger(duration) || duration < 3600 || duration > 43200)) {
-    throw new Error(`maxSessionDuration ${duration} must be a whole number of seconds from 3600 to 43200`);
+    problem("maxSessionDuration", `${duration} must be a whole number of seconds from 3600 to 43200`);
   }
+  refuseArgs(name !== undefined ? `PipelineRoles ${name}` : "PipelineRoles", problems);
 }
 
 export class PipelineRoles extends pulumi.ComponentResource {
@@ -113,7 +117,7 @@ export class PipelineRoles extends pulumi.ComponentResource {
   public readonly previewRoleArn?: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineRolesArgs, opts?: pulumi.ComponentResourceOptions) {
-    validatePipelineRolesArgs(args);
+    validatePipelineRolesArgs(args, name);
     super("canary-pipeline:aws:PipelineRoles", name, {}, opts);
     const tags = { ...(args.tags ?? {}) };
     const roleSettings = {

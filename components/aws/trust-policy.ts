@@ -8,6 +8,7 @@
 // ForAllValues in an Allow (true when the claim is absent: AWS IAM docs, "Single-valued vs.
 // multivalued context keys"); a wildcard in the owner, repository or file (`repo:acme/*`,
 // `repo:acme/api*`) trusts other repositories or files.
+import { ConfigError, type InputProblem } from "../../config/errors";
 import { githubOidc, type TrustedWorkflow } from "../shared/oidc-subjects";
 import type { IamCondition, IamPolicyDocument, IamStatement } from "./iam-policy-document";
 
@@ -19,27 +20,28 @@ const subjectShape = /^repo:[^:/*?\s]+\/[^:/*?\s]+:\S+$/;
 const workflowRefShape = /^[^/*?\s]+\/[^/*?\s]+\/\.github\/workflows\/[^/@*?\s]+\.ya?ml@refs\/\S+$/;
 
 /**
- * Checks what a role trusts before any resource is registered (an error thrown later, inside an
- * Output's apply, would surface as an unhandled rejection).
+ * Why what a role trusts cannot be trusted, each problem at its path under `at` (the property that
+ * holds the list: `deployTrust[0].subjects[1]`); empty when it can. Checked before any resource
+ * is registered.
  */
-export function validateTrust(trusted: readonly TrustedWorkflow[], role: string): void {
+export function trustProblems(trusted: readonly TrustedWorkflow[], role: string, at: string): InputProblem[] {
   if (trusted.length === 0) {
-    throw new Error(`the ${role} role trusts no workflow: no job assumes it, so nothing could; pass the workflows of the jobs that use it`);
+    return [{ propertyPath: at, reason: `is empty: the ${role} role trusts no workflow, so no job could assume it; pass the workflows of the jobs that use it` }];
   }
-  for (const { subjects, workflowRefs, repositoryId } of trusted) {
-    if (subjects.length === 0 || workflowRefs.length === 0) throw new Error(`the ${role} role trusts a workflow without subjects or workflow refs: both are required`);
-    for (const subject of subjects) {
-      if (!subjectShape.test(subject)) {
-        throw new Error(`the ${role} role's OIDC subject ${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`);
-      }
-    }
-    for (const ref of workflowRefs) {
-      if (!workflowRefShape.test(ref)) {
-        throw new Error(`the ${role} role's workflow ref ${JSON.stringify(ref)} must be OWNER/REPO/.github/workflows/FILE.yml@refs/... with a literal owner, repository and file`);
-      }
-    }
-    if (repositoryId !== undefined && !/^[1-9]\d*$/.test(repositoryId)) throw new Error(`the ${role} role's repository id ${JSON.stringify(repositoryId)} must be a number`);
-  }
+  return trusted.flatMap(({ subjects, workflowRefs, repositoryId }, i) => [
+    ...(subjects.length === 0 || workflowRefs.length === 0
+      ? [{ propertyPath: `${at}[${i}]`, reason: `is a workflow without subjects or workflow refs: the ${role} role needs both` }] : []),
+    ...subjects.flatMap((subject, j) => (subjectShape.test(subject) ? [] : [{
+      propertyPath: `${at}[${i}].subjects[${j}]`,
+      reason: `${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`,
+    }])),
+    ...workflowRefs.flatMap((ref, j) => (workflowRefShape.test(ref) ? [] : [{
+      propertyPath: `${at}[${i}].workflowRefs[${j}]`,
+      reason: `${JSON.stringify(ref)} must be OWNER/REPO/.github/workflows/FILE.yml@refs/... with a literal owner, repository and file`,
+    }])),
+    ...(repositoryId !== undefined && !/^[1-9]\d*$/.test(repositoryId)
+      ? [{ propertyPath: `${at}[${i}].repositoryId`, reason: `${JSON.stringify(repositoryId)} must be a number` }] : []),
+  ]);
 }
 
 /** `…/deploy-prod.yml@…` → DeployProd: which file a statement admits, at a glance. */
@@ -59,7 +61,8 @@ const byOperator = (values: readonly string[]) => {
  * subjects and one of its workflow refs (and its repository id, when given).
  */
 export function trustPolicy(providerArn: string, trusted: readonly TrustedWorkflow[], role = "pipeline"): IamPolicyDocument {
-  validateTrust(trusted, role);
+  const problems = trustProblems(trusted, role, "trusted");
+  if (problems.length > 0) throw new ConfigError(problems, { holder: "trustPolicy" });
   const statements: IamStatement[] = [];
   const sids = new Set<string>();
   for (const workflow of trusted) {

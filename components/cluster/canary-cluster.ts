@@ -5,6 +5,7 @@
 // "Release ownership") whose kubeconfig names the settings' cluster ("Which cluster").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { argsSettingNames, ConfigError, stackSettingNames, type InputProblem, type SettingNames } from "../../config/errors";
 import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
@@ -16,7 +17,9 @@ import { eksKubeconfig, kubeconfigContents, localKubeconfigUser, tokenModeKubeco
 import { ClusterDeployer } from "./cluster-deployer";
 import { ClusterRollbacker, defaultRollbackGroup } from "./cluster-rollbacker";
 import { DeployerPodPolicy, serviceAccountUsername } from "./deployer-pod-policy";
-import { imageName } from "../repository/workflows/names";
+import { imageName } from "../shared/image-name";
+import { optionsProvider } from "../shared/providers";
+import { claimService, clusterIdentity } from "../shared/service-claims";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
 import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
@@ -26,6 +29,11 @@ import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";
 export interface CanaryClusterArgs {
   /** The validated settings (appName, namespace, createNamespace, workload and smoke settings, clusterAuth). Required. */
   readonly config: StackConfig;
+  /**
+   * How errors name the settings of `config` (CanaryPipeline passes its own: `settings.<key>`, or
+   * the stack's keys). Default: this component's Args path, `CanaryCluster <name>: config.<key>`.
+   */
+  readonly settingNames?: SettingNames;
   /** The operations the generated workflows run; the deployer Role grants exactly what they need. Required. */
   readonly operations: readonly ClusterOperation[];
   /** The ghcrPullToken secret (absent: public images, no pull Secret). Default: none. */
@@ -70,13 +78,15 @@ export interface CanaryClusterArgs {
  * settings alone (components/cluster/cluster-kubeconfig.ts): eks, the cluster's lookup and an
  * `aws eks get-token` credential; token, clusterEndpoint and clusterCaData with the credential of
  * the machine's kubeconfigContext (or current context), read where the provider runs. The machine's
- * kubeconfig is checked at once: a missing or unknown context throws ConfigError naming kubeconfigContext.
+ * kubeconfig is checked at once: a missing or unknown context throws ConfigError naming kubeconfigContext
+ * as `names` name the settings (default: the stack's key).
  */
 export function clusterKubeconfig(
   parent: pulumi.Resource, config: StackConfig, location: { eksClusterName?: pulumi.Input<string>; clusterEndpoint?: pulumi.Input<string>; clusterCaData?: pulumi.Input<string> },
+  names: SettingNames = stackSettingNames,
 ): pulumi.Output<string> {
   if (config.clusterAuth === "token") {
-    localKubeconfigUser(config.kubeconfigContext);
+    localKubeconfigUser(config.kubeconfigContext, undefined, undefined, names);
     return pulumi.all([location.clusterEndpoint!, location.clusterCaData!]).apply(([server, caData]) => tokenModeKubeconfig({ server, caData }, config.kubeconfigContext));
   }
   const region = config.awsRegion!;
@@ -147,16 +157,34 @@ export class CanaryCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: CanaryClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const c = args.config;
-    // Checked before anything is registered: an error inside async work is an unhandled rejection.
+    const holder = `CanaryCluster ${name}`;
+    const names = args.settingNames ?? argsSettingNames(holder, "config");
+    // Checked before anything is registered: an error inside async work would reach every
+    // resource that reads the value.
     const clusterEndpoint = args.clusterEndpoint ?? c.clusterEndpoint;
     const clusterCaData = args.clusterCaData ?? c.clusterCaData;
     const eksClusterName = args.eksClusterName ?? c.eksClusterName;
-    if (c.clusterAuth === "token" && (!clusterEndpoint || !clusterCaData)) {
-      throw new Error("CanaryCluster: clusterAuth token needs clusterEndpoint and clusterCaData");
+    const problems: InputProblem[] = [];
+    if (c.clusterAuth === "token") {
+      for (const [key, value] of [["clusterEndpoint", clusterEndpoint], ["clusterCaData", clusterCaData]] as const) {
+        if (!value) problems.push({ propertyPath: key, reason: `is required with clusterAuth token: give it here or as ${names.path([key])}` });
+      }
     }
-    if (args.provider !== undefined && args.kubeconfig !== undefined) {
-      throw new Error("CanaryCluster: give provider or kubeconfig, not both (a kubeconfig only configures a provider of the component's own)");
+    const optionsKubernetes = optionsProvider(opts, "kubernetes");
+    if (args.kubeconfig !== undefined && (args.provider ?? optionsKubernetes) !== undefined) {
+      problems.push({
+        propertyPath: "kubeconfig",
+        reason: `is given with a kubernetes provider (${args.provider !== undefined ? "provider" : "in the resource options"}): give one of them (a kubeconfig only configures a provider of the component's own)`,
+      });
     }
+    if (problems.length > 0) throw new ConfigError(problems, { holder });
+    // One service per app name and namespace on a cluster in this program (CanaryPipeline claims for its own).
+    const claim = claimService({
+      cluster: clusterIdentity({ provider: args.provider ?? optionsKubernetes, kubeconfig: args.kubeconfig }, { clusterAuth: c.clusterAuth, awsRegion: c.awsRegion, eksClusterName, clusterEndpoint }),
+      namespace: c.namespace,
+      appName: c.appName,
+      createsNamespace: c.createNamespace,
+    }, names, opts?.parent);
     // With preview: every Kubernetes object declared below, at any depth (a transformation sees
     // each descendant as it is constructed), for the preview's Role.
     const declared: DeclaredObject[] = [];
@@ -169,18 +197,16 @@ export class CanaryCluster extends pulumi.ComponentResource {
       return undefined;
     };
     super("canary-pipeline:kubernetes:CanaryCluster", name, {}, args.preview ? { ...opts, transformations: [...(opts?.transformations ?? []), record] } : opts);
+    claim.owner ??= this;
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
-    if (args.kubeconfig !== undefined && this.getProvider("kubernetes::") !== undefined) {
-      throw new Error(`CanaryCluster ${name}: give a kubernetes provider in the options or a kubeconfig, not both (a kubeconfig only configures a provider of the component's own)`);
-    }
     const location = { eksClusterName, clusterEndpoint, clusterCaData };
     // The kubeconfig of the component's own provider, when it makes one: the one given, else the settings'.
     let ownKubeconfig: pulumi.Input<string> | undefined;
-    this.provider = clusterProvider(this, args.provider, `CanaryCluster ${name}`, () => {
+    this.provider = clusterProvider(this, args.provider, holder, () => {
       ownKubeconfig = args.kubeconfig !== undefined
-        ? checkedInput(args.kubeconfig, `CanaryCluster ${name}: kubeconfig`, kubeconfigProblem, true)
-        : clusterKubeconfig(this, c, location);
+        ? checkedInput(args.kubeconfig, { holder, propertyPath: "kubeconfig", problem: kubeconfigProblem, secret: true, component: () => this })
+        : clusterKubeconfig(this, c, location, names);
       return new ClientSideApplyProvider(`${name}-kubernetes`, { kubeconfig: ownKubeconfig }, { parent: this });
     });
     const child = { parent: this };
@@ -230,7 +256,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
       // The settings' cluster, never the ambient context: token, as the deployer (its kubeconfig);
       // eks, with the kubeconfig of the component's own provider, else the settings' one.
       const kubeconfig = smokeAsDeployer ? this.deployer.kubeconfig!
-        : ownKubeconfig !== undefined ? pulumi.output(ownKubeconfig).apply((k) => kubeconfigContents(k)) : clusterKubeconfig(this, c, location);
+        : ownKubeconfig !== undefined ? pulumi.output(ownKubeconfig).apply((k) => kubeconfigContents(k)) : clusterKubeconfig(this, c, location, names);
       this.smokeTest = new PostDeploySmokeTest(`${name}-smoke-test`, {
         spec: restingSmokeTestSpec(c),
         kubeconfig,

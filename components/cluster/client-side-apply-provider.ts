@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
+import { ConfigError } from "../../config/errors";
 import { givenProvider } from "../shared/providers";
 
 /** Provider settings; server-side apply is not among them: it is always off. */
@@ -35,7 +36,10 @@ export function clusterProvider(
   const given = givenProvider(component, "kubernetes", fromArgs, where);
   if (given === undefined) return create();
   if ((given as Partial<ClientSideApplyProvider>).serverSideApply !== false) {
-    throw new Error(`${where}: the kubernetes provider must be a ClientSideApplyProvider (server-side apply off: the pipeline's \`kubectl set image\` owns the images): declare it as new ClientSideApplyProvider(name, { kubeconfig })`);
+    throw new ConfigError([{
+      propertyPath: fromArgs !== undefined ? "provider" : "opts.providers",
+      reason: "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
+    }], { holder: where });
   }
   return given as ClientSideApplyProvider;
 }

@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { rulesFor, type ClusterOperation } from "../shared/cluster-operations";
 import { NamespacedIdentity } from "./namespaced-identity";
+import { refuseArgs } from "../../config/errors";
 
 interface DeployerCommon {
   /** The service's name: objects are named `${appName}-deployer`. Required. */
@@ -45,8 +46,8 @@ export const defaultEksGroup = (appName: string) => `${appName}-deployers`;
 /** The deployer's Role and RoleBinding, and its credentials (token) or group (eks). */
 export class ClusterDeployer extends NamespacedIdentity {
   constructor(name: string, args: ClusterDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before anything is registered: a throw inside async work is an unhandled rejection.
-    if (args.operations.length === 0) throw new Error("ClusterDeployer: operations must name at least one operation");
+    // Checked before anything is registered: a throw inside async work would reach every resource that reads the value.
+    if (args.operations.length === 0) refuseArgs(`ClusterDeployer ${name}`, [{ propertyPath: "operations", reason: "must name at least one operation" }]);
     super("canary-pipeline:kubernetes:ClusterDeployer", name, {
       appName: args.appName,
       objectName: `${args.appName}-deployer`,

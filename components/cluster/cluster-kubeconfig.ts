@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { parse, stringify } from "yaml";
-import { ConfigError, qualifiedKey } from "../../config/load";
+import { settingsError, stackSettingNames, type SettingNames } from "../../config/errors";
 
 /** The exec credential's API version (client-go's `client.authentication.k8s.io/v1beta1`). */
 const execApiVersion = "client.authentication.k8s.io/v1beta1";
@@ -70,11 +70,12 @@ export function localKubeconfigFiles(env: NodeJS.ProcessEnv = process.env, home 
  * it names, merged as client-go merges its files: missing files are skipped, and the first file
  * that sets a current-context or names a context or user wins (loader.go, Load). Read when the
  * program runs, so that a missing or wrong context stops it at once: throws ConfigError naming
- * kubeconfigContext.
+ * kubeconfigContext as `names` name the settings (default: the stack's key).
  */
-export function localKubeconfigUser(context: string | undefined, env: NodeJS.ProcessEnv = process.env, home = os.homedir()): LocalUser {
-  const key = qualifiedKey("kubeconfigContext");
-  const fail = (why: string): never => { throw new ConfigError([`${key}: ${why}`]); };
+export function localKubeconfigUser(
+  context: string | undefined, env: NodeJS.ProcessEnv = process.env, home = os.homedir(), names: SettingNames = stackSettingNames,
+): LocalUser {
+  const fail = (why: string): never => { throw settingsError(names, [{ path: ["kubeconfigContext"], reason: why }])!; };
   const files = localKubeconfigFiles(env, home).filter((file) => fs.existsSync(file));
   const where = files.join(path.delimiter);
   if (files.length === 0) {

@@ -8,6 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { rulesFor, type ClusterOperation } from "../shared/cluster-operations";
 import { NamespacedIdentity, type IdentitySubject } from "./namespaced-identity";
+import { refuseArgs } from "../../config/errors";
 
 /** The default Kubernetes group the AWS side's access entry maps the rollback role to. */
 export const defaultRollbackGroup = (appName: string) => `${appName}-rollbackers`;
@@ -28,8 +29,8 @@ export interface ClusterRollbackerArgs {
 /** The rollback identity's Role and RoleBinding, and its credentials (token) or group (eks). */
 export class ClusterRollbacker extends NamespacedIdentity {
   constructor(name: string, args: ClusterRollbackerArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before anything is registered: a throw inside async work is an unhandled rejection.
-    if (args.operations.length === 0) throw new Error("ClusterRollbacker: operations must name at least one operation");
+    // Checked before anything is registered: a throw inside async work would reach every resource that reads the value.
+    if (args.operations.length === 0) refuseArgs(`ClusterRollbacker ${name}`, [{ propertyPath: "operations", reason: "must name at least one operation" }]);
     super("canary-pipeline:kubernetes:ClusterRollbacker", name, {
       appName: args.appName, objectName: `${args.appName}-rollback`, component: "rollback", namespace: args.namespace,
       rules: rulesFor(args.operations), subject: args.subject,

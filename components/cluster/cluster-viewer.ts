@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { clusterScopedKinds, refreshOperations, rulesFor, type DeclaredObject } from "../shared/cluster-operations";
 import { NamespacedIdentity, type IdentitySubject } from "./namespaced-identity";
+import { refuseArgs } from "../../config/errors";
 
 /** The default Kubernetes group the AWS side's access entry maps the preview role to. */
 export const defaultPreviewGroup = (appName: string) => `${appName}-previewers`;
@@ -41,7 +42,9 @@ export class ClusterViewer extends NamespacedIdentity {
       ...(args.subject.clusterAuth === "token" ? [{ type: "kubernetes:core/v1:ServiceAccount", name: objectName }] : []),
     ];
     const clusterScoped = args.objects.filter((o) => clusterScopedKinds.includes(o.type));
-    if (clusterScoped.length > 0 && args.namespaceName === undefined) throw new Error("ClusterViewer: cluster-scoped objects need namespaceName (the ClusterRole's name holds it)");
+    if (clusterScoped.length > 0 && args.namespaceName === undefined) {
+      refuseArgs(`ClusterViewer ${name}`, [{ propertyPath: "namespaceName", reason: "is required with cluster-scoped objects: the ClusterRole's name holds it" }]);
+    }
     const clusterName = `${args.appName}.${args.namespaceName}.previewer`;
     // The ClusterRole and its binding, which the preview refreshes too.
     const clusterOwn: DeclaredObject[] = [

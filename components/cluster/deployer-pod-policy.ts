@@ -15,6 +15,7 @@
 // containers' images, and those are the service's image by digest (or its initialImage).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { refuseArgs } from "../../config/errors";
 import type { ClusterOperation, CreatedPod } from "../shared/cluster-operations";
 
 /** Who the deployer is to the API server: a ServiceAccount's user name (token) or a group (eks). */
@@ -26,12 +27,15 @@ export const serviceAccountUsername = (namespace: string, name: string) => `syst
 /** The name of the policy and its binding: cluster-scoped, so the service and its namespace make it unique. */
 export const deployerPodPolicyName = (appName: string, namespace: string) => `${appName}.${namespace}.deployer-pods`;
 
-/** The pods the operations create, by name (one image each); two images for one name are refused. */
-export function createdPods(operations: readonly ClusterOperation[]): CreatedPod[] {
+/**
+ * The pods the operations create, by name (one image each); two images for one name are refused
+ * (a ConfigError naming `operations` of `holder`).
+ */
+export function createdPods(operations: readonly ClusterOperation[], holder = "DeployerPodPolicy"): CreatedPod[] {
   const byName = new Map<string, CreatedPod>();
   for (const pod of operations.flatMap((o) => (o.createsPod ? [o.createsPod] : []))) {
     const known = byName.get(pod.name);
-    if (known && known.image !== pod.image) throw new Error(`the operations create the pod ${pod.name} with two images: ${known.image} and ${pod.image}`);
+    if (known && known.image !== pod.image) refuseArgs(holder, [{ propertyPath: "operations", reason: `create the pod ${pod.name} with two images: ${known.image} and ${pod.image}` }]);
     byName.set(pod.name, pod);
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -158,8 +162,9 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
   readonly pods: readonly CreatedPod[];
 
   constructor(name: string, args: DeployerPodPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
+    const pods = createdPods(args.operations, `DeployerPodPolicy ${name}`);
     super("canary-pipeline:kubernetes:DeployerPodPolicy", name, {}, opts);
-    this.pods = createdPods(args.operations);
+    this.pods = pods;
     const child = { parent: this, ...(args.provider ? { provider: args.provider } : {}) };
     const objectName = deployerPodPolicyName(args.appName, args.namespace);
     const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": "deployer" };

@@ -3,6 +3,7 @@
 // secret end to end: it reaches the Secret only inside a `pulumi.secret` value.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { refuseArgs } from "../../config/errors";
 
 /** The registry the service's images come from. */
 export const ghcrRegistry = "ghcr.io";
@@ -40,7 +41,7 @@ export class ImagePullSecret extends pulumi.ComponentResource {
   readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: ImagePullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (args.username === "") throw new Error("ImagePullSecret: username must not be empty (registries refuse an empty login)");
+    if (args.username === "") refuseArgs(`ImagePullSecret ${name}`, [{ propertyPath: "username", reason: "must not be empty (registries refuse an empty login)" }]);
     super("canary-pipeline:kubernetes:ImagePullSecret", name, {}, opts);
     const registry = args.registry ?? ghcrRegistry;
     this.secret = new k8s.core.v1.Secret(`${name}-secret`, {

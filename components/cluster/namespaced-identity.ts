@@ -103,7 +103,8 @@ export abstract class NamespacedIdentity extends pulumi.ComponentResource {
         }, child);
         this.kubeconfig = pulumi.secret(pulumi.all([this.tokenSecret.data, args.namespace, auth.clusterEndpoint, auth.clusterCaData]).apply(([data, namespace, server, caData]) => {
           const encoded = data?.token;
-          if (!encoded) throw new Error(`the token Secret ${objectName}-token has no token yet`);
+          // A resource's failure, not the Args': the token controller has not filled the Secret.
+          if (!encoded) throw new pulumi.ResourceError(`the token Secret ${objectName}-token has no token yet: the cluster's token controller fills it; run again once it has`, this);
           return tokenKubeconfig({ name: objectName, server, caData, namespace, token: Buffer.from(encoded, "base64").toString("utf8"), ...(auth.contextName !== undefined ? { context: auth.contextName } : {}) });
         }));
       }

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CanaryPipeline, ConfigError, GithubOidcProvider, type ServiceSettings } from "../../library";
-import type { RegisteredResource } from "../../testing/mock-engine";
+import { projectName } from "../../config/schema";
+import { runProgram, type RegisteredResource } from "../../testing/mock-engine";
 import { renderStack } from "../../synth/render";
 
 const eks: ServiceSettings = {
@@ -74,10 +75,71 @@ describe("Inputs in place of settings", () => {
 
   test("a location given both in the settings and in the Args is refused", () => {
     assert.throws(() => new CanaryPipeline("orders", { settings: { ...eks, eksClusterName: "acme-prod" }, eksClusterName: pulumi.output("acme-prod") }),
-      /CanaryPipeline orders: eksClusterName is given in the settings and in the Args: give it once/);
+      /CanaryPipeline orders: eksClusterName: is given in settings\.eksClusterName too: give it once/);
   });
 
-  test("without either, the setting is still required", () => {
-    assert.throws(() => new CanaryPipeline("orders", { settings: eks }), /canary-pipeline:eksClusterName: is required with clusterAuth eks/);
+  test("without either, the setting is still required, named by its place in the Args", () => {
+    assert.throws(() => new CanaryPipeline("orders", { settings: eks }), /CanaryPipeline orders: settings\.eksClusterName: is required with clusterAuth eks/);
+  });
+});
+
+describe("an Output that resolves to a bad value fails once", () => {
+  test("one error, a ConfigError on the CanaryPipeline: every rejection the SDK raises for the resources that read it is that same error, its message one line", async () => {
+    const rejections: unknown[] = [];
+    let pipeline: CanaryPipeline | undefined;
+    const error = await runProgram({
+      project: projectName, stack: "dev", config: {}, secretKeys: [], rejections,
+      program: () => { pipeline = new CanaryPipeline("orders", { settings: eks, eksClusterName: pulumi.output("acme prod!") }); },
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.ok(pulumi.ResourceError.isInstance(error) && error.resource === pipeline && error.hideStack, "a ResourceError on the component, without its stack");
+    assert.equal(error.message, 'Invalid configuration:\n  CanaryPipeline orders: eksClusterName: "acme prod!" must be an EKS cluster name');
+    assert.deepEqual(error.errors, [{ propertyPath: "eksClusterName", reason: '"acme prod!" must be an EKS cluster name' }]);
+    // The language host reports each error once (it dedupes by identity): here, one error.
+    assert.ok(rejections.length > 0);
+    assert.equal(new Set(rejections).size, 1, "one error, whatever number of resources read the value");
+    assert.equal(rejections[0], error);
+  });
+});
+
+describe("settings named as the program wrote them", () => {
+  test("a region that does not exist names settings.awsRegion and the nearest region, not the stack's aws:region", () => {
+    assert.throws(() => new CanaryPipeline("orders", { settings: { ...eks, eksClusterName: "acme-prod", awsRegion: "eu-wset-1" } }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, ['CanaryPipeline orders: settings.awsRegion: "eu-wset-1" must be an AWS region: did you mean eu-west-1?']);
+      return true;
+    });
+    assert.throws(() => new CanaryPipeline("orders", { settings: { ...eks, eksClusterName: "acme-prod", awsRegion: undefined } }),
+      (error: unknown) => error instanceof ConfigError && error.problems.join() === "CanaryPipeline orders: settings.awsRegion: is required with clusterAuth eks: add awsRegion to settings");
+  });
+
+  test("a drift schedule with an hour of 25, and every other problem, at once; a nested key by its path", () => {
+    const settings = {
+      ...eks, eksClusterName: "acme-prod", driftSchedule: "0 25 * * *", replicas: 0,
+      canaryAnalysis: { prometheusUrl: "http://prometheus:9090", metrics: [{ name: "errors", query: "up", max: 1 }] },
+    };
+    assert.throws(() => new CanaryPipeline("orders", { settings }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        'CanaryPipeline orders: settings.driftSchedule: "0 25 * * *" must be a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off: its hour field 25 is refused (Constraint error, got value 25 expected range 0-23)',
+        "CanaryPipeline orders: settings.replicas: 0 must be a whole number from 1 to 100",
+        `CanaryPipeline orders: settings.canaryAnalysis.metrics[0].query: "up" must contain $track where the pods' track label goes (track="$track"): it is replaced by canary, then by stable`,
+      ]);
+      return true;
+    });
+  });
+
+  test("a key that is no setting is named in the settings", () => {
+    assert.throws(() => new CanaryPipeline("orders", { settings: { ...eks, eksClusterName: "acme-prod", replica: 3 } as ServiceSettings }),
+      (error: unknown) => error instanceof ConfigError && error.problems.join() === "CanaryPipeline orders: settings.replica: is not a setting: ServiceSettings lists the valid keys");
+  });
+
+  test("a validated config names its keys by the Args path, or as the stack's when the stack entry says so", async () => {
+    const { parseStackConfig, stackSettingNames } = await import("../../library");
+    const config = parseStackConfig({ ...eks, eksClusterName: "acme-prod", canaryLifetimeMinutes: 20, canaryBakeSeconds: 1800 }, "dev", { ghcrPullToken: false, slackWebhook: false });
+    const lifetime = "20 is shorter than the canary job's 77 minutes: the reaper would scale the canary to 0 while its job still tests it; set it to 77 or more";
+    assert.throws(() => new CanaryPipeline("orders", { config }), (error: unknown) => error instanceof ConfigError && error.problems.join() === `CanaryPipeline orders: config.canaryLifetimeMinutes: ${lifetime}`);
+    assert.throws(() => new CanaryPipeline("orders", { config, settingNames: stackSettingNames }),
+      (error: unknown) => error instanceof ConfigError && error.problems.join() === `canary-pipeline:canaryLifetimeMinutes: ${lifetime}`);
   });
 });

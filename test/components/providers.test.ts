@@ -75,10 +75,10 @@ describe("opts.providers", () => {
     await assert.rejects(render(() => {
       const p = stackProviders();
       new CanaryPipeline("orders", { settings, kubernetesProvider: new ClientSideApplyProvider("other") }, { providers: p });
-    }), /CanaryCluster orders-cluster: the kubernetes provider in the Args and the one in the resource options .* differ: give one of them/);
+    }), /CanaryPipeline orders: kubernetesProvider: is another kubernetes provider than the one in the resource options .*: give one of them/);
     await assert.rejects(render(() => {
       new CanaryPipeline("orders", { settings, githubProvider: new github.Provider("other") }, { providers: [new github.Provider("github")] });
-    }), /RepositoryPipeline orders-repository: the github provider in the Args and the one in the resource options .* differ/);
+    }), /CanaryPipeline orders: githubProvider: is another github provider than the one in the resource options .*: give one of them/);
   });
 
   test("the same provider in both is accepted", async () => {
@@ -92,12 +92,12 @@ describe("opts.providers", () => {
   test("a kubeconfig with a provider in the options is refused", async () => {
     await assert.rejects(render(() => {
       new CanaryPipeline("orders", { settings, kubeconfig: "apiVersion: v1\nkind: Config\n" }, { providers: [new ClientSideApplyProvider("cluster")] });
-    }), /CanaryCluster orders-cluster: give a kubernetes provider in the options or a kubeconfig, not both/);
+    }), /CanaryPipeline orders: kubeconfig: is given with a kubernetes provider \(in the resource options\): give one of them/);
   });
 
   test("a plain Kubernetes provider is refused: it may apply server-side", async () => {
     await assert.rejects(render(() => {
       new CanaryPipeline("orders", { settings }, { providers: [new k8s.Provider("cluster")] });
-    }), /the kubernetes provider must be a ClientSideApplyProvider .*new ClientSideApplyProvider\(name, \{ kubeconfig \}\)/);
+    }), /CanaryPipeline orders: opts\.providers: must be a ClientSideApplyProvider .*new ClientSideApplyProvider\(name, \{ kubeconfig \}\)/);
   });
 });

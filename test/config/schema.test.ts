@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { argsSettingNames, stackSettingNames } from "../../config/errors";
 import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig, previewStacksDeployingOtherwise } from "../../config/load";
 import { badConfigurations as cases, validAnalysis, validRaw } from "../fixtures/bad-configurations";
 
@@ -78,6 +79,93 @@ describe("bad configurations are refused with their message", () => {
   }
   test("every problem is reported at once", () => {
     assert.equal(problems({ replicas: 0, clusterAuth: "x", githubOwner: "-" }).length, 3);
+  });
+  test("a rule across keys still judges the keys that are valid when another key is refused, even by its type", () => {
+    assert.deepEqual(problems({ deployBranch: 5, requiredReviewers: ["alice"], githubOwnerId: 42, initialImage: 7 }), [
+      "canary-pipeline:deployBranch: 5 must be a git branch name such as main",
+      "canary-pipeline:initialImage: 7 must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…",
+      "canary-pipeline:githubRepositoryId: is required when the other ID is set: the immutable subject names both owner and repository IDs",
+      "canary-pipeline:requiredReviewers: cannot gate the first environment, which deploys every push to the deploy branch on its own: set promoteFrom to make this a promotion environment, or remove the reviewers",
+    ]);
+  });
+  test("a bad value gets its own line only, no line computed from it", () => {
+    const analysis = { prometheusUrl: "http://prometheus:9090", metrics: [{ name: "errors", query: "$track", max: 1 }] };
+    assert.deepEqual(problems({ canaryWeight: 100 }), ["canary-pipeline:canaryWeight: 100 must be a percentage from 1 to 50"]);
+    assert.deepEqual(problems({ replicas: 0, canaryWeight: 33 }), ["canary-pipeline:replicas: 0 must be a whole number from 1 to 100"]);
+    assert.deepEqual(problems({ canaryBakeSeconds: -1, canaryAnalysis: analysis }), ["canary-pipeline:canaryBakeSeconds: -1 must be a number of seconds from 0 to 3600"]);
+    assert.deepEqual(problems({ requiredReviewers: "alice", promoteFrom: "dev" }), ['canary-pipeline:requiredReviewers: "alice" must be a list of GitHub logins or org/team-slugs']);
+    assert.deepEqual(problems({ nodeVersions: "22" }), ['canary-pipeline:nodeVersions: "22" must be a list of Node.js major versions']);
+    assert.deepEqual(problems({ tags: ["a=b", "bad", "a=c"] }), ['canary-pipeline:tags[1]: "bad" must be key=value', 'canary-pipeline:tags: ["a=b","bad","a=c"] must not repeat a key']);
+    assert.deepEqual(problems({ canaryAnalysis: { ...analysis, metrics: [{ name: "Errors!", query: "$track", max: 1 }, { name: "Errors!", query: "$track", max: "x" }] } }), [
+      `canary-pipeline:canaryAnalysis.metrics[0].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
+      `canary-pipeline:canaryAnalysis.metrics[1].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
+      'canary-pipeline:canaryAnalysis.metrics[1].max: "x" must be a number such as 0.05',
+    ]);
+  });
+});
+
+describe("names as the reader wrote them", () => {
+  const library = argsSettingNames("CanaryPipeline orders", "settings");
+  const refused = (raw: Record<string, unknown>, names = stackSettingNames) => {
+    try {
+      parseStackConfig(raw, "dev", noSecrets, new Set(), names);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error;
+    }
+    assert.fail("accepted");
+  };
+  test("a stack's keys; a program's Args paths after its component", () => {
+    const raw = { ...validRaw, awsRegion: "eu-wset-1", canaryAnalysis: { ...validAnalysis, intervalSeconds: 5 } };
+    assert.deepEqual(refused(raw).problems, [
+      'aws:region: "eu-wset-1" must be an AWS region: did you mean eu-west-1?',
+      "canary-pipeline:canaryAnalysis.intervalSeconds: 5 must be a number of seconds from 10 to 600",
+    ]);
+    const error = refused(raw, library);
+    assert.deepEqual(error.problems, [
+      'CanaryPipeline orders: settings.awsRegion: "eu-wset-1" must be an AWS region: did you mean eu-west-1?',
+      "CanaryPipeline orders: settings.canaryAnalysis.intervalSeconds: 5 must be a number of seconds from 10 to 600",
+    ]);
+    assert.deepEqual(error.errors, [
+      { propertyPath: "settings.awsRegion", reason: '"eu-wset-1" must be an AWS region: did you mean eu-west-1?' },
+      { propertyPath: "settings.canaryAnalysis.intervalSeconds", reason: "5 must be a number of seconds from 10 to 600" },
+    ]);
+    assert.equal(error.holder, "CanaryPipeline orders");
+    assert.match(error.message, /^Invalid configuration:\n {2}CanaryPipeline orders: settings\.awsRegion: /);
+  });
+  test("the fix for a missing setting, and another setting named inside a reason, as each reader sets them", () => {
+    const withoutRegion = { ...validRaw };
+    delete withoutRegion.awsRegion;
+    assert.deepEqual(refused({ ...withoutRegion, kubeconfigContext: "prod" }).problems, [
+      "aws:region: is required with clusterAuth eks: set it with `pulumi config set aws:region <value>`",
+      "canary-pipeline:kubeconfigContext: applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and aws:region",
+    ]);
+    assert.deepEqual(refused({ ...withoutRegion, kubeconfigContext: "prod" }, library).problems, [
+      "CanaryPipeline orders: settings.awsRegion: is required with clusterAuth eks: add awsRegion to settings",
+      "CanaryPipeline orders: settings.kubeconfigContext: applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and awsRegion",
+    ]);
+    assert.deepEqual(refused({ ...validRaw, canaryAnalysis: { metrics: validAnalysis.metrics } }, library).problems,
+      ["CanaryPipeline orders: settings.canaryAnalysis.prometheusUrl: is required: add prometheusUrl to settings.canaryAnalysis"]);
+  });
+});
+
+describe("driftSchedule: a GitHub Actions cron schedule, judged by cron-parser", () => {
+  test("five POSIX fields in range, names and steps included, or off, are accepted", () => {
+    for (const schedule of ["0 6 * * 1-5", "*/15 * * * *", "30 2 1,15 * *", "0 6 * JAN-MAR MON", "0 0 29 2 *", "0  6 * * *", "off"]) {
+      assert.deepEqual(problems({ driftSchedule: schedule }), [], schedule);
+    }
+  });
+  test("out of range, the wrong number of fields, a schedule that never runs, and cron-parser's extensions are refused, naming the field", () => {
+    const reason = (schedule: string) => problems({ driftSchedule: schedule })[0]?.replace(`canary-pipeline:driftSchedule: ${JSON.stringify(schedule)} must be a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off: `, "");
+    assert.equal(reason("0 25 * * *"), "its hour field 25 is refused (Constraint error, got value 25 expected range 0-23)");
+    assert.equal(reason("60 6 * * *"), "its minute field 60 is refused (Constraint error, got value 60 expected range 0-59)");
+    assert.equal(reason("0 6 * 13 *"), "its month field 13 is refused (Constraint error, got value 13 expected range 1-12)");
+    assert.equal(reason("0 6 * * 8"), "its day-of-week field 8 is refused (Constraint error, got value 8 expected range 0-7)");
+    assert.equal(reason("0 6 * *"), "has 4 fields, not five");
+    assert.equal(reason("@daily"), "has one field, not five");
+    assert.equal(reason("0 6 31 2 *"), "it never runs (Invalid explicit day of month definition)");
+    assert.equal(reason("0 6 * * 1#2"), "its day-of-week field 1#2 uses more than * , - / and values");
+    assert.equal(reason("0 6 ? * *"), "its day-of-month field ? uses more than * , - / and values");
   });
 });
 

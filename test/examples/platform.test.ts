@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { CanaryPipeline, ClientSideApplyProvider, ConfigError, type ServiceSettings } from "../../library";
 import platformProgram, { services } from "../../examples/platform/index";
-import type { RegisteredResource } from "../../testing/mock-engine";
+import { projectName } from "../../config/schema";
+import { runProgram, type RegisteredResource } from "../../testing/mock-engine";
 import { renderStack, type Render } from "../../synth/render";
 
 const type = {
@@ -98,7 +99,7 @@ test("raw settings are validated before anything registers; the error names the 
   const registrations: RegisteredResource[] = [];
   await assert.rejects(
     renderStack({ stack: "platform", settings: empty, registrations, program: () => new CanaryPipeline("orders", { settings }) }),
-    (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: canary-pipeline:replicas: 0 must be a whole number from 1 to 100/.test(error.message),
+    (error: unknown) => error instanceof ConfigError && error.problems.includes("CanaryPipeline orders: settings.replicas: 0 must be a whole number from 1 to 100"),
   );
   assert.deepEqual(registrations.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
 });
@@ -110,9 +111,69 @@ test("a shared Kubernetes provider and a kubeconfig of the service's own are ref
       stack: "platform", settings: empty, registrations,
       program: () => new CanaryPipeline("orders", { settings: services.orders, kubeconfig: "~/.kube/orders", kubernetesProvider: new ClientSideApplyProvider("shared-cluster") }),
     }),
-    (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: give kubernetesProvider or kubeconfig, not both/.test(error.message),
+    (error: unknown) => error instanceof ConfigError && /CanaryPipeline orders: kubeconfig: is given with a kubernetes provider \(kubernetesProvider\): give one of them/.test(error.message),
   );
   assert.deepEqual(registrations.map((r) => r.type).sort(), ["pulumi:providers:kubernetes", "pulumi:pulumi:Stack"]);
+});
+
+describe("two services of one app name and namespace on one cluster", () => {
+  const twice = (second: ServiceSettings, opts: (shared: ClientSideApplyProvider) => { first?: object; second?: object } = () => ({})) => {
+    const registrations: RegisteredResource[] = [];
+    // Under the mock engine alone: the offline render's files are named by namespace, not cluster.
+    const run = runProgram({
+      project: projectName, stack: "platform", config: {}, secretKeys: [], registrations,
+      program: () => {
+        const shared = new ClientSideApplyProvider("shared-cluster");
+        const { first, second: secondOpts } = opts(shared);
+        new CanaryPipeline("orders", { settings: { ...services.orders, eksClusterName: "acme-shared" } }, first);
+        new CanaryPipeline("orders-copy", { settings: second }, secondOpts);
+      },
+    });
+    return { run, registrations };
+  };
+  const copy = { ...services.orders, githubRepository: "orders-copy", eksClusterName: "acme-shared" } satisfies ServiceSettings;
+
+  test("the second is refused before it registers anything, naming both", async () => {
+    const { run, registrations } = twice(copy);
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.deepEqual(error.problems, [
+        'CanaryPipeline orders-copy: settings.appName: "orders-api" in namespace orders on the EKS cluster acme-shared in eu-west-1 is already the service of CanaryPipeline orders\'s (settings.appName): the two would declare the same Deployments, Services and Roles; give one of them another appName or namespace',
+      ]);
+      return true;
+    });
+    assert.deepEqual(registrations.filter((r) => r.urn.includes("orders-copy")), [], "nothing of the second");
+  });
+
+  test("one shared Kubernetes provider is one cluster, whatever the settings say", async () => {
+    const { run } = twice({ ...copy, eksClusterName: "elsewhere" }, (shared) => ({ first: { providers: [shared] }, second: { providers: [shared] } }));
+    await assert.rejects(run, /CanaryPipeline orders-copy: settings\.appName: "orders-api" in namespace orders on the same Kubernetes provider is already the service of CanaryPipeline orders's/);
+  });
+
+  test("another namespace, another app name or another cluster is another service", async () => {
+    const others = [
+      { ...copy, namespace: "orders-copy" }, { ...copy, appName: "orders-copy", createNamespace: false },
+      { ...copy, eksClusterName: "acme-other" }, { ...copy, awsRegion: "eu-central-1" },
+    ];
+    for (const other of others) await twice(other).run;
+  });
+
+  test("two services of one namespace: one creates it", async () => {
+    await assert.rejects(twice({ ...copy, appName: "orders-copy" }).run, (error: unknown) => error instanceof ConfigError && error.problems.join() ===
+      "CanaryPipeline orders-copy: settings.createNamespace: true, but namespace orders on the EKS cluster acme-shared in eu-west-1 is created by CanaryPipeline orders's (settings.createNamespace) already: set it false for all services of the namespace but one");
+  });
+
+  test("CanaryCluster on its own claims its place too", async () => {
+    const { CanaryCluster, parseStackConfig } = await import("../../library");
+    const config = parseStackConfig({ ...services.orders, eksClusterName: "acme-shared" }, "platform", { ghcrPullToken: false, slackWebhook: false });
+    await assert.rejects(renderStack({
+      stack: "platform", settings: empty,
+      program: () => {
+        new CanaryPipeline("orders", { config });
+        new CanaryCluster("orders-again", { config, operations: [] });
+      },
+    }), /CanaryCluster orders-again: config\.appName: "orders-api" in namespace orders on the EKS cluster acme-shared in eu-west-1 is already the service of CanaryPipeline orders's \(config\.appName\)/);
+  });
 });
 
 test("npm run synth -- --program renders the example without a stack file", () => {

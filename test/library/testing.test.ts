@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { CanaryPipeline, type ServiceSettings } from "../../library";
+import { CanaryPipeline, ConfigError, type ServiceSettings } from "../../library";
 import { mockServiceAccountToken, runProgram, secretMarker } from "../../testing";
 
 const settings: ServiceSettings = {
@@ -45,7 +45,8 @@ describe("canary-pipeline/testing", () => {
       },
     });
     assert.deepEqual(outputs, { stack: "prod", replicas: 3, token: "s3cret" });
-    await assert.rejects(runProgram({ program: () => new CanaryPipeline("bad", { settings: { ...settings, appName: "Not A Name" } }) }), /CanaryPipeline bad/);
+    await assert.rejects(runProgram({ program: () => new CanaryPipeline("bad", { settings: { ...settings, appName: "Not A Name" } }) }),
+      (error: unknown) => error instanceof ConfigError && error.problems.includes(`CanaryPipeline bad: settings.appName: "Not A Name" must be a DNS-1123 label (lower-case letters, digits, '-')`));
   });
 
   test("an invoke the mocks do not know fails the run, naming it", async () => {

@@ -3,7 +3,7 @@
 // passes every check is in the real tier (test/cluster/actionlint.test.ts): one check runs actionlint.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
@@ -41,4 +41,19 @@ describe("npm run verify on the platform example's render", () => {
     assertUsageError(verify("--config", "Pulumi.missing.yaml", "--out", out), /^verify: --config Pulumi\.missing\.yaml: no such file$/);
     assertUsageError(verify("--stak", "dev"), /^verify: Unknown option '--stak' \(usage: npm run verify -- /);
   });
+
+  test("a YAML syntax error in the stack file is one line naming the file and the fix", () => {
+    const file = join(dir, "Pulumi.platform.yaml");
+    writeFileSync(file, "config:\n  canary-pipeline:replicas: [3\n");
+    assertUsageError(verify("--stack", "platform", "--out", out, "--config", file),
+      new RegExp(`^verify: ${file.replace(/[.]/g, "\\.")} is not a readable stack file \\(invalid YAML file: .*\\): fix it or name another with --config FILE$`));
+  });
+});
+
+test("npm run verify --help prints the usage and the options, and exits 0", () => {
+  const run = verify("--help");
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stderr, "");
+  assert.match(run.stdout, /^usage: npm run verify -- \[--stack NAME\] \[--config FILE\] \[--out DIR\] \[--program FILE\]\n/);
+  assert.match(run.stdout, /--help +print this and exit/);
 });

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { GithubOidcProvider } from "../../../components/aws/github-oidc-provider";
 import { oidcSubjects, type JobContext } from "../../../components/shared/oidc-subjects";
 import { PipelineRoles, validatePipelineRolesArgs, type PipelineRolesArgs } from "../../../components/aws/pipeline-roles";
+import { ConfigError } from "../../../config/errors";
 import { evaluatePolicy } from "../../../verify/iam-policy";
 import { assume, mockProviderArn, ordersApi, renderAws, trustedFile } from "../aws-render";
 
@@ -230,9 +231,9 @@ test("arguments are refused before anything registers", () => {
     [{ previewTrust: [{ ...baseArgs.previewTrust[0], subjects: ["*"] }] }, /must be repo:OWNER\/REPO:CONTEXT/],
     [{ deployTrust: [{ ...baseArgs.deployTrust[0], workflowRefs: [] }] }, /without subjects or workflow refs/],
     [{ deployTrust: [{ ...baseArgs.deployTrust[0], workflowRefs: ["acme/orders-api/.github/workflows/*.yml@refs/heads/main"] }] }, /literal owner, repository and file/],
-    [{ deployTrust: [{ ...baseArgs.deployTrust[0], repositoryId: "R_kgDO" }] }, /repository id "R_kgDO" must be a number/],
-    [{ eksClusterName: undefined }, /needs eksClusterName/],
-    [{ kubernetesGroup: undefined }, /needs kubernetesGroup/],
+    [{ deployTrust: [{ ...baseArgs.deployTrust[0], repositoryId: "R_kgDO" }] }, /PipelineRoles: deployTrust\[0\]\.repositoryId: "R_kgDO" must be a number/],
+    [{ eksClusterName: undefined }, /PipelineRoles: eksClusterName: is required with deployTrust/],
+    [{ kubernetesGroup: undefined }, /PipelineRoles: kubernetesGroup: is required with deployTrust/],
     [{ kubernetesGroup: "system:masters" }, /system:/],
     [{ region: "Europe" }, /AWS region/],
     [{ rolePath: "pipelines" }, /start and end with \//],
@@ -244,6 +245,21 @@ test("arguments are refused before anything registers", () => {
     assert.throws(() => validatePipelineRolesArgs({ ...args, ...change }), message, JSON.stringify(change));
   }
   assert.doesNotThrow(() => validatePipelineRolesArgs({ ...args, maxSessionDuration: 43200, rolePath: "/a/b/" }));
+});
+
+test("every refused argument at once, each named by its property path after the component, before anything registers", () => {
+  const args: PipelineRolesArgs = { oidcProviderArn: mockProviderArn, ...baseArgs, region: "eu-wset-1", rolePath: "pipelines", maxSessionDuration: 900 };
+  assert.throws(() => new PipelineRoles("orders", args), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.deepEqual(error.problems, [
+      'PipelineRoles orders: region: "eu-wset-1" must be an AWS region: did you mean eu-west-1?',
+      'PipelineRoles orders: rolePath: "pipelines" must start and end with / (at most 512 characters)',
+      "PipelineRoles orders: maxSessionDuration: 900 must be a whole number of seconds from 3600 to 43200",
+    ]);
+    assert.deepEqual(error.errors[0], { propertyPath: "region", reason: '"eu-wset-1" must be an AWS region: did you mean eu-west-1?' });
+    assert.equal(error.holder, "PipelineRoles orders");
+    return true;
+  });
 });
 
 // The rollback job of prod's deploy workflow, in prod-rollback (an environment without reviewers).
@@ -302,10 +318,10 @@ test("without rollback trust there is no rollback role; rollback arguments are r
   assert.doesNotThrow(() => validatePipelineRolesArgs(args));
   const refused: [Partial<PipelineRolesArgs>, RegExp][] = [
     [{ rollbackTrust: [] }, /rollback role trusts no workflow/],
-    [{ rollbackKubernetesGroup: undefined }, /rollback role needs rollbackKubernetesGroup/],
-    [{ eksClusterName: undefined, deployTrust: undefined }, /rollback role needs eksClusterName/],
+    [{ rollbackKubernetesGroup: undefined }, /rollbackKubernetesGroup: is required with rollbackTrust/],
+    [{ eksClusterName: undefined, deployTrust: undefined }, /eksClusterName: is required with rollbackTrust: the rollback role may describe that cluster only/],
     [{ rollbackKubernetesGroup: "orders-api-deployers" }, /is the deploy role's group/],
-    [{ rollbackKubernetesGroup: "system:masters" }, /rollbackKubernetesGroup "system:masters" must be/],
+    [{ rollbackKubernetesGroup: "system:masters" }, /rollbackKubernetesGroup: "system:masters" must be/],
   ];
   for (const [change, message] of refused) assert.throws(() => validatePipelineRolesArgs({ ...args, ...change }), message, JSON.stringify(change));
 });

@@ -102,7 +102,7 @@ describe("clusterAuth token: clusterEndpoint and clusterCaData, with the user of
     assert.equal((parse(r.outputs.previewKubeconfig as string) as Kubeconfig)["current-context"], "dev");
   });
 
-  test("a context that is not there stops the program before any resource registers, naming kubeconfigContext", async () => {
+  test("a context that is not there stops the program before any resource registers, naming kubeconfigContext as the caller wrote it", async () => {
     const { dir } = home(kubeconfigFile("prod", [["prod", "admin"]], [["admin", { token: "prod-admin" }]]));
     const settings: ServiceSettings = {
       githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", initialImage: "ghcr.io/acme/orders-api:1.4.2",
@@ -110,8 +110,8 @@ describe("clusterAuth token: clusterEndpoint and clusterCaData, with the user of
     };
     const registrations: RegisteredResource[] = [];
     await assert.rejects(runProgram({ project: projectName, stack: "dev", config: {}, secretKeys: [], home: dir, registrations, program: () => { new CanaryPipeline("orders", { settings }); } }),
-      (error: unknown) => error instanceof ConfigError && /canary-pipeline:kubeconfigContext: "dev" is not a context of .*\(its contexts: prod\)/.test(error.message));
-    assert.deepEqual(registrations.map((x) => x.type).filter((t) => t !== "pulumi:pulumi:Stack"), ["canary-pipeline:index:CanaryPipeline"]);
+      (error: unknown) => error instanceof ConfigError && /^ {2}CanaryPipeline orders: settings\.kubeconfigContext: "dev" is not a context of .*\(its contexts: prod\)$/m.test(error.message));
+    assert.deepEqual(registrations.map((x) => x.type).filter((t) => t !== "pulumi:pulumi:Stack"), []);
   });
 });
 
