@@ -73,15 +73,39 @@ function splitHeredocs(script: string): { lines: string[]; heredocs: Heredoc[] }
   return { lines, heredocs };
 }
 
-/** Every kubectl invocation in a script, with the files its heredocs write. */
+const kubectlWord = /(?<![\w./-])kubectl(?![\w-])/g;
+/** A shell function defined on one line, `name() { body; }`. */
+const oneLineFunction = /^\s*([A-Za-z_]\w*)\s*\(\)\s*\{\s*(.*?)\s*;?\s*\}\s*$/;
+
+/**
+ * Every kubectl invocation in a script, with the files its heredocs write. A one-line shell
+ * function whose body runs kubectl (the scripts' preambles: components/shared/script-files.ts)
+ * runs it where the function is called, its positional parameters ("$1"…) being the call's words.
+ */
 export function kubectlCommands(script: string): { commands: KubectlCommand[]; files: Map<string, string> } {
   const { lines, heredocs } = splitHeredocs(script);
   const commands: KubectlCommand[] = [];
+  const scan = (text: string) => {
+    for (const match of text.matchAll(kubectlWord)) {
+      const argv = shellWords(text.slice(match.index));
+      commands.push({ text: argv.join(" "), argv: argv.slice(1) });
+    }
+  };
+  const functions = new Map<string, string>();
+  for (const line of lines) {
+    const definition = oneLineFunction.exec(line);
+    if (definition && new RegExp(kubectlWord.source).test(definition[2])) functions.set(definition[1], definition[2]);
+  }
   for (const line of lines) {
     if (/^\s*#/.test(line)) continue;
-    for (const match of line.matchAll(/(?<![\w./-])kubectl(?![\w-])/g)) {
-      const argv = shellWords(line.slice(match.index));
-      commands.push({ text: argv.join(" "), argv: argv.slice(1) });
+    const definition = oneLineFunction.exec(line);
+    if (definition && functions.has(definition[1])) continue;
+    scan(line);
+    for (const [name, body] of functions) {
+      for (const call of line.matchAll(new RegExp(`(?<![\\w./$-])${name}(?![\\w-])`, "g"))) {
+        const args = shellWords(line.slice(call.index + name.length));
+        scan(body.replace(/"\$(\d)"|\$(\d)/g, (_, quoted: string | undefined, bare: string | undefined) => `"${args[Number(quoted ?? bare) - 1] ?? ""}"`));
+      }
     }
   }
   const files = new Map(heredocs.flatMap((h) => (h.target ? [[h.target, h.body] as const] : [])));

@@ -21,7 +21,7 @@ import { imageName } from "../shared/image-name";
 import { optionsProvider } from "../shared/providers";
 import { claimService, clusterIdentity } from "../shared/service-claims";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
-import { clusterTargets, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
+import { clusterTargets, operationList, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
 import { PostDeploySmokeTest } from "./post-deploy-smoke-test";
 import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";
@@ -119,7 +119,7 @@ export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
  */
 export function deployerOperations(config: StackConfig, pipelineOperations: readonly ClusterOperation[]): ClusterOperation[] {
   const smokeAsDeployer = config.smokeTestOnUp && config.clusterAuth === "token";
-  return smokeAsDeployer ? [...pipelineOperations, ...smokeTestOperations(restingSmokeTestSpec(config), "\"$manifest\"")] : [...pipelineOperations];
+  return smokeAsDeployer ? [...pipelineOperations, ...operationList(smokeTestOperations(restingSmokeTestSpec(config)))] : [...pipelineOperations];
 }
 
 /** Everything of the service inside the cluster. */

@@ -1,14 +1,15 @@
 // The canary reaper: an in-cluster CronJob that scales an expired canary to 0 every minute, so a
 // canary stops serving when its deadline passes even if the run that deployed it is gone
-// (components/shared/canary-expiry.ts: the script and its timing; docs/pipeline.md, "Expired
-// canaries"). It runs as an identity of its own whose Role grants exactly what the script's two
-// requests need (rulesFor over reaperOperations): get the canary Deployment, patch its scale.
+// (components/shared/canary-expiry.ts: the script, components/scripts/canary-reaper.sh, and its
+// timing; docs/pipeline.md, "Expired canaries"). It runs as an identity of its own whose Role
+// grants exactly what the script's two requests need (rulesFor over reaperOperations): get the
+// canary Deployment, patch its scale.
 // Its image is the smoke test's pinned curl image; the Pod follows the restricted Pod Security
 // profile the namespace enforces.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { reaperOperations, reaperScript, reaperTiming } from "../shared/canary-expiry";
-import { clusterTargets, rulesFor } from "../shared/cluster-operations";
+import { clusterTargets, operationList, rulesFor } from "../shared/cluster-operations";
 import { smokeTestImage, smokeTestUser } from "../shared/smoke-test";
 import { NamespacedIdentity } from "./namespaced-identity";
 
@@ -33,7 +34,7 @@ class ReaperIdentity extends NamespacedIdentity {
   constructor(name: string, args: { appName: string; namespace: pulumi.Input<string>; provider?: k8s.Provider }, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:kubernetes:CanaryReaperIdentity", name, {
       appName: args.appName, objectName: reaperName(args.appName), component: "canary-reaper", namespace: args.namespace,
-      rules: rulesFor(reaperOperations(clusterTargets({ appName: args.appName, namespace: "" }))),
+      rules: rulesFor(operationList(reaperOperations(clusterTargets({ appName: args.appName, namespace: "" })))),
       subject: { clusterAuth: "in-cluster" },
       ...(args.provider ? { provider: args.provider } : {}),
     }, opts);

@@ -1,5 +1,6 @@
 // The smoke test after `pulumi up`: the same runner the pipeline's canary job runs
-// (components/shared/smoke-test.ts), started by a local command whenever the workloads change.
+// (components/shared/smoke-test.ts: components/scripts/smoke-test-runner.sh with its preamble and
+// parameters), started by a local command whenever the workloads change.
 // kubectl never uses the ambient context of whoever runs `pulumi up`: the command receives the
 // stack's own cluster's kubeconfig as a secret environment value and writes it to a private
 // temporary file for KUBECONFIG (withKubeconfig). The command does not run during preview

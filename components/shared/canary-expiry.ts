@@ -3,9 +3,10 @@
 // (canaryExpiryAnnotation) before scaling it up; an in-cluster CronJob (components/cluster/
 // canary-reaper.ts) scales an expired canary to 0 every minute, so a canary stops serving even when
 // its runner is lost, its run is cancelled or its approval never comes (docs/pipeline.md,
-// "Expired canaries").
+// "Expired canaries"). The reaper's script is a file, components/scripts/canary-reaper.sh.
 import { canaryLifetime } from "../../config/constants";
 import { apiRequestSeconds, canaryExpiryAnnotation, clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
+import { composeScript, operationPreamble, scriptText, shellParameters } from "./script-files";
 
 /** canaryLifetimeMinutes: its range and default (in config/constants.ts: config/schema.ts declares the setting with these). */
 export { canaryLifetime };
@@ -63,8 +64,16 @@ export const reaperEnvironment = {
   CA_FILE: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
 } as const;
 
-/** The operations the reaper's script performs: read the canary, then scale it to 0 unless it changed since. */
-export const reaperOperations = (t: ClusterTargets): ClusterOperation[] => [clusterOperations.readCanary(t), clusterOperations.reapCanary(t, "$version")];
+/** The API requests of the reaper's script, by the name it calls each by. */
+export type ReaperOperations = {
+  /** Reads the canary Deployment. */
+  readonly readCanary: ClusterOperation;
+  /** Scales it to 0 unless it changed since the read; its argument: the resourceVersion read. */
+  readonly reapCanary: ClusterOperation;
+};
+
+/** The operations the reaper's script performs: read the canary, then scale it to 0 unless it changed since (operationList: the Role's). */
+export const reaperOperations = (t: ClusterTargets): ReaperOperations => ({ readCanary: clusterOperations.readCanary(t), reapCanary: clusterOperations.reapCanary(t) });
 
 /** What the script exits with when a request fails or an answer is unreadable; every outcome it reports is 0. */
 export const reaperErrorExit = 1;
@@ -73,10 +82,11 @@ export const reaperErrorExit = 1;
 export const reaperAttempts = 3;
 
 /**
- * The reaper's script (POSIX sh; busybox in the curl image, no jq). It reads the canary Deployment
- * and its last line says what it did: `reaped`, `not expired`, `at rest`, `no expiry` or
- * `conflict`. Those exit 0; a failed request or an unreadable answer exits 1. An expiry that is not
- * a number counts as expired: a canary whose deadline cannot be read must not serve.
+ * The reaper's script (POSIX sh; busybox in the curl image, no jq): its requests' functions, its
+ * parameters, then components/scripts/canary-reaper.sh. It reads the canary Deployment and its last
+ * line says what it did: `reaped`, `not expired`, `at rest`, `no expiry` or `conflict`. Those exit
+ * 0; a failed request or an unreadable answer exits 1. An expiry that is not a number counts as
+ * expired: a canary whose deadline cannot be read must not serve.
  * The scale-down carries the resourceVersion it read, so the API server refuses it (409 Conflict)
  * when the Deployment changed since (optimistic concurrency, Kubernetes API concepts): a new
  * release that re-armed the canary in between is never reaped. On a conflict the script reads and
@@ -84,43 +94,15 @@ export const reaperAttempts = 3;
  * resourceVersion as well); then it leaves the canary to the next run.
  */
 export function reaperScript(t: ClusterTargets): string {
-  const [read, reap] = reaperOperations(t).map((o) => o.command);
-  const annotation = canaryExpiryAnnotation.replace(/[./]/g, "\\$&");
-  // A key of the object itself, after `{` or `,`, never one quoted inside a string value (`\"`).
-  const field = (pattern: string) => `sed -n 's/.*[{,] *${pattern}.*/\\1/p'`;
-  return [
-    ...Object.entries(reaperEnvironment).map(([name, value]) => `${name}="\${${name}:-${value}}"`),
-    `canary=${t.canaryDeployment}`,
-    "fail() { echo \"error: $canary: $*\"; exit " + reaperErrorExit + "; }",
-    // The token goes to curl on stdin (a config line), never on its command line.
-    "auth() { printf 'header = \"Authorization: Bearer %s\"\\n' \"$(cat \"$TOKEN_FILE\")\"; }",
-    "status() { printf '%s\\n' \"$1\" | tail -n 1; }",
-    // Read, judge, patch; on a conflict, read and judge again: the canary's own status changes its
-    // resourceVersion too (the Deployment controller's updates), a re-armed expiry changes the verdict.
-    "attempt=1",
-    "while :; do",
-    `  response=$(auth | ${read}) || fail "the API server did not answer"`,
-    '  code=$(status "$response"); body=$(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\')',
-    '  [ "$code" = 200 ] || fail "reading it answered HTTP $code: $(printf \'%s\' "$body" | head -c 300)"',
-    `  expires=$(printf '%s' "$body" | ${field(`"${annotation}": *"\\([^"]*\\)"`)})`,
-    `  replicas=$(printf '%s' "$body" | ${field('"spec": *{ *"replicas": *\\([0-9]*\\)')})`,
-    `  version=$(printf '%s' "$body" | ${field('"resourceVersion": *"\\([0-9]*\\)"')})`,
-    '  [ -n "$replicas" ] && [ -n "$version" ] || fail "its answer holds no spec.replicas or resourceVersion"',
-    '  if [ -z "$expires" ]; then echo "no expiry: $canary records none, nothing to do"; exit 0; fi',
-    '  if [ "$replicas" = 0 ]; then echo "at rest: $canary has 0 replicas"; exit 0; fi',
-    "  now=$(date +%s)",
-    '  case "$expires" in',
-    "    *[!0-9]*) ;; # unreadable: treated as expired",
-    '    *) if [ "$now" -lt "$expires" ]; then echo "not expired: $canary expires at $expires, in $((expires - now)) s"; exit 0; fi ;;',
-    "  esac",
-    `  response=$(auth | ${reap}) || fail "the API server did not answer the scale-down"`,
-    '  code=$(status "$response")',
-    '  case "$code" in',
-    '    200) echo "reaped: $canary scaled from $replicas to 0 replicas (expires-at $expires, now $now)"; exit 0 ;;',
-    `    409) if [ "$attempt" -ge ${reaperAttempts} ]; then echo "conflict: $canary changed after each of ${reaperAttempts} reads; left alone, the next run judges it"; exit 0; fi`,
-    '      echo "conflict: $canary changed since it was read (resourceVersion $version); reading it again"; attempt=$((attempt + 1)) ;;',
-    '    *) fail "the scale-down answered HTTP $code: $(printf \'%s\\n\' "$response" | sed \'$d\' | tr -d \'\\n\' | head -c 300)" ;;',
-    "  esac",
-    "done",
-  ].join("\n");
+  return composeScript(
+    operationPreamble(reaperOperations(t)),
+    shellParameters({
+      ...Object.fromEntries(Object.entries(reaperEnvironment).map(([name, value]) => [name, { default: value }])),
+      REAPER_CANARY: t.canaryDeployment,
+      REAPER_EXPIRY_ANNOTATION: canaryExpiryAnnotation,
+      REAPER_ATTEMPTS: reaperAttempts,
+      REAPER_ERROR_EXIT: reaperErrorExit,
+    }),
+    scriptText("canary-reaper.sh"),
+  );
 }

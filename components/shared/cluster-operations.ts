@@ -92,7 +92,7 @@ const core = (resources: string[], verbs: string[], resourceNames?: string[]): P
 export const apiRequestSeconds = 4;
 
 /**
- * A request of the canary reaper's script to the API server (components/shared/canary-expiry.ts):
+ * A request of the canary reaper's script to the API server (components/scripts/canary-reaper.sh):
  * its bearer token comes on stdin as a curl config line, never on the command line; it prints the
  * answer, then the HTTP status on a line of its own.
  */
@@ -177,17 +177,17 @@ export const clusterOperations = {
   }),
   /**
    * The canary reaper: scales the canary to 0 through the scale subresource, provided its
-   * resourceVersion is still the one read (else the API server answers 409 Conflict).
+   * resourceVersion is still the one read, its argument "$1" (else the API server answers 409).
    */
-  reapCanary: (t: ClusterTargets, resourceVersion: string): ClusterOperation => ({
+  reapCanary: (t: ClusterTargets): ClusterOperation => ({
     description: `scale an expired ${t.canaryDeployment} to 0`,
-    command: apiServerRequest(` --request PATCH --header 'Content-Type: application/merge-patch+json' --data "{\\"metadata\\":{\\"resourceVersion\\":\\"${resourceVersion}\\"},\\"spec\\":{\\"replicas\\":0}}"`, `${canaryPath(t)}/scale`),
+    command: apiServerRequest(` --request PATCH --header 'Content-Type: application/merge-patch+json' --data "{\\"metadata\\":{\\"resourceVersion\\":\\"$1\\"},\\"spec\\":{\\"replicas\\":0}}"`, `${canaryPath(t)}/scale`),
     rules: [apps(["deployments/scale"], ["patch"], [t.canaryDeployment])],
   }),
-  /** Creates a pod from its manifest (no attach, no exec). */
-  createPod: (t: ClusterTargets, manifestFile: string, pod: CreatedPod): ClusterOperation => ({
+  /** Creates a pod from its manifest, the file the command's first argument names ("$1"; no attach, no exec). */
+  createPod: (t: ClusterTargets, pod: CreatedPod): ClusterOperation => ({
     description: `start the pod ${pod.name}`,
-    command: `kubectl create --filename ${manifestFile} --namespace ${t.namespace}`,
+    command: `kubectl create --filename "$1" --namespace ${t.namespace}`,
     rules: [core(["pods"], ["create"])],
     createsPod: pod,
   }),
@@ -214,6 +214,11 @@ export const clusterOperations = {
     rules: [core(["pods"], ["delete", "get", "list", "watch"], [pod])],
   }),
 } as const;
+
+/** The operations of one script by what they do (script-files.ts: each a shell function of its name). */
+export type NamedOperations = Readonly<Record<string, ClusterOperation>>;
+/** The operations of a record, in its order: what the Role's rules are derived from (rulesFor). */
+export const operationList = (operations: NamedOperations): ClusterOperation[] => Object.values(operations);
 
 /**
  * Merges rules that differ only in verbs into one rule each, in a stable order: the Role's rules

@@ -3,9 +3,11 @@
 // request reaches a canary pod) and through the main Service, and reports status and latency of
 // each. The runner creates the pod, waits for it, reads its report and removes it: no attach and
 // no exec, so the deployer needs neither: they let a holder run commands in pods (Polaris's
-// rolePodExecAttach check flags a Role that allows them).
+// rolePodExecAttach check flags a Role that allows them). Both scripts are files
+// (components/scripts/smoke-test-runner.sh, smoke-test-pod.sh); this module gives their parameters.
 import { clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
 import { defaultSmokeRequests } from "../../config/constants";
+import { composeScript, operationPreamble, scriptText, shellFileParameter, shellParameters } from "./script-files";
 
 /** curl's own image, pinned by digest; it runs as the unprivileged curl_user (uid 100). */
 export const smokeTestImage = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
@@ -53,37 +55,36 @@ export const serviceBaseUrl = (namespace: string, service: string) => `http://${
 const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) => `${serviceBaseUrl(spec.targets.namespace, service)}${path}`;
 
 /**
- * The script the pod runs. One line per request (`PASS|FAIL <service> <status> <seconds>s <url>`),
- * then `RESULT pass` or `RESULT fail`. It always exits 0 so that the runner's wait ends at once;
- * the verdict is the RESULT line.
+ * The pod's parameters (components/scripts/smoke-test-pod.sh): each target, a Service and a URL,
+ * is requested `requestsPerPath` times, the canary Service's targets first.
  */
-export function smokeTestPodScript(spec: SmokeTestSpec): string {
-  const requests = requestsOf(spec);
+export function smokeTestPodParameters(spec: SmokeTestSpec): Record<string, string | number> {
   const service = { canary: spec.targets.canaryService, main: spec.targets.mainService };
   const targets = servicesOf(spec).flatMap((through) => spec.paths.map((p) => [through, serviceUrl(spec, service[through], p)] as const));
-  return [
-    ...requestCheck(spec.maxLatencySeconds),
-    ...targets.map(([service, url]) => `for i in $(seq ${requests}); do check ${service} '${url}'; done`),
-    "if [ \"$failed\" = 0 ]; then echo 'RESULT pass'; else echo 'RESULT fail'; fi",
-  ].join("\n");
+  return {
+    SMOKE_REQUESTS: requestsOf(spec),
+    SMOKE_TARGETS: targets.length,
+    ...Object.fromEntries(targets.flatMap(([through, url], i) => [[`SMOKE_TARGET_${i + 1}_SERVICE`, through], [`SMOKE_TARGET_${i + 1}_URL`, url]])),
+    ...requestCheckParameters(spec.maxLatencySeconds),
+  };
 }
 
 /**
- * The shell function `check SERVICE URL` both the smoke test and the bake window use: one request,
- * one line (`PASS|FAIL <service> <status> <seconds>s <url>`); a status other than 200, a failed
- * connection or a response slower than `maxLatencySeconds` fails it and sets `failed=1`.
+ * The script the pod runs: its parameters, then pod-functions.sh and smoke-test-pod.sh. One line
+ * per request (`PASS|FAIL <service> <status> <seconds>s <url>`), then `RESULT pass` or `RESULT
+ * fail`. It always exits 0 so that the runner's wait ends at once; the verdict is the RESULT line.
  */
-export function requestCheck(maxLatencySeconds: number): string[] {
-  return [
-    `max=${maxLatencySeconds}`,
-    "failed=0",
-    "check() {",
-    `  out=$(curl --silent --output /dev/null --max-time ${requestTimeoutSeconds(maxLatencySeconds)} --write-out '%{http_code} %{time_total}' "$2") || out="000 \${out#* }"`,
-    "  status=${out% *}; seconds=${out#* }",
-    "  if [ \"$status\" = 200 ] && awk -v s=\"$seconds\" -v m=\"$max\" 'BEGIN { exit !(s <= m) }'; then verdict=PASS; else verdict=FAIL; failed=1; fi",
-    "  echo \"$verdict $1 $status ${seconds}s $2\"",
-    "}",
-  ];
+export function smokeTestPodScript(spec: SmokeTestSpec): string {
+  return composeScript(shellParameters(smokeTestPodParameters(spec), { exported: true }), scriptText("pod-functions.sh"), scriptText("smoke-test-pod.sh"));
+}
+
+/**
+ * The parameters of `check SERVICE URL` (components/scripts/pod-functions.sh), which the smoke test
+ * and the bake window share: a status other than 200, a failed connection or a response slower
+ * than `maxLatencySeconds` fails a request.
+ */
+export function requestCheckParameters(maxLatencySeconds: number): { MAX_LATENCY_SECONDS: number; REQUEST_TIMEOUT_SECONDS: number } {
+  return { MAX_LATENCY_SECONDS: maxLatencySeconds, REQUEST_TIMEOUT_SECONDS: requestTimeoutSeconds(maxLatencySeconds) };
 }
 
 /** What differs between the pipeline's curl pods: everything else is the same hardening. */
@@ -135,41 +136,36 @@ export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
   });
 }
 
-/** The cluster operations the runner performs, in order. */
-export function smokeTestOperations(spec: SmokeTestSpec, manifestFile: string): ClusterOperation[] {
+/** The cluster operations of the smoke test's runner, by the name it calls each by (in order of use). */
+export type SmokeTestOperations = {
+  readonly removePod: ClusterOperation;
+  /** Its argument: the manifest's file. */
+  readonly createPod: ClusterOperation;
+  readonly waitPod: ClusterOperation;
+  readonly podLogs: ClusterOperation;
+};
+
+/** The cluster operations the runner performs (operationList: the Role's). */
+export function smokeTestOperations(spec: SmokeTestSpec): SmokeTestOperations {
   const t = spec.targets;
-  return [
-    clusterOperations.deletePod(t, spec.podName),
-    clusterOperations.createPod(t, manifestFile, { name: spec.podName, image: smokeTestImage }),
-    clusterOperations.waitPod(t, spec.podName, smokeTestTimeout(spec)),
-    clusterOperations.podLogs(t, spec.podName),
-  ];
+  return {
+    removePod: clusterOperations.deletePod(t, spec.podName),
+    createPod: clusterOperations.createPod(t, { name: spec.podName, image: smokeTestImage }),
+    waitPod: clusterOperations.waitPod(t, spec.podName, smokeTestTimeout(spec)),
+    podLogs: clusterOperations.podLogs(t, spec.podName),
+  };
 }
 
 /**
- * The runner, a bash script for the pipeline and for `pulumi up`: it writes the pod manifest,
- * runs the pod, prints its report (and appends it to $GITHUB_STEP_SUMMARY when there is one),
- * removes the pod and fails unless every request passed.
+ * The runner, a bash script for the pipeline and for `pulumi up`: its operations' functions, the
+ * pod's manifest, then components/scripts/smoke-test-runner.sh, which runs the pod, prints its
+ * report (and appends it to $GITHUB_STEP_SUMMARY when there is one), removes the pod and fails
+ * unless every request passed.
  */
 export function smokeTestRunner(spec: SmokeTestSpec): string {
-  const manifest = '"$manifest"';
-  const [remove, create, wait, logs] = smokeTestOperations(spec, manifest).map((o) => o.command);
-  return [
-    "set -euo pipefail",
-    'manifest="$(mktemp)"',
-    `cat > "$manifest" <<'MANIFEST'`,
-    JSON.stringify(smokeTestPod(spec), null, 2),
-    "MANIFEST",
-    `${remove}`,
-    `trap '${remove.replace(/'/g, "'\\''")}' EXIT`,
-    `${create}`,
-    `${wait} || { echo "smoke test pod did not finish"; ${logs} || true; exit 1; }`,
-    `report="$(${logs})"`,
-    'echo "$report"',
-    'if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then',
-    '  { echo "### Smoke test"; echo; echo "| verdict | service | status | latency | url |"; echo "|---|---|---|---|---|";',
-    "    echo \"$report\" | awk '$1 == \"PASS\" || $1 == \"FAIL\" { print \"| \" $1 \" | \" $2 \" | \" $3 \" | \" $4 \" | \" $5 \" |\" }'; } >> \"$GITHUB_STEP_SUMMARY\"",
-    "fi",
-    'echo "$report" | grep -qx "RESULT pass"',
-  ].join("\n");
+  return composeScript(
+    operationPreamble(smokeTestOperations(spec)),
+    shellFileParameter("SMOKE_POD_MANIFEST", JSON.stringify(smokeTestPod(spec), null, 2)),
+    scriptText("smoke-test-runner.sh"),
+  );
 }

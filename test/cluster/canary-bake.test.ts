@@ -1,5 +1,5 @@
 // The bake window's runner, the exact bash script of the canary job's step, run as a deployer
-// holding only the rules its operations derive (rulesFor(bakeOperations)), against the tier's
+// holding only the rules its operations derive (rulesFor of bakeOperations' list), against the tier's
 // cluster: a passing report passes, a failing one fails before the window ends, and a canary pod
 // that turns unready or restarts during the bake fails it at once. kwok runs no container: the
 // bake pod "prints" bakeLogFile and completes 3 s after it runs (test-control-plane/stages.yaml).
@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bakeOperations, bakeRunner, type BakeSpec } from "../../components/shared/canary-bake";
-import { clusterTargets, rulesFor } from "../../components/shared/cluster-operations";
+import { clusterTargets, operationList, rulesFor } from "../../components/shared/cluster-operations";
 import { adminKubectl, bakeLogFile, certificateKubeconfig, kubeconfigFile, toolsBin, waitUntil } from "./tier";
 import { writeBakeReport } from "./release";
 
@@ -67,7 +67,7 @@ describe("the bake window's runner, as the deployer, against the cluster", () =>
       },
     });
     // The deployer: a user holding exactly the rules of the bake's operations.
-    apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "bake-deployer", namespace: ns }, rules: rulesFor(bakeOperations(spec, '"$manifest"')) });
+    apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "bake-deployer", namespace: ns }, rules: rulesFor(operationList(bakeOperations(spec))) });
     apply({
       apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "bake-deployer", namespace: ns },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "bake-deployer" }, subjects: [{ kind: "User", name: "bake-deployer" }],

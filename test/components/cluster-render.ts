@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { parseStackConfig } from "../../config/load";
 import { projectName, type StackConfig } from "../../config/schema";
 import { CanaryCluster } from "../../components/cluster/canary-cluster";
-import { clusterOperations, clusterTargets, type ClusterOperation } from "../../components/shared/cluster-operations";
+import { clusterOperations, clusterTargets, operationList, type ClusterOperation } from "../../components/shared/cluster-operations";
 import { smokeTestOperations } from "../../components/shared/smoke-test";
 import { artifacts } from "../../synth/artifacts";
 import { runProgram, secretMarker, type RegisteredResource } from "../../testing/mock-engine";
@@ -39,7 +39,7 @@ export function pipelineOperations(config: StackConfig, canaryReplicas: number):
     clusterOperations.scale(t, t.canaryDeployment, canaryReplicas),
     clusterOperations.rolloutStatus(t, t.canaryDeployment, "300s"),
     clusterOperations.canaryPodImages(t),
-    ...smokeTestOperations({ targets: t, podName: t.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds }, "\"$manifest\""),
+    ...operationList(smokeTestOperations({ targets: t, podName: t.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds })),
     clusterOperations.setImage(t, t.stableDeployment, "\"$IMAGE\""),
     clusterOperations.rolloutStatus(t, t.stableDeployment, "600s"),
     clusterOperations.scale(t, t.canaryDeployment, 0),

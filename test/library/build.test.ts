@@ -1,18 +1,26 @@
-// The built library requires exactly the packages the manifest declares (test/package/ installs
-// the package and runs an outside program against it).
+// The built library requires exactly the packages the manifest declares, and carries beside its
+// modules the shell scripts it reads when it renders (test/package/ installs the package and runs
+// an outside program against it). The build is the package's own `npm run build`, run in a copy of
+// the sources so that this repository's dist/ is left alone.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
+import { scriptFiles } from "../../components/shared/script-files";
 
 const root = resolve(__dirname, "..", "..");
-const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+/** What the build neither reads nor writes: the copy leaves these out (node_modules is linked). */
+const notSources = new Set([".git", "node_modules", "dist", "out", "bench-out", "scratch", "tools", ".kube"]);
+const copy = mkdtempSync(join(tmpdir(), "canary-pipeline-build-"));
+after(() => rmSync(copy, { recursive: true, force: true }));
 
-test("the package's dependencies are exactly what the built library requires", { timeout: 60_000 }, () => {
-  const out = mkdtempSync(join(tmpdir(), "canary-pipeline-dist-"));
-  execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", out], { cwd: root, stdio: "pipe" });
+test("npm run build: the package's dependencies are exactly what the built library requires, and its scripts are beside it", { timeout: 90_000 }, () => {
+  for (const entry of readdirSync(root)) if (!notSources.has(entry)) cpSync(join(root, entry), join(copy, entry), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: copy, stdio: "pipe" });
+  const out = join(copy, "dist");
   // What the code requires, and what its declarations import (a consumer's type check resolves those).
   const packagesOf = (suffix: string, specifiers: RegExp) => {
     const found = new Set<string>();
@@ -33,4 +41,19 @@ test("the package's dependencies are exactly what the built library requires", {
   const declared = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)].sort();
   assert.deepEqual(declared, [...required].sort());
   for (const pkg of typed) assert.ok(declared.includes(pkg), `the declarations import ${pkg}, which the package does not declare`);
+
+  // Every script file, as it is, where the built modules read it (dist/components/scripts).
+  const scripts = join(out, "components", "scripts");
+  assert.deepEqual(readdirSync(scripts).sort(), Object.keys(scriptFiles).sort());
+  for (const name of Object.keys(scriptFiles)) assert.equal(readFileSync(join(scripts, name), "utf8"), readFileSync(join(root, "components", "scripts", name), "utf8"), name);
+  // The built library renders from there: its smoke-test runner ends with the file's text (less its shellcheck directive).
+  const rendered = execFileSync(process.execPath, ["-e", [
+    `const { clusterTargets } = require(${JSON.stringify(join(out, "components", "shared", "cluster-operations.js"))});`,
+    `const { smokeTestRunner } = require(${JSON.stringify(join(out, "components", "shared", "smoke-test.js"))});`,
+    'const targets = clusterTargets({ appName: "a", namespace: "n" });',
+    'process.stdout.write(smokeTestRunner({ targets, podName: targets.smokeTestPod, appName: "a", paths: ["/"], maxLatencySeconds: 1 }));',
+  ].join("\n")], { encoding: "utf8" });
+  const [directive, ...text] = readFileSync(join(scripts, "smoke-test-runner.sh"), "utf8").trimEnd().split("\n");
+  assert.equal(directive, "# shellcheck shell=bash");
+  assert.ok(rendered.endsWith(`\n${text.join("\n")}`), rendered.slice(-300));
 });

@@ -3,8 +3,9 @@
 // builds dist/). Each goes into a fresh folder that has its own @pulumi/pulumi (a peer of the
 // package); an outside TypeScript program is type-checked against the installed types, then run
 // under the mock engine of that folder's SDK, and a unit test of its own runs a token-mode service
-// through `canary-pipeline/testing`. The git install takes this repository's HEAD: commit
-// first. npm reads its cache first and the registry for what the cache lacks.
+// through `canary-pipeline/testing`; the shell scripts the components read are installed beside
+// them. The git install takes this repository's HEAD: commit first. npm reads its cache first and
+// the registry for what the cache lacks.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
+import { scriptFiles } from "../../components/shared/script-files";
 
 const root = resolve(__dirname, "..", "..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -152,6 +154,11 @@ function checkConsumer(project: string): void {
   assert.deepEqual(new Set(Object.values(report.sdk)).size, 1, JSON.stringify(report.sdk));
   assert.deepEqual(sdkCopies(project), [join(project, "node_modules", "@pulumi", "pulumi")]);
   assert.ok(existsSync(join(project, "node_modules", manifest.name, "dist", "library.d.ts")), "types installed");
+  // The shell scripts the components read when they render (the run above rendered the workflows), as they are.
+  const scripts = join(project, "node_modules", manifest.name, "dist", "components", "scripts");
+  for (const name of Object.keys(scriptFiles)) {
+    assert.equal(readFileSync(join(scripts, name), "utf8"), readFileSync(join(root, "components", "scripts", name), "utf8"), `${name} installed`);
+  }
   checkTesting(project);
 }
 

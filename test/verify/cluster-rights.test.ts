@@ -2,7 +2,7 @@
 // and on scripts broken on purpose.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { clusterOperations as ops, clusterTargets, rulesFor } from "../../components/shared/cluster-operations";
+import { clusterOperations as ops, clusterTargets, operationList, rulesFor } from "../../components/shared/cluster-operations";
 import { smokeTestOperations, smokeTestRunner } from "../../components/shared/smoke-test";
 import { reaperScript } from "../../components/shared/canary-expiry";
 import { checkClusterRights } from "../../verify/cluster-rights";
@@ -14,13 +14,14 @@ const smoke = { targets: t, podName: t.smokeTestPod, appName: "orders-api", path
 const runner = smokeTestRunner(smoke);
 const deployOps = [ops.setImage(t, t.canaryDeployment, "$IMAGE"), ops.scale(t, t.canaryDeployment, 1), ops.rolloutStatus(t, t.canaryDeployment, "5m"), ops.canaryPodImages(t)];
 const script = [...deployOps.map((o) => o.command), runner].join("\n");
-const rules = rulesFor([...deployOps, ...smokeTestOperations(smoke, '"$manifest"')]);
+const rules = rulesFor([...deployOps, ...operationList(smokeTestOperations(smoke))]);
 
 describe("reading kubectl out of scripts", () => {
-  test("finds every invocation, including inside traps and command substitutions, and skips heredoc bodies", () => {
+  test("finds every invocation, through the preamble's functions, including inside traps and command substitutions, and skips heredoc bodies", () => {
     const { commands, files } = kubectlCommands(runner);
     assert.deepEqual(commands.map((c) => c.argv.slice(0, 2).join(" ")), ["delete pod/orders-api-smoke-test", "delete pod/orders-api-smoke-test", "create --filename", "wait pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test", "logs pod/orders-api-smoke-test"]);
-    assert.ok(files.get("$manifest")?.includes('"kind": "Pod"'));
+    assert.ok(files.get("$SMOKE_POD_MANIFEST")?.includes('"kind": "Pod"'));
+    assert.equal(commands.find((c) => c.argv[0] === "create")?.text, "kubectl create --filename $SMOKE_POD_MANIFEST --namespace orders", "the function's \"$1\" is its call's word");
   });
   test("maps commands to the API requests kubectl makes", () => {
     const req = (text: string) => apiRequests({ text, argv: text.split(" ").slice(1) }).map((r) => `${r.resource} ${r.verb} ${r.name ?? "-"}`);

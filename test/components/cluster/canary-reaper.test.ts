@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { reaperOperations, reaperScript, reaperTiming } from "../../../components/shared/canary-expiry";
-import { clusterTargets, rulesFor } from "../../../components/shared/cluster-operations";
+import { clusterTargets, operationList, rulesFor } from "../../../components/shared/cluster-operations";
 import { smokeTestImage } from "../../../components/shared/smoke-test";
 import { podSpecs, renderCluster, restrictedProblems, stackConfig, type ClusterRender } from "../cluster-render";
 
@@ -45,7 +45,7 @@ for (const mode of ["token", "eks"] as const) {
       const account = r.object(`ServiceAccount.${name}`);
       assert.equal(account.automountServiceAccountToken, false, "only the reaper's pods, which ask, get a token");
       assert.ok(![...r.objects.keys()].some((id) => id.startsWith("Secret.") && id.includes("canary-reaper")), "no long-lived token Secret");
-      assert.deepEqual(r.object(`Role.${name}`).rules, rulesFor(reaperOperations(clusterTargets(r.config))));
+      assert.deepEqual(r.object(`Role.${name}`).rules, rulesFor(operationList(reaperOperations(clusterTargets(r.config)))));
       assert.deepEqual(r.object(`Role.${name}`).rules, [
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["orders-api-canary"] },
         { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["orders-api-canary"] },

@@ -21,7 +21,7 @@ for (const mode of ["token", "eks"] as const) {
     const binding = () => r.object(`ValidatingAdmissionPolicyBinding.cluster.${name}`);
 
     test("the pods it admits are exactly those the deployer's operations create, each with its pinned image", () => {
-      const expected = createdPods(r.operations.concat(mode === "token" ? [clusterOperations.createPod(clusterTargets(r.config), "m", { name: "orders-api-smoke-test-up", image: smokeTestImage })] : []));
+      const expected = createdPods(r.operations.concat(mode === "token" ? [clusterOperations.createPod(clusterTargets(r.config), { name: "orders-api-smoke-test-up", image: smokeTestImage })] : []));
       assert.deepEqual(JSON.parse(policy().spec.variables[0].expression), Object.fromEntries(expected.map((p) => [p.name, p.image])));
       assert.ok(Object.keys(JSON.parse(policy().spec.variables[0].expression)).includes("orders-api-smoke-test"));
     });
@@ -74,7 +74,7 @@ test("names are DNS subdomains unique per service and namespace; the conditions 
 
 test("createdPods: one entry per name; one name with two images is refused; no createPod, no pod admitted", () => {
   const t = clusterTargets({ appName: "a", namespace: "n" });
-  const pod = (image: string) => clusterOperations.createPod(t, "m", { name: "a-smoke-test", image });
+  const pod = (image: string) => clusterOperations.createPod(t, { name: "a-smoke-test", image });
   assert.deepEqual(createdPods([pod("x:1"), pod("x:1"), clusterOperations.scale(t, "a-canary", 0)]), [{ name: "a-smoke-test", image: "x:1" }]);
   assert.throws(() => createdPods([pod("x:1"), pod("y:1")]), /the pod a-smoke-test with two images: x:1 and y:1/);
   assert.deepEqual(createdPods([clusterOperations.scale(t, "a-canary", 0)]), []);

@@ -13,7 +13,8 @@ import { promisify } from "node:util";
 import {
   canaryExpiryExpression, canaryLifetime, lifetimeProblem, longestUnattendedServingSeconds, reaperAttempts, reaperErrorExit, reaperOperations, reaperScript, reaperTiming,
 } from "../../../components/shared/canary-expiry";
-import { canaryExpiryAnnotation, clusterTargets, rulesFor } from "../../../components/shared/cluster-operations";
+import { canaryExpiryAnnotation, clusterTargets, operationList, rulesFor } from "../../../components/shared/cluster-operations";
+import { operationPreamble, scriptsFolder, scriptText } from "../../../components/shared/script-files";
 
 const t = clusterTargets({ appName: "orders-api", namespace: "orders-dev" });
 const canaryPath = "/apis/apps/v1/namespaces/orders-dev/deployments/orders-api-canary";
@@ -50,7 +51,7 @@ describe("the canary's lifetime", () => {
   });
 
   test("the reaper's Role: get on the canary Deployment and patch on its scale, nothing else", () => {
-    assert.deepEqual(rulesFor(reaperOperations(t)), [
+    assert.deepEqual(rulesFor(operationList(reaperOperations(t))), [
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["orders-api-canary"] },
       { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["orders-api-canary"] },
     ]);
@@ -109,16 +110,16 @@ describe("the reaper's script, with sh and curl, against a server that answers a
   });
 
   const now = () => Math.floor(Date.now() / 1000);
-  async function run(get: () => [number, string], patch: () => [number, string] = () => [200, "{}"], apiServer?: string) {
+  async function run(get: () => [number, string], patch: () => [number, string] = () => [200, "{}"], apiServer?: string, script = reaperScript(t), parameters: Record<string, string> = {}) {
     seen = [];
     answer = { get, patch };
-    const env = { PATH: "/usr/bin:/bin", API_SERVER: apiServer ?? `https://127.0.0.1:${(server.address() as AddressInfo).port}`, TOKEN_FILE: files.token, CA_FILE: files.cert };
+    const env = { PATH: "/usr/bin:/bin", API_SERVER: apiServer ?? `https://127.0.0.1:${(server.address() as AddressInfo).port}`, TOKEN_FILE: files.token, CA_FILE: files.cert, ...parameters };
     try {
-      const { stdout } = await promisify(execFile)("sh", ["-c", reaperScript(t)], { env, encoding: "utf8" });
-      return { code: 0, stdout, seen };
+      const { stdout, stderr } = await promisify(execFile)("sh", ["-c", script], { env, encoding: "utf8" });
+      return { code: 0, stdout, stderr, seen };
     } catch (error) {
-      const e = error as { code: number; stdout: string };
-      return { code: e.code, stdout: e.stdout, seen };
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr, seen };
     }
   }
   const patchBody = (rv: string) => JSON.stringify({ metadata: { resourceVersion: rv }, spec: { replicas: 0 } });
@@ -220,5 +221,47 @@ describe("the reaper's script, with sh and curl, against a server that answers a
     const result = await promisify(execFile)("sh", ["-c", reaperScript(t)], { env, encoding: "utf8" }).then(() => 0, (e: { code: number }) => e.code);
     assert.equal(result, reaperErrorExit);
     assert.deepEqual(seen, [], "no request reached the server");
+  });
+
+  // The file with the catalogue's preamble, its parameters in its environment.
+  const file = `${operationPreamble(reaperOperations(t))}\n. "${path.join(scriptsFolder, "canary-reaper.sh")}"`;
+  const fileParameters = { REAPER_CANARY: "orders-api-canary", REAPER_EXPIRY_ANNOTATION: canaryExpiryAnnotation, REAPER_ATTEMPTS: "2", REAPER_ERROR_EXIT: "7" };
+
+  test("the file: the canary, its expiry annotation, the attempts and the error's exit status are its parameters", async () => {
+    const expired = await run(() => [200, deployment({ expires: String(now() - 5), replicas: 2, resourceVersion: "31" })], () => [409, "{}"], undefined, file, fileParameters);
+    assert.equal(expired.code, 0, expired.stdout + expired.stderr);
+    assert.equal(expired.stdout.trimEnd().split("\n").pop(), "conflict: orders-api-canary changed after each of 2 reads; left alone, the next run judges it");
+    assert.equal(expired.seen.filter((s) => s.method === "PATCH").length, 2);
+    const refused = await run(() => [403, "{}"], undefined, undefined, file, fileParameters);
+    assert.equal(refused.code, 7);
+    // Another annotation: the canary's own one is not it, so none is recorded.
+    const other = await run(() => [200, deployment({ expires: String(now() - 5), replicas: 2, resourceVersion: "31" })], undefined, undefined, file, { ...fileParameters, REAPER_EXPIRY_ANNOTATION: "example.com/expires" });
+    assert.equal(other.stdout, "no expiry: orders-api-canary records none, nothing to do\n");
+  });
+
+  test("the file stops without a parameter, naming it, before any request", async () => {
+    for (const name of Object.keys(fileParameters)) {
+      const r = await run(() => [200, "{}"], undefined, undefined, file, Object.fromEntries(Object.entries(fileParameters).filter(([k]) => k !== name)));
+      assert.notEqual(r.code, 0, name);
+      assert.match(r.stderr, new RegExp(`${name}: `), name);
+      assert.deepEqual(r.seen, [], name);
+    }
+  });
+
+  test("as rendered: the preamble of its two requests, the defaults a variable of the same name overrides, then the file", () => {
+    const script = reaperScript(t);
+    assert.ok(script.startsWith(`${operationPreamble(reaperOperations(t))}\n`));
+    assert.match(script, /^read_canary\(\) \{ curl .* "\$API_SERVER\/apis\/apps\/v1\/namespaces\/orders-dev\/deployments\/orders-api-canary"; \}$/m);
+    assert.match(script, /^reap_canary\(\) \{ curl .*\\"resourceVersion\\":\\"\$1\\".*\/deployments\/orders-api-canary\/scale"; \}$/m);
+    assert.ok(script.includes([
+      '[ -n "${API_SERVER:-}" ] || API_SERVER=https://kubernetes.default.svc',
+      '[ -n "${TOKEN_FILE:-}" ] || TOKEN_FILE=/var/run/secrets/kubernetes.io/serviceaccount/token',
+      '[ -n "${CA_FILE:-}" ] || CA_FILE=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+      'REAPER_CANARY="orders-api-canary"',
+      'REAPER_EXPIRY_ANNOTATION="canary-pipeline.dev/expires-at"',
+      `REAPER_ATTEMPTS=${reaperAttempts}`,
+      `REAPER_ERROR_EXIT=${reaperErrorExit}`,
+    ].join("\n")), script);
+    assert.ok(script.endsWith(scriptText("canary-reaper.sh").trimEnd()));
   });
 });

@@ -5,7 +5,7 @@
 import type { StackConfig } from "../../../../config/schema";
 import { bakeOperations, bakeSpec, bakeStepTimeoutMinutes, type BakeSpec } from "../../../shared/canary-bake";
 import { canarySplit, type CanarySplit } from "../../../shared/canary-split";
-import { clusterOperations, clusterTargets, type ClusterOperation } from "../../../shared/cluster-operations";
+import { clusterOperations, clusterTargets, operationList, type ClusterOperation } from "../../../shared/cluster-operations";
 import { rolloutTimeoutSeconds } from "../../../shared/rollout-timing";
 import { smokeTestDeadlineSeconds, smokeTestOperations, type SmokeTestSpec } from "../../../shared/smoke-test";
 import { EnvVariable, JobId } from "../links";
@@ -45,9 +45,6 @@ export const deployEnv = {
 /** The image reference the deploy steps use, as the shell sees it (both validated first). */
 export const imageRef = `"${deployEnv.image.braced}@${deployEnv.digest.braced}"`;
 
-/** The manifest file the smoke-test and bake runners write (a shell expression each defines). */
-const podManifest = '"$manifest"';
-
 /** Minutes a job may run: its steps' own bounds plus five for setup (checkout of actions, credentials). */
 const jobMinutes = (seconds: number) => Math.ceil(seconds / 60) + 5;
 
@@ -77,8 +74,8 @@ function operationsOf(config: DeployConfig, smokeTest: SmokeTestSpec, bake: Bake
     canaryRollout: clusterOperations.rolloutStatus(t, t.canaryDeployment, `${timeouts.canary}s`),
     canaryStates: clusterOperations.podStates(t, t.canarySelector),
     canaryPods: clusterOperations.canaryPodImages(t),
-    smokeTest: smokeTestOperations(smokeTest, podManifest),
-    bake: bake ? bakeOperations(bake, podManifest) : [],
+    smokeTest: smokeTestOperations(smokeTest),
+    bake: bake ? bakeOperations(bake) : undefined,
     canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
     readExpiry: clusterOperations.readCanaryExpiry(t),
     stableImageNow: clusterOperations.readImage(t, t.stableDeployment),
@@ -139,7 +136,7 @@ export function deployPlan(config: DeployConfig): DeployPlan {
 /** The operations (each once), in order of first use. */
 function inOrderOfUse(o: DeployOperations): ClusterOperation[] {
   const all = [
-    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...o.smokeTest, ...o.bake, o.canaryDown,
+    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...operationList(o.smokeTest), ...(o.bake ? operationList(o.bake) : []), o.canaryDown,
     o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
   ];
   // One `kubectl create` creates the smoke-test and the bake pods: both are kept, for the pods they create.

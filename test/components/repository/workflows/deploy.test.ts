@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { canarySplit } from "../../../../components/shared/canary-split";
-import { clusterTargets } from "../../../../components/shared/cluster-operations";
+import { clusterTargets, operationList } from "../../../../components/shared/cluster-operations";
 import { deployOperations, deployWorkflow, smokeTestSpec } from "../../../../components/repository/workflows/deploy";
 import { trustSubjects } from "../../../../components/repository/workflows/model";
 import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "../../../../components/repository/workflows/pipeline";
@@ -191,7 +191,7 @@ describe("cluster operations", () => {
     assert.ok(commands.includes(`kubectl set image deployment/${t.stableDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
     assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=${replicas} --namespace orders`));
     assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace orders`));
-    for (const op of smokeTestOperations(smokeTestSpec(config), '"$manifest"')) assert.ok(commands.includes(op.command), op.description);
+    for (const op of operationList(smokeTestOperations(smokeTestSpec(config)))) assert.ok(commands.includes(op.command), op.description);
     const keys = deployOperations(config).map((o) => `${o.command} ${o.createsPod?.name ?? ""}`);
     assert.equal(new Set(keys).size, keys.length, "each once");
     // The smoke test's and the bake's pods are created by one command line: both are kept, for the

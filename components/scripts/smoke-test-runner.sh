@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# The smoke test's runner (bash), for the canary job and for `pulumi up`: it runs the smoke-test pod
+# from its manifest, prints the pod's report (and a table in $GITHUB_STEP_SUMMARY when there is
+# one), removes the pod and fails unless every request passed. No attach and no exec: the pod's
+# log is its report.
+# Cluster operations (the preamble's functions): remove_pod, create_pod FILE, wait_pod, pod_logs.
+# Parameters: SMOKE_POD_MANIFEST, the file that holds the pod's manifest.
+set -euo pipefail
+: "${SMOKE_POD_MANIFEST:?the file of the pod manifest}"
+remove_pod
+trap remove_pod EXIT
+create_pod "$SMOKE_POD_MANIFEST"
+wait_pod || { echo "smoke test pod did not finish"; pod_logs || true; exit 1; }
+report="$(pod_logs)"
+echo "$report"
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  { echo "### Smoke test"; echo; echo "| verdict | service | status | latency | url |"; echo "|---|---|---|---|---|";
+    echo "$report" | awk '$1 == "PASS" || $1 == "FAIL" { print "| " $1 " | " $2 " | " $3 " | " $4 " | " $5 " |" }'; } >> "$GITHUB_STEP_SUMMARY"
+fi
+echo "$report" | grep -qx "RESULT pass"
