@@ -259,7 +259,7 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
     assert.match(r.summary, /^### Bake window \(1 s\)\n\n- passed\n\n\| verdict \| check \| result \|\n\|---\|---\|---\|\n\| PASS \| canary \| 200 0\.004s http:\/\/x\/healthz \|\n$/);
   });
   test("a failing report fails at the next look, before the window ends", async () => {
-    const r = await runBake({ report: "FAIL error-ratio canary=0.12 stable=0.01 max=0.05\nRESULT fail", env: { BAKE_SECONDS: "8" } });
+    const r = await runBake({ report: "FAIL error-ratio canary=0.12 stable=0.01 max=0.05\nRESULT fail", env: { BAKE_SECONDS: "8", BAKE_CHECK_SECONDS: "0" } });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /::error::canary bake: the bake pod judged the canary failed/);
     assert.ok(r.seconds < 8, `${r.seconds} s`);
@@ -267,14 +267,15 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
     assert.equal(verb(r.calls.at(-1)!), "delete pod/orders-api-canary-bake", "the pod removed on exit");
   });
   test("a canary pod not ready, or restarted since the bake began, fails it at once", async () => {
-    const unready = await runBake({ report: "RESULT pass", during: "orders-api-canary-1|img||0|False\norders-api-canary-2|img||1|True", env: { BAKE_SECONDS: "8" } });
+    const fast = { BAKE_SECONDS: "8", BAKE_CHECK_SECONDS: "0" };
+    const unready = await runBake({ report: "RESULT pass", during: "orders-api-canary-1|img||0|False\norders-api-canary-2|img||1|True", env: fast });
     assert.equal(unready.status, 1);
     assert.match(unready.stdout, /::error::canary bake: canary pod orders-api-canary-1 is not ready/);
     assert.ok(unready.seconds < 8, `${unready.seconds} s`);
-    const restarted = await runBake({ report: "RESULT pass", during: "orders-api-canary-1|img||0|True\norders-api-canary-2|img||3|True", env: { BAKE_SECONDS: "8" } });
+    const restarted = await runBake({ report: "RESULT pass", during: "orders-api-canary-1|img||0|True\norders-api-canary-2|img||3|True", env: fast });
     assert.equal(restarted.status, 1);
     assert.match(restarted.stdout, /::error::canary bake: canary pod orders-api-canary-2 restarted \(3 restarts, 1 when the bake began\)/);
-    const none = await runBake({ report: "RESULT pass", during: "" });
+    const none = await runBake({ report: "RESULT pass", during: "", env: fast });
     assert.match(none.stdout, /::error::canary bake: the canary has no pods/);
   });
   test("without its parameters the file runs no command, naming what is missing", async () => {
