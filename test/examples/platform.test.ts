@@ -155,7 +155,15 @@ describe("two services of one app name and namespace on one cluster", () => {
       { ...copy, namespace: "orders-copy" }, { ...copy, appName: "orders-copy", createNamespace: false },
       { ...copy, eksClusterName: "acme-other" }, { ...copy, awsRegion: "eu-central-1" },
     ];
-    for (const other of others) await twice(other).run;
+    // One program declaring them all beside orders: none is refused.
+    const { resources } = await runProgram({
+      project: projectName, stack: "platform", config: {}, secretKeys: [],
+      program: () => {
+        new CanaryPipeline("orders", { settings: { ...services.orders, eksClusterName: "acme-shared" } });
+        others.forEach((settings, i) => new CanaryPipeline(`orders-${i}`, { settings }));
+      },
+    });
+    assert.equal(resources.filter((r) => r.type === "canary-pipeline:index:CanaryPipeline").length, 5);
   });
 
   test("two services of one namespace: one creates it", async () => {

@@ -1,8 +1,9 @@
 // npm run synth (synth/cli.ts) as a user runs it: a user's mistake is a message and an exit code,
 // never a stack trace. --help prints the usage and exits 0; a missing input or a wrong option is
 // one line and exit 2; a stack file the CLI would refuse (a YAML syntax error) or refused settings
-// are their lines and exit 1, nothing written. Two cases run the CLI as a process (exit code and
-// stderr as a user sees them); the others call it in this process, with what it prints captured.
+// are their lines and exit 1, nothing written. --help runs the CLI as a process (exit code and
+// output as a user sees them; test/config/stack-file.test.ts runs two refusals so); the others
+// call it in this process, with what it prints captured.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,9 +26,9 @@ async function synth(...args: string[]): Promise<{ status: number; stdout: strin
 }
 
 /** Exit `status`, nothing printed but `lines` as errors (no stack trace), nothing written. */
-function assertRefused(run: { status: number | null; stdout: string[] | string; stderr: string[] }, status: number, lines: (string | RegExp)[]) {
+function assertRefused(run: { status: number; stdout: string[]; stderr: string[] }, status: number, lines: (string | RegExp)[]) {
   assert.equal(run.status, status, run.stderr.join("\n"));
-  assert.equal(run.stdout.length, 0, String(run.stdout));
+  assert.deepEqual(run.stdout, []);
   assert.equal(run.stderr.length, lines.length, `no stack trace:\n${run.stderr.join("\n")}`);
   lines.forEach((line, i) => (typeof line === "string" ? assert.equal(run.stderr[i], line) : assert.match(run.stderr[i], line)));
   assert.ok(!existsSync(out), "nothing written");
@@ -41,13 +42,6 @@ describe("npm run synth as a process", () => {
     assert.ok(run.stdout.startsWith(`${usageLine}\n`), run.stdout);
     for (const option of ["--stack NAME", "--config FILE", "--out DIR", "--program FILE", "--help"]) assert.ok(run.stdout.includes(`  ${option} `), option);
   });
-
-  test("a stack without a stack file: one line on stderr, no trace, exit 2", () => {
-    const run = synthProcess("--stack", "staging", "--out", out);
-    assertRefused({ status: run.status, stdout: run.stdout, stderr: run.stderr.trimEnd().split("\n") }, 2, [
-      "synth: no stack file Pulumi.staging.yaml for stack staging: name it with --config FILE, or pick a stack with one (--stack prod), or, for a program that carries its settings in code, name the program with --program FILE",
-    ]);
-  });
 });
 
 describe("npm run synth: a user's mistake, without a stack trace", () => {
@@ -57,7 +51,10 @@ describe("npm run synth: a user's mistake, without a stack trace", () => {
     assert.equal(run.stdout[0], usageLine);
   });
 
-  test("a missing --config or --program, and an unknown option: one line each, exit 2", async () => {
+  test("a stack without a stack file, a missing --config or --program, and an unknown option: one line each, exit 2", async () => {
+    assertRefused(await synth("--stack", "staging", "--out", out), 2, [
+      "synth: no stack file Pulumi.staging.yaml for stack staging: name it with --config FILE, or pick a stack with one (--stack prod), or, for a program that carries its settings in code, name the program with --program FILE",
+    ]);
     assertRefused(await synth("--config", join(scratch, "Pulumi.none.yaml"), "--out", out), 2, [`synth: --config ${join(scratch, "Pulumi.none.yaml")}: no such file`]);
     assertRefused(await synth("--program", "examples/none/index.ts", "--out", out), 2, ["synth: --program examples/none/index.ts: no such file"]);
     assertRefused(await synth("--stak", "dev"), 2, [/^synth: Unknown option '--stak'.* \(usage: npm run synth -- \[--stack NAME\]/]);
