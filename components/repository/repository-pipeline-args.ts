@@ -1,6 +1,7 @@
 // What RepositoryPipeline takes, and the checks of it that run before any resource registers.
 import type * as github from "@pulumi/github";
 import type * as pulumi from "@pulumi/pulumi";
+import { refuseArgs, type InputProblem } from "../../config/errors";
 import type { StackConfig } from "../../config/schema";
 import type { WorkflowFile } from "./workflows/model";
 import { rollbackEnvironment } from "./workflows/names";
@@ -62,24 +63,27 @@ export function hasRollbackJob(workflows: readonly WorkflowFile[], environment: 
  * Refuses inconsistent arguments before any resource is registered (a throw inside a component's
  * async work would surface as an unhandled rejection).
  */
-export function validateRepositoryPipelineArgs(args: RepositoryPipelineArgs): void {
+export function validateRepositoryPipelineArgs(args: RepositoryPipelineArgs, name?: string): void {
   const { config } = args;
-  const problems: string[] = [];
-  if (config.clusterAuth === "eks" && args.deployRoleArn === undefined) problems.push("deployRoleArn is required with clusterAuth eks");
-  if (config.clusterAuth === "token" && args.kubeconfig === undefined) problems.push("kubeconfig is required with clusterAuth token");
-  if (config.secrets.slackWebhook && args.slackWebhook === undefined) problems.push("slackWebhook is configured but no value was passed");
+  const problems: InputProblem[] = [];
+  const refuse = (propertyPath: string, reason: string) => problems.push({ propertyPath, reason });
+  if (config.clusterAuth === "eks" && args.deployRoleArn === undefined) refuse("deployRoleArn", "is required with config.clusterAuth eks");
+  if (config.clusterAuth === "token" && args.kubeconfig === undefined) refuse("kubeconfig", "is required with config.clusterAuth token");
+  if (config.secrets.slackWebhook && args.slackWebhook === undefined) refuse("slackWebhook", "is required: config.secrets.slackWebhook says a webhook is configured");
   if (hasRollbackJob(args.workflows ?? pipelineWorkflows(config), config.environment)) {
-    if (config.clusterAuth === "eks" && args.rollbackRoleArn === undefined) problems.push("rollbackRoleArn is required with clusterAuth eks: the rollback job assumes it");
-    if (config.clusterAuth === "token" && args.rollbackKubeconfig === undefined) problems.push("rollbackKubeconfig is required with clusterAuth token: the rollback job reads it");
+    if (config.clusterAuth === "eks" && args.rollbackRoleArn === undefined) refuse("rollbackRoleArn", "is required with config.clusterAuth eks: the rollback job assumes it");
+    if (config.clusterAuth === "token" && args.rollbackKubeconfig === undefined) refuse("rollbackKubeconfig", "is required with config.clusterAuth token: the rollback job reads it");
   }
-  for (const reviewer of config.requiredReviewers.map(parseReviewer)) {
+  config.requiredReviewers.map(parseReviewer).forEach((reviewer, i) => {
     // GitHub teams belong to one organisation: only the repository owner's can review its deployments.
     if (reviewer.kind === "team" && reviewer.org.toLowerCase() !== config.githubOwner.toLowerCase()) {
-      problems.push(`reviewer team ${reviewer.org}/${reviewer.slug} is not in ${config.githubOwner}, the repository's owner`);
+      refuse(`config.requiredReviewers[${i}]`, `team ${reviewer.org}/${reviewer.slug} is not in ${config.githubOwner}, the repository's owner: name a team of ${config.githubOwner}`);
     }
-  }
+  });
   const paths = (args.workflows ?? []).map((w) => w.path);
-  for (const path of paths) if (!path.startsWith(".github/workflows/")) problems.push(`workflow ${path} must live in .github/workflows/`);
-  if (new Set(paths).size !== paths.length) problems.push("two workflows share a path");
-  if (problems.length > 0) throw new Error(`RepositoryPipeline: ${problems.join("; ")}`);
+  paths.forEach((path, i) => {
+    if (!path.startsWith(".github/workflows/")) refuse(`workflows[${i}].path`, `${path} must live in .github/workflows/`);
+    if (paths.indexOf(path) !== i) refuse(`workflows[${i}].path`, `${path} is also the path of workflows[${paths.indexOf(path)}]: give each workflow its own file`);
+  });
+  refuseArgs(name !== undefined ? `RepositoryPipeline ${name}` : "RepositoryPipeline", problems);
 }

@@ -29,7 +29,7 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
 
   constructor(name: string, args: RepositoryPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:github:RepositoryPipeline", name, {}, opts);
-    validateRepositoryPipelineArgs(args);
+    validateRepositoryPipelineArgs(args, name);
     const { config } = args;
     const repository = config.githubRepository;
     const workflows = (args.workflows ?? pipelineWorkflows(config)).filter((w) => w.commit !== false);

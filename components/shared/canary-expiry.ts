@@ -20,16 +20,6 @@ export interface LifetimeSettings {
 /** The shell expression of the canary's expiry (Unix seconds), evaluated when the canary job sets it. */
 export const canaryExpiryExpression = (config: LifetimeSettings) => `$(( $(date +%s) + ${config.canaryLifetimeMinutes * 60} ))`;
 
-/**
- * Why the lifetime cannot hold a canary job of `canaryJobMinutes` (its timeout-minutes), or
- * undefined: the reaper must never scale down a canary its own job is still testing.
- */
-export function lifetimeProblem(config: LifetimeSettings, canaryJobMinutes: number): string | undefined {
-  if (config.canaryLifetimeMinutes >= canaryJobMinutes) return undefined;
-  return `canary-pipeline:canaryLifetimeMinutes: ${config.canaryLifetimeMinutes} is shorter than the canary job's ${canaryJobMinutes} minutes: `
-    + `the reaper would scale the canary to 0 while its job still tests it; set it to ${canaryJobMinutes} or more`;
-}
-
 /** The reaper's CronJob timing. */
 export const reaperTiming = {
   /** Every minute (the CronJob's smallest period). */

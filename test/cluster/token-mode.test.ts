@@ -151,7 +151,7 @@ describe("one service, token mode", () => {
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", () => undefined);
     try {
-      await assert.rejects(stack.preview(), /canary-pipeline:kubeconfigContext: "nowhere" is not a context of .* \(its contexts: elsewhere\)/);
+      await assert.rejects(stack.preview(), /CanaryCluster [^:]+: config\.kubeconfigContext: "nowhere" is not a context of .* \(its contexts: elsewhere\)/);
       await new Promise((resolve) => setTimeout(resolve, 200));
     } finally {
       settings = baseSettings;

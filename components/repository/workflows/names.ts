@@ -51,6 +51,4 @@ export const driftEnvironment = (stack: string) => `${stack}-drift`;
 /** The runner image every job uses: a fixed Ubuntu release rather than the moving ubuntu-latest. */
 export const runner = "ubuntu-24.04";
 
-/** The GHCR image of the service (GHCR names are lower case). */
-export const imageName = (config: { readonly githubOwner: string; readonly githubRepository: string }) =>
-  `ghcr.io/${config.githubOwner.toLowerCase()}/${config.githubRepository.toLowerCase()}`;
+export { imageName } from "../../shared/image-name";

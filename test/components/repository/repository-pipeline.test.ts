@@ -190,14 +190,14 @@ describe("token mode", () => {
 
 describe("arguments are checked before anything registers", () => {
   test("eks mode needs the deploy role, token mode the kubeconfig, teams the owner's organisation", () => {
-    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x" }), /deployRoleArn is required/);
-    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], previewRoleArn: "x" }), /kubeconfig is required/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x" }), /^ {2}RepositoryPipeline: deployRoleArn: is required with config\.clusterAuth eks$/m);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], previewRoleArn: "x" }), /^ {2}RepositoryPipeline: kubeconfig: is required with config\.clusterAuth token$/m);
     // The rollback job's identity, in the mode's form.
-    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z" }), /rollbackRoleArn is required with clusterAuth eks/);
-    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], kubeconfig: "k" }), /rollbackKubeconfig is required with clusterAuth token/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z" }), /RepositoryPipeline: rollbackRoleArn: is required with config\.clusterAuth eks/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: allConfigs()["dev token mode"], kubeconfig: "k" }), /RepositoryPipeline: rollbackKubeconfig: is required with config\.clusterAuth token/);
     assert.doesNotThrow(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", rollbackRoleArn: "r", slackWebhook: "z" }));
     const foreignTeam = { ...prodLike(), requiredReviewers: ["other-org/sre"] };
-    assert.throws(() => validateRepositoryPipelineArgs({ config: foreignTeam, previewRoleArn: "x", deployRoleArn: "y", rollbackRoleArn: "r", slackWebhook: "z" }), /not in acme/);
-    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z", workflows: [{ path: "ci.yml", workflow: pipelineWorkflows(devLike())[1].workflow }] }), /must live in \.github\/workflows/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: foreignTeam, previewRoleArn: "x", deployRoleArn: "y", rollbackRoleArn: "r", slackWebhook: "z" }), /config\.requiredReviewers\[\d+\]: team [^ ]+ is not in acme/);
+    assert.throws(() => validateRepositoryPipelineArgs({ config: devLike(), previewRoleArn: "x", deployRoleArn: "y", slackWebhook: "z", workflows: [{ path: "ci.yml", workflow: pipelineWorkflows(devLike())[1].workflow }] }), /workflows\[0\]\.path: ci\.yml must live in \.github\/workflows/);
   });
 });

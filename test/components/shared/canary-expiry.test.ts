@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
-  canaryExpiryExpression, canaryLifetime, lifetimeProblem, longestUnattendedServingSeconds, reaperAttempts, reaperErrorExit, reaperOperations, reaperScript, reaperTiming,
+  canaryExpiryExpression, canaryLifetime, longestUnattendedServingSeconds, reaperAttempts, reaperErrorExit, reaperOperations, reaperScript, reaperTiming,
 } from "../../../components/shared/canary-expiry";
 import { canaryExpiryAnnotation, clusterTargets, operationList, rulesFor } from "../../../components/shared/cluster-operations";
 import { operationPreamble, scriptsFolder, scriptText } from "../../../components/shared/script-files";
@@ -24,13 +24,6 @@ describe("the canary's lifetime", () => {
     const before = Math.floor(Date.now() / 1000);
     const value = Number(execFileSync("sh", ["-c", `echo ${canaryExpiryExpression({ canaryLifetimeMinutes: 60 })}`], { encoding: "utf8" }));
     assert.ok(value >= before + 3600 && value <= Math.floor(Date.now() / 1000) + 3600, String(value));
-  });
-
-  test("a lifetime shorter than the canary job is refused, naming the key and the fix; as long or longer passes", () => {
-    assert.equal(lifetimeProblem({ canaryLifetimeMinutes: 20 }, 30),
-      "canary-pipeline:canaryLifetimeMinutes: 20 is shorter than the canary job's 30 minutes: the reaper would scale the canary to 0 while its job still tests it; set it to 30 or more");
-    assert.equal(lifetimeProblem({ canaryLifetimeMinutes: 30 }, 30), undefined);
-    assert.equal(lifetimeProblem({ canaryLifetimeMinutes: canaryLifetime.defaultMinutes }, 30), undefined);
   });
 
   test("the longest unattended service: lifetime, one period, the late start and the run; late start and run fit in a period", () => {
