@@ -69,7 +69,9 @@ function stackOutputs(pipeline: CanaryPipeline): StackOutputs {
 export = () => {
   const config = loadStackConfig();
   const secrets = Object.fromEntries(
-    (Object.keys(secretSettings) as SecretKey[]).flatMap((key) => (config.secrets[key] ? [[key, secretSetting(key)!]] : [])),
+    (Object.keys(secretSettings) as SecretKey[]).flatMap((key) =>
+      config.secrets[key] ? [[key, secretSetting(key)!]] : [],
+    ),
   );
   // The settings are the stack's: a problem the component finds names the stack key.
   const pipeline = new CanaryPipeline(config.appName, { config, secrets, settingNames: stackSettingNames });

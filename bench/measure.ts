@@ -32,20 +32,31 @@ const mib = (bytes: number) => bytes / 1024 / 1024;
 const stack = "bench";
 
 async function measure(mode: string, services: number, file: string | undefined): Promise<Measurement> {
-  const replayed = mode === "replay" ? JSON.parse(readFileSync(file!, "utf8")) as RegisteredResource[] : undefined;
+  const replayed = mode === "replay" ? (JSON.parse(readFileSync(file!, "utf8")) as RegisteredResource[]) : undefined;
   const startRss = process.memoryUsage().rss;
   const start = performance.now();
   // renderStack's two steps, timed apart: the program's run, then the files.
-  const { resources } = await runProgram({ project: projectName, stack, config: {}, secretKeys: [], program: replayed ? replayProgram(replayed) : benchProgram(services) });
+  const { resources } = await runProgram({
+    project: projectName,
+    stack,
+    config: {},
+    secretKeys: [],
+    program: replayed ? replayProgram(replayed) : benchProgram(services),
+  });
   const programMs = performance.now() - start;
   if (!replayed) renderFiles(stack, resources);
   const ms = performance.now() - start;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   if (mode === "render" && file) writeFileSync(file, JSON.stringify(resources));
   return {
-    mode: replayed ? "replay" : "render", services, ms, programMs,
-    startRssMiB: mib(startRss), peakRssMiB: mib(peakRss),
-    customResources: resources.filter((r) => r.custom).length, registrations: resources.length,
+    mode: replayed ? "replay" : "render",
+    services,
+    ms,
+    programMs,
+    startRssMiB: mib(startRss),
+    peakRssMiB: mib(peakRss),
+    customResources: resources.filter((r) => r.custom).length,
+    registrations: resources.length,
   };
 }
 
@@ -55,8 +66,11 @@ if (require.main === module) {
     console.error("usage: tsx bench/measure.ts render SERVICES [SAVE_FILE] | replay SERVICES FROM_FILE");
     process.exit(2);
   }
-  measure(mode, Number(services), file).then((m) => console.log(JSON.stringify(m)), (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  measure(mode, Number(services), file).then(
+    (m) => console.log(JSON.stringify(m)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

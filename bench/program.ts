@@ -9,16 +9,26 @@ import { CanaryPipeline, ClientSideApplyProvider, GithubOidcProvider, type Servi
 export function benchSettings(i: number): ServiceSettings {
   const name = `svc-${i}`;
   const common = {
-    githubOwner: "acme", githubRepository: name, appName: name, namespace: name,
-    awsRegion: "eu-west-1", initialImage: `ghcr.io/acme/${name}:1.0.${i}`, tags: ["owner=platform"],
+    githubOwner: "acme",
+    githubRepository: name,
+    appName: name,
+    namespace: name,
+    awsRegion: "eu-west-1",
+    initialImage: `ghcr.io/acme/${name}:1.0.${i}`,
+    tags: ["owner=platform"],
   } satisfies ServiceSettings;
   switch (i % 3) {
-    case 1: return {
-      ...common, clusterAuth: "token", clusterEndpoint: "https://k8s.acme.example:6443",
-      clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64"),
-    };
-    case 2: return { ...common, eksClusterName: "acme-shared", signImages: false, replicas: 4, canaryWeight: 20 };
-    default: return { ...common, eksClusterName: "acme-shared" };
+    case 1:
+      return {
+        ...common,
+        clusterAuth: "token",
+        clusterEndpoint: "https://k8s.acme.example:6443",
+        clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64"),
+      };
+    case 2:
+      return { ...common, eksClusterName: "acme-shared", signImages: false, replicas: 4, canaryWeight: 20 };
+    default:
+      return { ...common, eksClusterName: "acme-shared" };
   }
 }
 
@@ -32,7 +42,9 @@ export function benchProgram(services: number): () => Record<string, unknown> {
     const oidc = new GithubOidcProvider("github-oidc");
     const githubProvider = new github.Provider("github-acme", { owner: "acme" });
     const clusters = new Map<string, ClientSideApplyProvider>();
-    const cluster = (context: string) => clusters.get(context) ?? clusters.set(context, new ClientSideApplyProvider(`${context}-cluster`, { context })).get(context)!;
+    const cluster = (context: string) =>
+      clusters.get(context) ??
+      clusters.set(context, new ClientSideApplyProvider(`${context}-cluster`, { context })).get(context)!;
     for (let i = 0; i < services; i++) {
       const settings = benchSettings(i);
       const kubernetesProvider = cluster(settings.clusterAuth === "token" ? "token" : "shared");

@@ -36,7 +36,16 @@ import { ClientSideApplyProvider } from "../components/cluster/client-side-apply
 import { deployOperations } from "../components/repository/workflows/deploy";
 import { parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
-import { adminKubeconfig, adminKubectl, clusterDown, clusterRunning, clusterUp, repoRoot, smokeTestLogFile, toolsBin } from "../test-control-plane/control-plane";
+import {
+  adminKubeconfig,
+  adminKubectl,
+  clusterDown,
+  clusterRunning,
+  clusterUp,
+  repoRoot,
+  smokeTestLogFile,
+  toolsBin,
+} from "../test-control-plane/control-plane";
 import { projectCopy, type ProjectCopy } from "../test-control-plane/project";
 import { clusterAccess, tierStack } from "../test-control-plane/stack";
 import { runProgram, secretMarker, type RegisteredResource } from "../testing/mock-engine";
@@ -49,24 +58,47 @@ const startRuns = quick ? 1 : 5;
 
 function services(count: number): StackConfig[] {
   const { server, caData } = clusterAccess();
-  return Array.from({ length: count }, (_, i) => parseStackConfig({
-    githubOwner: "acme", githubRepository: `svc-${i}`, appName: `svc-${i}`, namespace: `bench-${i}`,
-    clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
-    replicas: 2, canaryWeight: 33, initialImage: `ghcr.io/acme/svc-${i}:1.0.0`, smokeTestOnUp: false,
-  }, "bench", { ghcrPullToken: false, slackWebhook: false }));
+  return Array.from({ length: count }, (_, i) =>
+    parseStackConfig(
+      {
+        githubOwner: "acme",
+        githubRepository: `svc-${i}`,
+        appName: `svc-${i}`,
+        namespace: `bench-${i}`,
+        clusterAuth: "token",
+        clusterEndpoint: server,
+        clusterCaData: caData,
+        replicas: 2,
+        canaryWeight: 33,
+        initialImage: `ghcr.io/acme/svc-${i}:1.0.0`,
+        smokeTestOnUp: false,
+      },
+      "bench",
+      { ghcrPullToken: false, slackWebhook: false },
+    ),
+  );
 }
 
 function libraryProgram(configs: StackConfig[]) {
   return () => {
-    const provider = new ClientSideApplyProvider("bench-cluster", { kubeconfig: fs.readFileSync(adminKubeconfig, "utf8") });
-    for (const config of configs) new CanaryCluster(config.appName, { config, operations: deployOperations(config), provider });
+    const provider = new ClientSideApplyProvider("bench-cluster", {
+      kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"),
+    });
+    for (const config of configs)
+      new CanaryCluster(config.appName, { config, operations: deployOperations(config), provider });
     return Promise.resolve({});
   };
 }
 
 /** The program's registrations, recorded under the mock engine, for the flat replay and the floor. */
 async function registrations(configs: StackConfig[]): Promise<RegisteredResource[]> {
-  const { resources } = await runProgram({ project: "bench", stack: "bench", config: {}, secretKeys: [], program: libraryProgram(configs) });
+  const { resources } = await runProgram({
+    project: "bench",
+    stack: "bench",
+    config: {},
+    secretKeys: [],
+    program: libraryProgram(configs),
+  });
   return resources;
 }
 
@@ -86,7 +118,9 @@ interface KubeObject {
 
 /** The Kubernetes objects among the registrations, as the manifests kubectl applies. */
 function kubeObjects(resources: readonly RegisteredResource[]): KubeObject[] {
-  return resources.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => plain(r.inputs) as KubeObject);
+  return resources
+    .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
+    .map((r) => plain(r.inputs) as KubeObject);
 }
 
 const kubeList = (items: readonly unknown[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
@@ -97,21 +131,29 @@ const kubeList = (items: readonly unknown[]) => JSON.stringify({ apiVersion: "v1
  * the next phase's. Identified by kind and name only.
  */
 function outliving(objects: readonly KubeObject[]): KubeObject[] {
-  return objects.filter((o) => o.kind === "Namespace" || o.metadata.namespace === undefined)
+  return objects
+    .filter((o) => o.kind === "Namespace" || o.metadata.namespace === undefined)
     .map(({ apiVersion, kind, metadata }) => ({ apiVersion, kind, metadata: { name: metadata.name } }));
 }
 
 /** Those of `objects` that outlive their namespace and are in the cluster, as `kind/name`. */
 function present(objects: readonly KubeObject[]): string[] {
   if (outliving(objects).length === 0) return [];
-  return adminKubectl(["get", "--filename", "-", "--ignore-not-found", "--output", "name"], kubeList(outliving(objects))).split("\n").filter(Boolean);
+  return adminKubectl(
+    ["get", "--filename", "-", "--ignore-not-found", "--output", "name"],
+    kubeList(outliving(objects)),
+  )
+    .split("\n")
+    .filter(Boolean);
 }
 
 /** Fails, naming them, when objects of `objects` are in the cluster before `phase`. */
 function assertClean(objects: readonly KubeObject[], phase: string): void {
   const left = present(objects);
   if (left.length > 0) {
-    throw new Error(`${phase}: already in the cluster: ${left.join(", ")} (left by an earlier run: delete them, or restart the cluster with npm run control-plane -- down)`);
+    throw new Error(
+      `${phase}: already in the cluster: ${left.join(", ")} (left by an earlier run: delete them, or restart the cluster with npm run control-plane -- down)`,
+    );
   }
 }
 
@@ -139,23 +181,36 @@ const secondsSync = (work: () => unknown) => {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+    .join(",")}}`;
 }
 
-interface StateResource { readonly type: string; readonly urn: string; readonly inputs?: Record<string, unknown> }
-interface StateExport { readonly deployment: { readonly resources?: StateResource[] } }
+interface StateResource {
+  readonly type: string;
+  readonly urn: string;
+  readonly inputs?: Record<string, unknown>;
+}
+interface StateExport {
+  readonly deployment: { readonly resources?: StateResource[] };
+}
 
 /**
  * The Kubernetes objects of a stack's state (kind, namespace and name) and its Kubernetes
  * providers (type and name), to their inputs as deployed.
  */
 function deployedObjects(state: StateExport): Map<string, string> {
-  const resources = (state.deployment.resources ?? []).filter((r) => r.inputs && (r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes"));
-  return new Map(resources.map((r) => {
-    if (r.type.startsWith("pulumi:providers:")) return [`${r.type} ${r.urn.split("::").pop()}`, canonical(r.inputs)];
-    const { kind, metadata } = r.inputs as unknown as KubeObject;
-    return [`${kind} ${metadata.namespace ?? ""}/${metadata.name}`, canonical(r.inputs)];
-  }));
+  const resources = (state.deployment.resources ?? []).filter(
+    (r) => r.inputs && (r.type.startsWith("kubernetes:") || r.type === "pulumi:providers:kubernetes"),
+  );
+  return new Map(
+    resources.map((r) => {
+      if (r.type.startsWith("pulumi:providers:")) return [`${r.type} ${r.urn.split("::").pop()}`, canonical(r.inputs)];
+      const { kind, metadata } = r.inputs as unknown as KubeObject;
+      return [`${kind} ${metadata.namespace ?? ""}/${metadata.name}`, canonical(r.inputs)];
+    }),
+  );
 }
 
 /**
@@ -165,9 +220,16 @@ function deployedObjects(state: StateExport): Map<string, string> {
  * are handed back as booleans, so the flat program's provider sends exactly the library's inputs.
  */
 function replayable(resources: readonly RegisteredResource[]): RegisteredResource[] {
-  return resources.map((r) => r.type.startsWith("pulumi:providers:")
-    ? { ...r, inputs: Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, v === "true" ? true : v === "false" ? false : v])) }
-    : r);
+  return resources.map((r) =>
+    r.type.startsWith("pulumi:providers:")
+      ? {
+          ...r,
+          inputs: Object.fromEntries(
+            Object.entries(r.inputs).map(([k, v]) => [k, v === "true" ? true : v === "false" ? false : v]),
+          ),
+        }
+      : r,
+  );
 }
 
 /** Fails unless the flat replay deployed exactly the library's objects and provider with exactly its inputs. */
@@ -175,12 +237,21 @@ function assertSameObjects(library: Map<string, string>, flat: Map<string, strin
   const keys = [...new Set([...library.keys(), ...flat.keys()])].sort();
   const differing = keys.filter((k) => library.get(k) !== flat.get(k));
   if (differing.length > 0) {
-    const detail = differing.slice(0, 5).map((k) => `${k}\n  library: ${library.get(k) ?? "(absent)"}\n  flat:    ${flat.get(k) ?? "(absent)"}`);
-    throw new Error(`${size} services: the flat replay does not deploy the library's objects and provider (${differing.length} differ):\n${detail.join("\n")}`);
+    const detail = differing
+      .slice(0, 5)
+      .map((k) => `${k}\n  library: ${library.get(k) ?? "(absent)"}\n  flat:    ${flat.get(k) ?? "(absent)"}`);
+    throw new Error(
+      `${size} services: the flat replay does not deploy the library's objects and provider (${differing.length} differ):\n${detail.join("\n")}`,
+    );
   }
 }
 
-interface Timings { up: number; noop: number; preview: number; deployed: Map<string, string> }
+interface Timings {
+  up: number;
+  noop: number;
+  preview: number;
+  deployed: Map<string, string>;
+}
 
 /** Up from empty, a no-op up, a preview, then destroy, and the cluster left without the objects. */
 async function timeStack(stack: Stack, objects: readonly KubeObject[], phase: string): Promise<Timings> {
@@ -199,7 +270,12 @@ async function timeStack(stack: Stack, objects: readonly KubeObject[], phase: st
  * steps at once (`defaultParallel`, pulumi/pulumi pkg/cmd/pulumi/operations/up.go), and each
  * Deployment's step lasts until it is ready.
  */
-async function timeParallelUp(stack: Stack, parallel: number, objects: readonly KubeObject[], phase: string): Promise<number> {
+async function timeParallelUp(
+  stack: Stack,
+  parallel: number,
+  objects: readonly KubeObject[],
+  phase: string,
+): Promise<number> {
   assertClean(objects, phase);
   const up = await seconds(() => stack.up({ parallel }));
   await stack.destroy();
@@ -219,7 +295,8 @@ function timeFloor(objects: readonly KubeObject[], configs: StackConfig[], phase
   adminKubectl(["apply", "--server-side", "--filename", "-"], kubeList(namespaces));
   adminKubectl(["apply", "--server-side", "--filename", "-"], kubeList(rest));
   for (const c of configs) {
-    for (const d of [c.appName, `${c.appName}-canary`]) adminKubectl(["rollout", "status", `deployment/${d}`, "--timeout=300s", "--namespace", c.namespace]);
+    for (const d of [c.appName, `${c.appName}-canary`])
+      adminKubectl(["rollout", "status", `deployment/${d}`, "--timeout=300s", "--namespace", c.namespace]);
   }
   const floor = (performance.now() - start) / 1000;
   adminKubectl(["delete", "--filename", "-", "--ignore-not-found", "--wait=false"], kubeList(outliving(objects)));
@@ -238,9 +315,17 @@ function timeFloor(objects: readonly KubeObject[], configs: StackConfig[], phase
 function projectSettings(): [key: string, value: string][] {
   const { server, caData } = clusterAccess();
   return [
-    ["githubOwner", "acme"], ["githubRepository", "orders-api"], ["appName", "orders-api"], ["namespace", "bench-cli"],
-    ["clusterAuth", "token"], ["clusterEndpoint", server], ["clusterCaData", caData],
-    ["initialImage", "ghcr.io/acme/orders-api:1.4.2"], ["replicas", "2"], ["canaryWeight", "33"], ["smokeTestOnUp", "false"],
+    ["githubOwner", "acme"],
+    ["githubRepository", "orders-api"],
+    ["appName", "orders-api"],
+    ["namespace", "bench-cli"],
+    ["clusterAuth", "token"],
+    ["clusterEndpoint", server],
+    ["clusterCaData", caData],
+    ["initialImage", "ghcr.io/acme/orders-api:1.4.2"],
+    ["replicas", "2"],
+    ["canaryWeight", "33"],
+    ["smokeTestOnUp", "false"],
   ];
 }
 /** The AWS account the stack names; the stand-in answers as it. */
@@ -250,12 +335,17 @@ const projectAccount = "210987654321";
 function writePassingSmokeReport(appName: string, namespace: string): void {
   const url = `http://${appName}-canary.${namespace}.svc.cluster.local:80/healthz`;
   const stamp = new Date().toISOString();
-  fs.writeFileSync(smokeTestLogFile, [`PASS canary 200 0.012s ${url}`, "RESULT pass"].map((l) => `${stamp} stdout F ${l}\n`).join(""));
+  fs.writeFileSync(
+    smokeTestLogFile,
+    [`PASS canary 200 0.012s ${url}`, "RESULT pass"].map((l) => `${stamp} stdout F ${l}\n`).join(""),
+  );
 }
 
 /** The Kubernetes objects of the stack's state, to wait for after destroy. */
 function stateObjects(state: StateExport): KubeObject[] {
-  return (state.deployment.resources ?? []).filter((r) => r.type.startsWith("kubernetes:") && r.inputs).map((r) => r.inputs as unknown as KubeObject);
+  return (state.deployment.resources ?? [])
+    .filter((r) => r.type.startsWith("kubernetes:") && r.inputs)
+    .map((r) => r.inputs as unknown as KubeObject);
 }
 
 interface StartRun {
@@ -314,7 +404,12 @@ parentPort.on("message", () => {
 parentPort.postMessage("ready");
 `;
 
-interface Marks { first?: number; refreshed?: number; stack?: number; resource?: number }
+interface Marks {
+  first?: number;
+  refreshed?: number;
+  stack?: number;
+  resource?: number;
+}
 
 /** One no-op `pulumi preview` of the copy, timed from its spawn to its program's first events. */
 async function timedPreview(copy: ProjectCopy, eventLog: string, env: NodeJS.ProcessEnv): Promise<StartRun> {
@@ -322,9 +417,15 @@ async function timedPreview(copy: ProjectCopy, eventLog: string, env: NodeJS.Pro
   const worker = new Worker(watcherSource, { eval: true, workerData: { file: eventLog } });
   const messages: unknown[] = [];
   let wake: (() => void) | undefined;
-  worker.on("message", (m) => { messages.push(m); wake?.(); });
+  worker.on("message", (m) => {
+    messages.push(m);
+    wake?.();
+  });
   const next = async () => {
-    while (messages.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
+    while (messages.length === 0)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     return messages.shift();
   };
   try {
@@ -332,20 +433,33 @@ async function timedPreview(copy: ProjectCopy, eventLog: string, env: NodeJS.Pro
     const now = () => performance.timeOrigin + performance.now();
     const start = now();
     // The CLI offers --event-log only with its debug commands, as the Automation API runs it.
-    const run = copy.pulumi(["preview", "--expect-no-changes", "--event-log", eventLog], { env: { ...env, PULUMI_DEBUG_COMMANDS: "true" } });
+    const run = copy.pulumi(["preview", "--expect-no-changes", "--event-log", eventLog], {
+      env: { ...env, PULUMI_DEBUG_COMMANDS: "true" },
+    });
     const end = now();
     worker.postMessage("stop");
-    const marks = await next() as Marks;
+    const marks = (await next()) as Marks;
     if (run.status !== 0) throw new Error(`pulumi preview exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
-    if (marks.stack === undefined || marks.resource === undefined) throw new Error(`no registration in the event log ${eventLog}`);
+    if (marks.stack === undefined || marks.resource === undefined)
+      throw new Error(`no registration in the event log ${eventLog}`);
     const s = (t: number) => (t - start) / 1000;
-    return { ...(marks.refreshed !== undefined ? { refreshed: s(marks.refreshed) } : {}), stack: s(marks.stack), resource: s(marks.resource), total: s(end) };
+    return {
+      ...(marks.refreshed !== undefined ? { refreshed: s(marks.refreshed) } : {}),
+      stack: s(marks.stack),
+      resource: s(marks.resource),
+      total: s(end),
+    };
   } finally {
     await worker.terminate();
   }
 }
 
-interface StartKind { readonly label: string; readonly loader: "tsx" | "ts-node"; readonly cache: "cold" | "warm"; readonly runs: StartRun[] }
+interface StartKind {
+  readonly label: string;
+  readonly loader: "tsx" | "ts-node";
+  readonly cache: "cold" | "warm";
+  readonly runs: StartRun[];
+}
 
 /**
  * No-op previews of the deployed copy under each kind of program start, in turn (a slow spell of
@@ -359,19 +473,36 @@ interface StartKind { readonly label: string; readonly loader: "tsx" | "ts-node"
 async function timeStarts(copy: ProjectCopy): Promise<StartKind[]> {
   const projectFile = path.join(copy.dir, "Pulumi.yaml");
   const original = fs.readFileSync(projectFile, "utf8");
-  const options = (parseDocument(original).getIn(["runtime", "options"]) as { toJSON(): Record<string, unknown> }).toJSON();
+  const options = (
+    parseDocument(original).getIn(["runtime", "options"]) as { toJSON(): Record<string, unknown> }
+  ).toJSON();
   const tsNode = parseDocument(original);
   tsNode.setIn(["runtime", "options", "typescript"], true);
   tsNode.deleteIn(["runtime", "options", "nodeargs"]);
   const tmpRoot = path.join(copy.dir, ".home", "tmp");
   fs.mkdirSync(tmpRoot, { recursive: true });
   const loaders = [
-    { loader: "tsx" as const, label: `Pulumi.yaml's (tsx): \`typescript: ${String(options.typescript)}\`, \`nodeargs: ${String(options.nodeargs)}\``, file: original },
-    { loader: "ts-node" as const, label: "vendored ts-node: `typescript: true`, no `nodeargs`", file: tsNode.toString() },
+    {
+      loader: "tsx" as const,
+      label: `Pulumi.yaml's (tsx): \`typescript: ${String(options.typescript)}\`, \`nodeargs: ${String(options.nodeargs)}\``,
+      file: original,
+    },
+    {
+      loader: "ts-node" as const,
+      label: "vendored ts-node: `typescript: true`, no `nodeargs`",
+      file: tsNode.toString(),
+    },
   ];
-  const kinds = loaders.flatMap(({ loader, label, file }) => (["cold", "warm"] as const).map((cache) => ({
-    loader, cache, file, label: `${label}, ${cache} cache`, runs: [] as StartRun[], warmDir: path.join(tmpRoot, `warm-${loader}`),
-  })));
+  const kinds = loaders.flatMap(({ loader, label, file }) =>
+    (["cold", "warm"] as const).map((cache) => ({
+      loader,
+      cache,
+      file,
+      label: `${label}, ${cache} cache`,
+      runs: [] as StartRun[],
+      warmDir: path.join(tmpRoot, `warm-${loader}`),
+    })),
+  );
   const run = async (kind: (typeof kinds)[number], name: string) => {
     fs.writeFileSync(projectFile, kind.file);
     const tmp = kind.cache === "cold" ? fs.mkdtempSync(path.join(tmpRoot, "cold-")) : kind.warmDir;
@@ -398,7 +529,14 @@ async function timeStarts(copy: ProjectCopy): Promise<StartKind[]> {
 }
 
 interface ProjectTimings {
-  kubernetes: number; standins: number; up: number; noop: number; preview: number; destroy: number; upWithSmokeTest: number; starts: StartKind[];
+  kubernetes: number;
+  standins: number;
+  up: number;
+  noop: number;
+  preview: number;
+  destroy: number;
+  upWithSmokeTest: number;
+  starts: StartKind[];
 }
 
 /** The project through the CLI, in a copy of the repository, as test/cluster/project.test.ts runs it. */
@@ -413,7 +551,9 @@ async function timeProject(): Promise<ProjectTimings> {
   for (const [key, value] of settings) copy.ok(["config", "set", key, value]);
   copy.ok(["config", "set", "--path", "aws:allowedAccountIds[0]", projectAccount]);
   copy.ok(["config", "set", "--secret", "ghcrPullToken"], { input: `ghp_${randomBytes(18).toString("hex")}` });
-  copy.ok(["config", "set", "--secret", "slackWebhook"], { input: `https://hooks.slack.com/services/T0000/B0000/${randomBytes(12).toString("hex")}` });
+  copy.ok(["config", "set", "--secret", "slackWebhook"], {
+    input: `https://hooks.slack.com/services/T0000/B0000/${randomBytes(12).toString("hex")}`,
+  });
   let deployed: KubeObject[] = namespaceOnly;
   try {
     const up = secondsSync(() => copy.ok(["up", "--yes", "--skip-preview"]));
@@ -442,15 +582,21 @@ async function timeProject(): Promise<ProjectTimings> {
 }
 
 /** One sentence per cache: how much longer (or shorter) ts-node's program start takes than tsx's. */
-function startComparison(rows: readonly { loader: string; cache: string; resource: number; programStart?: number }[]): string {
-  return (["cold", "warm"] as const).map((cache) => {
-    const tsx = rows.find((r) => r.loader === "tsx" && r.cache === cache)!;
-    const tsNode = rows.find((r) => r.loader === "ts-node" && r.cache === cache)!;
-    const [a, b, what] = tsx.programStart !== undefined && tsNode.programStart !== undefined
-      ? [tsx.programStart, tsNode.programStart, "program start"] : [tsx.resource, tsNode.resource, "to the program's first resource"];
-    const difference = b - a;
-    return `With a ${cache} cache, ts-node takes ${Math.abs(difference).toFixed(2)} s ${difference >= 0 ? "more" : "less"} than tsx (${what}: ${b.toFixed(2)} against ${a.toFixed(2)} s).`;
-  }).join(" ");
+function startComparison(
+  rows: readonly { loader: string; cache: string; resource: number; programStart?: number }[],
+): string {
+  return (["cold", "warm"] as const)
+    .map((cache) => {
+      const tsx = rows.find((r) => r.loader === "tsx" && r.cache === cache)!;
+      const tsNode = rows.find((r) => r.loader === "ts-node" && r.cache === cache)!;
+      const [a, b, what] =
+        tsx.programStart !== undefined && tsNode.programStart !== undefined
+          ? [tsx.programStart, tsNode.programStart, "program start"]
+          : [tsx.resource, tsNode.resource, "to the program's first resource"];
+      const difference = b - a;
+      return `With a ${cache} cache, ts-node takes ${Math.abs(difference).toFixed(2)} s ${difference >= 0 ? "more" : "less"} than tsx (${what}: ${b.toFixed(2)} against ${a.toFixed(2)} s).`;
+    })
+    .join(" ");
 }
 
 const median = (values: readonly number[]) => {
@@ -470,15 +616,30 @@ async function main(): Promise<void> {
       const configs = services(size);
       const recorded = await registrations(configs);
       const objects = kubeObjects(recorded);
-      const library = await timeStack(await tierStack(`bench-library-${size}`, libraryProgram(configs)), objects, `${size} services, library`);
-      const wide = await timeParallelUp(await tierStack(`bench-wide-${size}`, libraryProgram(configs)), 64, objects, `${size} services, library --parallel 64`);
+      const library = await timeStack(
+        await tierStack(`bench-library-${size}`, libraryProgram(configs)),
+        objects,
+        `${size} services, library`,
+      );
+      const wide = await timeParallelUp(
+        await tierStack(`bench-wide-${size}`, libraryProgram(configs)),
+        64,
+        objects,
+        `${size} services, library --parallel 64`,
+      );
       const replay = replayProgram(replayable(recorded));
-      const flat = await timeStack(await tierStack(`bench-flat-${size}`, () => Promise.resolve(replay())), objects, `${size} services, flat`);
+      const flat = await timeStack(
+        await tierStack(`bench-flat-${size}`, () => Promise.resolve(replay())),
+        objects,
+        `${size} services, flat`,
+      );
       assertSameObjects(library.deployed, flat.deployed, size);
       const floor = timeFloor(objects, configs, `${size} services, floor`);
       if (size === 1) Object.assign(libraryOne, library);
       const f = (n: number) => n.toFixed(1);
-      rows.push(`| ${size} | ${objects.length} | ${f(library.up)} | ${f(wide)} | ${f(flat.up)} | ${f(floor)} | ${(library.up / flat.up).toFixed(2)}× | ${(library.up / floor).toFixed(2)}× | ${f(library.noop)} | ${f(flat.noop)} | ${f(library.preview)} | ${f(flat.preview)} |`);
+      rows.push(
+        `| ${size} | ${objects.length} | ${f(library.up)} | ${f(wide)} | ${f(flat.up)} | ${f(floor)} | ${(library.up / flat.up).toFixed(2)}× | ${(library.up / floor).toFixed(2)}× | ${f(library.noop)} | ${f(flat.noop)} | ${f(library.preview)} | ${f(flat.preview)} |`,
+      );
       console.log(rows.at(-1));
     }
     const project = await timeProject();
@@ -488,9 +649,15 @@ async function main(): Promise<void> {
     const startRows = project.starts.map(({ label, loader, cache, runs }) => {
       const pick = (key: keyof StartRun) => runs.map((r) => r[key]).filter((v): v is number => v !== undefined);
       const programStart = runs.filter((r) => r.refreshed !== undefined).map((r) => r.resource - r.refreshed!);
-      const range = (values: number[]) => values.length > 1 ? ` (${f2(Math.min(...values))}–${f2(Math.max(...values))})` : "";
-      return { loader, cache, resource: median(pick("resource")), programStart: programStart.length > 0 ? median(programStart) : undefined,
-        row: `| ${label} | ${f2(median(pick("stack")))} | ${f2(median(pick("resource")))}${range(pick("resource"))} | ${programStart.length > 0 ? f2(median(programStart)) + range(programStart) : "–"} | ${f2(median(pick("total")))}${range(pick("total"))} |` };
+      const range = (values: number[]) =>
+        values.length > 1 ? ` (${f2(Math.min(...values))}–${f2(Math.max(...values))})` : "";
+      return {
+        loader,
+        cache,
+        resource: median(pick("resource")),
+        programStart: programStart.length > 0 ? median(programStart) : undefined,
+        row: `| ${label} | ${f2(median(pick("stack")))} | ${f2(median(pick("resource")))}${range(pick("resource"))} | ${programStart.length > 0 ? f2(median(programStart)) + range(programStart) : "–"} | ${f2(median(pick("total")))}${range(pick("total"))} |`,
+      };
     });
     const cpu = os.cpus();
     const section = [

@@ -40,7 +40,11 @@ export function dependencyOrder(resources: readonly RegisteredResource[]): Regis
 const providerPrefix = "pulumi:providers:";
 const packages: Record<string, unknown> = { aws, command, github, kubernetes: k8s };
 
-type ResourceClass = new (name: string, args: pulumi.Inputs, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+type ResourceClass = new (
+  name: string,
+  args: pulumi.Inputs,
+  opts: pulumi.CustomResourceOptions,
+) => pulumi.CustomResource;
 
 /**
  * The SDK class of a type token: `aws:iam/role:Role` is aws.iam.Role, `kubernetes:core/v1:Secret`
@@ -48,11 +52,14 @@ type ResourceClass = new (name: string, args: pulumi.Inputs, opts: pulumi.Custom
  * `pulumi:providers:kubernetes` k8s.Provider.
  */
 export function sdkClass(type: string): ResourceClass | undefined {
-  const [pkg, module, name] = type.startsWith(providerPrefix) ? [type.slice(providerPrefix.length), "index", "Provider"] : type.split(":");
+  const [pkg, module, name] = type.startsWith(providerPrefix)
+    ? [type.slice(providerPrefix.length), "index", "Provider"]
+    : type.split(":");
   // Kubernetes API groups: `networking.k8s.io/v1` is k8s.networking.v1.
   const segments = pkg === "kubernetes" ? module.split("/").map((s) => s.split(".")[0]) : [module.split("/")[0]];
   let namespace = packages[pkg] as Record<string, unknown> | undefined;
-  for (const segment of segments.filter((s) => s !== "index")) namespace = namespace?.[segment] as Record<string, unknown> | undefined;
+  for (const segment of segments.filter((s) => s !== "index"))
+    namespace = namespace?.[segment] as Record<string, unknown> | undefined;
   const found = namespace?.[name] as (ResourceClass & { __pulumiType?: string }) | undefined;
   return typeof found === "function" && (found.__pulumiType === type || name === "Provider") ? found : undefined;
 }
@@ -77,11 +84,14 @@ export function replayProgram(resources: readonly RegisteredResource[]): () => R
     for (const r of ordered) {
       const inputs = reviveInputs(r.inputs) as pulumi.Inputs;
       const dependsOn = r.dependencies.flatMap((d) => created.get(d) ?? []);
-      const provider = r.provider !== undefined ? created.get(r.provider) as pulumi.ProviderResource : undefined;
+      const provider = r.provider !== undefined ? (created.get(r.provider) as pulumi.ProviderResource) : undefined;
       const Class = sdkClass(r.type);
-      const resource = Class !== undefined ? new Class(r.name, inputs, { dependsOn, provider })
-        : r.type.startsWith(providerPrefix) ? new ReplayedProvider(r.type.slice(providerPrefix.length), r.name, inputs, { dependsOn })
-          : new ReplayedResource(r.type, r.name, inputs, { dependsOn, provider });
+      const resource =
+        Class !== undefined
+          ? new Class(r.name, inputs, { dependsOn, provider })
+          : r.type.startsWith(providerPrefix)
+            ? new ReplayedProvider(r.type.slice(providerPrefix.length), r.name, inputs, { dependsOn })
+            : new ReplayedResource(r.type, r.name, inputs, { dependsOn, provider });
       created.set(r.urn, resource);
     }
     return {};

@@ -21,7 +21,9 @@ const median = (values: number[]) => {
 };
 
 function measure(args: string[]): Measurement {
-  const output = execFileSync(process.execPath, ["--import", "tsx", join(__dirname, "measure.ts"), ...args], { encoding: "utf8" });
+  const output = execFileSync(process.execPath, ["--import", "tsx", join(__dirname, "measure.ts"), ...args], {
+    encoding: "utf8",
+  });
   return JSON.parse(output.trim().split("\n").pop()!) as Measurement;
 }
 
@@ -60,18 +62,32 @@ function main(): number {
     for (let i = 0; i < runs; i++) {
       const render = () => renders.push(measure(["render", String(services), ...(i === 0 ? [saved] : [])]));
       const replay = () => replays.push(measure(["replay", String(services), saved]));
-      if (i % 2 === 0) { render(); replay(); } else { replay(); render(); }
+      if (i % 2 === 0) {
+        render();
+        replay();
+      } else {
+        replay();
+        render();
+      }
       process.stderr.write(".");
     }
     const resources = JSON.parse(readFileSync(saved, "utf8")) as RegisteredResource[];
     const total = dependencyDepth(resources);
-    const perService = [...byTopComponent(resources)].filter(([name]) => name.startsWith("svc-")).map(([, group]) => dependencyDepth(group).depth);
+    const perService = [...byTopComponent(resources)]
+      .filter(([name]) => name.startsWith("svc-"))
+      .map(([, group]) => dependencyDepth(group).depth);
     orderOnly = orderOnlyEdges(resources);
     rows.push({
-      services, customResources: renders[0].customResources, registrations: renders[0].registrations,
-      render: summarise(renders), replay: summarise(replays),
-      ratios: renders.map((m, i) => m.ms / replays[i].ms), programRatios: renders.map((m, i) => m.programMs / replays[i].ms),
-      depth: total.depth, dataDepth: total.dataDepth, serviceDepths: perService,
+      services,
+      customResources: renders[0].customResources,
+      registrations: renders[0].registrations,
+      render: summarise(renders),
+      replay: summarise(replays),
+      ratios: renders.map((m, i) => m.ms / replays[i].ms),
+      programRatios: renders.map((m, i) => m.programMs / replays[i].ms),
+      depth: total.depth,
+      dataDepth: total.dataDepth,
+      serviceDepths: perService,
     });
     process.stderr.write(` ${services} services\n`);
   }
@@ -86,12 +102,32 @@ function main(): number {
   const programRatio = median(large.programRatios);
   const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   const targets = [
-    { what: `at ${large.services} services the program takes at most 1.3× the replay baseline`, value: `${programRatio.toFixed(2)}× (runs ${spread(large.programRatios)})`, holds: programRatio <= 1.3 },
+    {
+      what: `at ${large.services} services the program takes at most 1.3× the replay baseline`,
+      value: `${programRatio.toFixed(2)}× (runs ${spread(large.programRatios)})`,
+      holds: programRatio <= 1.3,
+    },
     // From 10 to 50 services: at 1 the fixed cost of a run dominates. 25% allows for noise.
-    { what: `time per resource does not grow from ${middle.services} to ${large.services} services`, value: `${perResource(middle).toFixed(2)} → ${perResource(large).toFixed(2)} ms`, holds: perResource(large) <= perResource(middle) * 1.25 },
-    { what: `memory per resource does not grow from ${middle.services} to ${large.services} services`, value: `${memoryPerResource(middle).toFixed(0)} → ${memoryPerResource(large).toFixed(0)} KiB`, holds: memoryPerResource(large) <= memoryPerResource(middle) * 1.25 },
-    { what: "the dependency depth does not grow with the number of services", value: rows.map((r) => r.depth).join(", "), holds: rows.every((r) => r.depth === small.depth) },
-    { what: "the dependency depth is the minimum the data requires", value: rows.map((r) => `${r.depth} = ${r.dataDepth}`).join(", "), holds: rows.every((r) => r.depth === r.dataDepth) },
+    {
+      what: `time per resource does not grow from ${middle.services} to ${large.services} services`,
+      value: `${perResource(middle).toFixed(2)} → ${perResource(large).toFixed(2)} ms`,
+      holds: perResource(large) <= perResource(middle) * 1.25,
+    },
+    {
+      what: `memory per resource does not grow from ${middle.services} to ${large.services} services`,
+      value: `${memoryPerResource(middle).toFixed(0)} → ${memoryPerResource(large).toFixed(0)} KiB`,
+      holds: memoryPerResource(large) <= memoryPerResource(middle) * 1.25,
+    },
+    {
+      what: "the dependency depth does not grow with the number of services",
+      value: rows.map((r) => r.depth).join(", "),
+      holds: rows.every((r) => r.depth === small.depth),
+    },
+    {
+      what: "the dependency depth is the minimum the data requires",
+      value: rows.map((r) => `${r.depth} = ${r.dataDepth}`).join(", "),
+      holds: rows.every((r) => r.depth === r.dataDepth),
+    },
   ];
 
   const cpu = cpus();
@@ -120,7 +156,10 @@ function main(): number {
     "",
     "| services | custom resources | all registrations | program (render with its files) | replay | program ÷ replay (render ÷ replay) | per resource | peak RSS render / replay | memory growth per resource |",
     "|---|---|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.services} | ${r.customResources} | ${r.registrations} | ${r.render.programMs.toFixed(0)} ms (${r.render.ms.toFixed(0)} ms) | ${r.replay.ms.toFixed(0)} ms | ${median(r.programRatios).toFixed(2)} (${median(r.ratios).toFixed(2)}) | ${perResource(r).toFixed(2)} ms | ${r.render.peakMiB.toFixed(0)} / ${r.replay.peakMiB.toFixed(0)} MiB | ${memoryPerResource(r).toFixed(0)} KiB |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.services} | ${r.customResources} | ${r.registrations} | ${r.render.programMs.toFixed(0)} ms (${r.render.ms.toFixed(0)} ms) | ${r.replay.ms.toFixed(0)} ms | ${median(r.programRatios).toFixed(2)} (${median(r.ratios).toFixed(2)}) | ${perResource(r).toFixed(2)} ms | ${r.render.peakMiB.toFixed(0)} / ${r.replay.peakMiB.toFixed(0)} MiB | ${memoryPerResource(r).toFixed(0)} KiB |`,
+    ),
     "",
     "The program is the render's run under the mock engine, to its end: what `pulumi preview` and",
     "`pulumi up` run, and what the replay replaces. The render then builds its files from the",
@@ -168,14 +207,19 @@ function main(): number {
     "",
     "| services | depth | data depth | per service (min–max) |",
     "|---|---|---|---|",
-    ...rows.map((r) => `| ${r.services} | ${r.depth} | ${r.dataDepth} | ${Math.min(...r.serviceDepths)}–${Math.max(...r.serviceDepths)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.services} | ${r.depth} | ${r.dataDepth} | ${Math.min(...r.serviceDepths)}–${Math.max(...r.serviceDepths)} |`,
+    ),
     "",
     "Services share nothing but the OIDC provider, so the depth of the whole does not grow with",
     "their number. The order-only dependencies (`dependsOn` no input carries), each for a reason:",
     "",
     "| waiter ← waited for | count at the largest size | why |",
     "|---|---|---|",
-    ...[...orderOnly].sort(([a], [b]) => a.localeCompare(b)).map(([edge, count]) => `| ${edge} | ${count} | ${orderOnlyReasons[edge] ?? "**unexplained**"} |`),
+    ...[...orderOnly]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([edge, count]) => `| ${edge} | ${count} | ${orderOnlyReasons[edge] ?? "**unexplained**"} |`),
     "",
     "The workflow commits are a chain: each RepositoryFile is a commit on the deploy branch through",
     "the Contents API, and parallel commits to one branch fail with 409 (terraform-provider-github",
@@ -198,10 +242,12 @@ function main(): number {
 export const orderOnlyReasons: Record<string, string> = {
   "RepositoryFile ← RepositoryFile": "one commit at a time on a branch: parallel commits fail with 409",
   "RepositoryFile ← RepositoryEnvironment": "a run naming an environment GitHub does not know creates it, unprotected",
-  "RepositoryFile ← RepositoryEnvironmentDeploymentPolicy": "the environment's branch policy must hold before a workflow can name it",
+  "RepositoryFile ← RepositoryEnvironmentDeploymentPolicy":
+    "the environment's branch policy must hold before a workflow can name it",
   "Deployment ← ServiceAccount": "pods naming a missing ServiceAccount are refused until it exists",
   "RoleBinding ← Role": "the RBAC escalation check reads the Role: binding it first is refused without `bind`",
-  "Secret ← ServiceAccount": "the token controller fills a token Secret only for an existing ServiceAccount (pulumi-kubernetes#4396)",
+  "Secret ← ServiceAccount":
+    "the token controller fills a token Secret only for an existing ServiceAccount (pulumi-kubernetes#4396)",
   "Command ← Deployment": "the smoke test needs the workloads",
   "Command ← Service": "the smoke test requests the Services",
 };

@@ -8,7 +8,13 @@ import type * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { argsSettingNames, ConfigError, type InputProblem, type SettingNames } from "../config/errors";
 import { parseStackConfig } from "../config/load";
-import { clusterLocationKeys, secretSettings, type ClusterLocationKey, type SecretKey, type StackConfig } from "../config/schema";
+import {
+  clusterLocationKeys,
+  secretSettings,
+  type ClusterLocationKey,
+  type SecretKey,
+  type StackConfig,
+} from "../config/schema";
 import type { ServiceSettings } from "../config/settings";
 import { CanaryCluster } from "./cluster/canary-cluster";
 import type { ClientSideApplyProvider } from "./cluster/client-side-apply-provider";
@@ -108,7 +114,11 @@ export function canaryPipelineSettingNames(name: string, args: CanaryPipelineArg
  * service's plan (components/service-checks.ts). The secrets passed turn their features on.
  * Throws ConfigError naming the service and each problem as the caller wrote it.
  */
-export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs, opts?: pulumi.ComponentResourceOptions): StackConfig {
+export function canaryPipelineConfig(
+  name: string,
+  args: CanaryPipelineArgs,
+  opts?: pulumi.ComponentResourceOptions,
+): StackConfig {
   const names = canaryPipelineSettingNames(name, args);
   const problems: InputProblem[] = [];
   const fromOptions = optionsProvider(opts, "kubernetes");
@@ -120,24 +130,44 @@ export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs, opt
     });
   }
   if (args.kubernetesProvider !== undefined && fromOptions !== undefined && fromOptions !== args.kubernetesProvider) {
-    problems.push({ propertyPath: "kubernetesProvider", reason: "is another kubernetes provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them" });
-  } else if (kubernetesProvider !== undefined && (kubernetesProvider as Partial<ClientSideApplyProvider>).serverSideApply !== false) {
+    problems.push({
+      propertyPath: "kubernetesProvider",
+      reason:
+        "is another kubernetes provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them",
+    });
+  } else if (
+    kubernetesProvider !== undefined &&
+    (kubernetesProvider as Partial<ClientSideApplyProvider>).serverSideApply !== false
+  ) {
     problems.push({
       propertyPath: args.kubernetesProvider !== undefined ? "kubernetesProvider" : "opts.providers",
-      reason: "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
+      reason:
+        "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
     });
   }
   const githubFromOptions = optionsProvider(opts, "github");
-  if (args.githubProvider !== undefined && githubFromOptions !== undefined && githubFromOptions !== args.githubProvider) {
-    problems.push({ propertyPath: "githubProvider", reason: "is another github provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them" });
+  if (
+    args.githubProvider !== undefined &&
+    githubFromOptions !== undefined &&
+    githubFromOptions !== args.githubProvider
+  ) {
+    problems.push({
+      propertyPath: "githubProvider",
+      reason:
+        "is another github provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them",
+    });
   }
   const given = new Set(clusterLocationKeys.filter((key) => args[key] !== undefined));
   for (const key of given) {
-    if ((args.config ?? args.settings)[key] !== undefined) problems.push({ propertyPath: key, reason: `is given in ${names.path([key])} too: give it once` });
+    if ((args.config ?? args.settings)[key] !== undefined)
+      problems.push({ propertyPath: key, reason: `is given in ${names.path([key])} too: give it once` });
   }
   if (problems.length > 0) throw new ConfigError(problems, { holder: holderOf(name) });
-  const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined])) as Record<SecretKey, boolean>;
-  const config = args.config ?? parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets, given, names);
+  const secrets = Object.fromEntries(
+    (Object.keys(secretSettings) as SecretKey[]).map((k) => [k, args.secrets?.[k] !== undefined]),
+  ) as Record<SecretKey, boolean>;
+  const config =
+    args.config ?? parseStackConfig({ ...args.settings }, args.stack ?? pulumi.getStack(), secrets, given, names);
   checkServiceSettings(config, names);
   return config;
 }
@@ -147,13 +177,24 @@ export function canaryPipelineConfig(name: string, args: CanaryPipelineArgs, opt
  * known) or from the settings.
  */
 function clusterLocation(
-  name: string, args: CanaryPipelineArgs, config: StackConfig, component: () => pulumi.Resource | undefined,
+  name: string,
+  args: CanaryPipelineArgs,
+  config: StackConfig,
+  component: () => pulumi.Resource | undefined,
 ): Partial<Record<ClusterLocationKey, pulumi.Input<string>>> {
-  return Object.fromEntries(clusterLocationKeys.flatMap((key) => {
-    const fromArgs = args[key];
-    if (fromArgs !== undefined) return [[key, checkedInput(fromArgs, { holder: holderOf(name), propertyPath: key, problem: settingRule(key), component })]];
-    return config[key] === undefined ? [] : [[key, config[key]]];
-  }));
+  return Object.fromEntries(
+    clusterLocationKeys.flatMap((key) => {
+      const fromArgs = args[key];
+      if (fromArgs !== undefined)
+        return [
+          [
+            key,
+            checkedInput(fromArgs, { holder: holderOf(name), propertyPath: key, problem: settingRule(key), component }),
+          ],
+        ];
+      return config[key] === undefined ? [] : [[key, config[key]]];
+    }),
+  );
 }
 
 export class CanaryPipeline extends pulumi.ComponentResource {
@@ -207,9 +248,15 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     const constructed: { component?: pulumi.Resource } = {};
     const component = () => constructed.component;
     const location = clusterLocation(name, args, config, component);
-    const givenOidcProvider = args.oidcProviderArn !== undefined
-      ? checkedInput(args.oidcProviderArn, { holder: holderOf(name), propertyPath: "oidcProviderArn", problem: settingRule("oidcProviderArn"), component })
-      : config.oidcProviderArn;
+    const givenOidcProvider =
+      args.oidcProviderArn !== undefined
+        ? checkedInput(args.oidcProviderArn, {
+            holder: holderOf(name),
+            propertyPath: "oidcProviderArn",
+            problem: settingRule("oidcProviderArn"),
+            component,
+          })
+        : config.oidcProviderArn;
     const kubernetesProvider = args.kubernetesProvider ?? optionsProvider(opts, "kubernetes");
     // A token stack's own provider deploys as a user of this machine's kubeconfig: a missing
     // context throws ConfigError naming kubeconfigContext.
@@ -217,15 +264,23 @@ export class CanaryPipeline extends pulumi.ComponentResource {
       localKubeconfigUser(config.kubeconfigContext, undefined, undefined, names);
     }
     // One service per app name and namespace on a cluster in this program.
-    const claim = claimService({
-      cluster: clusterIdentity({ provider: kubernetesProvider, kubeconfig: args.kubeconfig }, {
-        clusterAuth: config.clusterAuth, awsRegion: config.awsRegion,
-        eksClusterName: args.eksClusterName ?? config.eksClusterName, clusterEndpoint: args.clusterEndpoint ?? config.clusterEndpoint,
-      }),
-      namespace: config.namespace,
-      appName: config.appName,
-      createsNamespace: config.createNamespace,
-    }, names);
+    const claim = claimService(
+      {
+        cluster: clusterIdentity(
+          { provider: kubernetesProvider, kubeconfig: args.kubeconfig },
+          {
+            clusterAuth: config.clusterAuth,
+            awsRegion: config.awsRegion,
+            eksClusterName: args.eksClusterName ?? config.eksClusterName,
+            clusterEndpoint: args.clusterEndpoint ?? config.clusterEndpoint,
+          },
+        ),
+        namespace: config.namespace,
+        appName: config.appName,
+        createsNamespace: config.createNamespace,
+      },
+      names,
+    );
     super("canary-pipeline:index:CanaryPipeline", name, {}, opts);
     constructed.component = this;
     claim.owner = this;
@@ -235,55 +290,74 @@ export class CanaryPipeline extends pulumi.ComponentResource {
     const { deployer, rollbacker, previewer } = plan;
 
     // AWS: the roles admit exactly the jobs that assume them.
-    this.oidcProviderArn = givenOidcProvider !== undefined
-      ? pulumi.output(givenOidcProvider)
-      : new GithubOidcProvider(`${name}-github-oidc`, { tags: plan.tags }, child).arn;
-    this.roles = new PipelineRoles(`${name}-roles`, {
-      oidcProviderArn: this.oidcProviderArn,
-      ...(config.clusterAuth === "eks" ? { deployTrust: deployer.trust, eksClusterName: location.eksClusterName, kubernetesGroup: deployer.eksGroup } : {}),
-      ...(rollbacker?.eksGroup !== undefined ? { rollbackTrust: rollbacker.trust, rollbackKubernetesGroup: rollbacker.eksGroup } : {}),
-      ...(previewer !== undefined ? { previewTrust: previewer.trust } : {}),
-      ...(previewer?.eksGroup !== undefined ? { previewKubernetesGroup: previewer.eksGroup } : {}),
-      ...(previewer?.state !== undefined ? { previewState: previewer.state } : {}),
-      region: config.awsRegion ?? "us-east-1",
-      rolePath: config.iamRolePath,
-      ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
-      maxSessionDuration: config.iamMaxSessionDuration,
-      tags: plan.tags,
-    }, child);
+    this.oidcProviderArn =
+      givenOidcProvider !== undefined
+        ? pulumi.output(givenOidcProvider)
+        : new GithubOidcProvider(`${name}-github-oidc`, { tags: plan.tags }, child).arn;
+    this.roles = new PipelineRoles(
+      `${name}-roles`,
+      {
+        oidcProviderArn: this.oidcProviderArn,
+        ...(config.clusterAuth === "eks"
+          ? { deployTrust: deployer.trust, eksClusterName: location.eksClusterName, kubernetesGroup: deployer.eksGroup }
+          : {}),
+        ...(rollbacker?.eksGroup !== undefined
+          ? { rollbackTrust: rollbacker.trust, rollbackKubernetesGroup: rollbacker.eksGroup }
+          : {}),
+        ...(previewer !== undefined ? { previewTrust: previewer.trust } : {}),
+        ...(previewer?.eksGroup !== undefined ? { previewKubernetesGroup: previewer.eksGroup } : {}),
+        ...(previewer?.state !== undefined ? { previewState: previewer.state } : {}),
+        region: config.awsRegion ?? "us-east-1",
+        rolePath: config.iamRolePath,
+        ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
+        maxSessionDuration: config.iamMaxSessionDuration,
+        tags: plan.tags,
+      },
+      child,
+    );
 
     // Cluster: the deployer Role grants what the deploy workflow's operations need.
-    this.cluster = new CanaryCluster(`${name}-cluster`, {
-      config,
-      settingNames: names,
-      operations: deployer.operations,
-      ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
-      ...(deployer.eksGroup !== undefined ? { eksGroup: deployer.eksGroup } : {}),
-      ...(rollbacker !== undefined ? { rollbackOperations: rollbacker.operations } : {}),
-      ...(rollbacker?.eksGroup !== undefined ? { rollbackGroup: rollbacker.eksGroup } : {}),
-      ...(previewer !== undefined ? { preview: true } : {}),
-      ...(previewer?.eksGroup !== undefined ? { previewGroup: previewer.eksGroup } : {}),
-      ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
-      ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
-      ...(location.clusterEndpoint !== undefined ? { clusterEndpoint: location.clusterEndpoint } : {}),
-      ...(location.clusterCaData !== undefined ? { clusterCaData: location.clusterCaData } : {}),
-      ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
-    }, child);
+    this.cluster = new CanaryCluster(
+      `${name}-cluster`,
+      {
+        config,
+        settingNames: names,
+        operations: deployer.operations,
+        ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
+        ...(deployer.eksGroup !== undefined ? { eksGroup: deployer.eksGroup } : {}),
+        ...(rollbacker !== undefined ? { rollbackOperations: rollbacker.operations } : {}),
+        ...(rollbacker?.eksGroup !== undefined ? { rollbackGroup: rollbacker.eksGroup } : {}),
+        ...(previewer !== undefined ? { preview: true } : {}),
+        ...(previewer?.eksGroup !== undefined ? { previewGroup: previewer.eksGroup } : {}),
+        ...(args.kubeconfig !== undefined ? { kubeconfig: args.kubeconfig } : {}),
+        ...(args.kubernetesProvider !== undefined ? { provider: args.kubernetesProvider } : {}),
+        ...(location.clusterEndpoint !== undefined ? { clusterEndpoint: location.clusterEndpoint } : {}),
+        ...(location.clusterCaData !== undefined ? { clusterCaData: location.clusterCaData } : {}),
+        ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
+      },
+      child,
+    );
 
     // Repository: environment, variables, secrets and the workflow files.
-    this.repository = new RepositoryPipeline(`${name}-repository`, {
-      config,
-      workflows: plan.workflows,
-      ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
-      ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
-      ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
-      ...(this.roles.rollbackRoleArn !== undefined ? { rollbackRoleArn: this.roles.rollbackRoleArn } : {}),
-      ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
-      ...(this.cluster.rollbackKubeconfig !== undefined ? { rollbackKubeconfig: this.cluster.rollbackKubeconfig } : {}),
-      ...(this.cluster.previewKubeconfig !== undefined ? { previewKubeconfig: this.cluster.previewKubeconfig } : {}),
-      ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
-      ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
-    }, child);
+    this.repository = new RepositoryPipeline(
+      `${name}-repository`,
+      {
+        config,
+        workflows: plan.workflows,
+        ...(location.eksClusterName !== undefined ? { eksClusterName: location.eksClusterName } : {}),
+        ...(this.roles.previewRoleArn !== undefined ? { previewRoleArn: this.roles.previewRoleArn } : {}),
+        ...(this.roles.deployRoleArn !== undefined ? { deployRoleArn: this.roles.deployRoleArn } : {}),
+        ...(this.roles.rollbackRoleArn !== undefined ? { rollbackRoleArn: this.roles.rollbackRoleArn } : {}),
+        ...(this.cluster.kubeconfig !== undefined ? { kubeconfig: this.cluster.kubeconfig } : {}),
+        ...(this.cluster.rollbackKubeconfig !== undefined
+          ? { rollbackKubeconfig: this.cluster.rollbackKubeconfig }
+          : {}),
+        ...(this.cluster.previewKubeconfig !== undefined ? { previewKubeconfig: this.cluster.previewKubeconfig } : {}),
+        ...(secrets.slackWebhook !== undefined ? { slackWebhook: secrets.slackWebhook } : {}),
+        ...(args.githubProvider !== undefined ? { provider: args.githubProvider } : {}),
+      },
+      child,
+    );
 
     this.deployRoleArn = this.roles.deployRoleArn;
     this.rollbackRoleArn = this.roles.rollbackRoleArn;

@@ -13,8 +13,10 @@ import { canaryJobMinutes } from "./repository/workflows/deploy";
 function lifetimeProblem(config: StackConfig): string | undefined {
   const jobMinutes = canaryJobMinutes(config);
   if (config.canaryLifetimeMinutes >= jobMinutes) return undefined;
-  return `${config.canaryLifetimeMinutes} is shorter than the canary job's ${jobMinutes} minutes: `
-    + `the reaper would scale the canary to 0 while its job still tests it; set it to ${jobMinutes} or more`;
+  return (
+    `${config.canaryLifetimeMinutes} is shorter than the canary job's ${jobMinutes} minutes: ` +
+    `the reaper would scale the canary to 0 while its job still tests it; set it to ${jobMinutes} or more`
+  );
 }
 
 /** Throws one ConfigError naming every problem of the settings that their plan shows. */

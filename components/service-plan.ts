@@ -10,7 +10,13 @@ import { defaultPreviewGroup } from "./cluster/cluster-viewer";
 import { hasRollbackJob } from "./repository/repository-pipeline-args";
 import { deployPlan, type DeployPlan } from "./repository/workflows/deploy";
 import { trustedWorkflows } from "./repository/workflows/model";
-import { deployRoleVariable, pipelineWorkflows, previewRoleVariable, rollbackRoleVariable, type PipelineWorkflowFile } from "./repository/workflows/pipeline";
+import {
+  deployRoleVariable,
+  pipelineWorkflows,
+  previewRoleVariable,
+  rollbackRoleVariable,
+  type PipelineWorkflowFile,
+} from "./repository/workflows/pipeline";
 import type { ClusterOperation } from "./shared/cluster-operations";
 import type { GithubRepository, TrustedWorkflow } from "./shared/oidc-subjects";
 import { previewStateKeys, pulumiBackend } from "./shared/pulumi-backend";
@@ -48,14 +54,17 @@ export interface ServicePlan {
 }
 
 /** `key=value` tags as a record. */
-const tagRecord = (tags: readonly string[]) => Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
+const tagRecord = (tags: readonly string[]) =>
+  Object.fromEntries(tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
 
 /** The service's plan; `project`: the Pulumi project whose state the preview reads (an S3 backend's keys name it). */
 export function servicePlan(config: StackConfig, project: string): ServicePlan {
   const repository: GithubRepository = {
     owner: config.githubOwner,
     name: config.githubRepository,
-    ...(config.githubOwnerId !== undefined && config.githubRepositoryId !== undefined ? { ownerId: config.githubOwnerId, repositoryId: config.githubRepositoryId } : {}),
+    ...(config.githubOwnerId !== undefined && config.githubRepositoryId !== undefined
+      ? { ownerId: config.githubOwnerId, repositoryId: config.githubRepositoryId }
+      : {}),
   };
   const deploy = deployPlan(config);
   const workflows = pipelineWorkflows(config, deploy);
@@ -68,7 +77,11 @@ export function servicePlan(config: StackConfig, project: string): ServicePlan {
   // The rollback job acts as an identity of its own that may only scale the canary to 0: its
   // environment has no reviewers, so it must not hold the deployer's rights.
   const rollbacker = hasRollbackJob(committed, config.environment)
-    ? { trust: eks ? trusted(rollbackRoleVariable) : [], ...(eks ? { eksGroup: defaultRollbackGroup(config.appName) } : {}), operations: deploy.rollbackOperations }
+    ? {
+        trust: eks ? trusted(rollbackRoleVariable) : [],
+        ...(eks ? { eksGroup: defaultRollbackGroup(config.appName) } : {}),
+        operations: deploy.rollbackOperations,
+      }
     : undefined;
   // A stack the preview workflow does not preview (not in previewStacks) needs no preview identity.
   const previewTrust = trusted(previewRoleVariable(config.stack));
@@ -79,15 +92,24 @@ export function servicePlan(config: StackConfig, project: string): ServicePlan {
     return { bucket: backend.bucket, objectKeys: objects, listPrefix, keyArn: backend.keyArn };
   };
   const state = previewTrust.length > 0 ? previewState() : undefined;
-  const previewer = previewTrust.length > 0
-    ? { trust: previewTrust, ...(eks ? { eksGroup: defaultPreviewGroup(config.appName) } : {}), ...(state !== undefined ? { state } : {}) }
-    : undefined;
+  const previewer =
+    previewTrust.length > 0
+      ? {
+          trust: previewTrust,
+          ...(eks ? { eksGroup: defaultPreviewGroup(config.appName) } : {}),
+          ...(state !== undefined ? { state } : {}),
+        }
+      : undefined;
 
   return {
     repository,
     deploy,
     workflows,
-    deployer: { trust: eks ? trusted(deployRoleVariable) : [], ...(eks ? { eksGroup: defaultEksGroup(config.appName) } : {}), operations: deploy.deployerOperations },
+    deployer: {
+      trust: eks ? trusted(deployRoleVariable) : [],
+      ...(eks ? { eksGroup: defaultEksGroup(config.appName) } : {}),
+      operations: deploy.deployerOperations,
+    },
     ...(rollbacker !== undefined ? { rollbacker } : {}),
     ...(previewer !== undefined ? { previewer } : {}),
     tags: tagRecord(config.tags),

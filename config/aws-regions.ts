@@ -9,12 +9,15 @@ export const awsRegions: readonly string[] = [...new Set<string>(Object.values(R
 
 /** Edits (insert, delete, replace, swap two neighbours) between two strings: optimal string alignment. */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -32,5 +35,7 @@ export function nearestRegion(name: string): string | undefined {
 export function regionProblem(name: string): string | undefined {
   if (awsRegions.includes(name)) return undefined;
   const nearest = nearestRegion(name);
-  return nearest !== undefined ? `must be an AWS region: did you mean ${nearest}?` : "must be an AWS region such as eu-west-1";
+  return nearest !== undefined
+    ? `must be an AWS region: did you mean ${nearest}?`
+    : "must be an AWS region such as eu-west-1";
 }

@@ -39,8 +39,9 @@ export function unreachableWeightMessage(stable: number, weight: number): string
   const exact = (weight * stable) / (100 - weight);
   const below = Math.max(1, Math.floor(exact));
   const above = Math.max(below + 1, Math.ceil(exact));
-  const options = exact < 1
-    ? `1 canary pod gives ${percent(weightOf(stable, 1))}`
-    : `${below} canary pod${below === 1 ? "" : "s"} give${below === 1 ? "s" : ""} ${percent(weightOf(stable, below))}, ${above} give ${percent(weightOf(stable, above))}`;
+  const options =
+    exact < 1
+      ? `1 canary pod gives ${percent(weightOf(stable, 1))}`
+      : `${below} canary pod${below === 1 ? "" : "s"} give${below === 1 ? "s" : ""} ${percent(weightOf(stable, below))}, ${above} give ${percent(weightOf(stable, above))}`;
   return `${weight} is not reachable with ${stable} stable replicas: ${options}`;
 }

@@ -23,7 +23,8 @@ const parses = (expression: string): string | undefined => {
 /** Why `schedule` is not a five-field cron expression GitHub runs, or undefined. */
 export function cronProblem(schedule: string): string | undefined {
   const fields = schedule.trim() === "" ? [] : schedule.trim().split(/\s+/);
-  if (fields.length !== 5) return `has ${fields.length === 0 ? "no fields" : fields.length === 1 ? "one field" : `${fields.length} fields`}, not five`;
+  if (fields.length !== 5)
+    return `has ${fields.length === 0 ? "no fields" : fields.length === 1 ? "one field" : `${fields.length} fields`}, not five`;
   const bad = fields.findIndex((f) => !posixField.test(f));
   if (bad >= 0) return `its ${fieldNames[bad]} field ${fields[bad]} uses more than * , - / and values`;
   // Each field alone, the others `*`: names the field that is out of range.

@@ -44,7 +44,9 @@ export class ConfigError extends pulumi.ResourceError {
   readonly holder?: string;
 
   constructor(errors: readonly InputProblem[], options: ConfigErrorOptions = {}) {
-    const problems = errors.map((e) => `${options.holder !== undefined ? `${options.holder}: ` : ""}${e.propertyPath}: ${e.reason}`);
+    const problems = errors.map(
+      (e) => `${options.holder !== undefined ? `${options.holder}: ` : ""}${e.propertyPath}: ${e.reason}`,
+    );
     const message = `Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`;
     super(message, options.resource, true);
     this.name = "ConfigError";
@@ -55,7 +57,12 @@ export class ConfigError extends pulumi.ResourceError {
     // prefixes its message each time with the property it was serialising ("error serializing
     // property …": pulumi/pulumi sdk/nodejs/runtime/rpc.ts). The problems name their setting
     // themselves: the message keeps its own text.
-    Object.defineProperty(this, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+    Object.defineProperty(this, "message", {
+      get: () => message,
+      set: () => undefined,
+      enumerable: false,
+      configurable: true,
+    });
   }
 }
 
@@ -65,7 +72,8 @@ export function qualifiedKey(key: string): string {
 }
 
 /** The rest of a path, as `pulumi config set --path` and TypeScript both write it: `.metrics[1].query`. */
-const pathTail = (path: SettingPath) => path.map((p) => (typeof p === "number" || /^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
+const pathTail = (path: SettingPath) =>
+  path.map((p) => (typeof p === "number" || /^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("");
 
 /** How the reader of an error wrote a set of settings, and how they set one. */
 export interface SettingNames {
@@ -85,7 +93,8 @@ export interface SettingNames {
 export const stackSettingNames: SettingNames = {
   path: ([key, ...rest]) => qualifiedKey(String(key)) + pathTail(rest),
   key: (key) => (foreignKeys as Record<string, string>)[key] ?? key,
-  howToSet: (path) => `set it with \`pulumi config set ${path.length > 1 ? "--path " : ""}${stackSettingNames.path(path)} <value>\``,
+  howToSet: (path) =>
+    `set it with \`pulumi config set ${path.length > 1 ? "--path " : ""}${stackSettingNames.path(path)} <value>\``,
   unknownKey: "is not a setting of this project: see Pulumi.yaml for the valid keys",
 };
 
@@ -105,12 +114,19 @@ export function argsSettingNames(holder: string, at: string): SettingNames {
 }
 
 /** The problems of settings named by `names`, as one ConfigError (undefined when there are none). */
-export function settingsError(names: SettingNames, problems: readonly { path: SettingPath; reason: string }[], resource?: pulumi.Resource): ConfigError | undefined {
+export function settingsError(
+  names: SettingNames,
+  problems: readonly { path: SettingPath; reason: string }[],
+  resource?: pulumi.Resource,
+): ConfigError | undefined {
   if (problems.length === 0) return undefined;
-  return new ConfigError(problems.map((p) => ({ propertyPath: names.path(p.path), reason: p.reason })), {
-    ...(names.holder !== undefined ? { holder: names.holder } : {}),
-    ...(resource !== undefined ? { resource } : {}),
-  });
+  return new ConfigError(
+    problems.map((p) => ({ propertyPath: names.path(p.path), reason: p.reason })),
+    {
+      ...(names.holder !== undefined ? { holder: names.holder } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+    },
+  );
 }
 
 /** Throws the problems of a component's Args (`holder`, `PipelineRoles orders`) as one ConfigError, if there are any. */

@@ -25,36 +25,57 @@ export const generatedFiles = {
  * secrecy; then, as comments, the settings it leaves undeclared (see ConfigDeclaration.undeclared).
  */
 export function pulumiConfigBlock(declarations: readonly ConfigDeclaration[] = configDeclarations()): string {
-  const config = Object.fromEntries(declarations.filter((d) => !d.undeclared).map((d) => [d.key, {
-    ...(d.type ? { type: d.type } : {}),
-    description: d.description,
-    ...(d.items ? { items: { type: d.items.type } } : {}),
-    ...(d.default !== undefined ? { default: d.default } : {}),
-    ...(d.secret ? { secret: true } : {}),
-  }]));
+  const config = Object.fromEntries(
+    declarations
+      .filter((d) => !d.undeclared)
+      .map((d) => [
+        d.key,
+        {
+          ...(d.type ? { type: d.type } : {}),
+          description: d.description,
+          ...(d.items ? { items: { type: d.items.type } } : {}),
+          ...(d.default !== undefined ? { default: d.default } : {}),
+          ...(d.secret ? { secret: true } : {}),
+        },
+      ]),
+  );
   const optional = declarations.filter((d) => d.undeclared).map((d) => `#   ${d.key} (${d.accepts}): ${d.description}`);
   // lineWidth 0: one line per description, however long.
-  return stringify({ config }, { lineWidth: 0 }) + [
-    "# Optional settings without a default, not declared above because the CLI requires every key",
-    "# declared without one; the program reads and checks them (docs/configuration.md):",
-    ...optional,
-  ].map((line) => `${line}\n`).join("");
+  return (
+    stringify({ config }, { lineWidth: 0 }) +
+    [
+      "# Optional settings without a default, not declared above because the CLI requires every key",
+      "# declared without one; the program reads and checks them (docs/configuration.md):",
+      ...optional,
+    ]
+      .map((line) => `${line}\n`)
+      .join("")
+  );
 }
 
 /** The table of docs/configuration.md: key, the values accepted, default, meaning. */
 export function settingsTable(declarations: readonly ConfigDeclaration[] = configDeclarations()): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");
-  const rows = declarations.map((d) =>
-    `| \`${d.key}\` | ${cell(d.accepts)} | ${d.default !== undefined ? `\`${cell(JSON.stringify(d.default))}\`` : ""} | ${cell(d.description)} |`);
+  const rows = declarations.map(
+    (d) =>
+      `| \`${d.key}\` | ${cell(d.accepts)} | ${d.default !== undefined ? `\`${cell(JSON.stringify(d.default))}\`` : ""} | ${cell(d.description)} |`,
+  );
   return ["| key | type | default | meaning |", "|---|---|---|---|", ...rows].map((line) => `${line}\n`).join("");
 }
 
 /** `text` with the lines between its `begin` and `end` marker lines replaced by `body`. */
-export function replaceBetweenMarkers(text: string, marker: { path: string; begin: string; end: string }, body: string): string {
+export function replaceBetweenMarkers(
+  text: string,
+  marker: { path: string; begin: string; end: string },
+  body: string,
+): string {
   const lines = text.split("\n");
   const begin = lines.indexOf(marker.begin);
   const end = lines.indexOf(marker.end, begin + 1);
-  if (begin === -1 || end === -1) throw new Error(`${marker.path}: the marker lines ${JSON.stringify(marker.begin)} and ${JSON.stringify(marker.end)} are missing`);
+  if (begin === -1 || end === -1)
+    throw new Error(
+      `${marker.path}: the marker lines ${JSON.stringify(marker.begin)} and ${JSON.stringify(marker.end)} are missing`,
+    );
   return [...lines.slice(0, begin + 1), ...body.replace(/\n$/, "").split("\n"), ...lines.slice(end)].join("\n");
 }
 

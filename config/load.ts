@@ -7,10 +7,25 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError, qualifiedKey, settingsError, stackSettingNames, type InputProblem, type SettingNames, type SettingPath } from "./errors";
 import {
-  configSchema, foreignKeys, projectName, resolveDefaults, secretSettings, stackConfigSchema,
-  type ClusterLocationKey, type SecretKey, type StackConfig,
+  ConfigError,
+  qualifiedKey,
+  settingsError,
+  stackSettingNames,
+  type InputProblem,
+  type SettingNames,
+  type SettingPath,
+} from "./errors";
+import {
+  configSchema,
+  foreignKeys,
+  projectName,
+  resolveDefaults,
+  secretSettings,
+  stackConfigSchema,
+  type ClusterLocationKey,
+  type SecretKey,
+  type StackConfig,
 } from "./schema";
 import { parseStackFile, readProjectFile, StackFileError } from "./stack-file";
 
@@ -67,7 +82,8 @@ function pulumiType(key: string, s: JsonSchemaType, inArray = false): PulumiConf
   const types = [...new Set(jsonTypes(s))];
   const [only] = types;
   if (!inArray && types.length === 1 && only === "object") return undefined;
-  if (types.length === 1 && (only === "string" || only === "integer" || only === "boolean" || only === "array")) return only;
+  if (types.length === 1 && (only === "string" || only === "integer" || only === "boolean" || only === "array"))
+    return only;
   if (!inArray && types.every((t) => t === "string" || t === "integer" || t === "number")) return "string";
   if (inArray && types.length === 2 && types.includes("integer") && digitsOnly(s)) return "integer";
   throw new Error(`${key}: no Pulumi.yaml type takes ${types.join(" or ")}${inArray ? " in an array" : ""}`);
@@ -85,25 +101,40 @@ export function configDeclarations(): ConfigDeclaration[] {
   const required = new Set(schema.required ?? []);
   const declared = Object.entries(properties)
     .filter(([key]) => !(key in foreignKeys))
-    .map(([key, p]): ConfigDeclaration => (p.items && jsonTypes(p.items).includes("object") ? {
-      key, type: "array", description: p.description, accepts: "array of object", undeclared: true,
-    } : {
-      key,
-      ...typed(pulumiType(key, p)),
-      ...(p.items ? { items: { type: pulumiType(key, p.items, true)! } } : {}),
-      description: p.description,
-      ...(p.default !== undefined ? { default: p.default } : {}),
-      accepts: accepts(p),
-      ...(p.default === undefined && !required.has(key) ? { undeclared: true } : {}),
-    }));
-  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration =>
-    ({ key, type: "string", description, secret: true, accepts: "string (secret)", undeclared: true }));
+    .map(([key, p]): ConfigDeclaration =>
+      p.items && jsonTypes(p.items).includes("object")
+        ? {
+            key,
+            type: "array",
+            description: p.description,
+            accepts: "array of object",
+            undeclared: true,
+          }
+        : {
+            key,
+            ...typed(pulumiType(key, p)),
+            ...(p.items ? { items: { type: pulumiType(key, p.items, true)! } } : {}),
+            description: p.description,
+            ...(p.default !== undefined ? { default: p.default } : {}),
+            accepts: accepts(p),
+            ...(p.default === undefined && !required.has(key) ? { undeclared: true } : {}),
+          },
+    );
+  const secrets = Object.entries(secretSettings).map(([key, description]): ConfigDeclaration => ({
+    key,
+    type: "string",
+    description,
+    secret: true,
+    accepts: "string (secret)",
+    undeclared: true,
+  }));
   return [...declared, ...secrets];
 }
 
 // Whether the CLI handed the program a key as a secret (a `secure:` value, or `pulumi config set
 // --secret`): the SDK's own test, which its public API does not export.
-const isConfigSecret = (key: string): boolean => (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
+const isConfigSecret = (key: string): boolean =>
+  (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
 
 // Config values reach the program as strings (arrays as JSON). Convert those that parse as the
 // declared type; leave the rest as they are for the schema to reject with its own message.
@@ -111,21 +142,35 @@ function fromConfigString(value: string, type: ConfigDeclaration["type"]): unkno
   if (type === "boolean" && (value === "true" || value === "false")) return value === "true";
   if (type === "integer" && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
   if ((type === "array" && value.trim().startsWith("[")) || (type === undefined && value.trim().startsWith("{"))) {
-    try { return JSON.parse(value) as unknown; } catch { return value; }
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
   }
   return value;
 }
 
-const show = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? "undefined");
+const show = (value: unknown) =>
+  typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? "undefined");
 
 /** The schema's problems, each at its path: the value, and what would be valid or the fix. */
-function describeProblems(error: z.ZodError, raw: Record<string, unknown>, names: SettingNames): { path: SettingPath; reason: string }[] {
+function describeProblems(
+  error: z.ZodError,
+  raw: Record<string, unknown>,
+  names: SettingNames,
+): { path: SettingPath; reason: string }[] {
   return error.issues.map((issue) => {
     const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
     let value: unknown = raw;
     for (const i of path) value = (value as Record<string | number, unknown> | undefined)?.[i];
-    if (value === undefined && issue.code === "invalid_type") return { path, reason: `is required: ${names.howToSet(path)}` };
-    return { path, reason: issue.message.startsWith("must") && value !== undefined ? `${show(value)} ${issue.message}` : issue.message };
+    if (value === undefined && issue.code === "invalid_type")
+      return { path, reason: `is required: ${names.howToSet(path)}` };
+    return {
+      path,
+      reason:
+        issue.message.startsWith("must") && value !== undefined ? `${show(value)} ${issue.message}` : issue.message,
+    };
   });
 }
 
@@ -137,11 +182,15 @@ function describeProblems(error: z.ZodError, raw: Record<string, unknown>, names
  * (CanaryPipeline: `settings.replicas`, argsSettingNames).
  */
 export function parseStackConfig(
-  raw: Record<string, unknown>, stack: string, secrets: Record<SecretKey, boolean>, given: ReadonlySet<ClusterLocationKey> = new Set(),
+  raw: Record<string, unknown>,
+  stack: string,
+  secrets: Record<SecretKey, boolean>,
+  given: ReadonlySet<ClusterLocationKey> = new Set(),
   names: SettingNames = stackSettingNames,
 ): StackConfig {
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in configSchema.shape));
-  const problems: { path: SettingPath; reason: string }[] = Object.keys(raw).filter((k) => !(k in known))
+  const problems: { path: SettingPath; reason: string }[] = Object.keys(raw)
+    .filter((k) => !(k in known))
     .map((k) => ({ path: [k], reason: names.unknownKey }));
   const result = stackConfigSchema(given, names).safeParse(known);
   if (!result.success) problems.push(...describeProblems(result.error, known, names));
@@ -165,7 +214,14 @@ export function loadStackConfig(): StackConfig {
     const value = config.get(d.key);
     if (d.undeclared) {
       // JSON as the stack file's list gives it; anything else is left for the schema to refuse.
-      if (value !== undefined) raw[d.key] = ((): unknown => { try { return JSON.parse(value) as unknown; } catch { return value; } })();
+      if (value !== undefined)
+        raw[d.key] = ((): unknown => {
+          try {
+            return JSON.parse(value) as unknown;
+          } catch {
+            return value;
+          }
+        })();
       continue;
     }
     if (value !== undefined) raw[d.key] = fromConfigString(value, d.type);
@@ -175,29 +231,45 @@ export function loadStackConfig(): StackConfig {
     const value = new pulumi.Config(namespace).get(name);
     if (value !== undefined) raw[key] = value;
   }
-  const plainSecrets = Object.keys(secretSettings).filter((k) => config.get(k) !== undefined && !isConfigSecret(qualifiedKey(k)));
+  const plainSecrets = Object.keys(secretSettings).filter(
+    (k) => config.get(k) !== undefined && !isConfigSecret(qualifiedKey(k)),
+  );
   if (plainSecrets.length > 0) {
-    throw new ConfigError(plainSecrets.map((k) => ({
-      propertyPath: qualifiedKey(k),
-      reason: `is a secret but is set in plain text in the stack file: remove it there and run \`pulumi config set --secret ${k} <value>\``,
-    })));
+    throw new ConfigError(
+      plainSecrets.map((k) => ({
+        propertyPath: qualifiedKey(k),
+        reason: `is a secret but is set in plain text in the stack file: remove it there and run \`pulumi config set --secret ${k} <value>\``,
+      })),
+    );
   }
-  const secrets = Object.fromEntries(Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined])) as Record<SecretKey, boolean>;
+  const secrets = Object.fromEntries(
+    Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined]),
+  ) as Record<SecretKey, boolean>;
   const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);
   const problems: InputProblem[] = [];
   const problem = (key: string, reason: string) => problems.push({ propertyPath: qualifiedKey(key), reason });
   const owners = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
   if (owners.length > 0) {
-    problem("manageRepoWorkflows", `true is claimed by ${owners.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`);
+    problem(
+      "manageRepoWorkflows",
+      `true is claimed by ${owners.map((s) => `Pulumi.${s}.yaml`).join(", ")} too for ${parsed.githubOwner}/${parsed.githubRepository}: exactly one stack may own the repository-wide workflows; set it false in all but one`,
+    );
   }
   const accounts = new pulumi.Config("aws").getObject<string[]>("allowedAccountIds");
-  const creators = parsed.oidcProviderArn === undefined ? otherOidcProviderCreators(process.cwd(), parsed.stack, accounts) : [];
+  const creators =
+    parsed.oidcProviderArn === undefined ? otherOidcProviderCreators(process.cwd(), parsed.stack, accounts) : [];
   if (creators.length > 0) {
-    problem("oidcProviderArn", `is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`);
+    problem(
+      "oidcProviderArn",
+      `is unset here and in ${creators.map((s) => `Pulumi.${s}.yaml`).join(", ")}, so each would create the AWS account's GitHub OIDC provider, and an account holds one (the second create fails EntityAlreadyExists): let one stack create it and set oidcProviderArn to arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com in the others; stacks in different accounts say so with aws:allowedAccountIds`,
+    );
   }
   const otherModes = parsed.manageRepoWorkflows ? previewStacksDeployingOtherwise(process.cwd(), parsed) : [];
   if (otherModes.length > 0) {
-    problem("previewStacks", `${otherModes.map((s) => `Pulumi.${s}.yaml`).join(", ")} deploys with another clusterAuth than this stack (${parsed.clusterAuth}), whose infra-preview.yml previews it: give the project's stacks one clusterAuth`);
+    problem(
+      "previewStacks",
+      `${otherModes.map((s) => `Pulumi.${s}.yaml`).join(", ")} deploys with another clusterAuth than this stack (${parsed.clusterAuth}), whose infra-preview.yml previews it: give the project's stacks one clusterAuth`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed;
@@ -219,9 +291,17 @@ function otherStackFiles(projectDir: string, stack: string): { stack: string; va
     const other = /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1];
     if (!other || other === stack) return [];
     try {
-      return [{ stack: other, values: parseStackFile(readFileSync(join(projectDir, file), "utf8"), project, file).values }];
+      return [
+        { stack: other, values: parseStackFile(readFileSync(join(projectDir, file), "utf8"), project, file).values },
+      ];
     } catch (error) {
-      if (error instanceof StackFileError) throw new ConfigError([{ propertyPath: error.file, reason: `${error.reason}: the cross-stack checks read every stack file of the project; fix it` }]);
+      if (error instanceof StackFileError)
+        throw new ConfigError([
+          {
+            propertyPath: error.file,
+            reason: `${error.reason}: the cross-stack checks read every stack file of the project; fix it`,
+          },
+        ]);
       throw error;
     }
   });
@@ -231,18 +311,31 @@ function otherStackFiles(projectDir: string, stack: string): { stack: string; va
  * The other stacks of the project that also own the repository-wide workflows of the same
  * repository: two owners would overwrite each other's files on every `pulumi up`.
  */
-export function otherRepoWorkflowOwners(projectDir: string, config: Pick<StackConfig, "stack" | "githubOwner" | "githubRepository">): string[] {
+export function otherRepoWorkflowOwners(
+  projectDir: string,
+  config: Pick<StackConfig, "stack" | "githubOwner" | "githubRepository">,
+): string[] {
   const key = (k: string) => `${projectName}:${k}`;
   return otherStackFiles(projectDir, config.stack).flatMap(({ stack, values }) => {
     const claims = values[key("manageRepoWorkflows")] === "true";
-    return claims && values[key("githubOwner")] === config.githubOwner && values[key("githubRepository")] === config.githubRepository ? [stack] : [];
+    return claims &&
+      values[key("githubOwner")] === config.githubOwner &&
+      values[key("githubRepository")] === config.githubRepository
+      ? [stack]
+      : [];
   });
 }
 
 /** The preview stacks whose files name another clusterAuth than this stack's (default eks). */
-export function previewStacksDeployingOtherwise(projectDir: string, config: Pick<StackConfig, "stack" | "previewStacks" | "clusterAuth">): string[] {
+export function previewStacksDeployingOtherwise(
+  projectDir: string,
+  config: Pick<StackConfig, "stack" | "previewStacks" | "clusterAuth">,
+): string[] {
   return otherStackFiles(projectDir, config.stack).flatMap(({ stack, values }) =>
-    config.previewStacks.includes(stack) && (values[`${projectName}:clusterAuth`] ?? "eks") !== config.clusterAuth ? [stack] : []);
+    config.previewStacks.includes(stack) && (values[`${projectName}:clusterAuth`] ?? "eks") !== config.clusterAuth
+      ? [stack]
+      : [],
+  );
 }
 
 /**
@@ -250,7 +343,11 @@ export function previewStacksDeployingOtherwise(projectDir: string, config: Pick
  * in what may be this stack's AWS account. The account is known only from each stack's
  * aws:allowedAccountIds; stacks that name none may share one, and count as sharing it.
  */
-export function otherOidcProviderCreators(projectDir: string, stack: string, accounts: readonly string[] | undefined): string[] {
+export function otherOidcProviderCreators(
+  projectDir: string,
+  stack: string,
+  accounts: readonly string[] | undefined,
+): string[] {
   return otherStackFiles(projectDir, stack).flatMap(({ stack: other, values }) => {
     if (values[`${projectName}:oidcProviderArn`] !== undefined) return [];
     const theirs = values["aws:allowedAccountIds"];

@@ -15,11 +15,12 @@ interface ReleaseLine {
 const releaseSchedule: Readonly<Record<string, ReleaseLine>> = schedule;
 
 // Major lines only: the schedule also holds the 0.x lines ("v0.12"), which no matrix names.
-const lines: readonly (ReleaseLine & { readonly major: string })[] = Object.entries(releaseSchedule)
-  .flatMap(([name, line]) => {
+const lines: readonly (ReleaseLine & { readonly major: string })[] = Object.entries(releaseSchedule).flatMap(
+  ([name, line]) => {
     const major = /^v(\d+)$/.exec(name)?.[1];
     return major === undefined ? [] : [{ ...line, major }];
-  });
+  },
+);
 
 /** End-of-life dates of the release lines the package knows ("22" → "2027-04-30"), odd lines included. */
 export const nodeEndOfLife: Readonly<Record<string, string>> = Object.fromEntries(lines.map((l) => [l.major, l.end]));
@@ -52,6 +53,7 @@ export function nodeLineProblem(version: string, today = new Date(reviewedOn)): 
     const newest = Math.max(...Object.keys(nodeEndOfLife).map(Number));
     return Number(version) > newest ? undefined : `${version} is not a Node.js release line`;
   }
-  if (new Date(endOfLife) < today) return `Node.js ${version} reached end of life on ${endOfLife}: use ${supportedNodeLines.join(", ")}`;
+  if (new Date(endOfLife) < today)
+    return `Node.js ${version} reached end of life on ${endOfLife}: use ${supportedNodeLines.join(", ")}`;
   return undefined;
 }

@@ -142,7 +142,7 @@ export interface CanaryMetricSettings {
 }
 
 /** True when A and B are the same type (not merely assignable either way). */
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
 /** Compile-time only: ServiceSettings is exactly the schema's input type. */
 export type ServiceSettingsMatchSchema = Assert<Equals<ServiceSettings, z.input<typeof configSchema>>>;

@@ -71,7 +71,10 @@ export interface ConfigValue {
  * in the file itself, before any setting is read. Its message is `<file>: <reason>`.
  */
 export class StackFileError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = "StackFileError";
   }
@@ -90,7 +93,7 @@ const bareProject: ProjectFile = { name: projectName, defaults: new Map() };
  */
 export function readStackFile(file: string, options: { project?: string | ProjectFile } = {}): StackFile {
   const projectFile = options.project ?? findProjectFile(dirname(resolve(file)));
-  const project = typeof projectFile === "string" ? readProjectFile(projectFile) : projectFile ?? bareProject;
+  const project = typeof projectFile === "string" ? readProjectFile(projectFile) : (projectFile ?? bareProject);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -142,7 +145,9 @@ function stackValues(text: string, project: string): Map<string, ConfigValue> {
   const file = topLevel(top, "stack file");
   const environment = file.get("environment");
   if (environment !== undefined && environment !== null) {
-    throw new Error("imports an ESC environment (environment:), whose values only the CLI with a Pulumi Cloud session can open: set the values in the stack file to read it offline");
+    throw new Error(
+      "imports an ESC environment (environment:), whose values only the CLI with a Pulumi Cloud session can open: set the values in the stack file to read it offline",
+    );
   }
   const first = file.get("config");
   if (first === undefined || first === null) return new Map();
@@ -152,12 +157,17 @@ function stackValues(text: string, project: string): Map<string, ConfigValue> {
   const namespaced: GoMap = new Map();
   const written = new Map<string, string>();
   for (const [key, value] of first) {
-    if (typeof key !== "string") throw new Error(`could not parse ${goSprint(secondPassKey(key))} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`);
+    if (typeof key !== "string")
+      throw new Error(
+        `could not parse ${goSprint(secondPassKey(key))} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`,
+      );
     const full = key.includes(":") ? key : `${project}:${key}`;
     const qualified = parseKey(full);
     const other = written.get(qualified);
     if (other !== undefined) {
-      throw new Error(`config: ${other} and ${key} both set ${qualified}: the CLI keeps one of them at random (Go's map order); remove one`);
+      throw new Error(
+        `config: ${other} and ${key} both set ${qualified}: the CLI keeps one of them at random (Go's map order); remove one`,
+      );
     }
     written.set(qualified, key);
     namespaced.set(full, value);
@@ -186,7 +196,9 @@ function parseKey(key: string): string {
   const parts = key.split(":");
   if (parts.length === 2) return key;
   if (parts.length === 3 && parts[1] === "config") return `${parts[0]}:${parts[2]}`;
-  throw new Error(`could not parse ${key} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`);
+  throw new Error(
+    `could not parse ${key} as a configuration key (configuration keys should be of the form \`<namespace>:<name>\`)`,
+  );
 }
 
 /** What a value of the stack file becomes: config.Value, then the text the program receives. */
@@ -224,7 +236,8 @@ class Ciphertext {
 }
 
 const hasCiphertext = (value: GoValue): boolean =>
-  value instanceof Ciphertext || (Array.isArray(value) ? value.some(hasCiphertext) : value instanceof Map && [...value.values()].some(hasCiphertext));
+  value instanceof Ciphertext ||
+  (Array.isArray(value) ? value.some(hasCiphertext) : value instanceof Map && [...value.values()].some(hasCiphertext));
 
 // --- Pulumi.yaml ------------------------------------------------------------------------------
 
@@ -232,7 +245,8 @@ const hasCiphertext = (value: GoValue): boolean =>
 export function parseProjectFile(text: string): ProjectFile {
   const top = topLevel(decodeFile(text), "project file");
   const name = top.get("name");
-  if (typeof name !== "string" || name === "") throw new Error("project is missing a non-empty string 'name' attribute");
+  if (typeof name !== "string" || name === "")
+    throw new Error("project is missing a non-empty string 'name' attribute");
   const config = top.get("config");
   const defaults = new Map<string, ConfigValue>();
   // A string `config:` is the old stackConfigDir (RewriteConfigPathIntoStackConfigDir).
@@ -244,25 +258,34 @@ export function parseProjectFile(text: string): ProjectFile {
   for (const [key, raw] of config) {
     if (typeof key !== "string") throw new Error(`config: expected only string keys, got ${describe(key)}`);
     const namespaced = !key.includes(":") || key.startsWith(`${name}:`);
-    rewritten.set(key, isPrimitive(raw) || Array.isArray(raw) ? new Map([[namespaced ? "default" : "value", raw]]) : raw);
+    rewritten.set(
+      key,
+      isPrimitive(raw) || Array.isArray(raw) ? new Map([[namespaced ? "default" : "value", raw]]) : raw,
+    );
   }
   for (const [entry, declared] of secondPass(rewritten, "refuse") as GoMap) {
     const key = entry as string;
-    if (!(declared instanceof Map)) throw new Error(`config.${key}: expected a declaration (a map with type, default, ...), not ${describe(declared)}`);
+    if (!(declared instanceof Map))
+      throw new Error(
+        `config.${key}: expected a declaration (a map with type, default, ...), not ${describe(declared)}`,
+      );
     const value = declared.get("value") ?? null;
     const fallback = declared.get("default") ?? null;
-    if (value !== null && fallback !== null) throw new Error(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
+    if (value !== null && fallback !== null)
+      throw new Error(`project config '${key}' cannot have both a 'default' and 'value' attribute`);
     const given = fallback ?? value;
     if (given === null) continue;
     // Set(key, value, path = true) treats the name as a property path: only plain names here.
-    if (/[.[\]"]/.test(key.slice(key.indexOf(":") + 1))) throw new Error(`config.${key}: a declared key that is a property path is not read offline`);
+    if (/[.[\]"]/.test(key.slice(key.indexOf(":") + 1)))
+      throw new Error(`config.${key}: a declared key that is a property path is not read offline`);
     defaults.set(key.includes(":") ? parseKey(key) : `${name}:${key}`, projectValue(given));
   }
   return { name, defaults };
 }
 
 /** isPrimitiveValue: a Go string, int or bool (a whole number beyond 64 bits is a uint64 or float). */
-const isPrimitive = (value: GoValue): value is string | boolean | bigint => typeof value === "string" || typeof value === "boolean" || (typeof value === "bigint" && inInt64(value));
+const isPrimitive = (value: GoValue): value is string | boolean | bigint =>
+  typeof value === "string" || typeof value === "boolean" || (typeof value === "bigint" && inInt64(value));
 
 /** createConfigValue: a primitive as its text (fmt %v), anything else as JSON, an object value. */
 function projectValue(value: GoValue): ConfigValue {
@@ -289,13 +312,18 @@ type GoMap = Map<GoKey, GoValue>;
 function decodeFile(text: string): GoValue {
   const document = parseDocument(text.replace(/^\uFEFF/, ""), {
     // Every scalar as its text and every tag as written: yaml.v3's own rules resolve them below.
-    schema: "failsafe", resolveKnownTags: false, merge: false, uniqueKeys: true, prettyErrors: false,
+    schema: "failsafe",
+    resolveKnownTags: false,
+    merge: false,
+    uniqueKeys: true,
+    prettyErrors: false,
   });
   if (document.errors.length > 0) throw new Error(`invalid YAML file: ${document.errors[0].message.split("\n")[0]}`);
   return document.contents === null ? null : decode(document.contents, document, new Set());
 }
 
-const yamlTag = (tag: string | undefined) => (tag?.startsWith("tag:yaml.org,2002:") ? `!!${tag.slice("tag:yaml.org,2002:".length)}` : tag);
+const yamlTag = (tag: string | undefined) =>
+  tag?.startsWith("tag:yaml.org,2002:") ? `!!${tag.slice("tag:yaml.org,2002:".length)}` : tag;
 
 function decode(node: unknown, document: Document, decoding: Set<unknown>): GoValue {
   if (node === null || node === undefined) return null;
@@ -333,7 +361,9 @@ function isMergeKey(key: unknown): boolean {
   return tag === "!!merge" || ((tag === undefined || tag === "!") && (key.type === undefined || key.type === "PLAIN"));
 }
 
-interface YamlMapNode { items: { key: unknown; value: unknown }[] }
+interface YamlMapNode {
+  items: { key: unknown; value: unknown }[];
+}
 
 /**
  * A mapping: map[string]any when every key of its own is text (isStringMap), else map[any]any.
@@ -345,13 +375,20 @@ function decodeMap(node: YamlMapNode, document: Document, decoding: Set<unknown>
   const keys = own.map((pair) => decodeKey(pair.key, document, decoding));
   const into: GoMap = new Map();
   own.forEach((pair, i) => into.set(keys[i], decode(pair.value, document, decoding)));
-  mergeInto(into, node, keys.some((k) => typeof k !== "string"), document, decoding);
+  mergeInto(
+    into,
+    node,
+    keys.some((k) => typeof k !== "string"),
+    document,
+    decoding,
+  );
   return into;
 }
 
 function decodeKey(key: unknown, document: Document, decoding: Set<unknown>): GoKey {
   const value = decode(key, document, decoding);
-  if (value instanceof Map || Array.isArray(value) || value instanceof Ciphertext) throw new Error("invalid map key: a map or list");
+  if (value instanceof Map || Array.isArray(value) || value instanceof Ciphertext)
+    throw new Error("invalid map key: a map or list");
   return value;
 }
 
@@ -360,7 +397,10 @@ function mergeInto(into: GoMap, node: YamlMapNode, general: boolean, document: D
   const merge = node.items.find((pair) => isMergeKey(pair.key))?.value;
   if (merge === undefined) return;
   const target = isAlias(merge) ? merge.resolve(document) : merge;
-  const sources = isSeq(target) && !isAlias(merge) ? target.items.map((item) => (isAlias(item) ? item.resolve(document) : item)) : [target];
+  const sources =
+    isSeq(target) && !isAlias(merge)
+      ? target.items.map((item) => (isAlias(item) ? item.resolve(document) : item))
+      : [target];
   for (const source of sources) {
     if (!isMap(source)) throw new Error("map merge requires map or sequence of maps as the value");
     if (decoding.has(source)) throw new Error("a merged map contains itself");
@@ -369,7 +409,9 @@ function mergeInto(into: GoMap, node: YamlMapNode, general: boolean, document: D
       for (const pair of source.items) {
         if (isMergeKey(pair.key)) continue;
         if (!general && !isScalar(pair.key)) throw new Error("invalid map key: a map or list");
-        const key = general ? decodeKey(pair.key, document, decoding) : nodeText((pair.key as { value: unknown }).value);
+        const key = general
+          ? decodeKey(pair.key, document, decoding)
+          : nodeText((pair.key as { value: unknown }).value);
         if (!into.has(key)) into.set(key, decode(pair.value, document, decoding));
       }
       mergeInto(into, source, general, document, decoding);
@@ -381,11 +423,29 @@ function mergeInto(into: GoMap, node: YamlMapNode, general: boolean, document: D
 
 // yaml.v3's resolve.go: the prefix hints what a plain scalar may be.
 const resolveMap: Record<string, GoKey> = {
-  true: true, True: true, TRUE: true, false: false, False: false, FALSE: false,
-  "": null, "~": null, null: null, Null: null, NULL: null,
-  ".nan": NaN, ".NaN": NaN, ".NAN": NaN,
-  ".inf": Infinity, ".Inf": Infinity, ".INF": Infinity, "+.inf": Infinity, "+.Inf": Infinity, "+.INF": Infinity,
-  "-.inf": -Infinity, "-.Inf": -Infinity, "-.INF": -Infinity,
+  true: true,
+  True: true,
+  TRUE: true,
+  false: false,
+  False: false,
+  FALSE: false,
+  "": null,
+  "~": null,
+  null: null,
+  Null: null,
+  NULL: null,
+  ".nan": NaN,
+  ".NaN": NaN,
+  ".NAN": NaN,
+  ".inf": Infinity,
+  ".Inf": Infinity,
+  ".INF": Infinity,
+  "+.inf": Infinity,
+  "+.Inf": Infinity,
+  "+.INF": Infinity,
+  "-.inf": -Infinity,
+  "-.Inf": -Infinity,
+  "-.INF": -Infinity,
 };
 const yamlStyleFloat = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 
@@ -399,7 +459,8 @@ function resolvePlain(text: string, timestamps: boolean): Resolved {
   const first = text[0] ?? "";
   if (first === ".") {
     // ParseFloat of the text as written.
-    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text) && Number.isFinite(Number(text))) return { tag: "!!float", value: Number(text) };
+    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text) && Number.isFinite(Number(text)))
+      return { tag: "!!float", value: Number(text) };
   } else if (/[-+0-9]/.test(first)) {
     if (timestamps) {
       const time = GoTime.parse(text);
@@ -476,7 +537,8 @@ function secondPass(value: GoValue, keys: "format" | "refuse"): GoValue {
       merge = secondPass(v, keys);
       continue;
     }
-    if (typeof k !== "string" && keys === "refuse") throw new Error("json: unsupported type: map[interface {}]interface {}");
+    if (typeof k !== "string" && keys === "refuse")
+      throw new Error("json: unsupported type: map[interface {}]interface {}");
     const key = typeof k === "string" ? k : goSprint(secondPassKey(k));
     if (out.has(key)) throw new Error(`mapping key "${key}" already defined (once the CLI writes the file back)`);
     out.set(key, secondPass(v, keys));
@@ -520,13 +582,23 @@ function goFloat(n: number): string {
 
 /** encoding/json.Marshal's string: HTML-safe (`<`, `>`, `&`, U+2028, U+2029 escaped). */
 function goJsonString(s: string): string {
-  const short: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+  const short: Record<string, string> = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+  };
   let out = '"';
   for (const c of s) {
     const code = c.codePointAt(0)!;
     if (short[c]) out += short[c];
-    else if (code < 0x20 || c === "<" || c === ">" || c === "&" || code === 0x2028 || code === 0x2029) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else if (code >= 0xd800 && code <= 0xdfff) out += "\\ufffd"; // a lone surrogate: invalid UTF-8 to Go
+    else if (code < 0x20 || c === "<" || c === ">" || c === "&" || code === 0x2028 || code === 0x2029)
+      out += `\\u${code.toString(16).padStart(4, "0")}`;
+    else if (code >= 0xd800 && code <= 0xdfff)
+      out += "\\ufffd"; // a lone surrogate: invalid UTF-8 to Go
     else out += c;
   }
   return `${out}"`;
@@ -576,12 +648,18 @@ class GoTime {
 
   static parse(text: string): GoTime | undefined {
     // "2006-1-2T15:4:5.999999999Z07:00" (also with t), "2006-1-2 15:4:5.999999999", "2006-1-2".
-    const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:([Tt ])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})?)?$/.exec(text);
+    const m =
+      /^(\d{4})-(\d{1,2})-(\d{1,2})(?:([Tt ])(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})?)?$/.exec(
+        text,
+      );
     if (!m) return undefined;
-    const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[5] ?? "0", m[6] ?? "0", m[7] ?? "0"].map(Number) as [number, number, number, number, number, number];
+    const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[5] ?? "0", m[6] ?? "0", m[7] ?? "0"].map(
+      Number,
+    ) as [number, number, number, number, number, number];
     const zone = m[9];
     if (m[4] !== undefined && (m[4] === " ") !== (zone === undefined)) return undefined;
-    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+      return undefined;
     let offset: number | undefined;
     if (zone !== undefined && zone !== "Z") {
       const [hours, minutes] = [Number(zone.slice(1, 3)), Number(zone.slice(4, 6))];

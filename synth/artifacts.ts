@@ -17,7 +17,7 @@ export function redact(value: unknown): unknown {
 }
 
 /** Parses a JSON document held in a string input (IAM policies). */
-const jsonDocument = (value: unknown) => (typeof value === "string" ? JSON.parse(value) as unknown : value);
+const jsonDocument = (value: unknown) => (typeof value === "string" ? (JSON.parse(value) as unknown) : value);
 
 const iamDocuments: Record<string, Record<string, string>> = {
   "aws:iam/role:Role": { assumeRolePolicy: "trust" },
@@ -40,7 +40,9 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
   const files = new Map<string, string>();
   // One repository: `repo/<path>`, as it lays out in the repository. Several (a platform program
   // declaring many services): `repo/<repository>/<path>`, so that each one's files stay apart.
-  const repositories = new Set(resources.filter((r) => r.type === repositoryFileType).map((r) => String(r.inputs.repository)));
+  const repositories = new Set(
+    resources.filter((r) => r.type === repositoryFileType).map((r) => String(r.inputs.repository)),
+  );
   const repoFolder = (repository: unknown) => (repositories.size > 1 ? `repo/${String(repository)}` : "repo");
   const add = (path: string, content: string) => {
     if (files.has(path)) throw new RenderError(`two resources render to ${path}: give them distinct names`);
@@ -53,13 +55,25 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
       add(`${repoFolder(inputs.repository)}/${String(inputs.file)}`, String(inputs.content));
     } else if (r.custom && r.type.startsWith("kubernetes:") && typeof inputs.kind === "string") {
       const metadata = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
-      add(`kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`, stringify(inputs, { aliasDuplicateObjects: false, lineWidth: 0 }));
+      add(
+        `kubernetes/${inputs.kind}.${metadata.namespace ?? "cluster"}.${metadata.name ?? r.name}.yaml`,
+        stringify(inputs, { aliasDuplicateObjects: false, lineWidth: 0 }),
+      );
     }
     for (const [input, document] of Object.entries(iamDocuments[r.type] ?? {})) {
-      if (inputs[input] !== undefined) add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
+      if (inputs[input] !== undefined)
+        add(`aws/${r.name}.${document}.json`, `${JSON.stringify(jsonDocument(inputs[input]), null, 2)}\n`);
     }
   });
-  const list = resources.map((r, i) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null, provider: r.provider ?? null, dependencies: r.dependencies, inputs: redacted[i] }));
+  const list = resources.map((r, i) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    parent: r.parent ?? null,
+    provider: r.provider ?? null,
+    dependencies: r.dependencies,
+    inputs: redacted[i],
+  }));
   add("resources.json", `${JSON.stringify(list, null, 2)}\n`);
   return files;
 }

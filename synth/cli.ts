@@ -41,10 +41,21 @@ class UsageError extends Error {}
 /** The program a module exports: `export =` or `export default`, through any CommonJS wrapping. */
 export async function loadProgram(file: string): Promise<() => unknown> {
   let exported: unknown = await import(pathToFileURL(resolve(file)).href);
-  for (let i = 0; i < 3 && typeof exported !== "function" && exported !== null && typeof exported === "object" && "default" in exported; i++) {
+  for (
+    let i = 0;
+    i < 3 &&
+    typeof exported !== "function" &&
+    exported !== null &&
+    typeof exported === "object" &&
+    "default" in exported;
+    i++
+  ) {
     exported = exported.default;
   }
-  if (typeof exported !== "function") throw new UsageError(`--program ${file} must export its program as a function (export = () => ..., or export default)`);
+  if (typeof exported !== "function")
+    throw new UsageError(
+      `--program ${file} must export its program as a function (export = () => ..., or export default)`,
+    );
   return exported as () => unknown;
 }
 
@@ -94,24 +105,31 @@ async function main(args: string[], print: CliOutput): Promise<number> {
   }
   const stack = values.stack;
   const out = values.out ?? `out/${stack}`;
-  if (values.program !== undefined && !existsSync(values.program)) throw new UsageError(`--program ${values.program}: no such file`);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`--config ${values.config}: no such file`);
+  if (values.program !== undefined && !existsSync(values.program))
+    throw new UsageError(`--program ${values.program}: no such file`);
+  if (values.config !== undefined && !existsSync(values.config))
+    throw new UsageError(`--config ${values.config}: no such file`);
   let configFile: string | undefined = values.config ?? `Pulumi.${stack}.yaml`;
   if (values.program !== undefined && values.config === undefined) {
     const beside = join(dirname(values.program), `Pulumi.${stack}.yaml`);
     configFile = existsSync(beside) ? beside : undefined;
   }
   if (configFile !== undefined && !existsSync(configFile)) {
-    throw new UsageError(`no stack file ${configFile} for stack ${stack}: name it with --config FILE, or pick a stack with one (--stack prod), or, for a program that carries its settings in code, name the program with --program FILE`);
+    throw new UsageError(
+      `no stack file ${configFile} for stack ${stack}: name it with --config FILE, or pick a stack with one (--stack prod), or, for a program that carries its settings in code, name the program with --program FILE`,
+    );
   }
   const source = values.program ?? configFile ?? "";
   try {
     // The settings as the Pulumi CLI hands them to the program, Pulumi.yaml's defaults included.
-    const settings: StackSettings = configFile !== undefined ? readStackFile(configFile) : { config: {}, secretKeys: [] };
+    const settings: StackSettings =
+      configFile !== undefined ? readStackFile(configFile) : { config: {}, secretKeys: [] };
     const program = values.program !== undefined ? await loadProgram(values.program) : undefined;
     const render = await renderStack({ stack, settings, ...(program ? { program } : {}) });
     writeRender(render, out);
-    print.log(`rendered stack ${stack} (${[values.program, configFile].filter(Boolean).join(", ") || "no stack file"}): ${render.resources.length} resources, ${render.files.size} files in ${out}`);
+    print.log(
+      `rendered stack ${stack} (${[values.program, configFile].filter(Boolean).join(", ") || "no stack file"}): ${render.resources.length} resources, ${render.files.size} files in ${out}`,
+    );
     return 0;
   } catch (error) {
     // Bad settings or Args: one line per problem, after the file or program that holds them.
@@ -125,7 +143,11 @@ async function main(args: string[], print: CliOutput): Promise<number> {
       return 1;
     }
     // A program's own refusal, as the Pulumi CLI prints it, or one the offline render cannot lay out: the message alone.
-    if (pulumi.RunError.isInstance(error) || (pulumi.ResourceError.isInstance(error) && error.hideStack) || error instanceof RenderError) {
+    if (
+      pulumi.RunError.isInstance(error) ||
+      (pulumi.ResourceError.isInstance(error) && error.hideStack) ||
+      error instanceof RenderError
+    ) {
       print.error(`${source}: ${error.message}`);
       return 1;
     }
@@ -135,8 +157,11 @@ async function main(args: string[], print: CliOutput): Promise<number> {
 
 // Run only as the CLI, not when a test imports it.
 if (require.main === module) {
-  synthCli(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  });
+  synthCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(2);
+    },
+  );
 }

@@ -5,7 +5,8 @@ import type { RegisteredResource } from "../testing/mock-engine";
 import { groupBy, topLevelOf } from "./top-level";
 
 /** `Role` for `aws:iam/role:Role`; `kubernetes provider` for `pulumi:providers:kubernetes`. */
-const shortType = (type: string) => (type.startsWith("pulumi:providers:") ? `${type.split(":")[2]} provider` : type.split(":").pop() ?? type);
+const shortType = (type: string) =>
+  type.startsWith("pulumi:providers:") ? `${type.split(":")[2]} provider` : (type.split(":").pop() ?? type);
 const nodeId = (index: number) => `r${index}`;
 const label = (text: string) => text.replace(/"/g, "'");
 
@@ -20,16 +21,20 @@ function componentSection(resources: RegisteredResource[]): string[] {
   return lines;
 }
 
-interface WorkflowJobs { jobs?: Record<string, { needs?: string | string[]; name?: string; if?: string; environment?: unknown }> }
+interface WorkflowJobs {
+  jobs?: Record<string, { needs?: string | string[]; name?: string; if?: string; environment?: unknown }>;
+}
 
 function jobGraphs(files: Map<string, string>): string[] {
   const lines: string[] = [];
-  for (const [path, content] of [...files].filter(([p]) => /^repo\/([^/]+\/)?\.github\/workflows\/.*\.ya?ml$/.test(p)).sort()) {
+  for (const [path, content] of [...files]
+    .filter(([p]) => /^repo\/([^/]+\/)?\.github\/workflows\/.*\.ya?ml$/.test(p))
+    .sort()) {
     const workflow = parse(content) as WorkflowJobs;
     lines.push(`### ${path.replace(/^repo\//, "")}`, "", "```mermaid", "flowchart LR");
     for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
       lines.push(`  ${id}["${label(job.name ?? id)}"]`);
-      const needs = typeof job.needs === "string" ? [job.needs] : job.needs ?? [];
+      const needs = typeof job.needs === "string" ? [job.needs] : (job.needs ?? []);
       for (const n of needs) lines.push(`  ${n} --> ${id}`);
     }
     lines.push("```", "");
@@ -47,14 +52,22 @@ function resourceGraphs(resources: RegisteredResource[]): string[] {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const top = topLevelOf(resources);
   // Custom resources declared at the top share one part (""); a top-level component is a part.
-  const parts = groupBy(resources.filter((r) => r.custom), (r) => {
-    const t = top(r);
-    return t === undefined || t.custom ? "" : t.urn;
-  });
+  const parts = groupBy(
+    resources.filter((r) => r.custom),
+    (r) => {
+      const t = top(r);
+      return t === undefined || t.custom ? "" : t.urn;
+    },
+  );
   const lines: string[] = [];
   for (const [part, members] of [...parts].sort(([a], [b]) => a.localeCompare(b))) {
     const component = byUrn.get(part);
-    lines.push(component ? `### \`${component.name}\` (${shortType(component.type)})` : "### Declared at the top of the program", "", "```mermaid", "flowchart LR");
+    lines.push(
+      component ? `### \`${component.name}\` (${shortType(component.type)})` : "### Declared at the top of the program",
+      "",
+      "```mermaid",
+      "flowchart LR",
+    );
     const ids = new Map(members.map((r, i) => [r.urn, nodeId(i)]));
     members.forEach((r) => lines.push(`  ${ids.get(r.urn)}["${label(`${shortType(r.type)}: ${r.name}`)}"]`));
     for (const r of members) {

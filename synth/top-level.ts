@@ -5,13 +5,16 @@ import type { RegisteredResource } from "../testing/mock-engine";
 import { rootStackType } from "../testing/urn";
 
 /** The resource declared at the top that `r` is (or is under); undefined for the root stack. */
-export function topLevelOf(resources: readonly RegisteredResource[]): (r: RegisteredResource) => RegisteredResource | undefined {
+export function topLevelOf(
+  resources: readonly RegisteredResource[],
+): (r: RegisteredResource) => RegisteredResource | undefined {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const known = new Map<string, RegisteredResource | undefined>();
   const top = (r: RegisteredResource): RegisteredResource | undefined => {
     if (known.has(r.urn)) return known.get(r.urn);
     const parent = r.parent !== undefined ? byUrn.get(r.parent) : undefined;
-    const result = r.type === rootStackType ? undefined : parent === undefined || parent.type === rootStackType ? r : top(parent);
+    const result =
+      r.type === rootStackType ? undefined : parent === undefined || parent.type === rootStackType ? r : top(parent);
     known.set(r.urn, result);
     return result;
   };

@@ -9,7 +9,11 @@ import { adminKubeconfig, clusterDown, clusterUp, repoRoot } from "./control-pla
 
 function realTierFiles(): string[] {
   const dir = path.join(repoRoot, "test", "cluster");
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".test.ts")).sort().map((f) => path.join("test", "cluster", f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => path.join("test", "cluster", f));
 }
 
 function main(command: string | undefined, args: string[]): number {
@@ -27,8 +31,11 @@ function main(command: string | undefined, args: string[]): number {
     clusterUp();
     try {
       const files = args.length > 0 ? args : realTierFiles();
-      const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-        { cwd: repoRoot, stdio: "inherit" });
+      const run = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+        { cwd: repoRoot, stdio: "inherit" },
+      );
       return run.status ?? 1;
     } finally {
       clusterDown();

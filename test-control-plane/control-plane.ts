@@ -10,7 +10,9 @@ import * as path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "..");
 /** Where tools/build.sh links the binaries, or CANARY_TOOLS_BIN: a folder of binaries of your own. */
-export const toolsBin = process.env.CANARY_TOOLS_BIN ? path.resolve(process.env.CANARY_TOOLS_BIN) : path.join(repoRoot, "out", "tools", "bin");
+export const toolsBin = process.env.CANARY_TOOLS_BIN
+  ? path.resolve(process.env.CANARY_TOOLS_BIN)
+  : path.join(repoRoot, "out", "tools", "bin");
 /** Everything the cluster writes: kwokctl's work directory, the admin kubeconfig, the logs. */
 export const clusterDir = path.join(repoRoot, "out", "cluster");
 export const adminKubeconfig = path.join(clusterDir, "kubeconfig");
@@ -25,11 +27,14 @@ const kwokWorkdir = path.join(clusterDir, "kwok");
 const clusterHome = path.join(kwokWorkdir, "clusters", clusterName);
 const nodeName = "kwok-node-0";
 /** The cluster's CA, which kwokctl generates: it signs client certificates for test identities. */
-export const clusterCa = { cert: path.join(clusterHome, "pki", "ca.crt"), key: path.join(clusterHome, "pki", "ca.key") };
+export const clusterCa = {
+  cert: path.join(clusterHome, "pki", "ca.crt"),
+  key: path.join(clusterHome, "pki", "ca.key"),
+};
 
 /** The control plane's components, with the binary each runs. */
 const components = {
-  "etcd": "etcd",
+  etcd: "etcd",
   "kube-apiserver": "kube-apiserver",
   "kube-controller-manager": "kube-controller-manager",
   "kube-scheduler": "kube-scheduler",
@@ -42,7 +47,9 @@ const binary = (name: string) => path.join(toolsBin, name);
 function requireTools(): void {
   const missing = [...Object.values(components), "kwokctl", "kubectl"].filter((name) => !fs.existsSync(binary(name)));
   if (missing.length > 0) {
-    throw new Error(`missing ${missing.join(", ")} in ${path.relative(repoRoot, toolsBin) || toolsBin}: run tools/build.sh first`);
+    throw new Error(
+      `missing ${missing.join(", ")} in ${path.relative(repoRoot, toolsBin) || toolsBin}: run tools/build.sh first`,
+    );
   }
 }
 
@@ -73,7 +80,9 @@ function kwokctl(args: string[]) {
 /** kubectl as the cluster's administrator. */
 export function adminKubectl(args: string[], input?: string): string {
   return execFileSync(binary("kubectl"), ["--kubeconfig", adminKubeconfig, ...args], {
-    encoding: "utf8", ...(input !== undefined ? { input } : {}), stdio: ["pipe", "pipe", "pipe"],
+    encoding: "utf8",
+    ...(input !== undefined ? { input } : {}),
+    stdio: ["pipe", "pipe", "pipe"],
   });
 }
 
@@ -82,7 +91,12 @@ export function adminKubectl(args: string[], input?: string): string {
  * 0.0.0.0), the stages of test-control-plane/stages.yaml, and the smoke-test and bake pods' logs.
  */
 function kwokConfig(): string {
-  const kwokctl = ["apiVersion: config.kwok.x-k8s.io/v1alpha1", "kind: KwokctlConfiguration", "options:", "  bindAddress: 127.0.0.1"].join("\n");
+  const kwokctl = [
+    "apiVersion: config.kwok.x-k8s.io/v1alpha1",
+    "kind: KwokctlConfiguration",
+    "options:",
+    "  bindAddress: 127.0.0.1",
+  ].join("\n");
   const stages = fs.readFileSync(path.join(__dirname, "stages.yaml"), "utf8");
   const logs = [
     "apiVersion: kwok.x-k8s.io/v1alpha1",
@@ -107,8 +121,11 @@ const fakeNode = JSON.stringify({
     name: nodeName,
     annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
     labels: {
-      "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-      "topology.kubernetes.io/zone": "local-a", "type": "kwok",
+      "kubernetes.io/hostname": nodeName,
+      "kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+      "topology.kubernetes.io/zone": "local-a",
+      type: "kwok",
     },
   },
 });
@@ -118,10 +135,12 @@ export const componentLog = (component: Component) => path.join(clusterHome, "lo
 
 /** The process id of each component, from the pid files kwokctl writes. */
 function componentPids(): Partial<Record<Component, number>> {
-  return Object.fromEntries((Object.keys(components) as Component[]).flatMap((component) => {
-    const pidFile = path.join(clusterHome, "pids", `${component}.pid`);
-    return fs.existsSync(pidFile) ? [[component, Number(fs.readFileSync(pidFile, "utf8").trim())]] : [];
-  }));
+  return Object.fromEntries(
+    (Object.keys(components) as Component[]).flatMap((component) => {
+      const pidFile = path.join(clusterHome, "pids", `${component}.pid`);
+      return fs.existsSync(pidFile) ? [[component, Number(fs.readFileSync(pidFile, "utf8").trim())]] : [];
+    }),
+  );
 }
 
 /** True while the process runs (a zombie has exited already). */
@@ -136,14 +155,17 @@ function alive(pid: number): boolean {
 /** The components whose process is not running. */
 function stoppedComponents(): Component[] {
   const pids = componentPids();
-  return (Object.keys(components) as Component[]).filter((component) => pids[component] === undefined || !alive(pids[component]));
+  return (Object.keys(components) as Component[]).filter(
+    (component) => pids[component] === undefined || !alive(pids[component]),
+  );
 }
 
 function startupError(step: string, detail: string): Error {
   const stopped = stoppedComponents();
-  const blame = stopped.length > 0
-    ? stopped.map((c) => `${c} is not running; its log: ${path.relative(repoRoot, componentLog(c))}`)
-    : [`every component runs; logs under ${path.relative(repoRoot, path.join(clusterHome, "logs"))}/`];
+  const blame =
+    stopped.length > 0
+      ? stopped.map((c) => `${c} is not running; its log: ${path.relative(repoRoot, componentLog(c))}`)
+      : [`every component runs; logs under ${path.relative(repoRoot, path.join(clusterHome, "logs"))}/`];
   return new Error([`cluster up: ${step} failed`, ...blame, detail.trim()].filter(Boolean).join("\n"));
 }
 
@@ -176,20 +198,40 @@ export function clusterUp(): void {
   const configFile = path.join(clusterDir, "kwok.yaml");
   fs.writeFileSync(configFile, kwokConfig());
   const created = kwokctl([
-    "create", "cluster",
-    "--config", configFile,
-    "--kubeconfig", adminKubeconfig,
+    "create",
+    "cluster",
+    "--config",
+    configFile,
+    "--kubeconfig",
+    adminKubeconfig,
     "--kube-authorization",
     "--kube-admission",
-    "--extra-args", "kube-apiserver=enable-admission-plugins=NodeRestriction,PodSecurity,ValidatingAdmissionPolicy",
-    "--wait", "90s",
+    "--extra-args",
+    "kube-apiserver=enable-admission-plugins=NodeRestriction,PodSecurity,ValidatingAdmissionPolicy",
+    "--wait",
+    "90s",
   ]);
   if (created.status !== 0) throw startupError("kwokctl create cluster", `${created.stdout}\n${created.stderr}`);
   adminKubectl(["apply", "--filename", "-"], fakeNode);
-  waitFor(`node ${nodeName} Ready`, () =>
-    adminKubectl(["get", "node", nodeName, "--output", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) === "True", 60);
+  waitFor(
+    `node ${nodeName} Ready`,
+    () =>
+      adminKubectl([
+        "get",
+        "node",
+        nodeName,
+        "--output",
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+      ]) === "True",
+    60,
+  );
   // The controller manager creates each namespace's `default` ServiceAccount; pods need it.
-  waitFor("the default ServiceAccount", () => adminKubectl(["get", "serviceaccount", "default", "--namespace", "default", "--output", "name"]).trim() !== "", 60);
+  waitFor(
+    "the default ServiceAccount",
+    () =>
+      adminKubectl(["get", "serviceaccount", "default", "--namespace", "default", "--output", "name"]).trim() !== "",
+    60,
+  );
 }
 
 /** Stops every component and removes the cluster's state. Safe to call when nothing runs. */
@@ -205,7 +247,8 @@ export function clusterDown(): void {
     execFileSync("sleep", ["0.2"]);
     left = left.filter(([, pid]) => alive(pid));
   }
-  if (left.length > 0) throw new Error(`cluster down: still running: ${left.map(([c, pid]) => `${c} (pid ${pid})`).join(", ")}`);
+  if (left.length > 0)
+    throw new Error(`cluster down: still running: ${left.map(([c, pid]) => `${c} (pid ${pid})`).join(", ")}`);
   fs.rmSync(kwokWorkdir, { recursive: true, force: true });
   fs.rmSync(adminKubeconfig, { force: true });
 }

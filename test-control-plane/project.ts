@@ -58,7 +58,11 @@ export function cliEnvironment(home: string, passphrase: string): NodeJS.Process
 /** The calls the stand-ins recorded, in order. */
 export function standinCalls(copy: ProjectCopy): StandinCall[] {
   if (!fs.existsSync(copy.standinLog)) return [];
-  return fs.readFileSync(copy.standinLog, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as StandinCall);
+  return fs
+    .readFileSync(copy.standinLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as StandinCall);
 }
 
 /**
@@ -69,7 +73,9 @@ export function standinCalls(copy: ProjectCopy): StandinCall[] {
 export function projectCopy(name: string, env: NodeJS.ProcessEnv = {}, morePath: readonly string[] = []): ProjectCopy {
   const dir = path.join(clusterDir, "projects", name);
   fs.rmSync(dir, { recursive: true, force: true });
-  const files = execFileSync("git", ["ls-files", "-z"], { cwd: repoRoot, encoding: "utf8" }).split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-z"], { cwd: repoRoot, encoding: "utf8" })
+    .split("\0")
+    .filter(Boolean);
   for (const file of files) {
     const source = path.join(repoRoot, file);
     if (!fs.existsSync(source)) continue;
@@ -81,7 +87,15 @@ export function projectCopy(name: string, env: NodeJS.ProcessEnv = {}, morePath:
   const standinLog = path.join(home, "standins.jsonl");
   const fullEnv: NodeJS.ProcessEnv = {
     ...cliEnvironment(home, "project-tier"),
-    PATH: [...morePath, toolsBin, standinsBin, path.dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
+    PATH: [
+      ...morePath,
+      toolsBin,
+      standinsBin,
+      path.dirname(process.execPath),
+      "/usr/local/bin",
+      "/usr/bin",
+      "/bin",
+    ].join(path.delimiter),
     TMPDIR: process.env.TMPDIR ?? "/tmp",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     KUBECONFIG: adminKubeconfig,
@@ -91,14 +105,20 @@ export function projectCopy(name: string, env: NodeJS.ProcessEnv = {}, morePath:
   const printed: string[] = [];
   const pulumi = (args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliRun => {
     const run = spawnSync(path.join(toolsBin, "pulumi"), [...args, "--non-interactive"], {
-      cwd: dir, env: { ...fullEnv, ...options.env }, encoding: "utf8", input: options.input ?? "", maxBuffer: 64 * 1024 * 1024, timeout: 600_000,
+      cwd: dir,
+      env: { ...fullEnv, ...options.env },
+      encoding: "utf8",
+      input: options.input ?? "",
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 600_000,
     });
     printed.push(run.stdout, run.stderr);
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
   const ok = (args: readonly string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): string => {
     const run = pulumi(args, options);
-    if (run.status !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+    if (run.status !== 0)
+      throw new Error(`pulumi ${args.join(" ")} exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
     return run.stdout;
   };
   return { dir, standinLog, printed, pulumi, ok };
@@ -112,17 +132,32 @@ export function projectCopy(name: string, env: NodeJS.ProcessEnv = {}, morePath:
 export function awsCliStandin(): string {
   const dir = path.join(clusterDir, "aws-cli");
   fs.mkdirSync(dir, { recursive: true });
-  const view = JSON.parse(execFileSync(path.join(toolsBin, "kubectl"), ["config", "view", "--raw", "--minify", "--flatten", "--output", "json"],
-    { env: { ...process.env, KUBECONFIG: adminKubeconfig }, encoding: "utf8" })) as { users: { user: Record<string, string> }[] };
+  const view = JSON.parse(
+    execFileSync(
+      path.join(toolsBin, "kubectl"),
+      ["config", "view", "--raw", "--minify", "--flatten", "--output", "json"],
+      { env: { ...process.env, KUBECONFIG: adminKubeconfig }, encoding: "utf8" },
+    ),
+  ) as { users: { user: Record<string, string> }[] };
   const user = view.users[0].user;
   const pem = (data: string) => Buffer.from(data, "base64").toString("utf8");
-  const credential = { apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential",
-    status: { clientCertificateData: pem(user["client-certificate-data"]), clientKeyData: pem(user["client-key-data"]) } };
-  fs.writeFileSync(path.join(dir, "aws"), `#!${process.execPath}
+  const credential = {
+    apiVersion: "client.authentication.k8s.io/v1beta1",
+    kind: "ExecCredential",
+    status: {
+      clientCertificateData: pem(user["client-certificate-data"]),
+      clientKeyData: pem(user["client-key-data"]),
+    },
+  };
+  fs.writeFileSync(
+    path.join(dir, "aws"),
+    `#!${process.execPath}
 const [service, command] = process.argv.slice(2);
 if (service !== "eks" || command !== "get-token") { console.error("aws stand-in: only eks get-token"); process.exit(2); }
 process.stdout.write(${JSON.stringify(JSON.stringify(credential))});
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return dir;
 }
 
@@ -135,7 +170,10 @@ export interface PreviewStep {
 }
 
 /** `pulumi preview --json`'s result: its steps and diagnostics. */
-export function previewJson(stdout: string): { steps: PreviewStep[]; diagnostics: { message: string; severity: string }[] } {
+export function previewJson(stdout: string): {
+  steps: PreviewStep[];
+  diagnostics: { message: string; severity: string }[];
+} {
   const parsed = JSON.parse(stdout) as { steps?: PreviewStep[]; diagnostics?: { message: string; severity: string }[] };
   return { steps: parsed.steps ?? [], diagnostics: parsed.diagnostics ?? [] };
 }

@@ -10,16 +10,21 @@ import { adminKubeconfig, clusterDir, repoRoot, toolsBin } from "./control-plane
 /** The admin kubeconfig's server and CA: what a token-mode stack is configured with. */
 export function clusterAccess(): { server: string; caData: string } {
   const kubeconfig = parse(fs.readFileSync(adminKubeconfig, "utf8")) as {
-    clusters: { cluster: { server: string; "certificate-authority-data"?: string; "certificate-authority"?: string } }[];
+    clusters: {
+      cluster: { server: string; "certificate-authority-data"?: string; "certificate-authority"?: string };
+    }[];
   };
   const cluster = kubeconfig.clusters[0].cluster;
-  const caData = cluster["certificate-authority-data"] ?? fs.readFileSync(cluster["certificate-authority"]!).toString("base64");
+  const caData =
+    cluster["certificate-authority-data"] ?? fs.readFileSync(cluster["certificate-authority"]!).toString("base64");
   return { server: cluster.server, caData };
 }
 
 /** The project's own Pulumi.yaml `options` (refresh and friends): the tier runs under the same. */
 function projectOptions(): Record<string, unknown> | undefined {
-  const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as { options?: Record<string, unknown> };
+  const project = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as {
+    options?: Record<string, unknown>;
+  };
   return project.options;
 }
 
@@ -42,19 +47,22 @@ export async function tierStack(name: string, program: PulumiFn, options: TierSt
   const project = { name: `tier-${name}` };
   writeProject(workDir, project.name, options);
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolsBin) });
-  return LocalWorkspace.createOrSelectStack({ stackName: "tier", projectName: project.name, program }, {
-    workDir,
-    pulumiCommand,
-    envVars: {
-      PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
-      PULUMI_HOME: path.join(workDir, "home"),
-      PULUMI_BACKEND_URL: `file://${path.join(workDir, "state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "real-tier",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      KUBECONFIG: adminKubeconfig,
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: "tier", projectName: project.name, program },
+    {
+      workDir,
+      pulumiCommand,
+      envVars: {
+        PATH: `${toolsBin}${path.delimiter}${process.env.PATH ?? ""}`,
+        PULUMI_HOME: path.join(workDir, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(workDir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "real-tier",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        KUBECONFIG: adminKubeconfig,
+      },
     },
-  });
+  );
 }
 
 /** The kinds of change a summary counts, without `same`. */

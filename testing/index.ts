@@ -3,7 +3,14 @@
 // dist/testing/ beside the library (tsconfig.build.json); docs/library.md shows its use.
 import { runProgram as runUnderMocks, type RegisteredResource } from "./mock-engine";
 
-export { mockAccount, mockServiceAccountToken, mocks, secretMarker, type RegisteredAlias, type RegisteredResource } from "./mock-engine";
+export {
+  mockAccount,
+  mockServiceAccountToken,
+  mocks,
+  secretMarker,
+  type RegisteredAlias,
+  type RegisteredResource,
+} from "./mock-engine";
 
 /** What {@link runProgram} runs, and as which stack. */
 export interface RunProgramArgs {

@@ -23,7 +23,14 @@ import { createUrn } from "./urn";
  */
 export type RegisteredAlias =
   | { readonly urn: string }
-  | { readonly name?: string; readonly type?: string; readonly stack?: string; readonly project?: string; readonly parentUrn?: string; readonly noParent?: boolean };
+  | {
+      readonly name?: string;
+      readonly type?: string;
+      readonly stack?: string;
+      readonly project?: string;
+      readonly parentUrn?: string;
+      readonly noParent?: boolean;
+    };
 
 /** A resource as the engine received it. */
 export interface RegisteredResource {
@@ -62,14 +69,17 @@ export const mockServiceAccountToken = "mock-service-account-token";
  * reads the machine's credentials. A token-mode stack checks that its context is there.
  */
 export const standInKubeconfig = {
-  apiVersion: "v1", kind: "Config", "current-context": "stand-in",
+  apiVersion: "v1",
+  kind: "Config",
+  "current-context": "stand-in",
   contexts: [{ name: "stand-in", context: { cluster: "stand-in", user: "stand-in-deployer" } }],
   clusters: [{ name: "stand-in", cluster: { server: "https://kubernetes.stand-in.invalid" } }],
   users: [{ name: "stand-in-deployer", user: { token: "stand-in-deployer-token" } }],
 } as const;
 
 /** A stable fake numeric id for a name (GitHub user and team ids). */
-export const mockNumericId = (name: string) => Number.parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 100_000_000;
+export const mockNumericId = (name: string) =>
+  Number.parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % 100_000_000;
 
 type Inputs = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -78,24 +88,41 @@ const arn = (service: string, resource: string, region = "") =>
 
 /** Provider-computed state per resource type, merged over the inputs. */
 const computedState: Record<string, (name: string, inputs: Inputs) => Inputs> = {
-  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({ arn: arn("iam", `oidc-provider/${String(i.url).replace(/^https:\/\//, "")}`) }),
-  "aws:iam/role:Role": (n, i) => ({ arn: arn("iam", `role${i.path ?? "/"}${i.name ?? n}`), name: i.name ?? n, uniqueId: `AROA${mockNumericId(n)}` }),
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({
+    arn: arn("iam", `oidc-provider/${String(i.url).replace(/^https:\/\//, "")}`),
+  }),
+  "aws:iam/role:Role": (n, i) => ({
+    arn: arn("iam", `role${i.path ?? "/"}${i.name ?? n}`),
+    name: i.name ?? n,
+    uniqueId: `AROA${mockNumericId(n)}`,
+  }),
   "aws:iam/policy:Policy": (n, i) => ({ arn: arn("iam", `policy${i.path ?? "/"}${i.name ?? n}`), name: i.name ?? n }),
-  "aws:eks/accessEntry:AccessEntry": (n, i) => ({ accessEntryArn: arn("eks", `access-entry/${i.clusterName}/role/${mockAccount.accountId}/${n}`, mockAccount.region) }),
+  "aws:eks/accessEntry:AccessEntry": (n, i) => ({
+    accessEntryArn: arn("eks", `access-entry/${i.clusterName}/role/${mockAccount.accountId}/${n}`, mockAccount.region),
+  }),
   // The token controller fills a ServiceAccount token Secret; the mock answers with a fake one.
-  "kubernetes:core/v1:Secret": (_n, i) => (i.type === "kubernetes.io/service-account-token"
-    ? { data: { ...(i.data ?? {}), token: Buffer.from(mockServiceAccountToken).toString("base64") } }
-    : {}),
+  "kubernetes:core/v1:Secret": (_n, i) =>
+    i.type === "kubernetes.io/service-account-token"
+      ? { data: { ...(i.data ?? {}), token: Buffer.from(mockServiceAccountToken).toString("base64") } }
+      : {},
 };
 
 /** Data sources the program may invoke, and their mocked answers. */
 const invokes: Record<string, (inputs: Inputs) => Inputs> = {
-  "github:index/getUser:getUser": (i) => ({ id: String(mockNumericId(`user:${i.username}`)), login: i.username, username: i.username }),
+  "github:index/getUser:getUser": (i) => ({
+    id: String(mockNumericId(`user:${i.username}`)),
+    login: i.username,
+    username: i.username,
+  }),
   "github:index/getTeam:getTeam": (i) => ({ id: String(mockNumericId(`team:${i.slug}`)), slug: i.slug, name: i.slug }),
   "aws:eks/getCluster:getCluster": (i) => ({
-    id: i.name, name: i.name, arn: arn("eks", `cluster/${i.name}`, mockAccount.region),
+    id: i.name,
+    name: i.name,
+    arn: arn("eks", `cluster/${i.name}`, mockAccount.region),
     endpoint: `https://${mockNumericId(`cluster:${i.name}`)}.gr7.${mockAccount.region}.eks.amazonaws.com`,
-    certificateAuthorities: [{ data: Buffer.from(`-----BEGIN CERTIFICATE-----\n${i.name}\n-----END CERTIFICATE-----\n`).toString("base64") }],
+    certificateAuthorities: [
+      { data: Buffer.from(`-----BEGIN CERTIFICATE-----\n${i.name}\n-----END CERTIFICATE-----\n`).toString("base64") },
+    ],
   }),
 };
 
@@ -112,7 +139,11 @@ function kubernetesState(type: string, name: string, inputs: Inputs): Inputs {
 export const mocks: pulumi.runtime.Mocks = {
   newResource(args: MockResourceArgs): { id: string; state: Inputs } {
     const inputs = args.inputs as Inputs;
-    const state = { ...inputs, ...kubernetesState(args.type, args.name, inputs), ...(computedState[args.type]?.(args.name, inputs) ?? {}) };
+    const state = {
+      ...inputs,
+      ...kubernetesState(args.type, args.name, inputs),
+      ...(computedState[args.type]?.(args.name, inputs) ?? {}),
+    };
     return { id: `${args.name}-id`, state };
   },
   call(args: MockCallArgs): Inputs {
@@ -134,29 +165,53 @@ function markSecrets(value: unknown): unknown {
   const signature = object[rpc.specialSigKey];
   if (signature === rpc.specialSecretSig) return { [secretMarker]: markSecrets(object.value) };
   if (signature === rpc.specialResourceSig) return { resource: object.urn };
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined).map(([k, v]) => [k, markSecrets(v)]));
+  return Object.fromEntries(
+    Object.entries(object)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, markSecrets(v)]),
+  );
 }
 
 /** The URN the engine gives a resource of this stack (the SDK's mock names children otherwise). */
-const engineUrn = (parent: string, type: string, name: string) => createUrn(name, type, parent, pulumi.getProject(), pulumi.getStack());
+const engineUrn = (parent: string, type: string, name: string) =>
+  createUrn(name, type, parent, pulumi.getProject(), pulumi.getStack());
 
 interface AliasMessage {
   hasUrn(): boolean;
   getUrn(): string;
-  getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean };
+  getSpec(): {
+    getName(): string;
+    getType(): string;
+    getStack(): string;
+    getProject(): string;
+    getParenturn(): string;
+    getNoparent(): boolean;
+  };
 }
 
 /** An alias off the wire, without its empty fields. */
 function registeredAlias(message: AliasMessage): RegisteredAlias {
   if (message.hasUrn()) return { urn: message.getUrn() };
   const spec = message.getSpec();
-  const fields = { name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn: spec.getParenturn() };
-  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== "")), ...(spec.getNoparent() ? { noParent: true } : {}) };
+  const fields = {
+    name: spec.getName(),
+    type: spec.getType(),
+    stack: spec.getStack(),
+    project: spec.getProject(),
+    parentUrn: spec.getParenturn(),
+  };
+  return {
+    ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== "")),
+    ...(spec.getNoparent() ? { noParent: true } : {}),
+  };
 }
 
 /** The mock monitor, recording each registration and naming URNs as the engine does. */
 class RecordingMonitor extends MockMonitor {
-  constructor(m: pulumi.runtime.Mocks, readonly registrations: RegisteredResource[]) {
+  constructor(
+    m: pulumi.runtime.Mocks,
+    readonly registrations: RegisteredResource[],
+  ) {
     super(m);
     // The engine qualifies a child's type with its parent's whole qualified type; the SDK's mock
     // (a private method) keeps only the last segment, which would give URNs unlike a real stack's.
@@ -171,7 +226,9 @@ class RecordingMonitor extends MockMonitor {
     const name: string = req.getName();
     const dependencies = [...new Set<string>(req.getDependenciesList())].sort();
     const carried = new Set<string>();
-    req.getPropertydependenciesMap().forEach((entry: { getUrnsList(): string[] }) => { for (const urn of entry.getUrnsList()) carried.add(urn); });
+    req.getPropertydependenciesMap().forEach((entry: { getUrnsList(): string[] }) => {
+      for (const urn of entry.getUrnsList()) carried.add(urn);
+    });
     const orderOnly = dependencies.filter((urn) => !carried.has(urn));
     const aliases = (req.getAliasesList() as AliasMessage[]).map(registeredAlias);
     // A provider reference is `<urn>::<id>`.
@@ -265,11 +322,12 @@ export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
     process.removeAllListeners("unhandledRejection");
     for (const listener of callerListeners) process.on("unhandledRejection", listener);
     for (const [key, value] of Object.entries(machine)) {
-      if (value === undefined) delete process.env[key]; else process.env[key] = value;
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     }
     if (standInHome !== undefined) fs.rmSync(standInHome, { recursive: true, force: true });
   }
   if (failure) throw failure.error;
   const resources = monitor.registrations.sort((a, b) => a.urn.localeCompare(b.urn));
-  return { resources, outputs: (outputs ?? {}) };
+  return { resources, outputs: outputs ?? {} };
 }

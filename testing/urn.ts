@@ -17,7 +17,13 @@ export interface UrnParts {
 
 export function urnParts(urn: string): UrnParts {
   const [prefix, project, qualifiedType, ...name] = urn.split("::");
-  return { stack: prefix.replace(/^urn:pulumi:/, ""), project, qualifiedType, type: qualifiedType.split("$").pop()!, name: name.join("::") };
+  return {
+    stack: prefix.replace(/^urn:pulumi:/, ""),
+    project,
+    qualifiedType,
+    type: qualifiedType.split("$").pop()!,
+    name: name.join("::"),
+  };
 }
 
 export const isRootStack = (urn: string) => urnParts(urn).qualifiedType === rootStackType;

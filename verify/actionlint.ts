@@ -16,7 +16,10 @@ interface Finding {
   readonly message: string;
 }
 
-const actionlintBinary = path.join(process.env.CANARY_TOOLS_BIN ?? path.resolve(__dirname, "..", "out", "tools", "bin"), "actionlint");
+const actionlintBinary = path.join(
+  process.env.CANARY_TOOLS_BIN ?? path.resolve(__dirname, "..", "out", "tools", "bin"),
+  "actionlint",
+);
 
 function which(program: string): string | undefined {
   const found = spawnSync("sh", ["-c", `command -v ${program}`], { encoding: "utf8" });
@@ -35,23 +38,35 @@ let tools: { shellcheck: string; pyflakes: string } | undefined;
 
 function linterTools(): { shellcheck: string; pyflakes: string } {
   if (!tools) {
-    if (!fs.existsSync(actionlintBinary)) throw new MissingToolError("actionlint is not built: run tools/build.sh actionlint");
+    if (!fs.existsSync(actionlintBinary))
+      throw new MissingToolError("actionlint is not built: run tools/build.sh actionlint");
     const shellcheck = which("shellcheck");
     const pyflakes = which("pyflakes3") ?? which("pyflakes");
-    if (!shellcheck || !pyflakes) throw new MissingToolError("actionlint needs shellcheck and pyflakes on PATH (Debian: apt-get install shellcheck pyflakes3)");
+    if (!shellcheck || !pyflakes)
+      throw new MissingToolError(
+        "actionlint needs shellcheck and pyflakes on PATH (Debian: apt-get install shellcheck pyflakes3)",
+      );
     tools = { shellcheck, pyflakes };
   }
   return tools;
 }
 
-interface Reported { readonly message: string; readonly filepath: string; readonly line: number; readonly column: number; readonly kind: string }
+interface Reported {
+  readonly message: string;
+  readonly filepath: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+}
 
 /** actionlint's findings on one workflow file; `path` is where the file lives in the repository. */
 export function lintWorkflow(filePath: string, content: string): Finding[] {
   const { shellcheck, pyflakes } = linterTools();
-  const run = spawnSync(actionlintBinary, [
-    "-format", "{{json .}}", "-shellcheck", shellcheck, "-pyflakes", pyflakes, "-stdin-filename", filePath, "-",
-  ], { input: content, encoding: "utf8" });
+  const run = spawnSync(
+    actionlintBinary,
+    ["-format", "{{json .}}", "-shellcheck", shellcheck, "-pyflakes", pyflakes, "-stdin-filename", filePath, "-"],
+    { input: content, encoding: "utf8" },
+  );
   // Exit 0: no problem; 1: problems found (printed as JSON); anything else: actionlint failed.
   if (run.status !== 0 && run.status !== 1) throw new Error(`actionlint failed (exit ${run.status}): ${run.stderr}`);
   const reported = JSON.parse(run.stdout || "[]") as Reported[];

@@ -38,7 +38,13 @@ Exit: 0 every check passed; 1 findings listed; 2 an input is missing or an optio
 function options() {
   try {
     return parseArgs({
-      options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, program: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        out: { type: "string" },
+        program: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     }).values;
   } catch (error) {
@@ -61,7 +67,9 @@ function stackFile(values: ReturnType<typeof options>, stack: string): string | 
   }
   const file = `Pulumi.${stack}.yaml`;
   if (!existsSync(file)) {
-    throw new UsageError(`no stack file ${file}: name it with --config FILE, or, for the render of a program that carries its settings in code, name the program with --program FILE (e.g. --program examples/platform/index.ts --stack platform)`);
+    throw new UsageError(
+      `no stack file ${file}: name it with --config FILE, or, for the render of a program that carries its settings in code, name the program with --program FILE (e.g. --program examples/platform/index.ts --stack platform)`,
+    );
   }
   return file;
 }
@@ -72,7 +80,9 @@ function settingsOf(file: string | undefined): StackSettings {
     return readStackFile(file);
   } catch (error) {
     const why = error instanceof StackFileError ? error.reason : (error as Error).message;
-    throw new UsageError(`${file} is not a readable stack file (${why.split("\n")[0]}): fix it or name another with --config FILE`);
+    throw new UsageError(
+      `${file} is not a readable stack file (${why.split("\n")[0]}): fix it or name another with --config FILE`,
+    );
   }
 }
 
@@ -82,17 +92,28 @@ async function main(): Promise<number> {
     console.log(help);
     return 0;
   }
-  if (values.program !== undefined && !existsSync(values.program)) throw new UsageError(`--program ${values.program}: no such file`);
+  if (values.program !== undefined && !existsSync(values.program))
+    throw new UsageError(`--program ${values.program}: no such file`);
   const out = resolve(values.out ?? `out/${values.stack ?? "dev"}`);
   if (!existsSync(join(out, "resources.json"))) {
-    const synth = [values.program && `--program ${values.program}`, `--stack ${values.stack ?? "dev"}`, values.out && `--out ${values.out}`].filter(Boolean).join(" ");
-    throw new UsageError(`${relative(".", out) || "."} holds no render (--out): run \`npm run synth -- ${synth}\` first`);
+    const synth = [
+      values.program && `--program ${values.program}`,
+      `--stack ${values.stack ?? "dev"}`,
+      values.out && `--out ${values.out}`,
+    ]
+      .filter(Boolean)
+      .join(" ");
+    throw new UsageError(
+      `${relative(".", out) || "."} holds no render (--out): run \`npm run synth -- ${synth}\` first`,
+    );
   }
   const files = readRenderDir(out);
   const rendered = renderedStack(files);
   const stack = values.stack ?? rendered ?? "dev";
   if (rendered !== undefined && rendered !== stack) {
-    throw new UsageError(`--stack ${stack}: ${relative(".", out)} holds a render of stack ${rendered}; pass --stack ${rendered}, or render ${stack} into it first`);
+    throw new UsageError(
+      `--stack ${stack}: ${relative(".", out)} holds a render of stack ${rendered}; pass --stack ${rendered}, or render ${stack} into it first`,
+    );
   }
   const configFile = stackFile(values, stack);
   const settings = settingsOf(configFile);
@@ -103,18 +124,28 @@ async function main(): Promise<number> {
   // The renders beside this one that commit to one of its repositories: the other stacks of them.
   const repositoryKeys = (f: RenderFiles) => committedRepositories(f).map((r) => `${r.owner ?? ""}/${r.name}`);
   const own = new Set(repositoryKeys(files));
-  const others = readdirSync(dirname(out)).map((d) => join(dirname(out), d))
-    .filter((d) => d !== out && existsSync(join(d, "resources.json"))).map(readRenderDir)
+  const others = readdirSync(dirname(out))
+    .map((d) => join(dirname(out), d))
+    .filter((d) => d !== out && existsSync(join(d, "resources.json")))
+    .map(readRenderDir)
     .filter((o) => repositoryKeys(o).some((k) => own.has(k)));
   // Offline, a secret's value is its placeholder; the token is what the mock cluster issues.
-  const knownSecrets = { ...Object.fromEntries(settings.secretKeys.map((k) => [k, securePlaceholder(k)])), serviceAccountToken: mockServiceAccountToken };
-  const findings: Record<string, string[]> = { ...await verifyRender({
-    files,
-    others,
-    ...(owner !== undefined && name !== undefined ? { repository: { owner, name, ownerId: number("githubOwnerId"), repositoryId: number("githubRepositoryId") } } : {}),
-    existingProviderArn: setting("oidcProviderArn"),
-    knownSecrets,
-  }), actionlint: lintRender(files) };
+  const knownSecrets = {
+    ...Object.fromEntries(settings.secretKeys.map((k) => [k, securePlaceholder(k)])),
+    serviceAccountToken: mockServiceAccountToken,
+  };
+  const findings: Record<string, string[]> = {
+    ...(await verifyRender({
+      files,
+      others,
+      ...(owner !== undefined && name !== undefined
+        ? { repository: { owner, name, ownerId: number("githubOwnerId"), repositoryId: number("githubRepositoryId") } }
+        : {}),
+      existingProviderArn: setting("oidcProviderArn"),
+      knownSecrets,
+    })),
+    actionlint: lintRender(files),
+  };
   console.log(`verified ${relative(".", out)}: stack ${stack} (${configFile ?? "no stack file"})`);
   let failed = 0;
   for (const [check, list] of Object.entries(findings)) {
@@ -125,7 +156,12 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(error instanceof UsageError || error instanceof MissingToolError ? `verify: ${error.message}` : error);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(
+      error instanceof UsageError || error instanceof MissingToolError ? `verify: ${error.message}` : error,
+    );
+    process.exit(2);
+  },
+);

@@ -22,7 +22,8 @@ const show = (r: ApiRequest) => `${r.apiGroup || "core"}/${r.resource} ${r.verb}
 
 /** Whether a rule grants a request (RBAC: resourceNames restrict; list without a name needs none). */
 function grants(rule: RoleRule, r: ApiRequest): boolean {
-  if (!rule.apiGroups.includes(r.apiGroup) || !rule.resources.includes(r.resource) || !rule.verbs.includes(r.verb)) return false;
+  if (!rule.apiGroups.includes(r.apiGroup) || !rule.resources.includes(r.resource) || !rule.verbs.includes(r.verb))
+    return false;
   if (!rule.resourceNames || rule.resourceNames.length === 0) return true;
   return r.name !== undefined && rule.resourceNames.includes(r.name);
 }
@@ -34,31 +35,49 @@ export function scriptRequests(scripts: readonly string[]): { requests: ApiReque
   for (const script of scripts) {
     const { commands, files } = kubectlCommands(script);
     for (const command of commands) {
-      try { requests.push(...apiRequests(command, files)); } catch (error) { unknown.push((error as Error).message); }
+      try {
+        requests.push(...apiRequests(command, files));
+      } catch (error) {
+        unknown.push((error as Error).message);
+      }
     }
   }
   return { requests, unknown };
 }
 
 /** Compares what the scripts (and `other` requests) request with what the Role grants, in its namespace (a ClusterRole: undefined, cluster-scoped requests). */
-export function checkClusterRights(scripts: readonly string[], rules: readonly RoleRule[], namespace: string | undefined, other: readonly ApiRequest[] = []): RightsFindings {
+export function checkClusterRights(
+  scripts: readonly string[],
+  rules: readonly RoleRule[],
+  namespace: string | undefined,
+  other: readonly ApiRequest[] = [],
+): RightsFindings {
   const fromScripts = scriptRequests(scripts);
   const requests = [...fromScripts.requests, ...other];
   const unknown = fromScripts.unknown;
   const missing = [...new Set(requests.filter((r) => !rules.some((rule) => grants(rule, r))).map(show))];
-  const foreignNamespace = [...new Set(requests.filter((r) => r.namespace !== namespace).map((r) => `${show(r)} in namespace ${r.namespace ?? "(kubeconfig default)"}`))];
+  const foreignNamespace = [
+    ...new Set(
+      requests
+        .filter((r) => r.namespace !== namespace)
+        .map((r) => `${show(r)} in namespace ${r.namespace ?? "(kubeconfig default)"}`),
+    ),
+  ];
   // A named grant is used by a request for that name; an unrestricted one only by a request
   // that no named grant already covers.
-  const coveredByName = (r: ApiRequest) => rules.some((rule) => (rule.resourceNames?.length ?? 0) > 0 && grants(rule, r));
+  const coveredByName = (r: ApiRequest) =>
+    rules.some((rule) => (rule.resourceNames?.length ?? 0) > 0 && grants(rule, r));
   const unused: string[] = [];
   for (const rule of rules) {
-    for (const apiGroup of rule.apiGroups) for (const resource of rule.resources) for (const verb of rule.verbs) {
-      for (const name of rule.resourceNames?.length ? rule.resourceNames : [undefined]) {
-        const same = (r: ApiRequest) => r.apiGroup === apiGroup && r.resource === resource && r.verb === verb;
-        const used = requests.some((r) => same(r) && (name !== undefined ? r.name === name : !coveredByName(r)));
-        if (!used) unused.push(show({ apiGroup, resource, verb, name: name ?? "*" }));
-      }
-    }
+    for (const apiGroup of rule.apiGroups)
+      for (const resource of rule.resources)
+        for (const verb of rule.verbs) {
+          for (const name of rule.resourceNames?.length ? rule.resourceNames : [undefined]) {
+            const same = (r: ApiRequest) => r.apiGroup === apiGroup && r.resource === resource && r.verb === verb;
+            const used = requests.some((r) => same(r) && (name !== undefined ? r.name === name : !coveredByName(r)));
+            if (!used) unused.push(show({ apiGroup, resource, verb, name: name ?? "*" }));
+          }
+        }
   }
   return { missing, unused, unknown, foreignNamespace };
 }

@@ -25,13 +25,27 @@ export type Decision = "allow" | "implicitDeny" | "explicitDeny";
 
 type Json = Record<string, unknown>;
 
-const statementElements = new Set(["Sid", "Effect", "Principal", "Action", "NotAction", "Resource", "NotResource", "Condition"]);
-const principalKinds: Record<string, keyof NonNullable<IamRequest["principal"]>> = { AWS: "aws", Federated: "federated", Service: "service" };
+const statementElements = new Set([
+  "Sid",
+  "Effect",
+  "Principal",
+  "Action",
+  "NotAction",
+  "Resource",
+  "NotResource",
+  "Condition",
+]);
+const principalKinds: Record<string, keyof NonNullable<IamRequest["principal"]>> = {
+  AWS: "aws",
+  Federated: "federated",
+  Service: "service",
+};
 
 /** Decides `request` against one policy document (a JSON string or its parsed object). */
 export function evaluatePolicy(policy: unknown, request: IamRequest): Decision {
   const document = (typeof policy === "string" ? JSON.parse(policy) : policy) as Json;
-  if (document === null || typeof document !== "object" || !("Statement" in document)) throw new Error("not a policy document: no Statement");
+  if (document === null || typeof document !== "object" || !("Statement" in document))
+    throw new Error("not a policy document: no Statement");
   const statements = (Array.isArray(document.Statement) ? document.Statement : [document.Statement]) as Json[];
   let allowed = false;
   for (const statement of statements) {
@@ -46,13 +60,16 @@ function statementApplies(statement: Json, request: IamRequest): boolean {
   for (const key of Object.keys(statement)) {
     if (!statementElements.has(key)) throw new Error(`unsupported policy element ${key}`);
   }
-  if (statement.Effect !== "Allow" && statement.Effect !== "Deny") throw new Error(`Effect must be Allow or Deny, not ${String(statement.Effect)}`);
+  if (statement.Effect !== "Allow" && statement.Effect !== "Deny")
+    throw new Error(`Effect must be Allow or Deny, not ${String(statement.Effect)}`);
   if (!principalMatches(statement.Principal, request)) return false;
-  if ((statement.Action === undefined) === (statement.NotAction === undefined)) throw new Error("a statement needs exactly one of Action and NotAction");
+  if ((statement.Action === undefined) === (statement.NotAction === undefined))
+    throw new Error("a statement needs exactly one of Action and NotAction");
   // Action names are case-insensitive.
-  const action = statement.Action !== undefined
-    ? strings(statement.Action).some((p) => wildcardMatch(p, request.action, true))
-    : !strings(statement.NotAction).some((p) => wildcardMatch(p, request.action, true));
+  const action =
+    statement.Action !== undefined
+      ? strings(statement.Action).some((p) => wildcardMatch(p, request.action, true))
+      : !strings(statement.NotAction).some((p) => wildcardMatch(p, request.action, true));
   if (!action) return false;
   if (statement.Resource !== undefined || statement.NotResource !== undefined) {
     if (request.resource === undefined) throw new Error("the statement names resources but the request has none");
@@ -65,7 +82,8 @@ function statementApplies(statement: Json, request: IamRequest): boolean {
 
 function principalMatches(principal: unknown, request: IamRequest): boolean {
   if (principal === undefined || principal === "*") return true; // no Principal: an identity policy
-  if (principal === null || typeof principal !== "object") throw new Error(`unsupported Principal ${JSON.stringify(principal)}`);
+  if (principal === null || typeof principal !== "object")
+    throw new Error(`unsupported Principal ${JSON.stringify(principal)}`);
   return Object.entries(principal as Json).some(([kind, values]) => {
     const field = principalKinds[kind];
     if (!field) throw new Error(`unsupported principal kind ${kind}`);
@@ -83,7 +101,9 @@ function conditionsHold(condition: Json, context: Readonly<Record<string, Contex
   }
   return Object.entries(condition).every(([operator, keys]) => {
     if (keys === null || typeof keys !== "object") throw new Error(`condition ${operator} must map keys to values`);
-    return Object.entries(keys as Json).every(([key, values]) => conditionHolds(operator, strings(values), lookup.get(key.toLowerCase())));
+    return Object.entries(keys as Json).every(([key, values]) =>
+      conditionHolds(operator, strings(values), lookup.get(key.toLowerCase())),
+    );
   });
 }
 
@@ -106,8 +126,10 @@ const stringOperators: Record<string, { negated: boolean; compare: (policy: stri
 function parseOperator(operator: string): Operator {
   const match = /^(?:(ForAnyValue|ForAllValues):)?(.+?)(IfExists)?$/.exec(operator);
   const base = match?.[2];
-  if (!match || base === undefined || (base !== "Null" && !(base in stringOperators))) throw new Error(`unsupported condition operator ${operator}`);
-  if (base === "Null" && (match[1] !== undefined || match[3] !== undefined)) throw new Error(`unsupported condition operator ${operator}`);
+  if (!match || base === undefined || (base !== "Null" && !(base in stringOperators)))
+    throw new Error(`unsupported condition operator ${operator}`);
+  if (base === "Null" && (match[1] !== undefined || match[3] !== undefined))
+    throw new Error(`unsupported condition operator ${operator}`);
   return { ...(match[1] ? { set: match[1] as Operator["set"] } : {}), base, ifExists: match[3] !== undefined };
 }
 
@@ -115,13 +137,19 @@ function parseOperator(operator: string): Operator {
  * One key under one operator. `present` is the request's values for the key (undefined: missing).
  * Policy values are ORed for positive operators; a negated operator holds when no value matches.
  */
-export function conditionHolds(operator: string, policyValues: readonly string[], present: readonly string[] | undefined): boolean {
+export function conditionHolds(
+  operator: string,
+  policyValues: readonly string[],
+  present: readonly string[] | undefined,
+): boolean {
   const op = parseOperator(operator);
   for (const v of policyValues) if (v.includes("${")) throw new Error(`policy variables are not supported: ${v}`);
   const missing = present === undefined || present.length === 0;
   if (op.base === "Null") {
     // Null: "true" holds when the key is missing, "false" when it is present.
-    return policyValues.some((v) => (v === "true" ? missing : v === "false" ? !missing : fail(`Null takes true or false, not ${v}`)));
+    return policyValues.some((v) =>
+      v === "true" ? missing : v === "false" ? !missing : fail(`Null takes true or false, not ${v}`),
+    );
   }
   const { negated, compare } = stringOperators[op.base];
   const holdsFor = (value: string) => policyValues.some((p) => compare(p, value)) !== negated;
@@ -135,13 +163,18 @@ export function conditionHolds(operator: string, policyValues: readonly string[]
   }
   if (op.set === "ForAllValues") return present.every(holdsFor);
   if (op.set === "ForAnyValue") return present.some(holdsFor);
-  if (present.length > 1) throw new Error(`${operator} without ForAnyValue/ForAllValues on a key with ${present.length} values: AWS requires a set operator for multivalued keys`);
+  if (present.length > 1)
+    throw new Error(
+      `${operator} without ForAnyValue/ForAllValues on a key with ${present.length} values: AWS requires a set operator for multivalued keys`,
+    );
   return holdsFor(present[0]);
 }
 
 /** IAM wildcard matching: `*` any run of characters (also none), `?` exactly one character. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === "*" ? "[\\s\\S]*" : c === "?" ? "[\\s\\S]" : `\\${c}`));
+  const source = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) =>
+    c === "*" ? "[\\s\\S]*" : c === "?" ? "[\\s\\S]" : `\\${c}`,
+  );
   return new RegExp(`^${source}$`, ignoreCase ? "i" : "").test(value);
 }
 

@@ -11,7 +11,17 @@ import { podRequests } from "./pod-requests";
 import { previewRequests, refreshedPreviews } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
-import { committedRepositories, kubernetesObjects, noWorkflows, ofType, workflowDocuments, workflowFiles, type CommittedRepository, type KubernetesObject, type RenderFiles } from "./render-files";
+import {
+  committedRepositories,
+  kubernetesObjects,
+  noWorkflows,
+  ofType,
+  workflowDocuments,
+  workflowFiles,
+  type CommittedRepository,
+  type KubernetesObject,
+  type RenderFiles,
+} from "./render-files";
 import { formatFinding, lintWorkflow } from "./actionlint";
 import { schemaProblems } from "./kubernetes-schema";
 import { checkSecrets, secretPlaceholder } from "./secrets";
@@ -44,14 +54,16 @@ export interface Findings {
 /** The ARN GitHub's tokens are federated through: the stack's own provider, or the adopted one. */
 function providerArn(input: VerifyInput): string | undefined {
   const created = ofType(input.files, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0];
-  if (created) return `arn:${mockAccount.partition}:iam::${mockAccount.accountId}:oidc-provider/${String(created.inputs.url).replace(/^https:\/\//, "")}`;
+  if (created)
+    return `arn:${mockAccount.partition}:iam::${mockAccount.accountId}:oidc-provider/${String(created.inputs.url).replace(/^https:\/\//, "")}`;
   return input.existingProviderArn;
 }
 
 /** The repositories the render's workflows run in, with the ids the stack file gives; what does not add up is a finding. */
 function repositories(input: VerifyInput): { known: Repository[]; findings: string[] } {
   const named = input.repository;
-  const isNamed = (r: CommittedRepository) => named !== undefined && r.name === named.name && (r.owner ?? named.owner) === named.owner;
+  const isNamed = (r: CommittedRepository) =>
+    named !== undefined && r.name === named.name && (r.owner ?? named.owner) === named.owner;
   const committed = committedRepositories(input.files);
   const known: Repository[] = [];
   const findings: string[] = [];
@@ -61,14 +73,17 @@ function repositories(input: VerifyInput): { known: Repository[]; findings: stri
     else findings.push(`the render commits to ${r.name} through a GitHub provider that names no owner`);
   }
   if (named && !committed.some(isNamed)) {
-    findings.push(`the stack file names the repository ${named.owner}/${named.name}, but the render commits to ${committed.map((r) => `${r.owner ?? "?"}/${r.name}`).join(", ") || "none"}`);
+    findings.push(
+      `the stack file names the repository ${named.owner}/${named.name}, but the render commits to ${committed.map((r) => `${r.owner ?? "?"}/${r.name}`).join(", ") || "none"}`,
+    );
   }
   return { known, findings };
 }
 
 function identity(input: VerifyInput): string[] {
   const arn = providerArn(input);
-  if (arn === undefined) return ["the render neither creates an OIDC provider nor names an existing one (oidcProviderArn)"];
+  if (arn === undefined)
+    return ["the render neither creates an OIDC provider nor names an existing one (oidcProviderArn)"];
   const { known, findings } = repositories(input);
   return [...findings, ...checkIdentity(input.files, known, arn, input.others)];
 }
@@ -87,9 +102,12 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
   const scriptsOf = new Map(objects.filter((o) => o.kind === "Role").map((role) => [role, [] as string[]]));
   // Requests made otherwise than by kubectl: refreshed previews, the stack's own pods.
   const requestsOf = new Map<KubernetesObject, ApiRequest[]>();
-  const addRequests = (role: KubernetesObject, requests: readonly ApiRequest[]) => requestsOf.set(role, [...(requestsOf.get(role) ?? []), ...requests]);
+  const addRequests = (role: KubernetesObject, requests: readonly ApiRequest[]) =>
+    requestsOf.set(role, [...(requestsOf.get(role) ?? []), ...requests]);
   // Cluster-scoped reads (no namespace) are judged against the ClusterRoles, every one of the render's.
-  const clusterReadsOf = new Map(objects.filter((o) => o.kind === "ClusterRole").map((role) => [role, [] as ApiRequest[]]));
+  const clusterReadsOf = new Map(
+    objects.filter((o) => o.kind === "ClusterRole").map((role) => [role, [] as ApiRequest[]]),
+  );
   const findings: string[] = [];
   for (const { path, repository, document } of workflows) {
     for (const [jobId, job] of Object.entries(document.jobs)) {
@@ -105,29 +123,47 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
       if (clusterReads.length > 0) {
         const clusterRoles = jobClusterWideRoles(files, objects, repository, job, assumed);
         if (clusterRoles.length === 1) clusterReadsOf.get(clusterRoles[0])?.push(...clusterReads);
-        else findings.push(`${path} job ${jobId}: previews cluster-scoped objects, but its credentials are bound to ${clusterRoles.length} ClusterRoles`);
+        else
+          findings.push(
+            `${path} job ${jobId}: previews cluster-scoped objects, but its credentials are bound to ${clusterRoles.length} ClusterRoles`,
+          );
       }
       if (roles.length === 1) {
         scriptsOf.get(roles[0])?.push(...scripts);
-        addRequests(roles[0], reads.filter((r) => r.namespace !== undefined));
+        addRequests(
+          roles[0],
+          reads.filter((r) => r.namespace !== undefined),
+        );
       } else if (requests.length > 0 || roles.length > 1) {
-        findings.push(`${path} job ${jobId}: ${requests.length > 0 ? "runs kubectl" : "previews the stack"}, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`);
+        findings.push(
+          `${path} job ${jobId}: ${requests.length > 0 ? "runs kubectl" : "previews the stack"}, but its credentials are bound to ${roles.length === 0 ? "no Role" : `${roles.length} Roles (${roles.map(roleName).join(", ")})`}`,
+        );
       }
     }
   }
   // `pulumi up`'s own commands: in token mode the smoke test runs as the deployer.
   for (const c of commandClusterRoles(files, objects)) {
     if (c.roles.length === 1) scriptsOf.get(c.roles[0])?.push(c.script);
-    else if (c.roles.length > 1) findings.push(`command ${c.command}: its credentials are bound to ${c.roles.length} Roles`);
+    else if (c.roles.length > 1)
+      findings.push(`command ${c.command}: its credentials are bound to ${c.roles.length} Roles`);
   }
   for (const pod of podRequests(objects)) {
     findings.push(...pod.unknown.map((u) => `${pod.pod}: unreadable API request: ${u}`));
     if (pod.roles.length === 1) addRequests(pod.roles[0], pod.requests);
-    else if (pod.requests.length > 0) findings.push(`${pod.pod}: requests the API server, but its ServiceAccount is bound to ${pod.roles.length === 0 ? "no Role" : `${pod.roles.length} Roles`}`);
+    else if (pod.requests.length > 0)
+      findings.push(
+        `${pod.pod}: requests the API server, but its ServiceAccount is bound to ${pod.roles.length === 0 ? "no Role" : `${pod.roles.length} Roles`}`,
+      );
   }
-  if (scriptsOf.size === 0 && findings.length === 0) findings.push("the render holds no Role and no job requests anything of a cluster: nothing was checked");
+  if (scriptsOf.size === 0 && findings.length === 0)
+    findings.push("the render holds no Role and no job requests anything of a cluster: nothing was checked");
   for (const [role, scripts] of scriptsOf) {
-    const f = checkClusterRights(scripts, (role.rules as RoleRule[] | undefined) ?? [], role.metadata.namespace ?? "", requestsOf.get(role));
+    const f = checkClusterRights(
+      scripts,
+      (role.rules as RoleRule[] | undefined) ?? [],
+      role.metadata.namespace ?? "",
+      requestsOf.get(role),
+    );
     findings.push(
       ...f.missing.map((m) => `${roleName(role)} does not grant ${m}, which a workflow acting under it needs`),
       ...f.unused.map((u) => `${roleName(role)} grants ${u}, which no workflow acting under it uses`),
@@ -137,7 +173,9 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
   for (const [role, reads] of clusterReadsOf) {
     const f = checkClusterRights([], (role.rules as RoleRule[] | undefined) ?? [], undefined, reads);
     findings.push(
-      ...f.missing.map((m) => `ClusterRole ${role.metadata.name} does not grant ${m}, which a workflow acting under it needs`),
+      ...f.missing.map(
+        (m) => `ClusterRole ${role.metadata.name} does not grant ${m}, which a workflow acting under it needs`,
+      ),
       ...f.unused.map((u) => `ClusterRole ${role.metadata.name} grants ${u}, which no workflow acting under it uses`),
     );
   }
@@ -152,8 +190,14 @@ async function schema(files: RenderFiles): Promise<string[]> {
   if (objects.length === 0) return ["the render holds no Kubernetes object: nothing was checked"];
   const findings: string[] = [];
   for (const object of objects) {
-    const shown = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, (k === "data" || k === "stringData") && v === secretPlaceholder ? {} : v]));
-    for (const p of await schemaProblems(shown)) findings.push(`${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}: ${p}`);
+    const shown = Object.fromEntries(
+      Object.entries(object).map(([k, v]) => [
+        k,
+        (k === "data" || k === "stringData") && v === secretPlaceholder ? {} : v,
+      ]),
+    );
+    for (const p of await schemaProblems(shown))
+      findings.push(`${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}: ${p}`);
   }
   return findings;
 }

@@ -21,10 +21,24 @@ interface KubectlCommand {
 }
 
 const apiGroupOf: Record<string, string> = {
-  deployments: "apps", "deployments/scale": "apps", replicasets: "apps",
-  pods: "", "pods/log": "", services: "", configmaps: "", secrets: "",
+  deployments: "apps",
+  "deployments/scale": "apps",
+  replicasets: "apps",
+  pods: "",
+  "pods/log": "",
+  services: "",
+  configmaps: "",
+  secrets: "",
 };
-const pluralOf: Record<string, string> = { deployment: "deployments", deploy: "deployments", pod: "pods", po: "pods", replicaset: "replicasets", service: "services", svc: "services" };
+const pluralOf: Record<string, string> = {
+  deployment: "deployments",
+  deploy: "deployments",
+  pod: "pods",
+  po: "pods",
+  replicaset: "replicasets",
+  service: "services",
+  svc: "services",
+};
 
 /** Splits shell words from `text` until an operator or an unmatched closing quote/paren. */
 function shellWords(text: string): string[] {
@@ -36,23 +50,38 @@ function shellWords(text: string): string[] {
     if (c === "'") {
       const end = text.indexOf("'", i + 1);
       if (end < 0) break; // the closing quote of a surrounding string: the command ends here
-      word += text.slice(i + 1, end); inWord = true; i = end; continue;
+      word += text.slice(i + 1, end);
+      inWord = true;
+      i = end;
+      continue;
     }
     if (c === '"') {
       let j = i + 1;
       while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
       if (j >= text.length) break;
-      word += text.slice(i + 1, j); inWord = true; i = j; continue;
+      word += text.slice(i + 1, j);
+      inWord = true;
+      i = j;
+      continue;
     }
-    if (/\s/.test(c)) { if (inWord) words.push(word); word = ""; inWord = false; continue; }
-    if (";|&)}<>".includes(c) || (c === "`")) break;
-    word += c; inWord = true;
+    if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+      continue;
+    }
+    if (";|&)}<>".includes(c) || c === "`") break;
+    word += c;
+    inWord = true;
   }
   if (inWord) words.push(word);
   return words;
 }
 
-interface Heredoc { readonly target?: string; readonly body: string }
+interface Heredoc {
+  readonly target?: string;
+  readonly body: string;
+}
 
 /** Drops heredoc bodies from the script, keeping those written to a file (`cat > F <<'X'`). */
 function splitHeredocs(script: string): { lines: string[]; heredocs: Heredoc[] } {
@@ -67,7 +96,10 @@ function splitHeredocs(script: string): { lines: string[]; heredocs: Heredoc[] }
     const end = source.findIndex((l, j) => j > i && l.trim() === marker[1]);
     if (end < 0) throw new Error(`unterminated heredoc ${marker[1]} in: ${line}`);
     const target = /cat\s*>\s*("[^"]+"|'[^']+'|\S+)/.exec(line)?.[1];
-    heredocs.push({ ...(target ? { target: target.replace(/^["']|["']$/g, "") } : {}), body: source.slice(i + 1, end).join("\n") });
+    heredocs.push({
+      ...(target ? { target: target.replace(/^["']|["']$/g, "") } : {}),
+      body: source.slice(i + 1, end).join("\n"),
+    });
     i = end;
   }
   return { lines, heredocs };
@@ -104,7 +136,12 @@ export function kubectlCommands(script: string): { commands: KubectlCommand[]; f
     for (const [name, body] of functions) {
       for (const call of line.matchAll(new RegExp(`(?<![\\w./$-])${name}(?![\\w-])`, "g"))) {
         const args = shellWords(line.slice(call.index + name.length));
-        scan(body.replace(/"\$(\d)"|\$(\d)/g, (_, quoted: string | undefined, bare: string | undefined) => `"${args[Number(quoted ?? bare) - 1] ?? ""}"`));
+        scan(
+          body.replace(
+            /"\$(\d)"|\$(\d)/g,
+            (_, quoted: string | undefined, bare: string | undefined) => `"${args[Number(quoted ?? bare) - 1] ?? ""}"`,
+          ),
+        );
       }
     }
   }
@@ -114,7 +151,23 @@ export function kubectlCommands(script: string): { commands: KubectlCommand[]; f
 
 /** Splits argv into positional words and flags (`--flag=value`, `--flag value`, `-n value`). */
 export function parseArgs(argv: readonly string[]): { words: string[]; flags: Map<string, string> } {
-  const valued = new Set(["--namespace", "-n", "--selector", "-l", "--filename", "-f", "--output", "-o", "--for", "--timeout", "--replicas", "--container", "-c", "--region", "--name"]);
+  const valued = new Set([
+    "--namespace",
+    "-n",
+    "--selector",
+    "-l",
+    "--filename",
+    "-f",
+    "--output",
+    "-o",
+    "--for",
+    "--timeout",
+    "--replicas",
+    "--container",
+    "-c",
+    "--region",
+    "--name",
+  ]);
   const words: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -132,7 +185,7 @@ export function parseArgs(argv: readonly string[]): { words: string[]; flags: Ma
 /** `deployment/x`, or `deployment x`: the resource's plural and the name. */
 function target(words: string[], at: number): { resource: string; name?: string; next: number } {
   const word = words[at] ?? "";
-  const [kind, name] = word.includes("/") ? word.split("/", 2) as [string, string] : [word, undefined];
+  const [kind, name] = word.includes("/") ? (word.split("/", 2) as [string, string]) : [word, undefined];
   const resource = pluralOf[kind.toLowerCase()] ?? kind.toLowerCase();
   if (!(resource in apiGroupOf)) throw new Error(`unknown resource kind "${kind}"`);
   if (name !== undefined) return { resource, name, next: at + 1 };
@@ -140,12 +193,25 @@ function target(words: string[], at: number): { resource: string; name?: string;
   return following !== undefined ? { resource, name: following, next: at + 2 } : { resource, next: at + 1 };
 }
 
-const request = (resource: string, verb: string, name: string | undefined, namespace: string | undefined): ApiRequest =>
-  ({ apiGroup: apiGroupOf[resource], resource, verb, ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) });
+const request = (
+  resource: string,
+  verb: string,
+  name: string | undefined,
+  namespace: string | undefined,
+): ApiRequest => ({
+  apiGroup: apiGroupOf[resource],
+  resource,
+  verb,
+  ...(name !== undefined ? { name } : {}),
+  ...(namespace !== undefined ? { namespace } : {}),
+});
 
 /** The objects a manifest file holds (JSON or YAML, one or several documents). */
 function manifestObjects(content: string): { resource: string; name?: string }[] {
-  const documents = content.split(/^---$/m).map((d) => parse(d) as { kind?: string; metadata?: { name?: string } } | null).filter((d) => d !== null);
+  const documents = content
+    .split(/^---$/m)
+    .map((d) => parse(d) as { kind?: string; metadata?: { name?: string } } | null)
+    .filter((d) => d !== null);
   return documents.map((d) => {
     const resource = pluralOf[(d.kind ?? "").toLowerCase()];
     if (!resource) throw new Error(`manifest holds an unknown kind ${String(d.kind)}`);
@@ -162,7 +228,9 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
   const ns = flags.get("--namespace") ?? flags.get("-n");
   const waits = (flags.get("--wait") ?? "true") !== "false";
   const [verb, sub] = words;
-  const fail = (why: string): never => { throw new Error(`kubectl ${command.argv.join(" ")}: ${why}`); };
+  const fail = (why: string): never => {
+    throw new Error(`kubectl ${command.argv.join(" ")}: ${why}`);
+  };
   switch (verb) {
     case "version":
       return flags.has("--client") ? [] : fail("asks the server its version");
@@ -186,12 +254,19 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
     case "rollout": {
       const t = target(words, 2);
       if (sub === "status") return ["get", "list", "watch"].map((v) => request(t.resource, v, t.name, ns));
-      if (sub === "undo") return [request(t.resource, "get", t.name, ns), request(t.resource, "patch", t.name, ns), request("replicasets", "list", undefined, ns)];
+      if (sub === "undo")
+        return [
+          request(t.resource, "get", t.name, ns),
+          request(t.resource, "patch", t.name, ns),
+          request("replicasets", "list", undefined, ns),
+        ];
       return fail(`unknown rollout subcommand ${String(sub)}`);
     }
     case "get": {
       const t = target(words, 1);
-      return t.name !== undefined ? [request(t.resource, "get", t.name, ns)] : [request(t.resource, "list", undefined, ns)];
+      return t.name !== undefined
+        ? [request(t.resource, "get", t.name, ns)]
+        : [request(t.resource, "list", undefined, ns)];
     }
     case "wait": {
       const t = target(words, 1);
@@ -205,7 +280,10 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
     }
     case "delete": {
       const t = target(words, 1);
-      return [request(t.resource, "delete", t.name, ns), ...(waits ? ["get", "list", "watch"].map((v) => request(t.resource, v, t.name, ns)) : [])];
+      return [
+        request(t.resource, "delete", t.name, ns),
+        ...(waits ? ["get", "list", "watch"].map((v) => request(t.resource, v, t.name, ns)) : []),
+      ];
     }
     case "create": {
       const file = flags.get("--filename") ?? flags.get("-f");

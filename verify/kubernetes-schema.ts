@@ -30,7 +30,10 @@ async function modelClass(apiVersion: string, kind: string): Promise<ModelClass 
   let module = modules.get(apiVersion);
   if (!module) {
     // kubernetes-models is ESM only: a dynamic import loads it from this CommonJS project.
-    module = import(`kubernetes-models/${apiVersion}`).then((m: Record<string, unknown>) => m, () => ({}));
+    module = import(`kubernetes-models/${apiVersion}`).then(
+      (m: Record<string, unknown>) => m,
+      () => ({}),
+    );
     modules.set(apiVersion, module);
   }
   const candidate = (await module)[kind];

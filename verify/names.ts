@@ -3,17 +3,36 @@
 // Kubernetes name, label selector and Service host the workflows' scripts use exists among the
 // rendered objects.
 import { kubectlCommands, parseArgs } from "./kubectl";
-import { jobEnvironment, kubernetesObjects, noWorkflows, ofType, workflowDocuments, type RenderFiles } from "./render-files";
+import {
+  jobEnvironment,
+  kubernetesObjects,
+  noWorkflows,
+  ofType,
+  workflowDocuments,
+  type RenderFiles,
+} from "./render-files";
 
 /** Secrets GitHub provides to every run. */
 const builtInSecrets = new Set(["GITHUB_TOKEN"]);
 
 function githubNames(contexts: readonly RenderFiles[]) {
-  const names = (type: string, key: string) => contexts.flatMap((f) => ofType(f, type))
-    .map((r) => ({ name: String(r.inputs[key]), repository: r.inputs.repository, environment: r.inputs.environment as string | undefined }));
+  const names = (type: string, key: string) =>
+    contexts
+      .flatMap((f) => ofType(f, type))
+      .map((r) => ({
+        name: String(r.inputs[key]),
+        repository: r.inputs.repository,
+        environment: r.inputs.environment as string | undefined,
+      }));
   return {
-    secrets: [...names("github:index/actionsSecret:ActionsSecret", "secretName"), ...names("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", "secretName")],
-    vars: [...names("github:index/actionsVariable:ActionsVariable", "variableName"), ...names("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "variableName")],
+    secrets: [
+      ...names("github:index/actionsSecret:ActionsSecret", "secretName"),
+      ...names("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret", "secretName"),
+    ],
+    vars: [
+      ...names("github:index/actionsVariable:ActionsVariable", "variableName"),
+      ...names("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "variableName"),
+    ],
   };
 }
 
@@ -30,8 +49,17 @@ export function checkGithubNames(files: RenderFiles, others: readonly RenderFile
       for (const [, kind, name] of text.matchAll(/\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
         if (kind === "secrets" && builtInSecrets.has(name)) continue;
         const pool = kind === "secrets" ? created.secrets : created.vars;
-        if (!pool.some((c) => c.name === name && c.repository === repository && (c.environment === undefined || c.environment === environment))) {
-          findings.push(`${path} job ${jobId}: reads ${kind}.${name}, which no stack creates in ${String(repository)}${environment ? ` for environment ${environment} or the repository` : " for the repository"}`);
+        if (
+          !pool.some(
+            (c) =>
+              c.name === name &&
+              c.repository === repository &&
+              (c.environment === undefined || c.environment === environment),
+          )
+        ) {
+          findings.push(
+            `${path} job ${jobId}: reads ${kind}.${name}, which no stack creates in ${String(repository)}${environment ? ` for environment ${environment} or the repository` : " for the repository"}`,
+          );
         }
       }
     }
@@ -40,18 +68,27 @@ export function checkGithubNames(files: RenderFiles, others: readonly RenderFile
 }
 
 /** The namespace a finding names: a command without --namespace is judged in any. */
-const where = (namespace: string | undefined) => (namespace === undefined ? "any namespace (no --namespace)" : `namespace ${namespace}`);
+const where = (namespace: string | undefined) =>
+  namespace === undefined ? "any namespace (no --namespace)" : `namespace ${namespace}`;
 
 /** Kubernetes names the scripts use exist in the render (or are created by the script itself). */
 export function checkKubernetesNames(files: RenderFiles): string[] {
   const objects = kubernetesObjects(files);
   const findings: string[] = [];
   const exists = (kind: string, name: string, namespace: string | undefined) =>
-    objects.some((o) => o.kind.toLowerCase() === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
-  const podTemplates = objects.filter((o) => o.kind === "Deployment").map((o) => ({
-    namespace: o.metadata.namespace,
-    labels: ((o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels) ?? {},
-  }));
+    objects.some(
+      (o) =>
+        o.kind.toLowerCase() === kind &&
+        o.metadata.name === name &&
+        (namespace === undefined || o.metadata.namespace === namespace),
+    );
+  const podTemplates = objects
+    .filter((o) => o.kind === "Deployment")
+    .map((o) => ({
+      namespace: o.metadata.namespace,
+      labels:
+        (o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {},
+    }));
   const workflows = workflowDocuments(files);
   if (workflows.length === 0) return [noWorkflows];
   for (const { path, document: workflow } of workflows) {
@@ -59,7 +96,9 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
       for (const step of job.steps ?? []) {
         if (!step.run) continue;
         const { commands, files: written } = kubectlCommands(step.run);
-        const createdHere = [...written.values()].flatMap((m) => [...m.matchAll(/"name":\s*"([^"]+)"/g)].map((x) => x[1]));
+        const createdHere = [...written.values()].flatMap((m) =>
+          [...m.matchAll(/"name":\s*"([^"]+)"/g)].map((x) => x[1]),
+        );
         for (const { argv } of commands) {
           // Without --namespace, kubectl uses its context's namespace, unknown here: any matches.
           const { flags } = parseArgs(argv);
@@ -73,13 +112,22 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
           const selector = flags.get("--selector") ?? flags.get("-l");
           if (selector) {
             const wanted = Object.fromEntries(selector.split(",").map((kv) => kv.split("=") as [string, string]));
-            if (!podTemplates.some((t) => (namespace === undefined || t.namespace === namespace) && Object.entries(wanted).every(([k, v]) => t.labels[k] === v))) {
+            if (
+              !podTemplates.some(
+                (t) =>
+                  (namespace === undefined || t.namespace === namespace) &&
+                  Object.entries(wanted).every(([k, v]) => t.labels[k] === v),
+              )
+            ) {
               findings.push(`${path}: selector ${selector} matches no rendered pod template in ${where(namespace)}`);
             }
           }
         }
-        for (const [, service, namespace] of step.run.matchAll(/\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\b/g)) {
-          if (!exists("service", service, namespace)) findings.push(`${path}: host ${service}.${namespace}.svc.cluster.local names no rendered Service`);
+        for (const [, service, namespace] of step.run.matchAll(
+          /\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local\b/g,
+        )) {
+          if (!exists("service", service, namespace))
+            findings.push(`${path}: host ${service}.${namespace}.svc.cluster.local names no rendered Service`);
         }
       }
     }

@@ -24,9 +24,18 @@ const resourceOf: Record<string, { readonly apiGroup: string; readonly resource:
   "rbac.authorization.k8s.io/v1/RoleBinding": { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
   // Cluster-scoped: read without a namespace.
   "rbac.authorization.k8s.io/v1/ClusterRole": { apiGroup: "rbac.authorization.k8s.io", resource: "clusterroles" },
-  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": { apiGroup: "rbac.authorization.k8s.io", resource: "clusterrolebindings" },
-  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" },
-  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings" },
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": {
+    apiGroup: "rbac.authorization.k8s.io",
+    resource: "clusterrolebindings",
+  },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": {
+    apiGroup: "admissionregistration.k8s.io",
+    resource: "validatingadmissionpolicies",
+  },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": {
+    apiGroup: "admissionregistration.k8s.io",
+    resource: "validatingadmissionpolicybindings",
+  },
 };
 
 /**
@@ -35,14 +44,24 @@ const resourceOf: Record<string, { readonly apiGroup: string; readonly resource:
  */
 export function urnGlob(glob: string): RegExp {
   const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  return new RegExp(`^${glob.split("**").map((part) => part.split("*").map(quote).join("[^:]*")).join(".*")}$`);
+  return new RegExp(
+    `^${glob
+      .split("**")
+      .map((part) => part.split("*").map(quote).join("[^:]*"))
+      .join(".*")}$`,
+  );
 }
 
 type Step = NonNullable<WorkflowJob["steps"]>[number];
 
 /** The job's refreshed previews: pulumi/actions steps with `command: preview` and `refresh: true`. */
 export const refreshedPreviews = (job: WorkflowJob): Step[] =>
-  (job.steps ?? []).filter((s) => /^pulumi\/actions@/.test(s.uses ?? "") && s.with?.command === "preview" && (s.with.refresh === true || s.with.refresh === "true"));
+  (job.steps ?? []).filter(
+    (s) =>
+      /^pulumi\/actions@/.test(s.uses ?? "") &&
+      s.with?.command === "preview" &&
+      (s.with.refresh === true || s.with.refresh === "true"),
+  );
 
 /** The requests one refreshed preview step makes of the render's cluster objects. */
 export function previewRequests(files: RenderFiles, step: Step): ApiRequest[] {
@@ -51,13 +70,26 @@ export function previewRequests(files: RenderFiles, step: Step): ApiRequest[] {
   const requests: ApiRequest[] = [];
   for (const entry of resourceEntries(files)) {
     if (!entry.type.startsWith("kubernetes:") || excludes.some((glob) => glob.test(entry.urn))) continue;
-    const { apiVersion, kind, metadata } = entry.inputs as { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
+    const { apiVersion, kind, metadata } = entry.inputs as {
+      apiVersion?: string;
+      kind?: string;
+      metadata?: { name?: string; namespace?: string };
+    };
     const target = resourceOf[`${apiVersion}/${kind}`];
-    if (!target) throw new Error(`a refresh of ${entry.urn}: the verifier does not know what reading ${apiVersion} ${kind} requests`);
+    if (!target)
+      throw new Error(
+        `a refresh of ${entry.urn}: the verifier does not know what reading ${apiVersion} ${kind} requests`,
+      );
     // A Namespace is read by its own name, which is also the request's namespace (RBAC allows a Role in it to grant that).
     const namespace = kind === "Namespace" ? metadata?.name : metadata?.namespace;
-    requests.push({ ...target, verb: "get", ...(metadata?.name ? { name: metadata.name } : {}), ...(namespace ? { namespace } : {}) });
-    if (kind === "Deployment") requests.push({ apiGroup: "apps", resource: "replicasets", verb: "list", ...(namespace ? { namespace } : {}) });
+    requests.push({
+      ...target,
+      verb: "get",
+      ...(metadata?.name ? { name: metadata.name } : {}),
+      ...(namespace ? { namespace } : {}),
+    });
+    if (kind === "Deployment")
+      requests.push({ apiGroup: "apps", resource: "replicasets", verb: "list", ...(namespace ? { namespace } : {}) });
   }
   return requests;
 }

@@ -23,12 +23,20 @@ interface ResourceEntry {
 export interface WorkflowDocument {
   readonly on: unknown;
   readonly permissions?: unknown;
-  readonly jobs: Record<string, {
-    readonly environment?: string | { readonly name: string };
-    readonly permissions?: unknown;
-    readonly steps?: readonly { readonly uses?: string; readonly run?: string; readonly with?: Record<string, unknown>; readonly env?: Record<string, unknown> }[];
-    readonly [key: string]: unknown;
-  }>;
+  readonly jobs: Record<
+    string,
+    {
+      readonly environment?: string | { readonly name: string };
+      readonly permissions?: unknown;
+      readonly steps?: readonly {
+        readonly uses?: string;
+        readonly run?: string;
+        readonly with?: Record<string, unknown>;
+        readonly env?: Record<string, unknown>;
+      }[];
+      readonly [key: string]: unknown;
+    }
+  >;
 }
 
 /** One job of a workflow. */
@@ -65,7 +73,9 @@ export interface CommittedRepository {
 /** Every repository the render's RepositoryFile resources commit to, once each. */
 export function committedRepositories(files: RenderFiles): CommittedRepository[] {
   const entries = resourceEntries(files);
-  const owners = new Map(entries.filter((r) => r.type === "pulumi:providers:github").map((r) => [r.urn, r.inputs.owner]));
+  const owners = new Map(
+    entries.filter((r) => r.type === "pulumi:providers:github").map((r) => [r.urn, r.inputs.owner]),
+  );
   const found = new Map<string, CommittedRepository>();
   for (const r of entries.filter((e) => e.type === "github:index/repositoryFile:RepositoryFile")) {
     const owner = r.provider === null ? undefined : owners.get(r.provider);
@@ -95,7 +105,8 @@ interface WorkflowFile {
 const workflowPath = /^repo\/(?:([^/]+)\/)?(\.github\/workflows\/[^/]+\.ya?ml)$/;
 
 /** What a check that reads the workflows reports when the render holds none. */
-export const noWorkflows = "the render holds no workflow file (looked for repo/.github/workflows/*.yml and repo/<repository>/.github/workflows/*.yml): nothing was checked";
+export const noWorkflows =
+  "the render holds no workflow file (looked for repo/.github/workflows/*.yml and repo/<repository>/.github/workflows/*.yml): nothing was checked";
 
 /** Every committed workflow file of the render, in either layout. */
 export function workflowFiles(files: RenderFiles): WorkflowFile[] {
@@ -132,7 +143,9 @@ export interface KubernetesObject {
 
 /** Every Kubernetes object of the render, parsed. */
 export function kubernetesObjects(files: RenderFiles): KubernetesObject[] {
-  return [...files].filter(([p]) => p.startsWith("kubernetes/")).map(([, content]) => parse(content) as KubernetesObject);
+  return [...files]
+    .filter(([p]) => p.startsWith("kubernetes/"))
+    .map(([, content]) => parse(content) as KubernetesObject);
 }
 
 /** The environment name of a job, in either YAML form. */

@@ -44,9 +44,11 @@ export function checkSecrets(files: RenderFiles, knownSecrets: Readonly<Record<s
     const prefix = value.slice(0, Math.min(value.length, leakPrefixLength));
     for (const [path, content] of files) {
       if (content.includes(value)) findings.push(`${path}: contains the value of ${name}`);
-      else if (content.includes(prefix)) findings.push(`${path}: contains the first ${prefix.length} characters of ${name}`);
+      else if (content.includes(prefix))
+        findings.push(`${path}: contains the first ${prefix.length} characters of ${name}`);
       // Credentials often travel base64-encoded (kubeconfig, dockerconfigjson).
-      else if (content.includes(Buffer.from(value).toString("base64").slice(0, 16))) findings.push(`${path}: contains ${name} base64-encoded`);
+      else if (content.includes(Buffer.from(value).toString("base64").slice(0, 16)))
+        findings.push(`${path}: contains ${name} base64-encoded`);
     }
   }
   return findings;

@@ -33,13 +33,27 @@ export function continuity(oldUrns: readonly string[], resources: readonly Regis
     let parent = alias.parentUrn ?? r.parent ?? "";
     if (alias.parentUrn !== undefined) parent = matched.get(parent) ?? parent;
     if (alias.noParent || (parent !== "" && isRootStack(parent))) parent = "";
-    return createUrn(alias.name ?? r.name, alias.type ?? r.type, parent, alias.project ?? own.project, alias.stack ?? own.stack);
+    return createUrn(
+      alias.name ?? r.name,
+      alias.type ?? r.type,
+      parent,
+      alias.project ?? own.project,
+      alias.stack ?? own.stack,
+    );
   };
 
   // A child named `${parent}-…` is renamed along with its parent.
-  const inheritedChildAlias = (r: RegisteredResource, childType: string, childName: string, parentName: string, parentAlias: string): string => {
+  const inheritedChildAlias = (
+    r: RegisteredResource,
+    childType: string,
+    childName: string,
+    parentName: string,
+    parentAlias: string,
+  ): string => {
     const own = parts(r.urn);
-    const name = childName.startsWith(parentName) ? parts(parentAlias).name + childName.slice(parentName.length) : childName;
+    const name = childName.startsWith(parentName)
+      ? parts(parentAlias).name + childName.slice(parentName.length)
+      : childName;
     return createUrn(name, childType, parentAlias, own.project, own.stack);
   };
 

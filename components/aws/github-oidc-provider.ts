@@ -28,25 +28,33 @@ export class GithubOidcProvider extends pulumi.ComponentResource {
     // A plain ARN is checked before anything registers, an Output once its value is known (then
     // failing on this component).
     const constructed: { component?: pulumi.Resource } = {};
-    const existing = args.existingProviderArn === undefined
-      ? undefined
-      : checkedInput(args.existingProviderArn, {
-        holder: `GithubOidcProvider ${name}`, propertyPath: "existingProviderArn", problem: settingRule("oidcProviderArn"), component: () => constructed.component,
-      });
+    const existing =
+      args.existingProviderArn === undefined
+        ? undefined
+        : checkedInput(args.existingProviderArn, {
+            holder: `GithubOidcProvider ${name}`,
+            propertyPath: "existingProviderArn",
+            problem: settingRule("oidcProviderArn"),
+            component: () => constructed.component,
+          });
     super("canary-pipeline:aws:GithubOidcProvider", name, {}, opts);
     constructed.component = this;
     this.created = existing === undefined;
     if (existing !== undefined) {
       this.arn = pulumi.output(existing);
     } else {
-      const provider = new aws.iam.OpenIdConnectProvider(`${name}-provider`, {
-        url: githubOidc.url,
-        clientIdLists: [githubOidc.audience],
-        // No thumbprintLists: optional in @pulumi/aws 7, and AWS validates GitHub's issuer
-        // against its own trusted CAs, ignoring thumbprints (GitHub docs, "Configuring OpenID
-        // Connect in Amazon Web Services").
-        tags: args.tags ?? {},
-      }, { parent: this });
+      const provider = new aws.iam.OpenIdConnectProvider(
+        `${name}-provider`,
+        {
+          url: githubOidc.url,
+          clientIdLists: [githubOidc.audience],
+          // No thumbprintLists: optional in @pulumi/aws 7, and AWS validates GitHub's issuer
+          // against its own trusted CAs, ignoring thumbprints (GitHub docs, "Configuring OpenID
+          // Connect in Amazon Web Services").
+          tags: args.tags ?? {},
+        },
+        { parent: this },
+      );
       this.arn = provider.arn;
     }
     this.registerOutputs({ arn: this.arn });

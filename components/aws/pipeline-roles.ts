@@ -62,7 +62,12 @@ export interface PipelineRolesArgs {
    * listed under and the KMS key of its secrets, which the preview role may read. Default: none
    * (Pulumi Cloud, where the preview's token comes from Pulumi).
    */
-  readonly previewState?: { readonly bucket: string; readonly objectKeys: readonly string[]; readonly listPrefix: string; readonly keyArn: string };
+  readonly previewState?: {
+    readonly bucket: string;
+    readonly objectKeys: readonly string[];
+    readonly listPrefix: string;
+    readonly keyArn: string;
+  };
 }
 
 const rolePathShape = /^\/([\x21-\x7e]+\/)?$/;
@@ -78,23 +83,47 @@ export function validatePipelineRolesArgs(args: PipelineRolesArgs, name?: string
   if (args.previewTrust !== undefined) problems.push(...trustProblems(args.previewTrust, "preview", "previewTrust"));
   if (args.deployTrust !== undefined) {
     problems.push(...trustProblems(args.deployTrust, "deploy", "deployTrust"));
-    if (!args.eksClusterName) problem("eksClusterName", "is required with deployTrust: the deploy role may describe that cluster only");
-    if (!args.kubernetesGroup) problem("kubernetesGroup", "is required with deployTrust: the Kubernetes group the deploy role's access entry maps it to");
+    if (!args.eksClusterName)
+      problem("eksClusterName", "is required with deployTrust: the deploy role may describe that cluster only");
+    if (!args.kubernetesGroup)
+      problem(
+        "kubernetesGroup",
+        "is required with deployTrust: the Kubernetes group the deploy role's access entry maps it to",
+      );
   }
   if (args.rollbackTrust !== undefined) {
     problems.push(...trustProblems(args.rollbackTrust, "rollback", "rollbackTrust"));
-    if (!args.eksClusterName && args.deployTrust === undefined) problem("eksClusterName", "is required with rollbackTrust: the rollback role may describe that cluster only");
-    if (!args.rollbackKubernetesGroup) problem("rollbackKubernetesGroup", "is required with rollbackTrust: the Kubernetes group the rollback role's access entry maps it to");
+    if (!args.eksClusterName && args.deployTrust === undefined)
+      problem("eksClusterName", "is required with rollbackTrust: the rollback role may describe that cluster only");
+    if (!args.rollbackKubernetesGroup)
+      problem(
+        "rollbackKubernetesGroup",
+        "is required with rollbackTrust: the Kubernetes group the rollback role's access entry maps it to",
+      );
   }
   if (args.rollbackKubernetesGroup !== undefined && args.rollbackKubernetesGroup === args.kubernetesGroup) {
-    problem("rollbackKubernetesGroup", `${JSON.stringify(args.rollbackKubernetesGroup)} is the deploy role's group (kubernetesGroup): the rollback role would hold the deployer's rights`);
+    problem(
+      "rollbackKubernetesGroup",
+      `${JSON.stringify(args.rollbackKubernetesGroup)} is the deploy role's group (kubernetesGroup): the rollback role would hold the deployer's rights`,
+    );
   }
-  const groups = [["kubernetesGroup", args.kubernetesGroup], ["rollbackKubernetesGroup", args.rollbackKubernetesGroup], ["previewKubernetesGroup", args.previewKubernetesGroup]] as const;
+  const groups = [
+    ["kubernetesGroup", args.kubernetesGroup],
+    ["rollbackKubernetesGroup", args.rollbackKubernetesGroup],
+    ["previewKubernetesGroup", args.previewKubernetesGroup],
+  ] as const;
   for (const [key, group] of groups) {
-    if (group !== undefined && (group === "" || group.startsWith("system:"))) problem(key, `${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`);
+    if (group !== undefined && (group === "" || group.startsWith("system:")))
+      problem(
+        key,
+        `${JSON.stringify(group)} must be a non-empty group name not starting with system: (EKS refuses those)`,
+      );
   }
   if (args.previewKubernetesGroup !== undefined && (args.previewTrust === undefined || !args.eksClusterName)) {
-    problem("previewKubernetesGroup", "needs previewTrust and eksClusterName: it maps the preview role into that cluster");
+    problem(
+      "previewKubernetesGroup",
+      "needs previewTrust and eksClusterName: it maps the preview role into that cluster",
+    );
   }
   const region = regionProblem(args.region);
   if (region !== undefined) problem("region", `${JSON.stringify(args.region)} ${region}`);
@@ -133,67 +162,137 @@ export class PipelineRoles extends pulumi.ComponentResource {
     const clusterName = args.eksClusterName;
     // The provider, the roles and the cluster (which the access entries are created on) share one
     // account: its ARN names the partition and the account, so no lookup is needed.
-    const clusterArn = clusterName === undefined ? undefined : pulumi.all([providerArn, clusterName]).apply(([arn, cluster]) => {
-      const [, partition, , , account] = arn.split(":");
-      return `arn:${partition}:eks:${args.region}:${account}:cluster/${cluster}`;
-    });
+    const clusterArn =
+      clusterName === undefined
+        ? undefined
+        : pulumi.all([providerArn, clusterName]).apply(([arn, cluster]) => {
+            const [, partition, , , account] = arn.split(":");
+            return `arn:${partition}:eks:${args.region}:${account}:cluster/${cluster}`;
+          });
 
     // A role that runs kubectl on the cluster: it may describe the cluster, and its access entry
     // maps it to a Kubernetes group bound by a namespaced RoleBinding; no EKS access policy, so the
     // cluster side's RBAC is all the role may do in Kubernetes (AWS EKS docs, "Grant IAM users
     // access to Kubernetes with EKS access entries").
-    const kubectlRole = (kind: "deploy" | "rollback", trusted: readonly TrustedWorkflow[] | undefined, group: string | undefined, does: string,
-      permissions: (clusterArn: string) => IamPolicyDocument) => {
-      if (trusted === undefined || group === undefined || clusterName === undefined || clusterArn === undefined) return undefined;
-      const role = new aws.iam.Role(`${name}-${kind}-role`, {
-        description: pulumi.interpolate`GitHub Actions ${does} on EKS cluster ${clusterName}`,
-        assumeRolePolicy: trust(trusted, kind),
-        ...roleSettings,
-      }, { parent: this });
-      new aws.iam.RolePolicy(`${name}-${kind}-policy`, {
-        role: role.name,
-        policy: clusterArn.apply((arn) => JSON.stringify(permissions(arn))),
-      }, { parent: this });
-      const entry = new aws.eks.AccessEntry(`${name}-${kind}-access`, {
-        clusterName, principalArn: role.arn, type: "STANDARD", kubernetesGroups: [group], region: args.region, tags,
-      }, { parent: this });
+    const kubectlRole = (
+      kind: "deploy" | "rollback",
+      trusted: readonly TrustedWorkflow[] | undefined,
+      group: string | undefined,
+      does: string,
+      permissions: (clusterArn: string) => IamPolicyDocument,
+    ) => {
+      if (trusted === undefined || group === undefined || clusterName === undefined || clusterArn === undefined)
+        return undefined;
+      const role = new aws.iam.Role(
+        `${name}-${kind}-role`,
+        {
+          description: pulumi.interpolate`GitHub Actions ${does} on EKS cluster ${clusterName}`,
+          assumeRolePolicy: trust(trusted, kind),
+          ...roleSettings,
+        },
+        { parent: this },
+      );
+      new aws.iam.RolePolicy(
+        `${name}-${kind}-policy`,
+        {
+          role: role.name,
+          policy: clusterArn.apply((arn) => JSON.stringify(permissions(arn))),
+        },
+        { parent: this },
+      );
+      const entry = new aws.eks.AccessEntry(
+        `${name}-${kind}-access`,
+        {
+          clusterName,
+          principalArn: role.arn,
+          type: "STANDARD",
+          kubernetesGroups: [group],
+          region: args.region,
+          tags,
+        },
+        { parent: this },
+      );
       return { role, entry };
     };
-    const deploy = kubectlRole("deploy", args.deployTrust, args.kubernetesGroup, "deploy jobs: kubectl", deployRolePermissions);
+    const deploy = kubectlRole(
+      "deploy",
+      args.deployTrust,
+      args.kubernetesGroup,
+      "deploy jobs: kubectl",
+      deployRolePermissions,
+    );
     // The rollback job's environment has no reviewers: its role maps to a group that may only scale the canary.
-    const rollback = kubectlRole("rollback", args.rollbackTrust, args.rollbackKubernetesGroup, "rollback jobs: scale the canary to 0", rollbackRolePermissions);
+    const rollback = kubectlRole(
+      "rollback",
+      args.rollbackTrust,
+      args.rollbackKubernetesGroup,
+      "rollback jobs: scale the canary to 0",
+      rollbackRolePermissions,
+    );
     this.deployRoleArn = deploy?.role.arn;
     this.rollbackRoleArn = rollback?.role.arn;
 
     if (args.previewTrust !== undefined) {
-      const previewRole = new aws.iam.Role(`${name}-preview-role`, {
-        description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
-        assumeRolePolicy: trust(args.previewTrust, "preview"),
-        ...roleSettings,
-      }, { parent: this });
+      const previewRole = new aws.iam.Role(
+        `${name}-preview-role`,
+        {
+          description: "GitHub Actions pull-request jobs: pulumi preview (read-only)",
+          assumeRolePolicy: trust(args.previewTrust, "preview"),
+          ...roleSettings,
+        },
+        { parent: this },
+      );
       // Read-only in Kubernetes: the group's Role may get the stack's objects and no Secret.
-      const previewAccess = clusterName !== undefined && args.previewKubernetesGroup !== undefined
-        ? new aws.eks.AccessEntry(`${name}-preview-access`, {
-          clusterName, principalArn: previewRole.arn, type: "STANDARD", kubernetesGroups: [args.previewKubernetesGroup], region: args.region, tags,
-        }, { parent: this })
-        : undefined;
-      new aws.iam.RolePolicy(`${name}-preview-policy`, {
-        role: previewRole.name,
-        policy: pulumi.all([
-          pulumi.all([previewRole.arn, deploy?.role.arn, rollback?.role.arn]), providerArn, clusterArn,
-          pulumi.all([deploy?.entry.accessEntryArn, rollback?.entry.accessEntryArn, previewAccess?.accessEntryArn]),
-        ]).apply(([roleArns, oidcProviderArn, cluster, entryArns]) => JSON.stringify(previewRolePermissions({
-          roleArns: roleArns.filter((arn) => arn !== undefined),
-          oidcProviderArn,
-          ...(cluster === undefined ? {} : { clusterArn: cluster }),
-          accessEntryArns: entryArns.filter((arn) => arn !== undefined),
-          ...(args.previewState === undefined ? {} : { state: stateTargets(oidcProviderArn, args.previewState) }),
-        }))),
-      }, { parent: this });
+      const previewAccess =
+        clusterName !== undefined && args.previewKubernetesGroup !== undefined
+          ? new aws.eks.AccessEntry(
+              `${name}-preview-access`,
+              {
+                clusterName,
+                principalArn: previewRole.arn,
+                type: "STANDARD",
+                kubernetesGroups: [args.previewKubernetesGroup],
+                region: args.region,
+                tags,
+              },
+              { parent: this },
+            )
+          : undefined;
+      new aws.iam.RolePolicy(
+        `${name}-preview-policy`,
+        {
+          role: previewRole.name,
+          policy: pulumi
+            .all([
+              pulumi.all([previewRole.arn, deploy?.role.arn, rollback?.role.arn]),
+              providerArn,
+              clusterArn,
+              pulumi.all([deploy?.entry.accessEntryArn, rollback?.entry.accessEntryArn, previewAccess?.accessEntryArn]),
+            ])
+            .apply(([roleArns, oidcProviderArn, cluster, entryArns]) =>
+              JSON.stringify(
+                previewRolePermissions({
+                  roleArns: roleArns.filter((arn) => arn !== undefined),
+                  oidcProviderArn,
+                  ...(cluster === undefined ? {} : { clusterArn: cluster }),
+                  accessEntryArns: entryArns.filter((arn) => arn !== undefined),
+                  ...(args.previewState === undefined
+                    ? {}
+                    : { state: stateTargets(oidcProviderArn, args.previewState) }),
+                }),
+              ),
+            ),
+        },
+        { parent: this },
+      );
       this.previewRoleArn = previewRole.arn;
     }
 
-    this.registerOutputs({ deployRoleArn: this.deployRoleArn, rollbackRoleArn: this.rollbackRoleArn, previewRoleArn: this.previewRoleArn });
+    this.registerOutputs({
+      deployRoleArn: this.deployRoleArn,
+      rollbackRoleArn: this.rollbackRoleArn,
+      previewRoleArn: this.previewRoleArn,
+    });
   }
 }
 
@@ -201,5 +300,10 @@ export class PipelineRoles extends pulumi.ComponentResource {
 function stateTargets(oidcProviderArn: string, state: NonNullable<PipelineRolesArgs["previewState"]>) {
   const partition = oidcProviderArn.split(":")[1];
   const bucketArn = `arn:${partition}:s3:::${state.bucket}`;
-  return { bucketArn, objectArns: state.objectKeys.map((key) => `${bucketArn}/${key}`), listPrefix: state.listPrefix, keyArn: state.keyArn };
+  return {
+    bucketArn,
+    objectArns: state.objectKeys.map((key) => `${bucketArn}/${key}`),
+    listPrefix: state.listPrefix,
+    keyArn: state.keyArn,
+  };
 }

@@ -51,7 +51,12 @@ export interface PreviewTargets {
   readonly clusterArn?: string;
   readonly accessEntryArns?: readonly string[];
   /** An S3 backend: the stack's state objects, the key prefix its checkpoint is listed under, and its KMS key. */
-  readonly state?: { readonly bucketArn: string; readonly objectArns: readonly string[]; readonly listPrefix: string; readonly keyArn: string };
+  readonly state?: {
+    readonly bucketArn: string;
+    readonly objectArns: readonly string[];
+    readonly listPrefix: string;
+    readonly keyArn: string;
+  };
 }
 
 /** Read-only access to exactly the stack's AWS resources. */
@@ -63,19 +68,40 @@ export function previewRolePermissions(targets: PreviewTargets): IamPolicyDocume
       Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"],
       Resource: [...new Set(targets.roleArns)].sort(),
     },
-    { Sid: "ReadOidcProvider", Effect: "Allow", Action: "iam:GetOpenIDConnectProvider", Resource: targets.oidcProviderArn },
+    {
+      Sid: "ReadOidcProvider",
+      Effect: "Allow",
+      Action: "iam:GetOpenIDConnectProvider",
+      Resource: targets.oidcProviderArn,
+    },
   ];
   if (targets.clusterArn !== undefined) {
-    statements.push({ Sid: "DescribeTheCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: targets.clusterArn });
+    statements.push({
+      Sid: "DescribeTheCluster",
+      Effect: "Allow",
+      Action: "eks:DescribeCluster",
+      Resource: targets.clusterArn,
+    });
   }
   if (targets.accessEntryArns && targets.accessEntryArns.length > 0) {
-    statements.push({ Sid: "ReadAccessEntries", Effect: "Allow", Action: "eks:DescribeAccessEntry", Resource: [...targets.accessEntryArns].sort() });
+    statements.push({
+      Sid: "ReadAccessEntries",
+      Effect: "Allow",
+      Action: "eks:DescribeAccessEntry",
+      Resource: [...targets.accessEntryArns].sort(),
+    });
   }
   if (targets.state !== undefined) {
     const { bucketArn, objectArns, listPrefix, keyArn } = targets.state;
     statements.push(
       { Sid: "ReadStackState", Effect: "Allow", Action: "s3:GetObject", Resource: [...objectArns] },
-      { Sid: "ListStackState", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringEquals: { "s3:prefix": listPrefix } } },
+      {
+        Sid: "ListStackState",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: bucketArn,
+        Condition: { StringEquals: { "s3:prefix": listPrefix } },
+      },
       { Sid: "DecryptStackSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn },
     );
   }

@@ -26,33 +26,64 @@ const workflowRefShape = /^[^/*?\s]+\/[^/*?\s]+\/\.github\/workflows\/[^/@*?\s]+
  */
 export function trustProblems(trusted: readonly TrustedWorkflow[], role: string, at: string): InputProblem[] {
   if (trusted.length === 0) {
-    return [{ propertyPath: at, reason: `is empty: the ${role} role trusts no workflow, so no job could assume it; pass the workflows of the jobs that use it` }];
+    return [
+      {
+        propertyPath: at,
+        reason: `is empty: the ${role} role trusts no workflow, so no job could assume it; pass the workflows of the jobs that use it`,
+      },
+    ];
   }
   return trusted.flatMap(({ subjects, workflowRefs, repositoryId }, i) => [
     ...(subjects.length === 0 || workflowRefs.length === 0
-      ? [{ propertyPath: `${at}[${i}]`, reason: `is a workflow without subjects or workflow refs: the ${role} role needs both` }] : []),
-    ...subjects.flatMap((subject, j) => (subjectShape.test(subject) ? [] : [{
-      propertyPath: `${at}[${i}].subjects[${j}]`,
-      reason: `${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`,
-    }])),
-    ...workflowRefs.flatMap((ref, j) => (workflowRefShape.test(ref) ? [] : [{
-      propertyPath: `${at}[${i}].workflowRefs[${j}]`,
-      reason: `${JSON.stringify(ref)} must be OWNER/REPO/.github/workflows/FILE.yml@refs/... with a literal owner, repository and file`,
-    }])),
+      ? [
+          {
+            propertyPath: `${at}[${i}]`,
+            reason: `is a workflow without subjects or workflow refs: the ${role} role needs both`,
+          },
+        ]
+      : []),
+    ...subjects.flatMap((subject, j) =>
+      subjectShape.test(subject)
+        ? []
+        : [
+            {
+              propertyPath: `${at}[${i}].subjects[${j}]`,
+              reason: `${JSON.stringify(subject)} must be repo:OWNER/REPO:CONTEXT with a literal owner and repository (a wildcard there trusts other repositories)`,
+            },
+          ],
+    ),
+    ...workflowRefs.flatMap((ref, j) =>
+      workflowRefShape.test(ref)
+        ? []
+        : [
+            {
+              propertyPath: `${at}[${i}].workflowRefs[${j}]`,
+              reason: `${JSON.stringify(ref)} must be OWNER/REPO/.github/workflows/FILE.yml@refs/... with a literal owner, repository and file`,
+            },
+          ],
+    ),
     ...(repositoryId !== undefined && !/^[1-9]\d*$/.test(repositoryId)
-      ? [{ propertyPath: `${at}[${i}].repositoryId`, reason: `${JSON.stringify(repositoryId)} must be a number` }] : []),
+      ? [{ propertyPath: `${at}[${i}].repositoryId`, reason: `${JSON.stringify(repositoryId)} must be a number` }]
+      : []),
   ]);
 }
 
 /** `…/deploy-prod.yml@…` → DeployProd: which file a statement admits, at a glance. */
 const fileSid = (workflowRef: string) =>
-  (/\/([^/@]+)\.ya?ml@/.exec(workflowRef)?.[1] ?? "").split(/[^A-Za-z0-9]+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("") || "Workflow";
+  (/\/([^/@]+)\.ya?ml@/.exec(workflowRef)?.[1] ?? "")
+    .split(/[^A-Za-z0-9]+/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("") || "Workflow";
 
 /** The values matched exactly (StringEquals), and those with a wildcard (StringLike); none empty. */
 const byOperator = (values: readonly string[]) => {
   const unique = [...new Set(values)].sort();
-  return ([["StringEquals", unique.filter((v) => !wildcard.test(v))], ["StringLike", unique.filter((v) => wildcard.test(v))]] as const)
-    .filter(([, group]) => group.length > 0);
+  return (
+    [
+      ["StringEquals", unique.filter((v) => !wildcard.test(v))],
+      ["StringLike", unique.filter((v) => wildcard.test(v))],
+    ] as const
+  ).filter(([, group]) => group.length > 0);
 };
 
 /**
@@ -60,7 +91,11 @@ const byOperator = (values: readonly string[]) => {
  * is sts.amazonaws.com and that presents, for one of the `trusted` workflow files, one of its
  * subjects and one of its workflow refs (and its repository id, when given).
  */
-export function trustPolicy(providerArn: string, trusted: readonly TrustedWorkflow[], role = "pipeline"): IamPolicyDocument {
+export function trustPolicy(
+  providerArn: string,
+  trusted: readonly TrustedWorkflow[],
+  role = "pipeline",
+): IamPolicyDocument {
   const problems = trustProblems(trusted, role, "trusted");
   if (problems.length > 0) throw new ConfigError(problems, { holder: "trustPolicy" });
   const statements: IamStatement[] = [];
@@ -80,7 +115,13 @@ export function trustPolicy(providerArn: string, trusted: readonly TrustedWorkfl
         let sid = base;
         for (let n = 2; sids.has(sid); n++) sid = `${base}${n}`;
         sids.add(sid);
-        statements.push({ Sid: sid, Effect: "Allow", Principal: { Federated: providerArn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition });
+        statements.push({
+          Sid: sid,
+          Effect: "Allow",
+          Principal: { Federated: providerArn },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: condition,
+        });
       }
     }
   }

@@ -22,10 +22,12 @@ export interface AppNamespaceArgs {
 
 /** The labels that enforce, audit and warn on the `restricted` profile. */
 export function podSecurityLabels(version: string): Record<string, string> {
-  return Object.fromEntries(["enforce", "audit", "warn"].flatMap((mode) => [
-    [`pod-security.kubernetes.io/${mode}`, podSecurityLevel],
-    [`pod-security.kubernetes.io/${mode}-version`, version],
-  ]));
+  return Object.fromEntries(
+    ["enforce", "audit", "warn"].flatMap((mode) => [
+      [`pod-security.kubernetes.io/${mode}`, podSecurityLevel],
+      [`pod-security.kubernetes.io/${mode}-version`, version],
+    ]),
+  );
 }
 
 /** A namespace that admits only pods meeting the `restricted` Pod Security Standard. */
@@ -37,12 +39,16 @@ export class AppNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:kubernetes:AppNamespace", name, {}, opts);
     const version = args.podSecurityVersion ?? "latest";
-    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-      metadata: {
-        name: args.name,
-        labels: { "app.kubernetes.io/part-of": args.appName, ...podSecurityLabels(version) },
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      {
+        metadata: {
+          name: args.name,
+          labels: { "app.kubernetes.io/part-of": args.appName, ...podSecurityLabels(version) },
+        },
       },
-    }, { parent: this, provider: args.provider });
+      { parent: this, provider: args.provider },
+    );
     this.name = this.namespace.metadata.name;
     this.registerOutputs({ name: this.name });
   }

@@ -5,7 +5,13 @@
 // "Release ownership") whose kubeconfig names the settings' cluster ("Which cluster").
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { argsSettingNames, ConfigError, stackSettingNames, type InputProblem, type SettingNames } from "../../config/errors";
+import {
+  argsSettingNames,
+  ConfigError,
+  stackSettingNames,
+  type InputProblem,
+  type SettingNames,
+} from "../../config/errors";
 import type { StackConfig } from "../../config/schema";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
@@ -21,7 +27,12 @@ import { imageName } from "../shared/image-name";
 import { optionsProvider } from "../shared/providers";
 import { claimService, clusterIdentity } from "../shared/service-claims";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
-import { clusterTargets, operationList, type ClusterOperation, type DeclaredObject } from "../shared/cluster-operations";
+import {
+  clusterTargets,
+  operationList,
+  type ClusterOperation,
+  type DeclaredObject,
+} from "../shared/cluster-operations";
 import { ImagePullSecret } from "./image-pull-secret";
 import { PostDeploySmokeTest } from "./post-deploy-smoke-test";
 import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";
@@ -82,18 +93,29 @@ export interface CanaryClusterArgs {
  * as `names` name the settings (default: the stack's key).
  */
 export function clusterKubeconfig(
-  parent: pulumi.Resource, config: StackConfig, location: { eksClusterName?: pulumi.Input<string>; clusterEndpoint?: pulumi.Input<string>; clusterCaData?: pulumi.Input<string> },
+  parent: pulumi.Resource,
+  config: StackConfig,
+  location: {
+    eksClusterName?: pulumi.Input<string>;
+    clusterEndpoint?: pulumi.Input<string>;
+    clusterCaData?: pulumi.Input<string>;
+  },
   names: SettingNames = stackSettingNames,
 ): pulumi.Output<string> {
   if (config.clusterAuth === "token") {
     localKubeconfigUser(config.kubeconfigContext, undefined, undefined, names);
-    return pulumi.all([location.clusterEndpoint!, location.clusterCaData!]).apply(([server, caData]) => tokenModeKubeconfig({ server, caData }, config.kubeconfigContext));
+    return pulumi
+      .all([location.clusterEndpoint!, location.clusterCaData!])
+      .apply(([server, caData]) => tokenModeKubeconfig({ server, caData }, config.kubeconfigContext));
   }
   const region = config.awsRegion!;
   const cluster = aws.eks.getClusterOutput({ name: location.eksClusterName!, region }, { parent });
   // EKS always answers with both; a consumer's unit test may mock the lookup without them.
-  return pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthorities]).apply(([name, endpoint, cas]) =>
-    eksKubeconfig({ name, region, endpoint, caData: (cas as typeof cas | undefined)?.[0]?.data ?? "" }));
+  return pulumi
+    .all([cluster.name, cluster.endpoint, cluster.certificateAuthorities])
+    .apply(([name, endpoint, cas]) =>
+      eksKubeconfig({ name, region, endpoint, caData: (cas as typeof cas | undefined)?.[0]?.data ?? "" }),
+    );
 }
 
 /**
@@ -117,9 +139,14 @@ export function restingSmokeTestSpec(config: StackConfig): SmokeTestSpec {
  * What the deployer's Role grants: the pipeline's operations and, in token mode, the smoke test
  * `pulumi up` runs as the deployer (eks mode runs it with the stack's own credentials).
  */
-export function deployerOperations(config: StackConfig, pipelineOperations: readonly ClusterOperation[]): ClusterOperation[] {
+export function deployerOperations(
+  config: StackConfig,
+  pipelineOperations: readonly ClusterOperation[],
+): ClusterOperation[] {
   const smokeAsDeployer = config.smokeTestOnUp && config.clusterAuth === "token";
-  return smokeAsDeployer ? [...pipelineOperations, ...operationList(smokeTestOperations(restingSmokeTestSpec(config)))] : [...pipelineOperations];
+  return smokeAsDeployer
+    ? [...pipelineOperations, ...operationList(smokeTestOperations(restingSmokeTestSpec(config)))]
+    : [...pipelineOperations];
 }
 
 /** Everything of the service inside the cluster. */
@@ -166,8 +193,15 @@ export class CanaryCluster extends pulumi.ComponentResource {
     const eksClusterName = args.eksClusterName ?? c.eksClusterName;
     const problems: InputProblem[] = [];
     if (c.clusterAuth === "token") {
-      for (const [key, value] of [["clusterEndpoint", clusterEndpoint], ["clusterCaData", clusterCaData]] as const) {
-        if (!value) problems.push({ propertyPath: key, reason: `is required with clusterAuth token: give it here or as ${names.path([key])}` });
+      for (const [key, value] of [
+        ["clusterEndpoint", clusterEndpoint],
+        ["clusterCaData", clusterCaData],
+      ] as const) {
+        if (!value)
+          problems.push({
+            propertyPath: key,
+            reason: `is required with clusterAuth token: give it here or as ${names.path([key])}`,
+          });
       }
     }
     const optionsKubernetes = optionsProvider(opts, "kubernetes");
@@ -179,24 +213,39 @@ export class CanaryCluster extends pulumi.ComponentResource {
     }
     if (problems.length > 0) throw new ConfigError(problems, { holder });
     // One service per app name and namespace on a cluster in this program (CanaryPipeline claims for its own).
-    const claim = claimService({
-      cluster: clusterIdentity({ provider: args.provider ?? optionsKubernetes, kubeconfig: args.kubeconfig }, { clusterAuth: c.clusterAuth, awsRegion: c.awsRegion, eksClusterName, clusterEndpoint }),
-      namespace: c.namespace,
-      appName: c.appName,
-      createsNamespace: c.createNamespace,
-    }, names, opts?.parent);
+    const claim = claimService(
+      {
+        cluster: clusterIdentity(
+          { provider: args.provider ?? optionsKubernetes, kubeconfig: args.kubeconfig },
+          { clusterAuth: c.clusterAuth, awsRegion: c.awsRegion, eksClusterName, clusterEndpoint },
+        ),
+        namespace: c.namespace,
+        appName: c.appName,
+        createsNamespace: c.createNamespace,
+      },
+      names,
+      opts?.parent,
+    );
     // With preview: every Kubernetes object declared below, at any depth (a transformation sees
     // each descendant as it is constructed), for the preview's Role.
     const declared: DeclaredObject[] = [];
     const record: pulumi.ResourceTransformation = ({ type, props }) => {
       const objectName = (props.metadata as { name?: unknown } | undefined)?.name;
       if (type.startsWith("kubernetes:")) {
-        if (typeof objectName !== "string") throw new Error(`CanaryCluster ${name}: a ${type} without a plain metadata.name: the preview's Role names each object`);
+        if (typeof objectName !== "string")
+          throw new Error(
+            `CanaryCluster ${name}: a ${type} without a plain metadata.name: the preview's Role names each object`,
+          );
         declared.push({ type, name: objectName });
       }
       return undefined;
     };
-    super("canary-pipeline:kubernetes:CanaryCluster", name, {}, args.preview ? { ...opts, transformations: [...(opts?.transformations ?? []), record] } : opts);
+    super(
+      "canary-pipeline:kubernetes:CanaryCluster",
+      name,
+      {},
+      args.preview ? { ...opts, transformations: [...(opts?.transformations ?? []), record] } : opts,
+    );
     claim.owner ??= this;
     this.canaryReplicas = canarySplit(c.replicas, c.canaryWeight).canaryReplicas;
 
@@ -204,16 +253,27 @@ export class CanaryCluster extends pulumi.ComponentResource {
     // The kubeconfig of the component's own provider, when it makes one: the one given, else the settings'.
     let ownKubeconfig: pulumi.Input<string> | undefined;
     this.provider = clusterProvider(this, args.provider, holder, () => {
-      ownKubeconfig = args.kubeconfig !== undefined
-        ? checkedInput(args.kubeconfig, { holder, propertyPath: "kubeconfig", problem: kubeconfigProblem, secret: true, component: () => this })
-        : clusterKubeconfig(this, c, location, names);
+      ownKubeconfig =
+        args.kubeconfig !== undefined
+          ? checkedInput(args.kubeconfig, {
+              holder,
+              propertyPath: "kubeconfig",
+              problem: kubeconfigProblem,
+              secret: true,
+              component: () => this,
+            })
+          : clusterKubeconfig(this, c, location, names);
       return new ClientSideApplyProvider(`${name}-kubernetes`, { kubeconfig: ownKubeconfig }, { parent: this });
     });
     const child = { parent: this };
     const provider = this.provider;
 
     if (c.createNamespace) {
-      this.namespace = new AppNamespace(`${name}-namespace`, { name: c.namespace, appName: c.appName, provider }, child);
+      this.namespace = new AppNamespace(
+        `${name}-namespace`,
+        { name: c.namespace, appName: c.appName, provider },
+        child,
+      );
     }
     // Through the Namespace's output, everything inside waits for it.
     const namespace = this.namespace?.name ?? pulumi.output(c.namespace);
@@ -223,31 +283,67 @@ export class CanaryCluster extends pulumi.ComponentResource {
     const smokeAsDeployer = c.smokeTestOnUp && c.clusterAuth === "token";
     const operations = deployerOperations(c, args.operations);
     const common = { appName: c.appName, namespace, operations, provider };
-    this.deployer = new ClusterDeployer(`${name}-deployer`, c.clusterAuth === "token"
-      ? { ...common, clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
-      : { ...common, clusterAuth: "eks", ...(args.eksGroup !== undefined ? { eksGroup: args.eksGroup } : {}) }, child);
+    this.deployer = new ClusterDeployer(
+      `${name}-deployer`,
+      c.clusterAuth === "token"
+        ? { ...common, clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
+        : { ...common, clusterAuth: "eks", ...(args.eksGroup !== undefined ? { eksGroup: args.eksGroup } : {}) },
+      child,
+    );
     this.kubeconfig = this.deployer.kubeconfig;
     this.deployerGroup = this.deployer.group;
     // RBAC lets the deployer create any pod (create cannot be limited by name): the policy admits
     // only the pods its operations create, in their exact shape.
-    this.deployerPodPolicy = new DeployerPodPolicy(`${name}-deployer-pods`, {
-      appName: c.appName, namespace: c.namespace, operations, provider, image: imageName(c), initialImage: c.initialImage,
-      deployer: this.deployer.group !== undefined ? { group: this.deployer.group } : { username: serviceAccountUsername(c.namespace, `${c.appName}-deployer`) },
-    }, child);
+    this.deployerPodPolicy = new DeployerPodPolicy(
+      `${name}-deployer-pods`,
+      {
+        appName: c.appName,
+        namespace: c.namespace,
+        operations,
+        provider,
+        image: imageName(c),
+        initialImage: c.initialImage,
+        deployer:
+          this.deployer.group !== undefined
+            ? { group: this.deployer.group }
+            : { username: serviceAccountUsername(c.namespace, `${c.appName}-deployer`) },
+      },
+      child,
+    );
 
     if (args.ghcrPullToken !== undefined) {
-      this.imagePullSecret = new ImagePullSecret(`${name}-ghcr-pull`, {
-        name: `${c.appName}-ghcr-pull`, namespace, appName: c.appName,
-        username: args.ghcrUsername ?? c.githubOwner, token: args.ghcrPullToken, provider,
-      }, child);
+      this.imagePullSecret = new ImagePullSecret(
+        `${name}-ghcr-pull`,
+        {
+          name: `${c.appName}-ghcr-pull`,
+          namespace,
+          appName: c.appName,
+          username: args.ghcrUsername ?? c.githubOwner,
+          token: args.ghcrPullToken,
+          provider,
+        },
+        child,
+      );
     }
 
-    this.workload = new CanaryWorkload(`${name}-workload`, {
-      appName: c.appName, namespace, containerPort: c.containerPort, healthPath: c.healthPath, livenessPath: c.livenessPath,
-      replicas: c.replicas, initialImage: c.initialImage, minReadySeconds: c.minReadySeconds, startupSeconds: c.startupSeconds, provider,
-      ...(c.networkPolicyIngress !== undefined ? { networkPolicyIngress: c.networkPolicyIngress } : {}),
-      ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
-    }, child);
+    this.workload = new CanaryWorkload(
+      `${name}-workload`,
+      {
+        appName: c.appName,
+        namespace,
+        containerPort: c.containerPort,
+        healthPath: c.healthPath,
+        livenessPath: c.livenessPath,
+        replicas: c.replicas,
+        initialImage: c.initialImage,
+        minReadySeconds: c.minReadySeconds,
+        startupSeconds: c.startupSeconds,
+        provider,
+        ...(c.networkPolicyIngress !== undefined ? { networkPolicyIngress: c.networkPolicyIngress } : {}),
+        ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
+      },
+      child,
+    );
 
     this.reaper = new CanaryReaper(`${name}-reaper`, { appName: c.appName, namespace, provider }, child);
 
@@ -255,37 +351,72 @@ export class CanaryCluster extends pulumi.ComponentResource {
       const w = this.workload;
       // The settings' cluster, never the ambient context: token, as the deployer (its kubeconfig);
       // eks, with the kubeconfig of the component's own provider, else the settings' one.
-      const kubeconfig = smokeAsDeployer ? this.deployer.kubeconfig!
-        : ownKubeconfig !== undefined ? pulumi.output(ownKubeconfig).apply((k) => kubeconfigContents(k)) : clusterKubeconfig(this, c, location, names);
-      this.smokeTest = new PostDeploySmokeTest(`${name}-smoke-test`, {
-        spec: restingSmokeTestSpec(c),
-        kubeconfig,
-        // The declared specs: a release (which a refresh brings into the objects' outputs) is not a change.
-        triggers: w.declaredSpecs,
-        dependsOn: [w.stable, w.canary, w.mainService, w.canaryService, ...(smokeAsDeployer ? [this.deployer.roleBinding] : [])],
-      }, child);
+      const kubeconfig = smokeAsDeployer
+        ? this.deployer.kubeconfig!
+        : ownKubeconfig !== undefined
+          ? pulumi.output(ownKubeconfig).apply((k) => kubeconfigContents(k))
+          : clusterKubeconfig(this, c, location, names);
+      this.smokeTest = new PostDeploySmokeTest(
+        `${name}-smoke-test`,
+        {
+          spec: restingSmokeTestSpec(c),
+          kubeconfig,
+          // The declared specs: a release (which a refresh brings into the objects' outputs) is not a change.
+          triggers: w.declaredSpecs,
+          dependsOn: [
+            w.stable,
+            w.canary,
+            w.mainService,
+            w.canaryService,
+            ...(smokeAsDeployer ? [this.deployer.roleBinding] : []),
+          ],
+        },
+        child,
+      );
     }
 
     // Declared before the viewer: the preview refreshes these objects too.
     if (args.rollbackOperations !== undefined) {
-      this.rollbacker = new ClusterRollbacker(`${name}-rollback`, {
-        appName: c.appName, namespace, operations: args.rollbackOperations, provider,
-        subject: c.clusterAuth === "token"
-          ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
-          : { clusterAuth: "eks", group: args.rollbackGroup ?? defaultRollbackGroup(c.appName) },
-      }, child);
+      this.rollbacker = new ClusterRollbacker(
+        `${name}-rollback`,
+        {
+          appName: c.appName,
+          namespace,
+          operations: args.rollbackOperations,
+          provider,
+          subject:
+            c.clusterAuth === "token"
+              ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData! }
+              : { clusterAuth: "eks", group: args.rollbackGroup ?? defaultRollbackGroup(c.appName) },
+        },
+        child,
+      );
       this.rollbackKubeconfig = this.rollbacker.kubeconfig;
       this.rollbackerGroup = this.rollbacker.group;
     }
 
     if (args.preview) {
-      this.viewer = new ClusterViewer(`${name}-viewer`, {
-        appName: c.appName, namespace, namespaceName: c.namespace, objects: declared, provider,
-        subject: c.clusterAuth === "token"
-          // The preview's kubeconfig names its context as the provider's credential looks it up.
-          ? { clusterAuth: "token", clusterEndpoint: clusterEndpoint!, clusterCaData: clusterCaData!, ...(c.kubeconfigContext !== undefined ? { contextName: c.kubeconfigContext } : {}) }
-          : { clusterAuth: "eks", group: args.previewGroup ?? defaultPreviewGroup(c.appName) },
-      }, child);
+      this.viewer = new ClusterViewer(
+        `${name}-viewer`,
+        {
+          appName: c.appName,
+          namespace,
+          namespaceName: c.namespace,
+          objects: declared,
+          provider,
+          subject:
+            c.clusterAuth === "token"
+              ? // The preview's kubeconfig names its context as the provider's credential looks it up.
+                {
+                  clusterAuth: "token",
+                  clusterEndpoint: clusterEndpoint!,
+                  clusterCaData: clusterCaData!,
+                  ...(c.kubeconfigContext !== undefined ? { contextName: c.kubeconfigContext } : {}),
+                }
+              : { clusterAuth: "eks", group: args.previewGroup ?? defaultPreviewGroup(c.appName) },
+        },
+        child,
+      );
       this.previewKubeconfig = this.viewer.kubeconfig;
       this.previewerGroup = this.viewer.group;
     }

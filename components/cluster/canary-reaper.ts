@@ -31,13 +31,25 @@ export interface CanaryReaperArgs {
 
 /** The reaper's ServiceAccount (no long-lived token), its Role and RoleBinding. */
 class ReaperIdentity extends NamespacedIdentity {
-  constructor(name: string, args: { appName: string; namespace: pulumi.Input<string>; provider?: k8s.Provider }, opts?: pulumi.ComponentResourceOptions) {
-    super("canary-pipeline:kubernetes:CanaryReaperIdentity", name, {
-      appName: args.appName, objectName: reaperName(args.appName), component: "canary-reaper", namespace: args.namespace,
-      rules: rulesFor(operationList(reaperOperations(clusterTargets({ appName: args.appName, namespace: "" })))),
-      subject: { clusterAuth: "in-cluster" },
-      ...(args.provider ? { provider: args.provider } : {}),
-    }, opts);
+  constructor(
+    name: string,
+    args: { appName: string; namespace: pulumi.Input<string>; provider?: k8s.Provider },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(
+      "canary-pipeline:kubernetes:CanaryReaperIdentity",
+      name,
+      {
+        appName: args.appName,
+        objectName: reaperName(args.appName),
+        component: "canary-reaper",
+        namespace: args.namespace,
+        rules: rulesFor(operationList(reaperOperations(clusterTargets({ appName: args.appName, namespace: "" })))),
+        subject: { clusterAuth: "in-cluster" },
+        ...(args.provider ? { provider: args.provider } : {}),
+      },
+      opts,
+    );
   }
 }
 
@@ -51,51 +63,80 @@ export class CanaryReaper extends pulumi.ComponentResource {
     const app = args.appName;
     const objectName = reaperName(app);
     const provider = args.provider;
-    this.identity = new ReaperIdentity(`${name}-identity`, { appName: app, namespace: args.namespace, ...(provider ? { provider } : {}) }, { parent: this });
-    const labels = { "app.kubernetes.io/name": objectName, "app.kubernetes.io/part-of": app, "app.kubernetes.io/component": "canary-reaper" };
-    const script = pulumi.output(args.namespace).apply((namespace) => reaperScript(clusterTargets({ appName: app, namespace })));
+    this.identity = new ReaperIdentity(
+      `${name}-identity`,
+      { appName: app, namespace: args.namespace, ...(provider ? { provider } : {}) },
+      { parent: this },
+    );
+    const labels = {
+      "app.kubernetes.io/name": objectName,
+      "app.kubernetes.io/part-of": app,
+      "app.kubernetes.io/component": "canary-reaper",
+    };
+    const script = pulumi
+      .output(args.namespace)
+      .apply((namespace) => reaperScript(clusterTargets({ appName: app, namespace })));
 
-    this.cronJob = new k8s.batch.v1.CronJob(`${name}-cron-job`, {
-      metadata: { name: objectName, namespace: args.namespace, labels },
-      spec: {
-        schedule: reaperTiming.schedule,
-        // Never two runs at once: one due while another still goes is skipped, as is one that
-        // cannot start within startingDeadlineSeconds; the next minute's run follows.
-        concurrencyPolicy: "Forbid",
-        startingDeadlineSeconds: reaperTiming.startingDeadlineSeconds,
-        successfulJobsHistoryLimit: 1,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            // A failed run is not retried: the next minute's run is the retry.
-            backoffLimit: 0,
-            activeDeadlineSeconds: reaperTiming.activeDeadlineSeconds,
-            ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 3600,
-            template: {
-              metadata: { labels },
-              spec: {
-                // Its Output, not the plain name: pods naming a missing ServiceAccount are refused.
-                serviceAccountName: this.identity.serviceAccount!.metadata.name,
-                // The account mounts no token by default; this pod is the one that needs it.
-                automountServiceAccountToken: true,
-                enableServiceLinks: false,
-                restartPolicy: "Never",
-                // The smoke-test pod's hardening: the restricted Pod Security profile.
-                securityContext: { runAsNonRoot: true, runAsUser: smokeTestUser, runAsGroup: smokeTestUser, seccompProfile: { type: "RuntimeDefault" } },
-                containers: [{
-                  name: "reaper",
-                  image: smokeTestImage,
-                  command: ["/bin/sh", "-c", script],
-                  resources: args.resources ?? { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-                }],
+    this.cronJob = new k8s.batch.v1.CronJob(
+      `${name}-cron-job`,
+      {
+        metadata: { name: objectName, namespace: args.namespace, labels },
+        spec: {
+          schedule: reaperTiming.schedule,
+          // Never two runs at once: one due while another still goes is skipped, as is one that
+          // cannot start within startingDeadlineSeconds; the next minute's run follows.
+          concurrencyPolicy: "Forbid",
+          startingDeadlineSeconds: reaperTiming.startingDeadlineSeconds,
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            metadata: { labels },
+            spec: {
+              // A failed run is not retried: the next minute's run is the retry.
+              backoffLimit: 0,
+              activeDeadlineSeconds: reaperTiming.activeDeadlineSeconds,
+              ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 3600,
+              template: {
+                metadata: { labels },
+                spec: {
+                  // Its Output, not the plain name: pods naming a missing ServiceAccount are refused.
+                  serviceAccountName: this.identity.serviceAccount!.metadata.name,
+                  // The account mounts no token by default; this pod is the one that needs it.
+                  automountServiceAccountToken: true,
+                  enableServiceLinks: false,
+                  restartPolicy: "Never",
+                  // The smoke-test pod's hardening: the restricted Pod Security profile.
+                  securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: smokeTestUser,
+                    runAsGroup: smokeTestUser,
+                    seccompProfile: { type: "RuntimeDefault" },
+                  },
+                  containers: [
+                    {
+                      name: "reaper",
+                      image: smokeTestImage,
+                      command: ["/bin/sh", "-c", script],
+                      resources: args.resources ?? {
+                        requests: { cpu: "10m", memory: "16Mi" },
+                        limits: { cpu: "100m", memory: "32Mi" },
+                      },
+                      securityContext: {
+                        allowPrivilegeEscalation: false,
+                        readOnlyRootFilesystem: true,
+                        runAsNonRoot: true,
+                        capabilities: { drop: ["ALL"] },
+                      },
+                    },
+                  ],
+                },
               },
             },
           },
         },
       },
-    }, { parent: this, ...(provider ? { provider } : {}) });
+      { parent: this, ...(provider ? { provider } : {}) },
+    );
 
     this.registerOutputs({});
   }

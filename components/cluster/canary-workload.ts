@@ -39,8 +39,7 @@ export const trackLabels = (appName: string, track: Track) => ({ app: appName, t
  * a load balancer that sends to pod IPs).
  */
 export type IngressPeer =
-  | { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> }
-  | { readonly cidr: string };
+  { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> } | { readonly cidr: string };
 
 export interface CanaryWorkloadArgs {
   /** The service's name: Deployments `${appName}` and `${appName}-canary`, container, Services, label `app`. Required. */
@@ -107,31 +106,47 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     const app = args.appName;
     const names = clusterTargets({ appName: app, namespace: "" });
     const timing = { startupSeconds: args.startupSeconds ?? 60, minReadySeconds: args.minReadySeconds ?? 10 };
-    this.provider = clusterProvider(this, args.provider, `CanaryWorkload ${name}`, () => new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this }));
+    this.provider = clusterProvider(
+      this,
+      args.provider,
+      `CanaryWorkload ${name}`,
+      () => new ClientSideApplyProvider(`${name}-provider`, {}, { parent: this }),
+    );
     const child = { parent: this, provider: this.provider };
     const partOf = { "app.kubernetes.io/part-of": app };
-    const metadata = (objectName: string, labels: Record<string, string> = {}) =>
-      ({ name: objectName, namespace: args.namespace, labels: { ...partOf, ...labels } });
+    const metadata = (objectName: string, labels: Record<string, string> = {}) => ({
+      name: objectName,
+      namespace: args.namespace,
+      labels: { ...partOf, ...labels },
+    });
 
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-service-account`, {
-      metadata: metadata(app),
-      // The service does not call the Kubernetes API: no token in its pods.
-      automountServiceAccountToken: false,
-    }, child);
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      {
+        metadata: metadata(app),
+        // The service does not call the Kubernetes API: no token in its pods.
+        automountServiceAccountToken: false,
+      },
+      child,
+    );
 
     const declared = <Spec>(spec: Spec): Spec => {
       this.declaredSpecs.push(spec);
       return spec;
     };
     const service = (suffix: string, objectName: string, selector: Record<string, string>) =>
-      new k8s.core.v1.Service(`${name}-${suffix}-service`, {
-        metadata: metadata(objectName, { app }),
-        spec: declared({
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: containerPortName, port: servicePort, targetPort: containerPortName, protocol: "TCP" }],
-        }),
-      }, child);
+      new k8s.core.v1.Service(
+        `${name}-${suffix}-service`,
+        {
+          metadata: metadata(objectName, { app }),
+          spec: declared({
+            type: "ClusterIP",
+            selector,
+            ports: [{ name: containerPortName, port: servicePort, targetPort: containerPortName, protocol: "TCP" }],
+          }),
+        },
+        child,
+      );
     this.mainService = service("main", names.mainService, { app });
     this.canaryService = service("canary", names.canaryService, trackLabels(app, "canary"));
 
@@ -140,7 +155,12 @@ export class CanaryWorkload extends pulumi.ComponentResource {
       const uid = args.runAsUser ?? 10001;
       const get = (path: string) => ({ httpGet: { path, port: containerPortName, scheme: "HTTP" } });
       // Spread over zones and nodes without ever blocking scheduling.
-      const spread = (topologyKey: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } });
+      const spread = (topologyKey: string) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: labels },
+      });
       return {
         metadata: { labels: { ...partOf, ...labels } },
         spec: {
@@ -151,78 +171,126 @@ export class CanaryWorkload extends pulumi.ComponentResource {
           enableServiceLinks: false,
           ...(args.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
           // The `restricted` Pod Security Standard (the namespace enforces it).
-          securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
           topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
-          containers: [{
-            name: names.container,
-            image: args.initialImage,
-            ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
-            // The startupProbe holds the other two back until the container first answers, for at
-            // most startupSeconds (then the kubelet restarts it), so liveness needs no initial
-            // delay and a slow start is not mistaken for a hung process. Readiness takes a pod out
-            // of the Services quickly; liveness restarts it only after a longer failure, so a slow
-            // dependency does not turn into restarts.
-            startupProbe: { ...get(args.healthPath), periodSeconds: probeTiming.startupPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: startupFailureThreshold(timing) },
-            readinessProbe: { ...get(args.healthPath), periodSeconds: probeTiming.readinessPeriodSeconds, timeoutSeconds: probeTiming.readinessTimeoutSeconds, failureThreshold: probeTiming.readinessFailureThreshold },
-            livenessProbe: { ...get(args.livenessPath ?? args.healthPath), periodSeconds: probeTiming.livenessPeriodSeconds, timeoutSeconds: probeTiming.livenessTimeoutSeconds, failureThreshold: probeTiming.livenessFailureThreshold },
-            resources: args.resources ?? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-          }],
+          containers: [
+            {
+              name: names.container,
+              image: args.initialImage,
+              ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
+              // The startupProbe holds the other two back until the container first answers, for at
+              // most startupSeconds (then the kubelet restarts it), so liveness needs no initial
+              // delay and a slow start is not mistaken for a hung process. Readiness takes a pod out
+              // of the Services quickly; liveness restarts it only after a longer failure, so a slow
+              // dependency does not turn into restarts.
+              startupProbe: {
+                ...get(args.healthPath),
+                periodSeconds: probeTiming.startupPeriodSeconds,
+                timeoutSeconds: probeTiming.readinessTimeoutSeconds,
+                failureThreshold: startupFailureThreshold(timing),
+              },
+              readinessProbe: {
+                ...get(args.healthPath),
+                periodSeconds: probeTiming.readinessPeriodSeconds,
+                timeoutSeconds: probeTiming.readinessTimeoutSeconds,
+                failureThreshold: probeTiming.readinessFailureThreshold,
+              },
+              livenessProbe: {
+                ...get(args.livenessPath ?? args.healthPath),
+                periodSeconds: probeTiming.livenessPeriodSeconds,
+                timeoutSeconds: probeTiming.livenessTimeoutSeconds,
+                failureThreshold: probeTiming.livenessFailureThreshold,
+              },
+              resources: args.resources ?? {
+                requests: { cpu: "100m", memory: "128Mi" },
+                limits: { cpu: "500m", memory: "256Mi" },
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+              },
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            },
+          ],
           volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "64Mi" } }],
         },
       };
     };
 
     const deployment = (track: Track, objectName: string, replicas: number, ignoreChanges: string[]) =>
-      new k8s.apps.v1.Deployment(`${name}-${track}`, {
-        metadata: metadata(objectName, trackLabels(app, track)),
-        spec: declared({
-          replicas,
-          selector: { matchLabels: trackLabels(app, track) },
-          minReadySeconds: timing.minReadySeconds,
-          // A rollout step that makes no progress for one pod's bound fails, instead of waiting forever.
-          progressDeadlineSeconds: progressDeadlineSeconds(timing),
-          revisionHistoryLimit: 5,
-          // Never below the declared capacity during a rollout: the canary's share stays as computed.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          template: podTemplate(track),
-        }),
-      }, { ...child, ignoreChanges });
+      new k8s.apps.v1.Deployment(
+        `${name}-${track}`,
+        {
+          metadata: metadata(objectName, trackLabels(app, track)),
+          spec: declared({
+            replicas,
+            selector: { matchLabels: trackLabels(app, track) },
+            minReadySeconds: timing.minReadySeconds,
+            // A rollout step that makes no progress for one pod's bound fails, instead of waiting forever.
+            progressDeadlineSeconds: progressDeadlineSeconds(timing),
+            revisionHistoryLimit: 5,
+            // Never below the declared capacity during a rollout: the canary's share stays as computed.
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            template: podTemplate(track),
+          }),
+        },
+        { ...child, ignoreChanges },
+      );
     this.stable = deployment("stable", names.stableDeployment, args.replicas, [releaseOwnedPaths.image]);
-    this.canary = deployment("canary", names.canaryDeployment, 0, [releaseOwnedPaths.image, releaseOwnedPaths.replicas]);
+    this.canary = deployment("canary", names.canaryDeployment, 0, [
+      releaseOwnedPaths.image,
+      releaseOwnedPaths.replicas,
+    ]);
 
-    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-      metadata: metadata(app),
-      spec: {
-        // The stable track only. The eviction API counts unready pods as disruptions already
-        // spent, so over both tracks one unready canary pod (a bad release, a crash loop) would use
-        // up maxUnavailable 1 and block every drain for as long as it lasted: AlwaysAllow frees
-        // only the unready pod itself, which the canary Deployment recreates at once. The canary
-        // is 0 at rest and short-lived; a drain may take its pods freely.
-        selector: { matchLabels: trackLabels(app, "stable") },
-        maxUnavailable: 1,
-        // An unready stable pod may always be evicted: it serves nothing, so it never blocks a drain.
-        unhealthyPodEvictionPolicy: "AlwaysAllow",
+    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: metadata(app),
+        spec: {
+          // The stable track only. The eviction API counts unready pods as disruptions already
+          // spent, so over both tracks one unready canary pod (a bad release, a crash loop) would use
+          // up maxUnavailable 1 and block every drain for as long as it lasted: AlwaysAllow frees
+          // only the unready pod itself, which the canary Deployment recreates at once. The canary
+          // is 0 at rest and short-lived; a drain may take its pods freely.
+          selector: { matchLabels: trackLabels(app, "stable") },
+          maxUnavailable: 1,
+          // An unready stable pod may always be evicted: it serves nothing, so it never blocks a drain.
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
       },
-    }, child);
+      child,
+    );
 
     const port = { protocol: "TCP", port: args.containerPort };
-    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, {
-      metadata: metadata(app),
-      spec: {
-        podSelector: { matchLabels: { app } },
-        policyTypes: ["Ingress"],
-        ingress: [args.networkPolicyIngress === undefined
-          // No `from`: any source, on the container port only. An ingress controller in another
-          // namespace or on the host network, or a load balancer sending to pod IPs, keeps working
-          // on the first `pulumi up`; every other port is closed.
-          ? { ports: [port] }
-          // An empty pod selector: every pod of this namespace (the smoke-test and bake pods),
-          // and the listed sources.
-          : { from: [{ podSelector: {} }, ...args.networkPolicyIngress.map(networkPolicyPeer)], ports: [port] }],
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: metadata(app),
+        spec: {
+          podSelector: { matchLabels: { app } },
+          policyTypes: ["Ingress"],
+          ingress: [
+            args.networkPolicyIngress === undefined
+              ? // No `from`: any source, on the container port only. An ingress controller in another
+                // namespace or on the host network, or a load balancer sending to pod IPs, keeps working
+                // on the first `pulumi up`; every other port is closed.
+                { ports: [port] }
+              : // An empty pod selector: every pod of this namespace (the smoke-test and bake pods),
+                // and the listed sources.
+                { from: [{ podSelector: {} }, ...args.networkPolicyIngress.map(networkPolicyPeer)], ports: [port] },
+          ],
+        },
       },
-    }, child);
+      child,
+    );
 
     this.registerOutputs({});
   }

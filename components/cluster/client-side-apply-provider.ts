@@ -31,15 +31,24 @@ export class ClientSideApplyProvider extends k8s.Provider {
  * a plain one may apply server-side and then stops on the pipeline's image.
  */
 export function clusterProvider(
-  component: pulumi.ComponentResource, fromArgs: ClientSideApplyProvider | undefined, where: string, create: () => ClientSideApplyProvider,
+  component: pulumi.ComponentResource,
+  fromArgs: ClientSideApplyProvider | undefined,
+  where: string,
+  create: () => ClientSideApplyProvider,
 ): ClientSideApplyProvider {
   const given = givenProvider(component, "kubernetes", fromArgs, where);
   if (given === undefined) return create();
   if ((given as Partial<ClientSideApplyProvider>).serverSideApply !== false) {
-    throw new ConfigError([{
-      propertyPath: fromArgs !== undefined ? "provider" : "opts.providers",
-      reason: "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
-    }], { holder: where });
+    throw new ConfigError(
+      [
+        {
+          propertyPath: fromArgs !== undefined ? "provider" : "opts.providers",
+          reason:
+            "must be a ClientSideApplyProvider (server-side apply off: the pipeline's `kubectl set image` owns the images): declare the kubernetes provider as new ClientSideApplyProvider(name, { kubeconfig })",
+        },
+      ],
+      { holder: where },
+    );
   }
   return given as ClientSideApplyProvider;
 }
@@ -53,7 +62,11 @@ export function kubeconfigProblem(kubeconfig: string): string | undefined {
   if (text === "") return "is empty: give a kubeconfig's contents or its path";
   if (!text.includes("\n") && !text.startsWith("{")) return undefined;
   let parsed: unknown;
-  try { parsed = parse(text); } catch { return "is not YAML or JSON: give a kubeconfig's contents or its path"; }
+  try {
+    parsed = parse(text);
+  } catch {
+    return "is not YAML or JSON: give a kubeconfig's contents or its path";
+  }
   const config = parsed as { clusters?: unknown; contexts?: unknown } | null;
   const listed = (v: unknown) => Array.isArray(v) && v.length > 0;
   return typeof config === "object" && config !== null && listed(config.clusters) && listed(config.contexts)

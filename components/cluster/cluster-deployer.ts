@@ -47,17 +47,26 @@ export const defaultEksGroup = (appName: string) => `${appName}-deployers`;
 export class ClusterDeployer extends NamespacedIdentity {
   constructor(name: string, args: ClusterDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered: a throw inside async work would reach every resource that reads the value.
-    if (args.operations.length === 0) refuseArgs(`ClusterDeployer ${name}`, [{ propertyPath: "operations", reason: "must name at least one operation" }]);
-    super("canary-pipeline:kubernetes:ClusterDeployer", name, {
-      appName: args.appName,
-      objectName: `${args.appName}-deployer`,
-      component: "deployer",
-      namespace: args.namespace,
-      rules: rulesFor(args.operations),
-      subject: args.clusterAuth === "token"
-        ? { clusterAuth: "token", clusterEndpoint: args.clusterEndpoint, clusterCaData: args.clusterCaData }
-        : { clusterAuth: "eks", group: args.eksGroup ?? defaultEksGroup(args.appName) },
-      ...(args.provider ? { provider: args.provider } : {}),
-    }, opts);
+    if (args.operations.length === 0)
+      refuseArgs(`ClusterDeployer ${name}`, [
+        { propertyPath: "operations", reason: "must name at least one operation" },
+      ]);
+    super(
+      "canary-pipeline:kubernetes:ClusterDeployer",
+      name,
+      {
+        appName: args.appName,
+        objectName: `${args.appName}-deployer`,
+        component: "deployer",
+        namespace: args.namespace,
+        rules: rulesFor(args.operations),
+        subject:
+          args.clusterAuth === "token"
+            ? { clusterAuth: "token", clusterEndpoint: args.clusterEndpoint, clusterCaData: args.clusterCaData }
+            : { clusterAuth: "eks", group: args.eksGroup ?? defaultEksGroup(args.appName) },
+        ...(args.provider ? { provider: args.provider } : {}),
+      },
+      opts,
+    );
   }
 }

@@ -29,19 +29,23 @@ export function eksKubeconfig(cluster: { name: string; region: string; endpoint:
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: cluster.name, cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.caData } }],
-    users: [{
-      name: "aws",
-      user: {
-        exec: {
-          apiVersion: execApiVersion,
-          command: "aws",
-          args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region, "--output", "json"],
-          // As pulumi-eks sets it, for clients that do not (client-go's own value comes last and wins).
-          env: [{ name: "KUBERNETES_EXEC_INFO", value: JSON.stringify({ apiVersion: execApiVersion }) }],
+    clusters: [
+      { name: cluster.name, cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.caData } },
+    ],
+    users: [
+      {
+        name: "aws",
+        user: {
+          exec: {
+            apiVersion: execApiVersion,
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region, "--output", "json"],
+            // As pulumi-eks sets it, for clients that do not (client-go's own value comes last and wins).
+            env: [{ name: "KUBERNETES_EXEC_INFO", value: JSON.stringify({ apiVersion: execApiVersion }) }],
+          },
         },
       },
-    }],
+    ],
     contexts: [{ name: cluster.name, context: { cluster: cluster.name, user: "aws" } }],
     "current-context": cluster.name,
   });
@@ -53,8 +57,15 @@ export interface LocalUser {
   readonly name: string;
 }
 
-interface Named { name?: unknown; [key: string]: unknown }
-interface KubeconfigFile { "current-context"?: unknown; contexts?: Named[]; users?: Named[] }
+interface Named {
+  name?: unknown;
+  [key: string]: unknown;
+}
+interface KubeconfigFile {
+  "current-context"?: unknown;
+  contexts?: Named[];
+  users?: Named[];
+}
 
 /**
  * The files kubectl reads: KUBECONFIG's list (empty entries skipped, each once), else
@@ -73,31 +84,53 @@ export function localKubeconfigFiles(env: NodeJS.ProcessEnv = process.env, home 
  * kubeconfigContext as `names` name the settings (default: the stack's key).
  */
 export function localKubeconfigUser(
-  context: string | undefined, env: NodeJS.ProcessEnv = process.env, home = os.homedir(), names: SettingNames = stackSettingNames,
+  context: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  home = os.homedir(),
+  names: SettingNames = stackSettingNames,
 ): LocalUser {
-  const fail = (why: string): never => { throw settingsError(names, [{ path: ["kubeconfigContext"], reason: why }])!; };
+  const fail = (why: string): never => {
+    throw settingsError(names, [{ path: ["kubeconfigContext"], reason: why }])!;
+  };
   const files = localKubeconfigFiles(env, home).filter((file) => fs.existsSync(file));
   const where = files.join(path.delimiter);
   if (files.length === 0) {
-    fail(`clusterAuth token deploys as the user of a context of this machine's kubeconfig, and there is none (${env.KUBECONFIG ? `KUBECONFIG lists no file that exists` : "KUBECONFIG is unset and ~/.kube/config does not exist"}): add the cluster's credentials to one`);
+    fail(
+      `clusterAuth token deploys as the user of a context of this machine's kubeconfig, and there is none (${env.KUBECONFIG ? `KUBECONFIG lists no file that exists` : "KUBECONFIG is unset and ~/.kube/config does not exist"}): add the cluster's credentials to one`,
+    );
   }
   let current: string | undefined;
   const contexts = new Map<string, Named>();
   const users = new Set<string>();
   for (const file of files) {
     let parsed: KubeconfigFile | null;
-    try { parsed = parse(fs.readFileSync(file, "utf8")) as KubeconfigFile | null; } catch (error) {
-      return fail(`${file} is not a kubeconfig: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+    try {
+      parsed = parse(fs.readFileSync(file, "utf8")) as KubeconfigFile | null;
+    } catch (error) {
+      return fail(
+        `${file} is not a kubeconfig: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      );
     }
-    if (typeof parsed?.["current-context"] === "string" && parsed["current-context"] !== "") current ??= parsed["current-context"];
-    for (const c of parsed?.contexts ?? []) if (typeof c.name === "string" && !contexts.has(c.name)) contexts.set(c.name, c);
+    if (typeof parsed?.["current-context"] === "string" && parsed["current-context"] !== "")
+      current ??= parsed["current-context"];
+    for (const c of parsed?.contexts ?? [])
+      if (typeof c.name === "string" && !contexts.has(c.name)) contexts.set(c.name, c);
     for (const u of parsed?.users ?? []) if (typeof u.name === "string") users.add(u.name);
   }
-  const chosen = context ?? current ?? fail(`is unset and ${where} has no current-context: set it to the context whose user deploys to this cluster`);
-  const found = contexts.get(chosen) ?? fail(`${context === undefined ? `the current context ${JSON.stringify(chosen)}` : JSON.stringify(chosen)} is not a context of ${where} (its contexts: ${[...contexts.keys()].join(", ") || "none"})`);
+  const chosen =
+    context ??
+    current ??
+    fail(`is unset and ${where} has no current-context: set it to the context whose user deploys to this cluster`);
+  const found =
+    contexts.get(chosen) ??
+    fail(
+      `${context === undefined ? `the current context ${JSON.stringify(chosen)}` : JSON.stringify(chosen)} is not a context of ${where} (its contexts: ${[...contexts.keys()].join(", ") || "none"})`,
+    );
   const userName = (found.context as { user?: unknown } | undefined)?.user;
-  if (typeof userName !== "string" || userName === "") return fail(`context ${JSON.stringify(chosen)} of ${where} names no user`);
-  if (!users.has(userName)) fail(`context ${JSON.stringify(chosen)} names user ${JSON.stringify(userName)}, which ${where} does not define`);
+  if (typeof userName !== "string" || userName === "")
+    return fail(`context ${JSON.stringify(chosen)} of ${where} names no user`);
+  if (!users.has(userName))
+    fail(`context ${JSON.stringify(chosen)} names user ${JSON.stringify(userName)}, which ${where} does not define`);
   return { context: chosen, name: userName };
 }
 
@@ -136,10 +169,18 @@ export function tokenModeKubeconfig(cluster: { server: string; caData: string },
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: "cluster", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-    users: [{
-      name: "local",
-      user: { exec: { apiVersion: execApiVersion, command: "node", args: ["--eval", localCredentialScript, ...(context !== undefined ? ["--", context] : [])] } },
-    }],
+    users: [
+      {
+        name: "local",
+        user: {
+          exec: {
+            apiVersion: execApiVersion,
+            command: "node",
+            args: ["--eval", localCredentialScript, ...(context !== undefined ? ["--", context] : [])],
+          },
+        },
+      },
+    ],
     contexts: [{ name: "cluster", context: { cluster: "cluster", user: "local" } }],
     "current-context": "cluster",
   });

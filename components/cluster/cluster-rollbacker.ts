@@ -30,11 +30,23 @@ export interface ClusterRollbackerArgs {
 export class ClusterRollbacker extends NamespacedIdentity {
   constructor(name: string, args: ClusterRollbackerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered: a throw inside async work would reach every resource that reads the value.
-    if (args.operations.length === 0) refuseArgs(`ClusterRollbacker ${name}`, [{ propertyPath: "operations", reason: "must name at least one operation" }]);
-    super("canary-pipeline:kubernetes:ClusterRollbacker", name, {
-      appName: args.appName, objectName: `${args.appName}-rollback`, component: "rollback", namespace: args.namespace,
-      rules: rulesFor(args.operations), subject: args.subject,
-      ...(args.provider ? { provider: args.provider } : {}),
-    }, opts);
+    if (args.operations.length === 0)
+      refuseArgs(`ClusterRollbacker ${name}`, [
+        { propertyPath: "operations", reason: "must name at least one operation" },
+      ]);
+    super(
+      "canary-pipeline:kubernetes:ClusterRollbacker",
+      name,
+      {
+        appName: args.appName,
+        objectName: `${args.appName}-rollback`,
+        component: "rollback",
+        namespace: args.namespace,
+        rules: rulesFor(args.operations),
+        subject: args.subject,
+        ...(args.provider ? { provider: args.provider } : {}),
+      },
+      opts,
+    );
   }
 }

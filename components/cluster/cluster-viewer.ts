@@ -39,11 +39,18 @@ export class ClusterViewer extends NamespacedIdentity {
     const own: DeclaredObject[] = [
       { type: "kubernetes:rbac.authorization.k8s.io/v1:Role", name: objectName },
       { type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name: objectName },
-      ...(args.subject.clusterAuth === "token" ? [{ type: "kubernetes:core/v1:ServiceAccount", name: objectName }] : []),
+      ...(args.subject.clusterAuth === "token"
+        ? [{ type: "kubernetes:core/v1:ServiceAccount", name: objectName }]
+        : []),
     ];
     const clusterScoped = args.objects.filter((o) => clusterScopedKinds.includes(o.type));
     if (clusterScoped.length > 0 && args.namespaceName === undefined) {
-      refuseArgs(`ClusterViewer ${name}`, [{ propertyPath: "namespaceName", reason: "is required with cluster-scoped objects: the ClusterRole's name holds it" }]);
+      refuseArgs(`ClusterViewer ${name}`, [
+        {
+          propertyPath: "namespaceName",
+          reason: "is required with cluster-scoped objects: the ClusterRole's name holds it",
+        },
+      ]);
     }
     const clusterName = `${args.appName}.${args.namespaceName}.previewer`;
     // The ClusterRole and its binding, which the preview refreshes too.
@@ -51,11 +58,30 @@ export class ClusterViewer extends NamespacedIdentity {
       { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name: clusterName },
       { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name: clusterName },
     ];
-    const rules = rulesFor(refreshOperations([...args.objects.filter((o) => !clusterScopedKinds.includes(o.type)), ...own]));
-    super("canary-pipeline:kubernetes:ClusterViewer", name, {
-      appName: args.appName, objectName, component: "previewer", namespace: args.namespace, rules, subject: args.subject,
-      ...(clusterScoped.length > 0 ? { clusterRules: { name: clusterName, rules: rulesFor(refreshOperations([...clusterScoped, ...clusterOwn])) } } : {}),
-      ...(args.provider ? { provider: args.provider } : {}),
-    }, opts);
+    const rules = rulesFor(
+      refreshOperations([...args.objects.filter((o) => !clusterScopedKinds.includes(o.type)), ...own]),
+    );
+    super(
+      "canary-pipeline:kubernetes:ClusterViewer",
+      name,
+      {
+        appName: args.appName,
+        objectName,
+        component: "previewer",
+        namespace: args.namespace,
+        rules,
+        subject: args.subject,
+        ...(clusterScoped.length > 0
+          ? {
+              clusterRules: {
+                name: clusterName,
+                rules: rulesFor(refreshOperations([...clusterScoped, ...clusterOwn])),
+              },
+            }
+          : {}),
+        ...(args.provider ? { provider: args.provider } : {}),
+      },
+      opts,
+    );
   }
 }

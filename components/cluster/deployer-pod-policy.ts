@@ -35,7 +35,13 @@ export function createdPods(operations: readonly ClusterOperation[], holder = "D
   const byName = new Map<string, CreatedPod>();
   for (const pod of operations.flatMap((o) => (o.createsPod ? [o.createsPod] : []))) {
     const known = byName.get(pod.name);
-    if (known && known.image !== pod.image) refuseArgs(holder, [{ propertyPath: "operations", reason: `create the pod ${pod.name} with two images: ${known.image} and ${pod.image}` }]);
+    if (known && known.image !== pod.image)
+      refuseArgs(holder, [
+        {
+          propertyPath: "operations",
+          reason: `create the pod ${pod.name} with two images: ${known.image} and ${pod.image}`,
+        },
+      ]);
     byName.set(pod.name, pod);
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -49,7 +55,8 @@ export function deployerCondition(identity: DeployerIdentity): string {
 }
 
 /** `has()` of each step of a field path, so that an absent field reads as absent instead of an error. */
-const present = (root: string, ...path: string[]) => path.map((_, i) => `has(${[root, ...path.slice(0, i + 1)].join(".")})`).join(" && ");
+const present = (root: string, ...path: string[]) =>
+  path.map((_, i) => `has(${[root, ...path.slice(0, i + 1)].join(".")})`).join(" && ");
 /** A list field that is absent or empty. */
 const none = (root: string, field: string) => `(!${present(root, field)} || ${root}.${field}.size() == 0)`;
 /** A container's security setting, else the pod's (the kubelet's rule: the container's wins). */
@@ -67,7 +74,10 @@ export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
   const names = pods.map((p) => p.name).join(", ") || "none";
   const known = "has(object.metadata.name) && object.metadata.name in variables.images";
   return [
-    { expression: known, message: `the deployer may create only the pipeline's own pods (${names}): RBAC cannot limit pods: create by name` },
+    {
+      expression: known,
+      message: `the deployer may create only the pipeline's own pods (${names}): RBAC cannot limit pods: create by name`,
+    },
     {
       expression: `!(${known}) || ${allContainers("c.image == variables.images[object.metadata.name]")}`,
       message: `a pipeline pod runs its pinned image only (${pods.map((p) => `${p.name}: ${p.image}`).join("; ") || "none"})`,
@@ -80,10 +90,18 @@ export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
       expression: `${present("object.spec", "automountServiceAccountToken")} && object.spec.automountServiceAccountToken == false`,
       message: "a pipeline pod sets automountServiceAccountToken: false: it never holds an API credential",
     },
-    { expression: none("object.spec", "volumes"), message: "a pipeline pod mounts no volume: no Secret, ConfigMap, host path or projected token" },
-    { expression: allContainers(`${none("c", "env")} && ${none("c", "envFrom")}`), message: "a pipeline pod has no env or envFrom: no value from a Secret or ConfigMap" },
     {
-      expression: ["hostNetwork", "hostPID", "hostIPC"].map((f) => `!(${present("object.spec", f)} && object.spec.${f})`).join(" && "),
+      expression: none("object.spec", "volumes"),
+      message: "a pipeline pod mounts no volume: no Secret, ConfigMap, host path or projected token",
+    },
+    {
+      expression: allContainers(`${none("c", "env")} && ${none("c", "envFrom")}`),
+      message: "a pipeline pod has no env or envFrom: no value from a Secret or ConfigMap",
+    },
+    {
+      expression: ["hostNetwork", "hostPID", "hostIPC"]
+        .map((f) => `!(${present("object.spec", f)} && object.spec.${f})`)
+        .join(" && "),
       message: "a pipeline pod shares no host namespace (hostNetwork, hostPID, hostIPC)",
     },
     {
@@ -91,22 +109,26 @@ export function podValidations(pods: readonly CreatedPod[]): PodValidation[] {
       message: "a pipeline pod runs once and is bounded in time: restartPolicy Never and activeDeadlineSeconds",
     },
     {
-      expression: allContainers([
-        `${effective(["runAsNonRoot"], "false")} == true`,
-        `${effective(["seccompProfile", "type"], '""')} == "RuntimeDefault"`,
-        `${present("c", "securityContext", "allowPrivilegeEscalation")} && c.securityContext.allowPrivilegeEscalation == false`,
-        `!(${present("c", "securityContext", "privileged")} && c.securityContext.privileged)`,
-        `${present("c", "securityContext", "readOnlyRootFilesystem")} && c.securityContext.readOnlyRootFilesystem == true`,
-        `${present("c", "securityContext", "capabilities", "drop")} && "ALL" in c.securityContext.capabilities.drop`,
-        `!(${present("c", "securityContext", "capabilities", "add")} && c.securityContext.capabilities.add.size() > 0)`,
-      ].join(" && ")),
-      message: "a pipeline pod runs hardened: runAsNonRoot, seccomp RuntimeDefault, allowPrivilegeEscalation false, not privileged, readOnlyRootFilesystem, capabilities drop ALL and add none",
+      expression: allContainers(
+        [
+          `${effective(["runAsNonRoot"], "false")} == true`,
+          `${effective(["seccompProfile", "type"], '""')} == "RuntimeDefault"`,
+          `${present("c", "securityContext", "allowPrivilegeEscalation")} && c.securityContext.allowPrivilegeEscalation == false`,
+          `!(${present("c", "securityContext", "privileged")} && c.securityContext.privileged)`,
+          `${present("c", "securityContext", "readOnlyRootFilesystem")} && c.securityContext.readOnlyRootFilesystem == true`,
+          `${present("c", "securityContext", "capabilities", "drop")} && "ALL" in c.securityContext.capabilities.drop`,
+          `!(${present("c", "securityContext", "capabilities", "add")} && c.securityContext.capabilities.add.size() > 0)`,
+        ].join(" && "),
+      ),
+      message:
+        "a pipeline pod runs hardened: runAsNonRoot, seccomp RuntimeDefault, allowPrivilegeEscalation false, not privileged, readOnlyRootFilesystem, capabilities drop ALL and add none",
     },
   ];
 }
 
 /** The name of the second policy and its binding, on the deployer's Deployment updates. */
-export const deployerReleasePolicyName = (appName: string, namespace: string) => `${appName}.${namespace}.deployer-releases`;
+export const deployerReleasePolicyName = (appName: string, namespace: string) =>
+  `${appName}.${namespace}.deployer-releases`;
 
 /** `a` and `b` both absent, or both present and equal. */
 const unchanged = (root: string, old: string, field: string) =>
@@ -114,18 +136,36 @@ const unchanged = (root: string, old: string, field: string) =>
 
 /** The checks a Deployment update by the deployer must pass: a new image, nothing else in the pod template. */
 export function releaseValidations(image: string, initialImage: string): PodValidation[] {
-  const spec = "object.spec.template.spec", old = "oldObject.spec.template.spec";
+  const spec = "object.spec.template.spec",
+    old = "oldObject.spec.template.spec";
   const digestOf = `^${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}@sha256:[0-9a-f]{64}$`;
   return [
     {
-      expression: ["volumes", "initContainers", "ephemeralContainers", "serviceAccountName", "automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC", "securityContext"]
-        .map((f) => unchanged(spec, old, f)).join(" && "),
-      message: "the deployer may change its Deployments' images only: their pods' volumes, init containers, service account and security context stay as the stack declares them",
+      expression: [
+        "volumes",
+        "initContainers",
+        "ephemeralContainers",
+        "serviceAccountName",
+        "automountServiceAccountToken",
+        "hostNetwork",
+        "hostPID",
+        "hostIPC",
+        "securityContext",
+      ]
+        .map((f) => unchanged(spec, old, f))
+        .join(" && "),
+      message:
+        "the deployer may change its Deployments' images only: their pods' volumes, init containers, service account and security context stay as the stack declares them",
     },
     {
-      expression: `${spec}.containers.size() == ${old}.containers.size() && ${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && `
-        + ["env", "envFrom", "volumeMounts", "command", "args", "securityContext"].map((f) => unchanged("c", "o", f)).join(" && ") + "))",
-      message: "the deployer may change its Deployments' images only: their containers, env, mounts, commands and security context stay as the stack declares them",
+      expression:
+        `${spec}.containers.size() == ${old}.containers.size() && ${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && ` +
+        ["env", "envFrom", "volumeMounts", "command", "args", "securityContext"]
+          .map((f) => unchanged("c", "o", f))
+          .join(" && ") +
+        "))",
+      message:
+        "the deployer may change its Deployments' images only: their containers, env, mounts, commands and security context stay as the stack declares them",
     },
     {
       expression: `${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && o.image == c.image) || c.image.matches(${JSON.stringify(digestOf)}) || c.image == ${JSON.stringify(initialImage)})`,
@@ -169,42 +209,62 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
     const objectName = deployerPodPolicyName(args.appName, args.namespace);
     const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": "deployer" };
 
-    this.policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-policy`, {
-      metadata: { name: objectName, labels },
-      spec: {
-        // An expression that cannot be evaluated refuses the pod rather than letting it through.
-        failurePolicy: "Fail",
-        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] },
-        matchConditions: [{ name: "created-by-the-deployer", expression: deployerCondition(args.deployer) }],
-        variables: [{ name: "images", expression: JSON.stringify(Object.fromEntries(this.pods.map((p) => [p.name, p.image]))) }],
-        validations: podValidations(this.pods).map((v) => ({ ...v, reason: "Forbidden" })),
+    this.policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-policy`,
+      {
+        metadata: { name: objectName, labels },
+        spec: {
+          // An expression that cannot be evaluated refuses the pod rather than letting it through.
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+          },
+          matchConditions: [{ name: "created-by-the-deployer", expression: deployerCondition(args.deployer) }],
+          variables: [
+            { name: "images", expression: JSON.stringify(Object.fromEntries(this.pods.map((p) => [p.name, p.image]))) },
+          ],
+          validations: podValidations(this.pods).map((v) => ({ ...v, reason: "Forbidden" })),
+        },
       },
-    }, child);
+      child,
+    );
 
     // Deny, in the service's namespace only (by the label the API server sets on every namespace).
     // The policy's name as its Output: the binding waits for the policy through the data.
     const bind = (suffix: string, objectName: string, policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy) =>
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${suffix}`, {
-        metadata: { name: objectName, labels },
-        spec: {
-          policyName: policy.metadata.name,
-          validationActions: ["Deny"],
-          matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-${suffix}`,
+        {
+          metadata: { name: objectName, labels },
+          spec: {
+            policyName: policy.metadata.name,
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.namespace } } },
+          },
         },
-      }, child);
+        child,
+      );
     this.binding = bind("binding", objectName, this.policy);
 
     const releaseName = deployerReleasePolicyName(args.appName, args.namespace);
-    this.releasePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-release-policy`, {
-      metadata: { name: releaseName, labels },
-      spec: {
-        failurePolicy: "Fail",
-        // The Deployment itself; its scale subresource (kubectl scale) changes the replica count only.
-        matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] }] },
-        matchConditions: [{ name: "updated-by-the-deployer", expression: deployerCondition(args.deployer) }],
-        validations: releaseValidations(args.image, args.initialImage).map((v) => ({ ...v, reason: "Forbidden" })),
+    this.releasePolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-release-policy`,
+      {
+        metadata: { name: releaseName, labels },
+        spec: {
+          failurePolicy: "Fail",
+          // The Deployment itself; its scale subresource (kubectl scale) changes the replica count only.
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] },
+            ],
+          },
+          matchConditions: [{ name: "updated-by-the-deployer", expression: deployerCondition(args.deployer) }],
+          validations: releaseValidations(args.image, args.initialImage).map((v) => ({ ...v, reason: "Forbidden" })),
+        },
       },
-    }, child);
+      child,
+    );
     this.releaseBinding = bind("release-binding", releaseName, this.releasePolicy);
 
     this.registerOutputs({});

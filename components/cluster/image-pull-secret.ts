@@ -41,19 +41,30 @@ export class ImagePullSecret extends pulumi.ComponentResource {
   readonly secretName: pulumi.Output<string>;
 
   constructor(name: string, args: ImagePullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (args.username === "") refuseArgs(`ImagePullSecret ${name}`, [{ propertyPath: "username", reason: "must not be empty (registries refuse an empty login)" }]);
+    if (args.username === "")
+      refuseArgs(`ImagePullSecret ${name}`, [
+        { propertyPath: "username", reason: "must not be empty (registries refuse an empty login)" },
+      ]);
     super("canary-pipeline:kubernetes:ImagePullSecret", name, {}, opts);
     const registry = args.registry ?? ghcrRegistry;
-    this.secret = new k8s.core.v1.Secret(`${name}-secret`, {
-      metadata: {
-        name: args.name,
-        namespace: args.namespace,
-        labels: { "app.kubernetes.io/part-of": args.appName },
+    this.secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: {
+          name: args.name,
+          namespace: args.namespace,
+          labels: { "app.kubernetes.io/part-of": args.appName },
+        },
+        type: "kubernetes.io/dockerconfigjson",
+        // Secret before it leaves this component; the SDK also marks all of stringData secret.
+        stringData: {
+          ".dockerconfigjson": pulumi.secret(
+            pulumi.output(args.token).apply((t) => dockerConfigJson(registry, args.username, t)),
+          ),
+        },
       },
-      type: "kubernetes.io/dockerconfigjson",
-      // Secret before it leaves this component; the SDK also marks all of stringData secret.
-      stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(args.token).apply((t) => dockerConfigJson(registry, args.username, t))) },
-    }, { parent: this, provider: args.provider });
+      { parent: this, provider: args.provider },
+    );
     this.secretName = this.secret.metadata.name;
     this.registerOutputs({ secretName: this.secretName });
   }

@@ -59,15 +59,19 @@ export class PostDeploySmokeTest extends pulumi.ComponentResource {
   constructor(name: string, args: PostDeploySmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
     super("canary-pipeline:kubernetes:PostDeploySmokeTest", name, {}, opts);
     const script = withKubeconfig(smokeTestRunner(args.spec));
-    this.command = new command.local.Command(`${name}-command`, {
-      // The runner relies on bash (pipefail); the default interpreter is /bin/sh.
-      interpreter: ["/bin/bash", "-c"],
-      create: script,
-      update: script,
-      // A changed trigger replaces the command, which runs `create` again.
-      triggers: args.triggers,
-      environment: { ...args.environment, [smokeTestKubeconfigVariable]: pulumi.secret(args.kubeconfig) },
-    }, { parent: this, dependsOn: args.dependsOn });
+    this.command = new command.local.Command(
+      `${name}-command`,
+      {
+        // The runner relies on bash (pipefail); the default interpreter is /bin/sh.
+        interpreter: ["/bin/bash", "-c"],
+        create: script,
+        update: script,
+        // A changed trigger replaces the command, which runs `create` again.
+        triggers: args.triggers,
+        environment: { ...args.environment, [smokeTestKubeconfigVariable]: pulumi.secret(args.kubeconfig) },
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
     this.report = this.command.stdout;
     this.registerOutputs({ report: this.report });
   }

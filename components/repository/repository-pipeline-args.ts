@@ -49,14 +49,20 @@ export interface RepositoryPipelineArgs {
 }
 
 /** A reviewer as configured: a user login, or `org/team-slug`. */
-export function parseReviewer(reviewer: string): { kind: "user"; login: string } | { kind: "team"; org: string; slug: string } {
+export function parseReviewer(
+  reviewer: string,
+): { kind: "user"; login: string } | { kind: "team"; org: string; slug: string } {
   const slash = reviewer.indexOf("/");
-  return slash === -1 ? { kind: "user", login: reviewer } : { kind: "team", org: reviewer.slice(0, slash), slug: reviewer.slice(slash + 1) };
+  return slash === -1
+    ? { kind: "user", login: reviewer }
+    : { kind: "team", org: reviewer.slice(0, slash), slug: reviewer.slice(slash + 1) };
 }
 
 /** Whether a job of the workflows runs in the environment's rollback environment (each deploy workflow's rollback job). */
 export function hasRollbackJob(workflows: readonly WorkflowFile[], environment: string): boolean {
-  return workflows.some((file) => Object.values(file.workflow.jobs).some((job) => job.environment?.name === rollbackEnvironment(environment)));
+  return workflows.some((file) =>
+    Object.values(file.workflow.jobs).some((job) => job.environment?.name === rollbackEnvironment(environment)),
+  );
 }
 
 /**
@@ -67,23 +73,36 @@ export function validateRepositoryPipelineArgs(args: RepositoryPipelineArgs, nam
   const { config } = args;
   const problems: InputProblem[] = [];
   const refuse = (propertyPath: string, reason: string) => problems.push({ propertyPath, reason });
-  if (config.clusterAuth === "eks" && args.deployRoleArn === undefined) refuse("deployRoleArn", "is required with config.clusterAuth eks");
-  if (config.clusterAuth === "token" && args.kubeconfig === undefined) refuse("kubeconfig", "is required with config.clusterAuth token");
-  if (config.secrets.slackWebhook && args.slackWebhook === undefined) refuse("slackWebhook", "is required: config.secrets.slackWebhook says a webhook is configured");
+  if (config.clusterAuth === "eks" && args.deployRoleArn === undefined)
+    refuse("deployRoleArn", "is required with config.clusterAuth eks");
+  if (config.clusterAuth === "token" && args.kubeconfig === undefined)
+    refuse("kubeconfig", "is required with config.clusterAuth token");
+  if (config.secrets.slackWebhook && args.slackWebhook === undefined)
+    refuse("slackWebhook", "is required: config.secrets.slackWebhook says a webhook is configured");
   if (hasRollbackJob(args.workflows ?? pipelineWorkflows(config), config.environment)) {
-    if (config.clusterAuth === "eks" && args.rollbackRoleArn === undefined) refuse("rollbackRoleArn", "is required with config.clusterAuth eks: the rollback job assumes it");
-    if (config.clusterAuth === "token" && args.rollbackKubeconfig === undefined) refuse("rollbackKubeconfig", "is required with config.clusterAuth token: the rollback job reads it");
+    if (config.clusterAuth === "eks" && args.rollbackRoleArn === undefined)
+      refuse("rollbackRoleArn", "is required with config.clusterAuth eks: the rollback job assumes it");
+    if (config.clusterAuth === "token" && args.rollbackKubeconfig === undefined)
+      refuse("rollbackKubeconfig", "is required with config.clusterAuth token: the rollback job reads it");
   }
   config.requiredReviewers.map(parseReviewer).forEach((reviewer, i) => {
     // GitHub teams belong to one organisation: only the repository owner's can review its deployments.
     if (reviewer.kind === "team" && reviewer.org.toLowerCase() !== config.githubOwner.toLowerCase()) {
-      refuse(`config.requiredReviewers[${i}]`, `team ${reviewer.org}/${reviewer.slug} is not in ${config.githubOwner}, the repository's owner: name a team of ${config.githubOwner}`);
+      refuse(
+        `config.requiredReviewers[${i}]`,
+        `team ${reviewer.org}/${reviewer.slug} is not in ${config.githubOwner}, the repository's owner: name a team of ${config.githubOwner}`,
+      );
     }
   });
   const paths = (args.workflows ?? []).map((w) => w.path);
   paths.forEach((path, i) => {
-    if (!path.startsWith(".github/workflows/")) refuse(`workflows[${i}].path`, `${path} must live in .github/workflows/`);
-    if (paths.indexOf(path) !== i) refuse(`workflows[${i}].path`, `${path} is also the path of workflows[${paths.indexOf(path)}]: give each workflow its own file`);
+    if (!path.startsWith(".github/workflows/"))
+      refuse(`workflows[${i}].path`, `${path} must live in .github/workflows/`);
+    if (paths.indexOf(path) !== i)
+      refuse(
+        `workflows[${i}].path`,
+        `${path} is also the path of workflows[${paths.indexOf(path)}]: give each workflow its own file`,
+      );
   });
   refuseArgs(name !== undefined ? `RepositoryPipeline ${name}` : "RepositoryPipeline", problems);
 }

@@ -16,7 +16,14 @@
 import type { StackConfig } from "../../config/schema";
 import { bakePlaceholder, defaultBakeIntervalSeconds } from "../../config/constants";
 import { clusterOperations, clusterTargets, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
-import { composeScript, operationPreamble, scriptText, shellFileParameter, shellParameters, type ParameterValue } from "./script-files";
+import {
+  composeScript,
+  operationPreamble,
+  scriptText,
+  shellFileParameter,
+  shellParameters,
+  type ParameterValue,
+} from "./script-files";
 import { curlPod, requestCheckParameters, requestTimeoutSeconds, serviceBaseUrl, smokeTestImage } from "./smoke-test";
 
 // The placeholder of a metric's query (`$track`) and the default interval: in config/constants.ts,
@@ -56,10 +63,14 @@ export interface BakeSpec {
 }
 
 /** The settings the bake window reads. */
-export type BakeConfig = Pick<StackConfig, "appName" | "namespace" | "smokePaths" | "smokeMaxLatencySeconds" | "canaryBakeSeconds" | "canaryAnalysis">;
+export type BakeConfig = Pick<
+  StackConfig,
+  "appName" | "namespace" | "smokePaths" | "smokeMaxLatencySeconds" | "canaryBakeSeconds" | "canaryAnalysis"
+>;
 
 /** The rounds of a bake window of `bakeSeconds` with rounds `intervalSeconds` apart (at least one). */
-export const bakeRounds = (bakeSeconds: number, intervalSeconds: number) => Math.max(1, Math.floor(bakeSeconds / intervalSeconds));
+export const bakeRounds = (bakeSeconds: number, intervalSeconds: number) =>
+  Math.max(1, Math.floor(bakeSeconds / intervalSeconds));
 
 /** The bake window's settings from the stack's; undefined when canaryBakeSeconds is 0 (no bake step). */
 export function bakeSpec(config: BakeConfig): BakeSpec | undefined {
@@ -74,13 +85,22 @@ export function bakeSpec(config: BakeConfig): BakeSpec | undefined {
     intervalSeconds: analysis?.intervalSeconds ?? Math.min(defaultBakeIntervalSeconds, config.canaryBakeSeconds),
     paths: config.smokePaths,
     maxLatencySeconds: config.smokeMaxLatencySeconds,
-    ...(analysis ? { analysis: { prometheusUrl: analysis.prometheusUrl.replace(/\/+$/, ""), failureLimit: analysis.failureLimit, metrics: analysis.metrics } } : {}),
+    ...(analysis
+      ? {
+          analysis: {
+            prometheusUrl: analysis.prometheusUrl.replace(/\/+$/, ""),
+            failureLimit: analysis.failureLimit,
+            metrics: analysis.metrics,
+          },
+        }
+      : {}),
   };
 }
 
 /** The longest one round takes when everything answers at its cut-off. */
 const roundSeconds = (spec: BakeSpec) =>
-  spec.paths.length * requestTimeoutSeconds(spec.maxLatencySeconds) + (spec.analysis?.metrics.length ?? 0) * 2 * queryTimeoutSeconds;
+  spec.paths.length * requestTimeoutSeconds(spec.maxLatencySeconds) +
+  (spec.analysis?.metrics.length ?? 0) * 2 * queryTimeoutSeconds;
 
 /** How long the pod may run: the window, one round late at every cut-off, and start-up. */
 export function bakeDeadlineSeconds(spec: BakeSpec): number {
@@ -110,7 +130,9 @@ export function bakePodParameters(spec: BakeSpec): Record<string, ParameterValue
     [`BAKE_METRIC_${n}_CANARY_QUERY`, forTrack(m.query, "canary")],
     [`BAKE_METRIC_${n}_STABLE_QUERY`, forTrack(m.query, "stable")],
     ...(m.max !== undefined ? [[`BAKE_METRIC_${n}_MAX`, m.max] as [string, number]] : []),
-    ...(m.maxOverStable !== undefined ? [[`BAKE_METRIC_${n}_MAX_OVER_STABLE`, m.maxOverStable] as [string, number]] : []),
+    ...(m.maxOverStable !== undefined
+      ? [[`BAKE_METRIC_${n}_MAX_OVER_STABLE`, m.maxOverStable] as [string, number]]
+      : []),
   ];
   return {
     [bakeUrlVariables.canary]: { default: serviceBaseUrl(spec.targets.namespace, spec.targets.canaryService) },
@@ -120,12 +142,14 @@ export function bakePodParameters(spec: BakeSpec): Record<string, ParameterValue
     ...Object.fromEntries(spec.paths.map((p, i) => [`BAKE_PATH_${i + 1}`, p])),
     ...requestCheckParameters(spec.maxLatencySeconds),
     BAKE_METRICS: a?.metrics.length ?? 0,
-    ...(a ? {
-      [bakeUrlVariables.prometheus]: { default: a.prometheusUrl },
-      BAKE_FAILURE_LIMIT: a.failureLimit,
-      BAKE_QUERY_TIMEOUT_SECONDS: queryTimeoutSeconds,
-      ...Object.fromEntries(a.metrics.flatMap((m, i) => metric(m, i + 1))),
-    } : {}),
+    ...(a
+      ? {
+          [bakeUrlVariables.prometheus]: { default: a.prometheusUrl },
+          BAKE_FAILURE_LIMIT: a.failureLimit,
+          BAKE_QUERY_TIMEOUT_SECONDS: queryTimeoutSeconds,
+          ...Object.fromEntries(a.metrics.flatMap((m, i) => metric(m, i + 1))),
+        }
+      : {}),
   };
 }
 
@@ -138,14 +162,22 @@ export function bakePodParameters(spec: BakeSpec): Record<string, ParameterValue
  * exits 0: the runner reads the verdict, as the smoke test's does.
  */
 export function bakePodScript(spec: BakeSpec): string {
-  return composeScript(shellParameters(bakePodParameters(spec), { exported: true }), scriptText("pod-functions.sh"), scriptText("bake-pod.sh"));
+  return composeScript(
+    shellParameters(bakePodParameters(spec), { exported: true }),
+    scriptText("pod-functions.sh"),
+    scriptText("bake-pod.sh"),
+  );
 }
 
 /** The bake pod: the smoke test's hardened curl pod, running the bake script. */
 export function bakePod(spec: BakeSpec): Record<string, unknown> {
   return curlPod({
-    name: spec.podName, namespace: spec.targets.namespace, appName: spec.appName, role: "canary-bake",
-    script: bakePodScript(spec), deadlineSeconds: bakeDeadlineSeconds(spec),
+    name: spec.podName,
+    namespace: spec.targets.namespace,
+    appName: spec.appName,
+    role: "canary-bake",
+    script: bakePodScript(spec),
+    deadlineSeconds: bakeDeadlineSeconds(spec),
   });
 }
 

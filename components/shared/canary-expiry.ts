@@ -5,7 +5,13 @@
 // its runner is lost, its run is cancelled or its approval never comes (docs/pipeline.md,
 // "Expired canaries"). The reaper's script is a file, components/scripts/canary-reaper.sh.
 import { canaryLifetime } from "../../config/constants";
-import { apiRequestSeconds, canaryExpiryAnnotation, clusterOperations, type ClusterOperation, type ClusterTargets } from "./cluster-operations";
+import {
+  apiRequestSeconds,
+  canaryExpiryAnnotation,
+  clusterOperations,
+  type ClusterOperation,
+  type ClusterTargets,
+} from "./cluster-operations";
 import { composeScript, operationPreamble, scriptText, shellParameters } from "./script-files";
 
 /** canaryLifetimeMinutes: its range and default (in config/constants.ts: config/schema.ts declares the setting with these). */
@@ -18,7 +24,8 @@ export interface LifetimeSettings {
 }
 
 /** The shell expression of the canary's expiry (Unix seconds), evaluated when the canary job sets it. */
-export const canaryExpiryExpression = (config: LifetimeSettings) => `$(( $(date +%s) + ${config.canaryLifetimeMinutes * 60} ))`;
+export const canaryExpiryExpression = (config: LifetimeSettings) =>
+  `$(( $(date +%s) + ${config.canaryLifetimeMinutes * 60} ))`;
 
 /** The reaper's CronJob timing. */
 export const reaperTiming = {
@@ -44,7 +51,12 @@ export const reaperTiming = {
  * no run ever waits for the one before. Assumes the cluster's control plane is up.
  */
 export function longestUnattendedServingSeconds(config: LifetimeSettings): number {
-  return config.canaryLifetimeMinutes * 60 + reaperTiming.periodSeconds + reaperTiming.startingDeadlineSeconds + reaperTiming.activeDeadlineSeconds;
+  return (
+    config.canaryLifetimeMinutes * 60 +
+    reaperTiming.periodSeconds +
+    reaperTiming.startingDeadlineSeconds +
+    reaperTiming.activeDeadlineSeconds
+  );
 }
 
 /** Where the reaper finds the API server, its token and CA; each overridable by the variable of the same name. */
@@ -63,7 +75,10 @@ export type ReaperOperations = {
 };
 
 /** The operations the reaper's script performs: read the canary, then scale it to 0 unless it changed since (operationList: the Role's). */
-export const reaperOperations = (t: ClusterTargets): ReaperOperations => ({ readCanary: clusterOperations.readCanary(t), reapCanary: clusterOperations.reapCanary(t) });
+export const reaperOperations = (t: ClusterTargets): ReaperOperations => ({
+  readCanary: clusterOperations.readCanary(t),
+  reapCanary: clusterOperations.reapCanary(t),
+});
 
 /** What the script exits with when a request fails or an answer is unreadable; every outcome it reports is 0. */
 export const reaperErrorExit = 1;

@@ -34,10 +34,13 @@ export function checkedInput(value: pulumi.Input<string>, check: InputCheck): pu
     const why = check.problem(v);
     if (why === undefined) return undefined;
     const resource = check.component();
-    return new ConfigError([{ propertyPath: check.propertyPath, reason: `${check.secret ? "" : `${JSON.stringify(v)} `}${why}` }], {
-      holder: check.holder,
-      ...(resource !== undefined ? { resource } : {}),
-    });
+    return new ConfigError(
+      [{ propertyPath: check.propertyPath, reason: `${check.secret ? "" : `${JSON.stringify(v)} `}${why}` }],
+      {
+        holder: check.holder,
+        ...(resource !== undefined ? { resource } : {}),
+      },
+    );
   };
   if (typeof value === "string") {
     const error = refusal(value);
@@ -53,7 +56,9 @@ export function checkedInput(value: pulumi.Input<string>, check: InputCheck): pu
 }
 
 /** The rule of setting `key` (config/schema.ts), as a problem function for checkedInput. */
-export const settingRule = (key: keyof typeof configSchema.shape) => (value: string): string | undefined => {
-  const result = configSchema.shape[key].safeParse(value);
-  return result.success ? undefined : result.error.issues[0]?.message;
-};
+export const settingRule =
+  (key: keyof typeof configSchema.shape) =>
+  (value: string): string | undefined => {
+    const result = configSchema.shape[key].safeParse(value);
+    return result.success ? undefined : result.error.issues[0]?.message;
+  };

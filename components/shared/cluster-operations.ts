@@ -83,10 +83,18 @@ export interface ClusterOperation {
   readonly createsPod?: CreatedPod;
 }
 
-const apps = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
-  ({ apiGroups: ["apps"], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
-const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule =>
-  ({ apiGroups: [""], resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
+const apps = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
+  apiGroups: ["apps"],
+  resources,
+  verbs,
+  ...(resourceNames ? { resourceNames } : {}),
+});
+const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
+  apiGroups: [""],
+  resources,
+  verbs,
+  ...(resourceNames ? { resourceNames } : {}),
+});
 
 /** The longest one API request of the canary reaper may take (curl --max-time). */
 export const apiRequestSeconds = 4;
@@ -181,7 +189,10 @@ export const clusterOperations = {
    */
   reapCanary: (t: ClusterTargets): ClusterOperation => ({
     description: `scale an expired ${t.canaryDeployment} to 0`,
-    command: apiServerRequest(` --request PATCH --header 'Content-Type: application/merge-patch+json' --data "{\\"metadata\\":{\\"resourceVersion\\":\\"$1\\"},\\"spec\\":{\\"replicas\\":0}}"`, `${canaryPath(t)}/scale`),
+    command: apiServerRequest(
+      ` --request PATCH --header 'Content-Type: application/merge-patch+json' --data "{\\"metadata\\":{\\"resourceVersion\\":\\"$1\\"},\\"spec\\":{\\"replicas\\":0}}"`,
+      `${canaryPath(t)}/scale`,
+    ),
     rules: [apps(["deployments/scale"], ["patch"], [t.canaryDeployment])],
   }),
   /** Creates a pod from its manifest, the file the command's first argument names ("$1"; no attach, no exec). */
@@ -225,18 +236,32 @@ export const operationList = (operations: NamedOperations): ClusterOperation[] =
  * for a set of operations.
  */
 export function rulesFor(operations: readonly ClusterOperation[]): PolicyRule[] {
-  const merged = new Map<string, { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: Set<string> }>();
+  const merged = new Map<
+    string,
+    { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: Set<string> }
+  >();
   for (const rule of operations.flatMap((o) => o.rules)) {
     for (const resource of rule.resources) {
       const names = rule.resourceNames ? [...rule.resourceNames].sort() : undefined;
       const key = JSON.stringify([rule.apiGroups, resource, names]);
-      const entry = merged.get(key) ?? { apiGroups: [...rule.apiGroups], resources: [resource], ...(names ? { resourceNames: names } : {}), verbs: new Set<string>() };
+      const entry = merged.get(key) ?? {
+        apiGroups: [...rule.apiGroups],
+        resources: [resource],
+        ...(names ? { resourceNames: names } : {}),
+        verbs: new Set<string>(),
+      };
       rule.verbs.forEach((v) => entry.verbs.add(v));
       merged.set(key, entry);
     }
   }
-  return [...merged.entries()].sort(([a], [b]) => a.localeCompare(b))
-    .map(([, r]) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: [...r.verbs].sort(), ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) }));
+  return [...merged.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, r]) => ({
+      apiGroups: r.apiGroups,
+      resources: r.resources,
+      verbs: [...r.verbs].sort(),
+      ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+    }));
 }
 
 /** An object the stack declares: its Pulumi type token (`kubernetes:apps/v1:Deployment`) and its name. */
@@ -255,10 +280,13 @@ export function apiResourceOf(type: string): { readonly group: string; readonly 
   if (!match) throw new Error(`${type} is not a Kubernetes type token`);
   const [, group, kind] = match;
   const singular = kind.toLowerCase();
-  const resource = singular.endsWith("endpoints") ? singular
-    : singular.endsWith("s") ? `${singular}es`
-    : singular.endsWith("y") ? `${singular.slice(0, -1)}ies`
-    : `${singular}s`;
+  const resource = singular.endsWith("endpoints")
+    ? singular
+    : singular.endsWith("s")
+      ? `${singular}es`
+      : singular.endsWith("y")
+        ? `${singular.slice(0, -1)}ies`
+        : `${singular}s`;
   return { group: group === "core" ? "" : group, resource };
 }
 
@@ -289,7 +317,8 @@ export const clusterScopedKinds: readonly string[] = [
  */
 export function refreshOperations(objects: readonly DeclaredObject[]): ClusterOperation[] {
   const byType = new Map<string, string[]>();
-  for (const o of objects) if (!unreadableKinds.includes(o.type)) byType.set(o.type, [...(byType.get(o.type) ?? []), o.name]);
+  for (const o of objects)
+    if (!unreadableKinds.includes(o.type)) byType.set(o.type, [...(byType.get(o.type) ?? []), o.name]);
   return [...byType.entries()].map(([type, names]) => {
     const { group, resource } = apiResourceOf(type);
     return {

@@ -25,10 +25,14 @@ export type JobContext =
 /** The part of the subject after `repo:OWNER/REPO:`. */
 export function subjectContext(context: JobContext): string {
   switch (context.kind) {
-    case "environment": return `environment:${context.environment}`;
-    case "branch": return `ref:refs/heads/${context.branch}`;
-    case "tag": return `ref:refs/tags/${context.tag}`;
-    case "pull_request": return "pull_request";
+    case "environment":
+      return `environment:${context.environment}`;
+    case "branch":
+      return `ref:refs/heads/${context.branch}`;
+    case "tag":
+      return `ref:refs/tags/${context.tag}`;
+    case "pull_request":
+      return "pull_request";
   }
 }
 
@@ -37,13 +41,16 @@ export function oidcSubjects(repository: GithubRepository, context: JobContext):
   const suffix = subjectContext(context);
   const subjects = [`repo:${repository.owner}/${repository.name}:${suffix}`];
   if (repository.ownerId !== undefined && repository.repositoryId !== undefined) {
-    subjects.push(`repo:${repository.owner}@${repository.ownerId}/${repository.name}@${repository.repositoryId}:${suffix}`);
+    subjects.push(
+      `repo:${repository.owner}@${repository.ownerId}/${repository.name}@${repository.repositoryId}:${suffix}`,
+    );
   }
   return subjects;
 }
 
 /** The `job_workflow_ref` of a job of the workflow file at `path` run from `ref`: OWNER/REPO/PATH@REF. */
-export const jobWorkflowRef = (repository: GithubRepository, path: string, ref: string) => `${repository.owner}/${repository.name}/${path}@${ref}`;
+export const jobWorkflowRef = (repository: GithubRepository, path: string, ref: string) =>
+  `${repository.owner}/${repository.name}/${path}@${ref}`;
 
 /**
  * What the tokens of one workflow file's jobs that assume a role present, as a trust policy

@@ -15,7 +15,10 @@ const packageOf = (provider: pulumi.ProviderResource) => (provider as unknown as
  * opts.providers, then the parent's. Readable before the component is constructed, so a check
  * can refuse Args before anything registers.
  */
-export function optionsProvider(opts: pulumi.ComponentResourceOptions | undefined, pkg: string): pulumi.ProviderResource | undefined {
+export function optionsProvider(
+  opts: pulumi.ComponentResourceOptions | undefined,
+  pkg: string,
+): pulumi.ProviderResource | undefined {
   if (opts?.provider !== undefined && packageOf(opts.provider) === pkg) return opts.provider;
   const providers = opts?.providers;
   const listed = Array.isArray(providers) ? providers.find((p) => packageOf(p) === pkg) : providers?.[pkg];
@@ -28,14 +31,23 @@ export function optionsProvider(opts: pulumi.ComponentResourceOptions | undefine
  * ConfigError (`where` is the component: `CanaryCluster orders`) when they differ.
  */
 export function givenProvider<P extends pulumi.ProviderResource>(
-  component: pulumi.ComponentResource, pkg: string, fromArgs: P | undefined, where: string, property = "provider",
+  component: pulumi.ComponentResource,
+  pkg: string,
+  fromArgs: P | undefined,
+  where: string,
+  property = "provider",
 ): P | pulumi.ProviderResource | undefined {
   const fromOptions = component.getProvider(`${pkg}::`);
   if (fromArgs !== undefined && fromOptions !== undefined && fromArgs !== fromOptions) {
-    throw new ConfigError([{
-      propertyPath: property,
-      reason: `is another ${pkg} provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them`,
-    }], { holder: where });
+    throw new ConfigError(
+      [
+        {
+          propertyPath: property,
+          reason: `is another ${pkg} provider than the one in the resource options (opts.provider, opts.providers or the parent's): give one of them`,
+        },
+      ],
+      { holder: where },
+    );
   }
   return fromArgs ?? fromOptions;
 }

@@ -41,7 +41,12 @@ export function pulumiBackend(settings: BackendSettings): PulumiBackend | undefi
     const [bucket, ...prefix] = location.split("/");
     return { kind: "s3", url, bucket, prefix: prefix.join("/"), keyArn: settings.pulumiSecretsKeyArn! };
   }
-  return { kind: "cloud", url, organization: settings.pulumiOrganization!, ...(settings.pulumiTeam ? { team: settings.pulumiTeam } : {}) };
+  return {
+    kind: "cloud",
+    url,
+    organization: settings.pulumiOrganization!,
+    ...(settings.pulumiTeam ? { team: settings.pulumiTeam } : {}),
+  };
 }
 
 /**
@@ -51,7 +56,11 @@ export function pulumiBackend(settings: BackendSettings): PulumiBackend | undefi
  * persister and add no history or backup (pulumi/pulumi pkg/backend/diy/backend.go, `Preview`
  * and `apply`; the paths in store.go, state.go `stackPath` and meta.go).
  */
-export function previewStateKeys(backend: S3Backend, project: string, stack: string): { readonly objects: string[]; readonly listPrefix: string } {
+export function previewStateKeys(
+  backend: S3Backend,
+  project: string,
+  stack: string,
+): { readonly objects: string[]; readonly listPrefix: string } {
   const root = backend.prefix === "" ? "" : `${backend.prefix}/`;
   const checkpoint = `${root}.pulumi/stacks/${project}/${stack}.json`;
   return {

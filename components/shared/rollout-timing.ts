@@ -24,15 +24,21 @@ export interface PodTimingSettings {
 }
 
 /** The startupProbe's failureThreshold: the allowance in probe periods, rounded up. */
-export const startupFailureThreshold = (s: PodTimingSettings) => Math.ceil(s.startupSeconds / probeTiming.startupPeriodSeconds);
+export const startupFailureThreshold = (s: PodTimingSettings) =>
+  Math.ceil(s.startupSeconds / probeTiming.startupPeriodSeconds);
 
 /**
  * The longest a healthy pod takes from creation to available: scheduled and pulled, started within
  * the startup allowance, ready at the next readiness probe, then ready for minReadySeconds.
  */
 export function podAvailableSeconds(s: PodTimingSettings): number {
-  return scheduleAndPullSeconds + startupFailureThreshold(s) * probeTiming.startupPeriodSeconds
-    + probeTiming.readinessPeriodSeconds + probeTiming.readinessTimeoutSeconds + s.minReadySeconds;
+  return (
+    scheduleAndPullSeconds +
+    startupFailureThreshold(s) * probeTiming.startupPeriodSeconds +
+    probeTiming.readinessPeriodSeconds +
+    probeTiming.readinessTimeoutSeconds +
+    s.minReadySeconds
+  );
 }
 
 /**

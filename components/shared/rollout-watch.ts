@@ -5,8 +5,16 @@ import type { ClusterOperation } from "./cluster-operations";
 import { composeScript, operationPreamble, scriptText, shellParameters } from "./script-files";
 
 /** Waiting reasons of a container that will not become ready without a change (kubelet's image and container errors). */
-export const hopelessReasons = ["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-  "CreateContainerConfigError", "CreateContainerError", "RunContainerError"] as const;
+export const hopelessReasons = [
+  "CrashLoopBackOff",
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "RunContainerError",
+] as const;
 
 /** Seconds between two looks of the watch at the new pods. */
 export const rolloutCheckSeconds = 3;
@@ -20,8 +28,10 @@ export type RolloutWatchOperations = {
 };
 
 /** The rollout watch's operations, named (operationList: the Role's). */
-export const rolloutWatchOperations = (rollout: ClusterOperation, states: ClusterOperation): RolloutWatchOperations =>
-  ({ rolloutStatus: rollout, podStates: states });
+export const rolloutWatchOperations = (
+  rollout: ClusterOperation,
+  states: ClusterOperation,
+): RolloutWatchOperations => ({ rolloutStatus: rollout, podStates: states });
 
 /**
  * Waits for a rollout and fails as soon as a pod of the new image will never become ready (a

@@ -68,12 +68,18 @@ const parameterName = /^[A-Z][A-Z0-9_]*$/;
  * ones through printenv), each value a literal (shellWord). A default is assigned only when the
  * variable is empty or unset (`[ -n "${NAME:-}" ] || NAME=…`: a literal in `${NAME:-…}` would end at its first `}`).
  */
-export function shellParameters(parameters: Readonly<Record<string, ParameterValue>>, options: { readonly exported?: boolean } = {}): string {
-  return Object.entries(parameters).map(([name, value]) => {
-    if (!parameterName.test(name)) throw new Error(`${name} is not a script parameter's name (upper case, digits and _)`);
-    if (typeof value !== "object") return `${options.exported ? "export " : ""}${name}=${shellWord(value)}`;
-    return `[ -n "\${${name}:-}" ] || ${name}=${shellWord(value.default)}${options.exported ? `\nexport ${name}` : ""}`;
-  }).join("\n");
+export function shellParameters(
+  parameters: Readonly<Record<string, ParameterValue>>,
+  options: { readonly exported?: boolean } = {},
+): string {
+  return Object.entries(parameters)
+    .map(([name, value]) => {
+      if (!parameterName.test(name))
+        throw new Error(`${name} is not a script parameter's name (upper case, digits and _)`);
+      if (typeof value !== "object") return `${options.exported ? "export " : ""}${name}=${shellWord(value)}`;
+      return `[ -n "\${${name}:-}" ] || ${name}=${shellWord(value.default)}${options.exported ? `\nexport ${name}` : ""}`;
+    })
+    .join("\n");
 }
 
 /**
@@ -82,13 +88,17 @@ export function shellParameters(parameters: Readonly<Record<string, ParameterVal
  */
 export function shellFileParameter(name: string, content: string, delimiter = "MANIFEST"): string {
   if (!parameterName.test(name)) throw new Error(`${name} is not a script parameter's name (upper case, digits and _)`);
-  if (content.split("\n").includes(delimiter)) throw new Error(`the content of ${name} holds a line ${delimiter}, its heredoc's end`);
+  if (content.split("\n").includes(delimiter))
+    throw new Error(`the content of ${name} holds a line ${delimiter}, its heredoc's end`);
   return [`${name}="$(mktemp)"`, `cat > "$${name}" <<'${delimiter}'`, content, delimiter].join("\n");
 }
 
 /** A script as it runs: its parts (preamble, parameters, files' texts) one after the other, empty parts left out. */
 export function composeScript(...parts: readonly string[]): string {
-  return parts.map((p) => p.replace(/\n+$/, "")).filter((p) => p !== "").join("\n");
+  return parts
+    .map((p) => p.replace(/\n+$/, ""))
+    .filter((p) => p !== "")
+    .join("\n");
 }
 
 /** The shell function an operation is called by: its name in snake case (`removePod`: `remove_pod`). */
@@ -99,5 +109,7 @@ export const shellFunctionName = (name: string): string => name.replace(/[A-Z]/g
  * command (`remove_pod() { kubectl delete pod/… ; }`), the function's arguments being the command's "$1"….
  */
 export function operationPreamble(operations: NamedOperations): string {
-  return Object.entries(operations).map(([name, op]) => `${shellFunctionName(name)}() { ${op.command}; }`).join("\n");
+  return Object.entries(operations)
+    .map(([name, op]) => `${shellFunctionName(name)}() { ${op.command}; }`)
+    .join("\n");
 }

@@ -41,14 +41,22 @@ const outsideAnyProgram = {};
  */
 export function clusterIdentity(
   given: { provider?: pulumi.ProviderResource; kubeconfig?: pulumi.Input<string> },
-  location: { clusterAuth: "eks" | "token"; awsRegion?: string; eksClusterName?: pulumi.Input<string>; clusterEndpoint?: pulumi.Input<string> },
+  location: {
+    clusterAuth: "eks" | "token";
+    awsRegion?: string;
+    eksClusterName?: pulumi.Input<string>;
+    clusterEndpoint?: pulumi.Input<string>;
+  },
 ): ClusterIdentity {
   if (given.provider !== undefined) return { key: given.provider, label: "the same Kubernetes provider" };
   if (given.kubeconfig !== undefined) return { key: given.kubeconfig, label: "the same kubeconfig" };
   if (location.clusterAuth === "eks") {
     const name = location.eksClusterName;
     return typeof name === "string"
-      ? { key: `eks ${location.awsRegion ?? ""} ${name}`, label: `the EKS cluster ${name} in ${location.awsRegion ?? "its region"}` }
+      ? {
+          key: `eks ${location.awsRegion ?? ""} ${name}`,
+          label: `the EKS cluster ${name} in ${location.awsRegion ?? "its region"}`,
+        }
       : { key: name, label: "the same EKS cluster (one eksClusterName Output)" };
   }
   const endpoint = location.clusterEndpoint;
@@ -68,22 +76,36 @@ export function claimService(place: ServicePlace, names: SettingNames, parent?: 
   claimsByProgram.set(program, claims);
   const own = parent !== undefined ? claims.find((c) => c.owner === parent) : undefined;
   if (own !== undefined) return own;
-  const sameNamespace = claims.filter((c) => c.place.namespace === place.namespace && c.place.cluster.key === place.cluster.key);
-  const whose = (other: ServiceClaim, key: string) => `${other.names.holder !== undefined ? `${other.names.holder}'s` : "the stack's"} (${other.names.path([key])})`;
+  const sameNamespace = claims.filter(
+    (c) => c.place.namespace === place.namespace && c.place.cluster.key === place.cluster.key,
+  );
+  const whose = (other: ServiceClaim, key: string) =>
+    `${other.names.holder !== undefined ? `${other.names.holder}'s` : "the stack's"} (${other.names.path([key])})`;
   const other = sameNamespace.find((c) => c.place.appName === place.appName);
   if (other !== undefined) {
-    throw new ConfigError([{
-      propertyPath: names.path(["appName"]),
-      reason: `${JSON.stringify(place.appName)} in namespace ${place.namespace} on ${place.cluster.label} is already the service of ${whose(other, "appName")}: `
-        + `the two would declare the same Deployments, Services and Roles; give one of them another ${names.key("appName")} or ${names.key("namespace")}`,
-    }], names.holder !== undefined ? { holder: names.holder } : {});
+    throw new ConfigError(
+      [
+        {
+          propertyPath: names.path(["appName"]),
+          reason:
+            `${JSON.stringify(place.appName)} in namespace ${place.namespace} on ${place.cluster.label} is already the service of ${whose(other, "appName")}: ` +
+            `the two would declare the same Deployments, Services and Roles; give one of them another ${names.key("appName")} or ${names.key("namespace")}`,
+        },
+      ],
+      names.holder !== undefined ? { holder: names.holder } : {},
+    );
   }
   const creator = place.createsNamespace ? sameNamespace.find((c) => c.place.createsNamespace) : undefined;
   if (creator !== undefined) {
-    throw new ConfigError([{
-      propertyPath: names.path(["createNamespace"]),
-      reason: `true, but namespace ${place.namespace} on ${place.cluster.label} is created by ${whose(creator, "createNamespace")} already: set it false for all services of the namespace but one`,
-    }], names.holder !== undefined ? { holder: names.holder } : {});
+    throw new ConfigError(
+      [
+        {
+          propertyPath: names.path(["createNamespace"]),
+          reason: `true, but namespace ${place.namespace} on ${place.cluster.label} is created by ${whose(creator, "createNamespace")} already: set it false for all services of the namespace but one`,
+        },
+      ],
+      names.holder !== undefined ? { holder: names.holder } : {},
+    );
   }
   const claim: ServiceClaim = { place, names };
   claims.push(claim);

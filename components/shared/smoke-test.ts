@@ -10,7 +10,8 @@ import { defaultSmokeRequests } from "../../config/constants";
 import { composeScript, operationPreamble, scriptText, shellFileParameter, shellParameters } from "./script-files";
 
 /** curl's own image, pinned by digest; it runs as the unprivileged curl_user (uid 100). */
-export const smokeTestImage = "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
+export const smokeTestImage =
+  "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69";
 export const smokeTestUser = 100;
 
 /** The port both Services expose (targeting the container port named `http`). */
@@ -51,8 +52,10 @@ export function smokeTestDeadlineSeconds(spec: SmokeTestSpec): number {
 export const smokeTestTimeout = (spec: SmokeTestSpec) => `${smokeTestDeadlineSeconds(spec) + 30}s`;
 
 /** A Service's URL inside the cluster. */
-export const serviceBaseUrl = (namespace: string, service: string) => `http://${service}.${namespace}.svc.cluster.local:${servicePort}`;
-const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) => `${serviceBaseUrl(spec.targets.namespace, service)}${path}`;
+export const serviceBaseUrl = (namespace: string, service: string) =>
+  `http://${service}.${namespace}.svc.cluster.local:${servicePort}`;
+const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) =>
+  `${serviceBaseUrl(spec.targets.namespace, service)}${path}`;
 
 /**
  * The pod's parameters (components/scripts/smoke-test-pod.sh): each target, a Service and a URL,
@@ -60,11 +63,18 @@ const serviceUrl = (spec: SmokeTestSpec, service: string, path: string) => `${se
  */
 export function smokeTestPodParameters(spec: SmokeTestSpec): Record<string, string | number> {
   const service = { canary: spec.targets.canaryService, main: spec.targets.mainService };
-  const targets = servicesOf(spec).flatMap((through) => spec.paths.map((p) => [through, serviceUrl(spec, service[through], p)] as const));
+  const targets = servicesOf(spec).flatMap((through) =>
+    spec.paths.map((p) => [through, serviceUrl(spec, service[through], p)] as const),
+  );
   return {
     SMOKE_REQUESTS: requestsOf(spec),
     SMOKE_TARGETS: targets.length,
-    ...Object.fromEntries(targets.flatMap(([through, url], i) => [[`SMOKE_TARGET_${i + 1}_SERVICE`, through], [`SMOKE_TARGET_${i + 1}_URL`, url]])),
+    ...Object.fromEntries(
+      targets.flatMap(([through, url], i) => [
+        [`SMOKE_TARGET_${i + 1}_SERVICE`, through],
+        [`SMOKE_TARGET_${i + 1}_URL`, url],
+      ]),
+    ),
     ...requestCheckParameters(spec.maxLatencySeconds),
   };
 }
@@ -75,7 +85,11 @@ export function smokeTestPodParameters(spec: SmokeTestSpec): Record<string, stri
  * fail`. It always exits 0 so that the runner's wait ends at once; the verdict is the RESULT line.
  */
 export function smokeTestPodScript(spec: SmokeTestSpec): string {
-  return composeScript(shellParameters(smokeTestPodParameters(spec), { exported: true }), scriptText("pod-functions.sh"), scriptText("smoke-test-pod.sh"));
+  return composeScript(
+    shellParameters(smokeTestPodParameters(spec), { exported: true }),
+    scriptText("pod-functions.sh"),
+    scriptText("smoke-test-pod.sh"),
+  );
 }
 
 /**
@@ -83,7 +97,10 @@ export function smokeTestPodScript(spec: SmokeTestSpec): string {
  * and the bake window share: a status other than 200, a failed connection or a response slower
  * than `maxLatencySeconds` fails a request.
  */
-export function requestCheckParameters(maxLatencySeconds: number): { MAX_LATENCY_SECONDS: number; REQUEST_TIMEOUT_SECONDS: number } {
+export function requestCheckParameters(maxLatencySeconds: number): {
+  MAX_LATENCY_SECONDS: number;
+  REQUEST_TIMEOUT_SECONDS: number;
+} {
   return { MAX_LATENCY_SECONDS: maxLatencySeconds, REQUEST_TIMEOUT_SECONDS: requestTimeoutSeconds(maxLatencySeconds) };
 }
 
@@ -116,14 +133,26 @@ export function curlPod(pod: CurlPodSpec): Record<string, unknown> {
       restartPolicy: "Never",
       automountServiceAccountToken: false,
       activeDeadlineSeconds: pod.deadlineSeconds,
-      securityContext: { runAsNonRoot: true, runAsUser: smokeTestUser, runAsGroup: smokeTestUser, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [{
-        name: pod.role,
-        image: smokeTestImage,
-        command: ["/bin/sh", "-c", pod.script],
-        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-      }],
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: smokeTestUser,
+        runAsGroup: smokeTestUser,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: pod.role,
+          image: smokeTestImage,
+          command: ["/bin/sh", "-c", pod.script],
+          resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+          },
+        },
+      ],
     },
   };
 }
@@ -131,8 +160,12 @@ export function curlPod(pod: CurlPodSpec): Record<string, unknown> {
 /** The smoke-test pod. */
 export function smokeTestPod(spec: SmokeTestSpec): Record<string, unknown> {
   return curlPod({
-    name: spec.podName, namespace: spec.targets.namespace, appName: spec.appName, role: "smoke-test",
-    script: smokeTestPodScript(spec), deadlineSeconds: smokeTestDeadlineSeconds(spec),
+    name: spec.podName,
+    namespace: spec.targets.namespace,
+    appName: spec.appName,
+    role: "smoke-test",
+    script: smokeTestPodScript(spec),
+    deadlineSeconds: smokeTestDeadlineSeconds(spec),
   });
 }
 

@@ -63,21 +63,33 @@ export const services: Record<string, ServiceSettings> = {
 
 /** The kubeconfig context of each cluster the services run on. */
 const clusterContexts = { shared: "acme-shared", billing: "billing" } as const;
-const clusterOf = (settings: ServiceSettings): keyof typeof clusterContexts => (settings.clusterAuth === "token" ? "billing" : "shared");
+const clusterOf = (settings: ServiceSettings): keyof typeof clusterContexts =>
+  settings.clusterAuth === "token" ? "billing" : "shared";
 
 /** The program: `npm run synth -- --program` and the Pulumi CLI run this default export. */
 export default function platformProgram() {
   // Each created once, standalone: no service owns it, and removing one service keeps it.
   const oidc = new GithubOidcProvider("github-oidc", { tags: { owner: "platform" } });
-  const clusters = Object.fromEntries(Object.entries(clusterContexts).map(([cluster, context]) =>
-    [cluster, new ClientSideApplyProvider(`${cluster}-cluster`, { context })]));
+  const clusters = Object.fromEntries(
+    Object.entries(clusterContexts).map(([cluster, context]) => [
+      cluster,
+      new ClientSideApplyProvider(`${cluster}-cluster`, { context }),
+    ]),
+  );
   const githubProvider = new github.Provider("github-acme", { owner: platform.githubOwner });
   const shared = aws.eks.getClusterOutput({ name: clusterContexts.shared });
-  const pipelines = Object.entries(services).map(([name, settings]) => new CanaryPipeline(name, {
-    settings,
-    oidcProviderArn: oidc.arn,
-    ...(clusterOf(settings) === "shared" ? { eksClusterName: shared.name } : {}),
-  }, { providers: [clusters[clusterOf(settings)], githubProvider] }));
+  const pipelines = Object.entries(services).map(
+    ([name, settings]) =>
+      new CanaryPipeline(
+        name,
+        {
+          settings,
+          oidcProviderArn: oidc.arn,
+          ...(clusterOf(settings) === "shared" ? { eksClusterName: shared.name } : {}),
+        },
+        { providers: [clusters[clusterOf(settings)], githubProvider] },
+      ),
+  );
   return {
     oidcProviderArn: oidc.arn,
     deployRoleArns: Object.fromEntries(pipelines.map((p, i) => [Object.keys(services)[i], p.roles.deployRoleArn])),

@@ -41,7 +41,8 @@ export const awsStandin: StandinSpec = {
       required: ["url", "clientIdLists"],
       replaces: ["url"],
       computed: {
-        arn: ({ inputs }) => `arn:${partition}:iam::${account()}:oidc-provider/${str(inputs.url).replace(/^https:\/\//, "")}`,
+        arn: ({ inputs }) =>
+          `arn:${partition}:iam::${account()}:oidc-provider/${str(inputs.url).replace(/^https:\/\//, "")}`,
         thumbprintLists: ({ inputs }) => inputs.thumbprintLists ?? [],
         tagsAll,
       },
@@ -80,7 +81,8 @@ export const awsStandin: StandinSpec = {
           const region = str(inputs.region, defaultRegion());
           return `arn:${partition}:eks:${region}:${account()}:access-entry/${str(inputs.clusterName)}/role/${account()}/${principal.split("/").pop()}/${uuidFrom(principal)}`;
         },
-        userName: ({ inputs }) => `arn:${partition}:sts::${account()}:assumed-role/${str(inputs.principalArn).split("/").pop()}/{{SessionName}}`,
+        userName: ({ inputs }) =>
+          `arn:${partition}:sts::${account()}:assumed-role/${str(inputs.principalArn).split("/").pop()}/{{SessionName}}`,
         tagsAll,
       },
       stable: ["accessEntryArn"],
@@ -98,10 +100,15 @@ export const awsStandin: StandinSpec = {
         region,
         arn: `arn:${partition}:eks:${region}:${account()}:cluster/${name}`,
         endpoint: process.env.CANARY_STANDIN_EKS_ENDPOINT || `https://${endpointId}.gr7.${region}.eks.amazonaws.com`,
-        certificateAuthorities: [{
-          data: process.env.CANARY_STANDIN_EKS_CA
-            || Buffer.from("-----BEGIN CERTIFICATE-----\nstand-in: no such certificate\n-----END CERTIFICATE-----\n").toString("base64"),
-        }],
+        certificateAuthorities: [
+          {
+            data:
+              process.env.CANARY_STANDIN_EKS_CA ||
+              Buffer.from(
+                "-----BEGIN CERTIFICATE-----\nstand-in: no such certificate\n-----END CERTIFICATE-----\n",
+              ).toString("base64"),
+          },
+        ],
         version: process.env.CANARY_STANDIN_EKS_VERSION || "1.33",
         platformVersion: "eks.1",
         status: "ACTIVE",

@@ -40,7 +40,8 @@ export const githubStandin: StandinSpec = {
         policyId: ({ urn }) => numericId("deployment-branch-policy", urn, 9),
       },
       stable: ["policyId"],
-      id: ({ inputs }, outputs) => `${str(inputs.repository)}:${idPart(inputs.environment)}:${String(outputs.policyId)}`,
+      id: ({ inputs }, outputs) =>
+        `${str(inputs.repository)}:${idPart(inputs.environment)}:${String(outputs.policyId)}`,
     },
     "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": {
       required: ["repository", "environment", "variableName", "value"],
@@ -53,7 +54,8 @@ export const githubStandin: StandinSpec = {
       replaces: ["repository", "environment", "secretName"],
       computed: {
         repositoryId,
-        keyId: ({ inputs }) => numericId("environment-public-key", `${str(inputs.repository)}/${str(inputs.environment)}`, 19).toString(),
+        keyId: ({ inputs }) =>
+          numericId("environment-public-key", `${str(inputs.repository)}/${str(inputs.environment)}`, 19).toString(),
       },
       secretOutputs: ["plaintextValue", "value", "encryptedValue", "valueEncrypted"],
       id: ({ inputs }) => `${str(inputs.repository)}:${idPart(inputs.environment)}:${str(inputs.secretName)}`,
@@ -70,7 +72,10 @@ export const githubStandin: StandinSpec = {
       computed: {
         repositoryId,
         sha: ({ inputs }) => blobSha(str(inputs.content)),
-        commitSha: ({ inputs }) => sha256Hex(`commit ${str(inputs.repository)} ${str(inputs.branch)} ${str(inputs.file)} ${blobSha(str(inputs.content))} ${str(inputs.commitMessage)}`).slice(0, 40),
+        commitSha: ({ inputs }) =>
+          sha256Hex(
+            `commit ${str(inputs.repository)} ${str(inputs.branch)} ${str(inputs.file)} ${blobSha(str(inputs.content))} ${str(inputs.commitMessage)}`,
+          ).slice(0, 40),
         commitMessage: ({ inputs }) => `Add ${str(inputs.file)}`,
         ref: ({ inputs }) => str(inputs.branch, "main"),
         overwriteOnCreate: () => false,
@@ -83,18 +88,45 @@ export const githubStandin: StandinSpec = {
       const login = str(args.username);
       const id = numericId("user", login.toLowerCase());
       return {
-        id: String(id), username: login, login, name: login, nodeId: `U_${Buffer.from(`04:User${id}`).toString("base64")}`,
-        avatarUrl: `https://avatars.githubusercontent.com/u/${id}?v=4`, gravatarId: "", email: "", bio: "", blog: "", company: "", location: "",
-        siteAdmin: false, followers: 0, following: 0, publicGists: 0, publicRepos: 0, gpgKeys: [], sshKeys: [],
-        createdAt: "2020-01-01T00:00:00Z", updatedAt: "2020-01-01T00:00:00Z", suspendedAt: "",
+        id: String(id),
+        username: login,
+        login,
+        name: login,
+        nodeId: `U_${Buffer.from(`04:User${id}`).toString("base64")}`,
+        avatarUrl: `https://avatars.githubusercontent.com/u/${id}?v=4`,
+        gravatarId: "",
+        email: "",
+        bio: "",
+        blog: "",
+        company: "",
+        location: "",
+        siteAdmin: false,
+        followers: 0,
+        following: 0,
+        publicGists: 0,
+        publicRepos: 0,
+        gpgKeys: [],
+        sshKeys: [],
+        createdAt: "2020-01-01T00:00:00Z",
+        updatedAt: "2020-01-01T00:00:00Z",
+        suspendedAt: "",
       };
     },
     "github:index/getTeam:getTeam": (args) => {
       const slug = str(args.slug);
       const id = numericId("team", slug.toLowerCase(), 7);
       return {
-        id: String(id), slug, name: slug, nodeId: `T_${Buffer.from(`04:Team${id}`).toString("base64")}`, description: "",
-        privacy: "closed", permission: "pull", notificationSetting: "notifications_enabled", members: [], repositories: [], repositoriesDetaileds: [],
+        id: String(id),
+        slug,
+        name: slug,
+        nodeId: `T_${Buffer.from(`04:Team${id}`).toString("base64")}`,
+        description: "",
+        privacy: "closed",
+        permission: "pull",
+        notificationSetting: "notifications_enabled",
+        members: [],
+        repositories: [],
+        repositoriesDetaileds: [],
         ...(args.membershipType === undefined ? {} : { membershipType: args.membershipType }),
         ...(args.summaryOnly === undefined ? {} : { summaryOnly: args.summaryOnly }),
         ...(args.resultsPerPage === undefined ? {} : { resultsPerPage: args.resultsPerPage }),

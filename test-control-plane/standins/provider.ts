@@ -14,7 +14,16 @@
 // ever logged or printed.
 import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync } from "node:fs";
-import type { CheckFailure, CheckResult, CreateResult, DiffResult, InvokeResult, Provider, ReadResult, UpdateResult } from "@pulumi/pulumi/provider";
+import type {
+  CheckFailure,
+  CheckResult,
+  CreateResult,
+  DiffResult,
+  InvokeResult,
+  Provider,
+  ReadResult,
+  UpdateResult,
+} from "@pulumi/pulumi/provider";
 
 /** The special-signature key of a wrapped value (Pulumi's property serialisation). */
 export const specialSig = "4dabf18193072939515e22adb298388d";
@@ -109,8 +118,12 @@ function secretStrings(value: unknown, into: Set<string>): Set<string> {
 function normalise(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(normalise);
   if (isObject(value)) {
-    const entries = Object.entries(value).map(([k, v]) => [k, normalise(v)] as const).filter(([, v]) => v !== undefined);
-    return entries.length === 0 ? undefined : Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const entries = Object.entries(value)
+      .map(([k, v]) => [k, normalise(v)] as const)
+      .filter(([, v]) => v !== undefined);
+    return entries.length === 0
+      ? undefined
+      : Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
   return value === null || value === "" ? undefined : value;
 }
@@ -166,14 +179,27 @@ function record(plugin: string, entry: Props, secretProperties: readonly string[
   for (const field of propertyMaps) {
     const map = entry[field];
     if (isObject(map)) {
-      entry = { ...entry, [field]: Object.fromEntries(Object.entries(map).map(([k, v]) => [k, secretProperties.includes(k) && v !== undefined && v !== null ? secret(v) : v])) };
+      entry = {
+        ...entry,
+        [field]: Object.fromEntries(
+          Object.entries(map).map(([k, v]) => [
+            k,
+            secretProperties.includes(k) && v !== undefined && v !== null ? secret(v) : v,
+          ]),
+        ),
+      };
     }
   }
   // Remember every secret this call carries, so that no plain copy of one is logged anywhere.
   secretStrings(entry, seenSecrets);
   const file = process.env.CANARY_STANDIN_LOG;
   if (!file) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), plugin, pid: process.pid, ...(redact(entry) as Props) });
+  const line = JSON.stringify({
+    time: new Date().toISOString(),
+    plugin,
+    pid: process.pid,
+    ...(redact(entry) as Props),
+  });
   appendFileSync(file, `${line}\n`);
 }
 
@@ -182,7 +208,10 @@ function record(plugin: string, entry: Props, secretProperties: readonly string[
 
 /** The version of the SDK package's plugin: what the engine is asked for (`pulumi.version`, else `version`). */
 export function sdkPluginVersion(sdkPackage: string): string {
-  const manifest = JSON.parse(readFileSync(require.resolve(`${sdkPackage}/package.json`), "utf8")) as { version: string; pulumi?: { version?: string } };
+  const manifest = JSON.parse(readFileSync(require.resolve(`${sdkPackage}/package.json`), "utf8")) as {
+    version: string;
+    pulumi?: { version?: string };
+  };
   return manifest.pulumi?.version ?? manifest.version;
 }
 
@@ -190,14 +219,20 @@ export function sdkPluginVersion(sdkPackage: string): string {
 export function standinProvider(spec: StandinSpec): Provider {
   const log = (entry: Props) => {
     const type = typeof entry.type === "string" ? entry.type : undefined;
-    const resource = type !== undefined && Object.prototype.hasOwnProperty.call(spec.resources, type) ? spec.resources[type] : undefined;
+    const resource =
+      type !== undefined && Object.prototype.hasOwnProperty.call(spec.resources, type)
+        ? spec.resources[type]
+        : undefined;
     record(spec.name, entry, resource?.secretOutputs);
   };
 
   const specOf = (urn: string): { type: string; name: string; resource: ResourceSpec } => {
     const { type, name } = parseUrn(urn);
     const resource = Object.prototype.hasOwnProperty.call(spec.resources, type) ? spec.resources[type] : undefined;
-    if (resource === undefined) throw new Error(`the ${spec.name} stand-in does not know the resource type ${type} (it knows ${Object.keys(spec.resources).join(", ")})`);
+    if (resource === undefined)
+      throw new Error(
+        `the ${spec.name} stand-in does not know the resource type ${type} (it knows ${Object.keys(spec.resources).join(", ")})`,
+      );
     return { type, name, resource };
   };
 
@@ -212,11 +247,17 @@ export function standinProvider(spec: StandinSpec): Provider {
         continue;
       }
       const read = new Set<string>();
-      const tracked = new Proxy(plain, { get: (target, prop) => { if (typeof prop === "string") read.add(prop); return target[prop as string]; } });
+      const tracked = new Proxy(plain, {
+        get: (target, prop) => {
+          if (typeof prop === "string") read.add(prop);
+          return target[prop as string];
+        },
+      });
       const value = compute({ urn, name, inputs: tracked });
       outs[key] = [...read].some((k) => containsSecret(inputs[k])) ? secret(value) : value;
     }
-    for (const key of resource.secretOutputs ?? []) if (outs[key] !== undefined && outs[key] !== null) outs[key] = secret(outs[key]);
+    for (const key of resource.secretOutputs ?? [])
+      if (outs[key] !== undefined && outs[key] !== null) outs[key] = secret(outs[key]);
     return defined(outs);
   };
 
@@ -233,75 +274,89 @@ export function standinProvider(spec: StandinSpec): Provider {
   const provider: Provider = {
     version: sdkPluginVersion(spec.sdkPackage),
 
-    check: (urn: string, olds: Props | undefined, news: Props) => call({ method: "check", urn, news }, (): CheckResult => {
-      const { type, name, resource } = specOf(urn);
-      const inputs: Props = { ...news };
-      const auto = resource.autoname;
-      if (auto !== undefined && inputs[auto.property] === undefined) {
-        if (olds?.[auto.property] !== undefined) {
-          inputs[auto.property] = olds[auto.property];
-        } else {
-          // The real provider appends 7 random hex digits; here they come from the URN, so that
-          // each run names the resource alike.
-          const prefix = typeof inputs.namePrefix === "string" ? inputs.namePrefix : `${name}-`;
-          inputs[auto.property] = `${prefix.slice(0, auto.maxLength - 7)}${sha256Hex(urn).slice(0, 7)}`;
+    check: (urn: string, olds: Props | undefined, news: Props) =>
+      call({ method: "check", urn, news }, (): CheckResult => {
+        const { type, name, resource } = specOf(urn);
+        const inputs: Props = { ...news };
+        const auto = resource.autoname;
+        if (auto !== undefined && inputs[auto.property] === undefined) {
+          if (olds?.[auto.property] !== undefined) {
+            inputs[auto.property] = olds[auto.property];
+          } else {
+            // The real provider appends 7 random hex digits; here they come from the URN, so that
+            // each run names the resource alike.
+            const prefix = typeof inputs.namePrefix === "string" ? inputs.namePrefix : `${name}-`;
+            inputs[auto.property] = `${prefix.slice(0, auto.maxLength - 7)}${sha256Hex(urn).slice(0, 7)}`;
+          }
         }
-      }
-      const failures: CheckFailure[] = (resource.required ?? [])
-        .filter((key) => inputs[key] === undefined || inputs[key] === null)
-        .map((key) => ({ property: key, reason: `Missing required argument: ${key} (${type})` }));
-      log({ method: "check", type, urn, olds, news, inputs, ...(failures.length > 0 ? { failures } : {}) });
-      return { inputs, failures };
-    }),
+        const failures: CheckFailure[] = (resource.required ?? [])
+          .filter((key) => inputs[key] === undefined || inputs[key] === null)
+          .map((key) => ({ property: key, reason: `Missing required argument: ${key} (${type})` }));
+        log({ method: "check", type, urn, olds, news, inputs, ...(failures.length > 0 ? { failures } : {}) });
+        return { inputs, failures };
+      }),
 
-    diff: (id: string, urn: string, olds: Props, news: Props) => call({ method: "diff", urn, id }, (): DiffResult => {
-      const { type, resource } = specOf(urn);
-      const keys = new Set([...Object.keys(news), ...Object.keys(olds).filter((k) => !(k in resource.computed))]);
-      // A preview's unknown (unknownValue) equals no known value: it is a change.
-      const changed = [...keys].filter((key) => !same(olds[key], news[key])).sort();
-      const replaces = changed.filter((key) => resource.replaces.includes(key));
-      log({ method: "diff", type, urn, id, olds, news, changed, replaces });
-      return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
-    }),
+    diff: (id: string, urn: string, olds: Props, news: Props) =>
+      call({ method: "diff", urn, id }, (): DiffResult => {
+        const { type, resource } = specOf(urn);
+        const keys = new Set([...Object.keys(news), ...Object.keys(olds).filter((k) => !(k in resource.computed))]);
+        // A preview's unknown (unknownValue) equals no known value: it is a change.
+        const changed = [...keys].filter((key) => !same(olds[key], news[key])).sort();
+        const replaces = changed.filter((key) => resource.replaces.includes(key));
+        log({ method: "diff", type, urn, id, olds, news, changed, replaces });
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+      }),
 
-    create: (urn: string, inputs: Props) => call({ method: "create", urn }, (): CreateResult => {
-      const { type, name, resource } = specOf(urn);
-      const outs = outputsOf(urn, name, resource, inputs);
-      const id = resource.id({ urn, name, inputs: unwrap(inputs) as Props }, unwrap(outs) as Props);
-      log({ method: "create", type, urn, inputs, id, outputs: outs });
-      return { id, outs };
-    }),
+    create: (urn: string, inputs: Props) =>
+      call({ method: "create", urn }, (): CreateResult => {
+        const { type, name, resource } = specOf(urn);
+        const outs = outputsOf(urn, name, resource, inputs);
+        const id = resource.id({ urn, name, inputs: unwrap(inputs) as Props }, unwrap(outs) as Props);
+        log({ method: "create", type, urn, inputs, id, outputs: outs });
+        return { id, outs };
+      }),
 
-    read: (id: string, urn: string, props?: Props) => call({ method: "read", urn, id }, (): ReadResult => {
-      const { type } = specOf(urn);
-      if (props === undefined || Object.keys(props).length === 0) {
-        throw new Error(`the ${spec.name} stand-in keeps no state of its own: it reads a resource only from the state the engine sends, and ${type} ${id} came without any (an import cannot be stood in for)`);
-      }
-      log({ method: "read", type, urn, id, outputs: props });
-      return { id, props };
-    }),
+    read: (id: string, urn: string, props?: Props) =>
+      call({ method: "read", urn, id }, (): ReadResult => {
+        const { type } = specOf(urn);
+        if (props === undefined || Object.keys(props).length === 0) {
+          throw new Error(
+            `the ${spec.name} stand-in keeps no state of its own: it reads a resource only from the state the engine sends, and ${type} ${id} came without any (an import cannot be stood in for)`,
+          );
+        }
+        log({ method: "read", type, urn, id, outputs: props });
+        return { id, props };
+      }),
 
-    update: (id: string, urn: string, olds: Props, news: Props) => call({ method: "update", urn, id }, (): UpdateResult => {
-      const { type, name, resource } = specOf(urn);
-      const outs = outputsOf(urn, name, resource, news, olds);
-      log({ method: "update", type, urn, id, olds, news, outputs: outs });
-      return { outs };
-    }),
+    update: (id: string, urn: string, olds: Props, news: Props) =>
+      call({ method: "update", urn, id }, (): UpdateResult => {
+        const { type, name, resource } = specOf(urn);
+        const outs = outputsOf(urn, name, resource, news, olds);
+        log({ method: "update", type, urn, id, olds, news, outputs: outs });
+        return { outs };
+      }),
 
-    delete: (id: string, urn: string, props: Props) => call({ method: "delete", urn, id }, (): void => {
-      const { type } = specOf(urn);
-      log({ method: "delete", type, urn, id, outputs: props });
-    }),
+    delete: (id: string, urn: string, props: Props) =>
+      call({ method: "delete", urn, id }, (): void => {
+        const { type } = specOf(urn);
+        log({ method: "delete", type, urn, id, outputs: props });
+      }),
 
-    invoke: (token: string, args: Props | undefined) => call({ method: "invoke", token, args }, (): InvokeResult => {
-      const fn = Object.prototype.hasOwnProperty.call(spec.invokes, token) ? spec.invokes[token] : undefined;
-      if (fn === undefined) throw new Error(`the ${spec.name} stand-in does not know the function ${token} (it knows ${Object.keys(spec.invokes).join(", ")})`);
-      const result = defined(fn(unwrap(args ?? {}) as Props));
-      // A result computed from a secret argument is secret as a whole.
-      const outputs = containsSecret(args) ? Object.fromEntries(Object.entries(result).map(([k, v]) => [k, secret(v)])) : result;
-      log({ method: "invoke", token, args, outputs });
-      return { outputs };
-    }),
+    invoke: (token: string, args: Props | undefined) =>
+      call({ method: "invoke", token, args }, (): InvokeResult => {
+        const fn = Object.prototype.hasOwnProperty.call(spec.invokes, token) ? spec.invokes[token] : undefined;
+        if (fn === undefined)
+          throw new Error(
+            `the ${spec.name} stand-in does not know the function ${token} (it knows ${Object.keys(spec.invokes).join(", ")})`,
+          );
+        const result = defined(fn(unwrap(args ?? {}) as Props));
+        // A result computed from a secret argument is secret as a whole.
+        const outputs = containsSecret(args)
+          ? Object.fromEntries(Object.entries(result).map(([k, v]) => [k, secret(v)]))
+          : result;
+        log({ method: "invoke", token, args, outputs });
+        return { outputs };
+      }),
   };
   return provider;
 }

@@ -11,7 +11,8 @@ import { benchProgram } from "../../bench/program";
 import { replayProgram, sdkClass } from "../../bench/replay";
 import { orderOnlyReasons } from "../../bench/run";
 
-const run = (program: () => unknown) => runProgram({ project: projectName, stack: "bench", config: {}, secretKeys: [], program });
+const run = (program: () => unknown) =>
+  runProgram({ project: projectName, stack: "bench", config: {}, secretKeys: [], program });
 const key = (r: RegisteredResource) => `${r.type}::${r.name}`;
 
 test("the dev stack's depth is the minimum its data requires; every dependsOn has a reason", async () => {
@@ -23,12 +24,20 @@ test("the dev stack's depth is the minimum its data requires; every dependsOn ha
   const commits = resources.filter((r) => r.type === "github:index/repositoryFile:RepositoryFile").length;
   assert.equal(depth.dataDepth, 4);
   assert.equal(depth.depth, Math.max(depth.dataDepth, 2 + commits), depth.chain.join(" → "));
-  for (const edge of orderOnlyEdges(resources).keys()) assert.ok(edge in orderOnlyReasons, `unexplained dependsOn: ${edge}`);
+  for (const edge of orderOnlyEdges(resources).keys())
+    assert.ok(edge in orderOnlyReasons, `unexplained dependsOn: ${edge}`);
 });
 
 test("a longest chain is found on a small graph, and components count for nothing", () => {
-  const r = (urn: string, dependencies: string[], custom = true, orderOnly?: string[]): RegisteredResource =>
-    ({ urn, type: "t", name: urn, dependencies, inputs: {}, custom, ...(orderOnly ? { orderOnly } : {}) });
+  const r = (urn: string, dependencies: string[], custom = true, orderOnly?: string[]): RegisteredResource => ({
+    urn,
+    type: "t",
+    name: urn,
+    dependencies,
+    inputs: {},
+    custom,
+    ...(orderOnly ? { orderOnly } : {}),
+  });
   const graph = [r("a", []), r("b", ["a"]), r("c", ["b"], false), r("d", ["c", "a"], true, ["c"]), r("e", [])];
   assert.deepEqual(dependencyDepth(graph), { depth: 3, dataDepth: 2, chain: ["a", "b", "d"] });
 });
@@ -43,27 +52,42 @@ test("two services: the same depth each, and the replay registers the same resou
   const depths = services.map(([, group]) => dependencyDepth(group));
   assert.equal(new Set(depths.map((d) => d.depth)).size, 1, `the same depth each: ${JSON.stringify(depths)}`);
   for (const d of depths) {
-    assert.ok(d.depth === d.dataDepth || (d.depth === d.dataDepth + 1 && d.chain.at(-1)!.endsWith("-smoke-test-command")), JSON.stringify(d));
+    assert.ok(
+      d.depth === d.dataDepth || (d.depth === d.dataDepth + 1 && d.chain.at(-1)!.endsWith("-smoke-test-command")),
+      JSON.stringify(d),
+    );
   }
 
   const replayed = (await run(replayProgram(resources))).resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   const custom = resources.filter((r) => r.custom);
   assert.deepEqual(replayed.map(key).sort(), custom.map(key).sort());
-  assert.ok(replayed.every((r) => r.parent === undefined || r.parent.endsWith("::pulumi:pulumi:Stack::canary-pipeline-bench")), "flat");
+  assert.ok(
+    replayed.every((r) => r.parent === undefined || r.parent.endsWith("::pulumi:pulumi:Stack::canary-pipeline-bench")),
+    "flat",
+  );
   for (const r of custom) assert.ok(sdkClass(r.type) !== undefined, `${r.type} replays through its SDK class`);
   const byKey = new Map(replayed.map((r) => [key(r), r]));
   const urnToKey = new Map([...resources, ...replayed].map((r) => [r.urn, key(r)]));
   const customKeys = new Set(custom.map(key));
   for (const r of custom) {
     const twin = byKey.get(key(r))!;
-    const deps = (x: RegisteredResource) => x.dependencies.map((d) => urnToKey.get(d)).filter((k) => k !== undefined && customKeys.has(k)).sort();
+    const deps = (x: RegisteredResource) =>
+      x.dependencies
+        .map((d) => urnToKey.get(d))
+        .filter((k) => k !== undefined && customKeys.has(k))
+        .sort();
     assert.deepEqual(deps(twin), deps(r), `${r.name} waits for the same resources`);
     const provider = (x: RegisteredResource) => (x.provider === undefined ? undefined : urnToKey.get(x.provider));
     assert.equal(provider(twin), provider(r), `${r.name} goes through the same provider`);
   }
-  assert.ok(custom.some((r) => r.type.startsWith("kubernetes:") && r.provider?.includes("pulumi:providers:kubernetes")), "the Kubernetes objects go through a Kubernetes provider");
+  assert.ok(
+    custom.some((r) => r.type.startsWith("kubernetes:") && r.provider?.includes("pulumi:providers:kubernetes")),
+    "the Kubernetes objects go through a Kubernetes provider",
+  );
   // Secrets stay secret: the token service's kubeconfig.
-  const kubeconfig = byKey.get("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret::svc-1-repository-kubeconfig")!;
+  const kubeconfig = byKey.get(
+    "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret::svc-1-repository-kubeconfig",
+  )!;
   assert.ok(secretMarker in (kubeconfig.inputs.plaintextValue as object));
   assert.deepEqual(dependencyDepth(replayed).depth, dependencyDepth(custom).depth);
 });

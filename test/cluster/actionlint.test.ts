@@ -34,12 +34,13 @@ describe("actionlint reports broken workflows", () => {
       "    runs-on: ubuntu-24.04",
       "    needs: [missing]",
       "    steps:",
-      "      - run: echo \"${{ github.event.pull_request.title }}\"",
+      '      - run: echo "${{ github.event.pull_request.title }}"',
       "",
     ].join("\n");
     const findings = lintWorkflow(".github/workflows/broken.yml", broken);
     const kinds = new Set(findings.map((f) => f.kind));
-    for (const kind of ["expression", "job-needs", "permissions"]) assert.ok(kinds.has(kind), `${kind} in ${findings.map(formatFinding).join("\n")}`);
+    for (const kind of ["expression", "job-needs", "permissions"])
+      assert.ok(kinds.has(kind), `${kind} in ${findings.map(formatFinding).join("\n")}`);
     assert.ok(findings.every((f) => f.path === ".github/workflows/broken.yml" && f.line > 0));
   });
   test("a YAML syntax error", () => {
@@ -49,12 +50,21 @@ describe("actionlint reports broken workflows", () => {
     const [deploy] = renderedWorkflows(prodLike()).filter((w) => w.path.includes("deploy-"));
     const broken = deploy.content.replace("kubectl scale deployment/", "unused=1; kubectl scale deployment/$DIGEST");
     const findings = lintWorkflow(deploy.path, broken).filter((f) => f.kind === "shellcheck");
-    assert.ok(findings.some((f) => /SC2034/.test(f.message)), findings.map(formatFinding).join("\n"));
+    assert.ok(
+      findings.some((f) => /SC2034/.test(f.message)),
+      findings.map(formatFinding).join("\n"),
+    );
   });
   test("an unknown job in needs, in a generated workflow", () => {
     const [deploy] = renderedWorkflows(prodLike()).filter((w) => w.path.includes("deploy-"));
-    const findings = lintWorkflow(deploy.path, deploy.content.replace("needs:\n      - canary", "needs:\n      - canry"));
-    assert.ok(findings.some((f) => /canry/.test(f.message)), findings.map(formatFinding).join("\n"));
+    const findings = lintWorkflow(
+      deploy.path,
+      deploy.content.replace("needs:\n      - canary", "needs:\n      - canry"),
+    );
+    assert.ok(
+      findings.some((f) => /canry/.test(f.message)),
+      findings.map(formatFinding).join("\n"),
+    );
   });
 });
 
@@ -62,7 +72,11 @@ describe("the platform example's render: a workflow per service under repo/<repo
   let render: Render;
   const dir = mkdtempSync(join(tmpdir(), "verify-platform-"));
   before(async () => {
-    render = await renderStack({ stack: "platform", settings: { config: {}, secretKeys: [] }, program: platformProgram });
+    render = await renderStack({
+      stack: "platform",
+      settings: { config: {}, secretKeys: [] },
+      program: platformProgram,
+    });
     writeRender(render, join(dir, "platform"));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,14 +84,37 @@ describe("the platform example's render: a workflow per service under repo/<repo
   test("actionlint lints each service's workflow where the render holds it", () => {
     assert.deepEqual(lintRender(render.files), []);
     const broken = "repo/search/.github/workflows/deploy-platform.yml";
-    const files = new Map(render.files).set(broken, render.files.get(broken)!.replace("${{ vars.EKS_CLUSTER_NAME }}", "${{ vars.EKS_CLUSTER_NAME }"));
-    assert.ok(lintRender(files).some((f) => f.startsWith(`${broken}:`)), lintRender(files).join("\n"));
+    const files = new Map(render.files).set(
+      broken,
+      render.files.get(broken)!.replace("${{ vars.EKS_CLUSTER_NAME }}", "${{ vars.EKS_CLUSTER_NAME }"),
+    );
+    assert.ok(
+      lintRender(files).some((f) => f.startsWith(`${broken}:`)),
+      lintRender(files).join("\n"),
+    );
   });
 
   test("npm run verify --program FILE --stack NAME: every check examines the three services and passes", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "verify/cli.ts", "--program", "examples/platform/index.ts", "--stack", "platform", "--out", join(dir, "platform")], { encoding: "utf8" });
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "verify/cli.ts",
+        "--program",
+        "examples/platform/index.ts",
+        "--stack",
+        "platform",
+        "--out",
+        join(dir, "platform"),
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /stack platform \(no stack file\)/);
-    assert.deepEqual(run.stdout.split("\n").filter((l) => /^(ok|FAIL)/.test(l)), ["schema", "identity", "clusterRights", "secrets", "names", "actionlint"].map((c) => `ok   ${c}`));
+    assert.deepEqual(
+      run.stdout.split("\n").filter((l) => /^(ok|FAIL)/.test(l)),
+      ["schema", "identity", "clusterRights", "secrets", "names", "actionlint"].map((c) => `ok   ${c}`),
+    );
   });
 });

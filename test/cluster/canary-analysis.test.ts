@@ -23,11 +23,26 @@ const prometheusBinary = "/usr/bin/prometheus";
  * share that fail (code 500), and the share of requests at or under each latency bucket.
  */
 const buckets = [0.1, 0.25, 0.5, 1];
-const scenarios: Record<string, Record<"canary" | "stable", { perSecond: number; errors: number; latency: number[] }>> = {
-  good: { canary: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] }, stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] } },
-  errors: { canary: { perSecond: 100, errors: 0.1, latency: [0.9, 1, 1, 1] }, stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] } },
-  slow: { canary: { perSecond: 100, errors: 0.01, latency: [0.1, 0.2, 0.4, 1] }, stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] } },
-  idle: { canary: { perSecond: 0, errors: 0, latency: [1, 1, 1, 1] }, stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] } },
+const scenarios: Record<
+  string,
+  Record<"canary" | "stable", { perSecond: number; errors: number; latency: number[] }>
+> = {
+  good: {
+    canary: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] },
+    stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] },
+  },
+  errors: {
+    canary: { perSecond: 100, errors: 0.1, latency: [0.9, 1, 1, 1] },
+    stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] },
+  },
+  slow: {
+    canary: { perSecond: 100, errors: 0.01, latency: [0.1, 0.2, 0.4, 1] },
+    stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] },
+  },
+  idle: {
+    canary: { perSecond: 0, errors: 0, latency: [1, 1, 1, 1] },
+    stable: { perSecond: 100, errors: 0.01, latency: [0.9, 1, 1, 1] },
+  },
 };
 
 /** The exposition text at `seconds` after the start: counters grow at their scenario's rates. */
@@ -38,9 +53,17 @@ function exposition(seconds: number): string {
       const total = Math.floor(s.perSecond * seconds);
       const labels = `service="${service}",track="${track}"`;
       const failed = Math.floor(total * s.errors);
-      lines.push(`http_requests_total{${labels},code="200"} ${total - failed}`, `http_requests_total{${labels},code="500"} ${failed}`);
-      buckets.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${labels},le="${le}"} ${Math.floor(total * s.latency[i])}`));
-      lines.push(`http_request_duration_seconds_bucket{${labels},le="+Inf"} ${total}`, `http_request_duration_seconds_count{${labels}} ${total}`);
+      lines.push(
+        `http_requests_total{${labels},code="200"} ${total - failed}`,
+        `http_requests_total{${labels},code="500"} ${failed}`,
+      );
+      buckets.forEach((le, i) =>
+        lines.push(`http_request_duration_seconds_bucket{${labels},le="${le}"} ${Math.floor(total * s.latency[i])}`),
+      );
+      lines.push(
+        `http_request_duration_seconds_bucket{${labels},le="+Inf"} ${total}`,
+        `http_request_duration_seconds_count{${labels}} ${total}`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;
@@ -49,7 +72,8 @@ function exposition(seconds: number): string {
 const errorRatio = (service: string, max: number, maxOverStable?: number): BakeMetric => ({
   name: "error-ratio",
   query: `sum(rate(http_requests_total{service="${service}",track="$track",code="500"}[5s])) / sum(rate(http_requests_total{service="${service}",track="$track"}[5s]))`,
-  max, ...(maxOverStable !== undefined ? { maxOverStable } : {}),
+  max,
+  ...(maxOverStable !== undefined ? { maxOverStable } : {}),
 });
 const p90Latency = (service: string, maxOverStable: number): BakeMetric => ({
   name: "p90-latency",
@@ -59,7 +83,13 @@ const p90Latency = (service: string, maxOverStable: number): BakeMetric => ({
 
 const targets = clusterTargets({ appName: "orders-api", namespace: "orders" });
 const spec = (metrics: BakeMetric[], failureLimit = 0, bakeSeconds = 2): BakeSpec => ({
-  targets, appName: "orders-api", podName: targets.bakePod, bakeSeconds, intervalSeconds: 1, paths: ["/healthz"], maxLatencySeconds: 1,
+  targets,
+  appName: "orders-api",
+  podName: targets.bakePod,
+  bakeSeconds,
+  intervalSeconds: 1,
+  paths: ["/healthz"],
+  maxLatencySeconds: 1,
   analysis: { prometheusUrl: "http://prometheus.monitoring.svc:9090", failureLimit, metrics },
 });
 
@@ -80,32 +110,55 @@ describe("the bake window's analysis against a real Prometheus", () => {
   let prometheusLog = "";
 
   before(async () => {
-    assert.ok(fs.existsSync(prometheusBinary), `${prometheusBinary} is missing: install Debian's prometheus package (.ci/run does)`);
+    assert.ok(
+      fs.existsSync(prometheusBinary),
+      `${prometheusBinary} is missing: install Debian's prometheus package (.ci/run does)`,
+    );
     const started = Date.now();
     exporter = createServer((req, res) => {
-      if (req.url === "/metrics") res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(exposition((Date.now() - started) / 1000));
+      if (req.url === "/metrics")
+        res
+          .writeHead(200, { "content-type": "text/plain; version=0.0.4" })
+          .end(exposition((Date.now() - started) / 1000));
       else res.writeHead(200).end("ok");
     });
     await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
     exporterUrl = `http://127.0.0.1:${(exporter.address() as AddressInfo).port}`;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "bake-prometheus-"));
-    fs.writeFileSync(path.join(dir, "prometheus.yml"), [
-      "global: { scrape_interval: 1s, evaluation_interval: 1s }",
-      "scrape_configs:",
-      "  - job_name: exporter",
-      `    static_configs: [{ targets: ["${exporterUrl.replace("http://", "")}"] }]`,
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(dir, "prometheus.yml"),
+      [
+        "global: { scrape_interval: 1s, evaluation_interval: 1s }",
+        "scrape_configs:",
+        "  - job_name: exporter",
+        `    static_configs: [{ targets: ["${exporterUrl.replace("http://", "")}"] }]`,
+      ].join("\n"),
+    );
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(prometheusBinary, [
-      `--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    prometheus.stderr!.on("data", (chunk: Buffer) => { prometheusLog += chunk.toString(); });
+    prometheus = spawn(
+      prometheusBinary,
+      [
+        `--config.file=${path.join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    prometheus.stderr!.on("data", (chunk: Buffer) => {
+      prometheusLog += chunk.toString();
+    });
     // Until the target is up and rate() over the window has data for both tracks.
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const answer = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count(rate(http_requests_total{service="good"}[5s]) > 0)')}`)
-        .then((r) => r.json() as Promise<{ data?: { result: { value: [number, string] }[] } }>, () => undefined).catch(() => undefined);
+      const answer = await fetch(
+        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count(rate(http_requests_total{service="good"}[5s]) > 0)')}`,
+      )
+        .then(
+          (r) => r.json() as Promise<{ data?: { result: { value: [number, string] }[] } }>,
+          () => undefined,
+        )
+        .catch(() => undefined);
       if (answer?.data?.result[0]?.value[1] === "4") break;
       assert.ok(Date.now() < deadline, `Prometheus has no rate() data after 60 s:\n${prometheusLog.slice(-2000)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -119,17 +172,25 @@ describe("the bake window's analysis against a real Prometheus", () => {
   });
 
   const bake = async (s: BakeSpec, prometheusAt = prometheusUrl) => {
-    const env = { PATH: "/usr/bin:/bin", [bakeUrlVariables.canary]: exporterUrl, [bakeUrlVariables.prometheus]: prometheusAt };
+    const env = {
+      PATH: "/usr/bin:/bin",
+      [bakeUrlVariables.canary]: exporterUrl,
+      [bakeUrlVariables.prometheus]: prometheusAt,
+    };
     const { stdout } = await run("sh", ["-c", bakePodScript(s)], { env });
     return stdout.trim().split("\n");
   };
-  const value = (line: string | undefined, track: string) => Number(new RegExp(`${track}=(\\S+)`).exec(line ?? "")?.[1]);
+  const value = (line: string | undefined, track: string) =>
+    Number(new RegExp(`${track}=(\\S+)`).exec(line ?? "")?.[1]);
 
   test("a canary whose error ratio and latency are like stable's passes every measurement", async () => {
     const lines = await bake(spec([errorRatio("good", 0.05, 0.01), p90Latency("good", 0.05)]));
     const ratios = lines.filter((l) => l.startsWith("PASS error-ratio "));
     assert.equal(ratios.length, 2, lines.join("\n"));
-    assert.ok(Math.abs(value(ratios[0], "canary") - 0.01) < 0.003 && Math.abs(value(ratios[0], "stable") - 0.01) < 0.003, ratios[0]);
+    assert.ok(
+      Math.abs(value(ratios[0], "canary") - 0.01) < 0.003 && Math.abs(value(ratios[0], "stable") - 0.01) < 0.003,
+      ratios[0],
+    );
     assert.equal(lines.filter((l) => l.startsWith("PASS p90-latency ")).length, 2, lines.join("\n"));
     assert.equal(lines.filter((l) => l.startsWith("PASS canary 200 ")).length, 2, "the probes too");
     assert.equal(lines.at(-1), "RESULT pass");
@@ -156,19 +217,43 @@ describe("the bake window's analysis against a real Prometheus", () => {
   test("an unreachable Prometheus counts against failureLimit: 2 failures pass a limit of 2 and fail a limit of 1", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const within = await bake(spec([errorRatio("good", 0.05)], 2), closed);
-    assert.equal(within.filter((l) => /^FAIL error-ratio canary=none stable=none max=0\.05 \(canary unreachable: .+\)$/.test(l)).length, 2, within.join("\n"));
+    assert.equal(
+      within.filter((l) => /^FAIL error-ratio canary=none stable=none max=0\.05 \(canary unreachable: .+\)$/.test(l))
+        .length,
+      2,
+      within.join("\n"),
+    );
     assert.equal(within.at(-1), "RESULT pass");
     const past = await bake(spec([errorRatio("good", 0.05)], 1), closed);
     assert.equal(past.at(-1), "RESULT fail", past.join("\n"));
   });
 
   test("no traffic: the ratio is NaN and an unknown series is empty, both failed measurements; `>= 0` and `or vector(0)` turn both into 0", async () => {
-    const lines = await bake(spec([errorRatio("idle", 0.05), { name: "absent", query: 'sum(rate(no_such_total{track="$track"}[5s]))', max: 1 }], 10));
-    assert.ok(lines.some((l) => /^FAIL error-ratio canary=none stable=\S+ max=0\.05 \(canary not a number: NaN\)$/.test(l)), lines.join("\n"));
-    assert.ok(lines.some((l) => /^FAIL absent canary=none .*\(canary 0 series: /.test(l)), lines.join("\n"));
+    const lines = await bake(
+      spec(
+        [errorRatio("idle", 0.05), { name: "absent", query: 'sum(rate(no_such_total{track="$track"}[5s]))', max: 1 }],
+        10,
+      ),
+    );
+    assert.ok(
+      lines.some((l) => /^FAIL error-ratio canary=none stable=\S+ max=0\.05 \(canary not a number: NaN\)$/.test(l)),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => /^FAIL absent canary=none .*\(canary 0 series: /.test(l)),
+      lines.join("\n"),
+    );
     const guarded = (m: BakeMetric) => ({ ...m, query: `(${m.query} >= 0) or vector(0)` });
-    const fixed = await bake(spec([guarded(errorRatio("idle", 0.05)), guarded({ name: "absent", query: 'sum(rate(no_such_total{track="$track"}[5s]))', max: 1 })]));
-    assert.ok(fixed.some((l) => l.startsWith("PASS error-ratio canary=0 ")), fixed.join("\n"));
+    const fixed = await bake(
+      spec([
+        guarded(errorRatio("idle", 0.05)),
+        guarded({ name: "absent", query: 'sum(rate(no_such_total{track="$track"}[5s]))', max: 1 }),
+      ]),
+    );
+    assert.ok(
+      fixed.some((l) => l.startsWith("PASS error-ratio canary=0 ")),
+      fixed.join("\n"),
+    );
     assert.equal(fixed.at(-1), "RESULT pass");
   });
 });

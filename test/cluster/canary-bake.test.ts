@@ -15,62 +15,143 @@ import { writeBakeReport } from "./release";
 
 const ns = "bake-tier";
 const targets = clusterTargets({ appName: "orders-api", namespace: ns });
-const spec: BakeSpec = { targets, appName: "orders-api", podName: targets.bakePod, bakeSeconds: 8, intervalSeconds: 4, paths: ["/healthz"], maxLatencySeconds: 1 };
-const restricted = { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+const spec: BakeSpec = {
+  targets,
+  appName: "orders-api",
+  podName: targets.bakePod,
+  bakeSeconds: 8,
+  intervalSeconds: 4,
+  paths: ["/healthz"],
+  maxLatencySeconds: 1,
+};
+const restricted = {
+  allowPrivilegeEscalation: false,
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
 const apply = (object: unknown) => adminKubectl(["apply", "--filename", "-"], JSON.stringify(object));
 
-
-interface Run { status: number | null; stdout: string; stderr: string; seconds: number; summary: string }
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  summary: string;
+}
 
 describe("the bake window's runner, as the deployer, against the cluster", () => {
   let kubeconfig: string;
   let dir: string;
-  const canaryPods = () => adminKubectl(["get", "pods", "--selector", targets.canarySelector, "--namespace", ns, "--output", "jsonpath={.items[*].metadata.name}"]).split(" ").filter(Boolean);
-  const readyOf = (pod: string) => adminKubectl(["get", "pod", pod, "--namespace", ns, "--output", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
-  const allReady = () => { const pods = canaryPods(); return pods.length === 2 && pods.every((p) => readyOf(p) === "True"); };
+  const canaryPods = () =>
+    adminKubectl([
+      "get",
+      "pods",
+      "--selector",
+      targets.canarySelector,
+      "--namespace",
+      ns,
+      "--output",
+      "jsonpath={.items[*].metadata.name}",
+    ])
+      .split(" ")
+      .filter(Boolean);
+  const readyOf = (pod: string) =>
+    adminKubectl([
+      "get",
+      "pod",
+      pod,
+      "--namespace",
+      ns,
+      "--output",
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+  const allReady = () => {
+    const pods = canaryPods();
+    return pods.length === 2 && pods.every((p) => readyOf(p) === "True");
+  };
 
   /** Runs the runner; `during` runs (as the admin) once the bake pod exists. */
   function runBake(during?: () => void): Promise<Run> {
     const summary = path.join(dir, `summary-${Date.now()}.md`);
-    const env = { PATH: `${toolsBin}:/usr/bin:/bin`, HOME: dir, TMPDIR: dir, KUBECONFIG: kubeconfig, GITHUB_STEP_SUMMARY: summary };
+    const env = {
+      PATH: `${toolsBin}:/usr/bin:/bin`,
+      HOME: dir,
+      TMPDIR: dir,
+      KUBECONFIG: kubeconfig,
+      GITHUB_STEP_SUMMARY: summary,
+    };
     const started = Date.now();
     const child = spawn("bash", ["-c", bakeRunner(spec)], { env });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on("data", (c: Buffer) => { stderr += c.toString(); });
+    let stdout = "",
+      stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
     if (during) {
       const poll = setInterval(() => {
         try {
           adminKubectl(["get", "pod", spec.podName, "--namespace", ns]);
           clearInterval(poll);
           during();
-        } catch { /* not yet */ }
+        } catch {
+          /* not yet */
+        }
       }, 300);
       child.once("exit", () => clearInterval(poll));
     }
-    return new Promise((resolve) => child.once("exit", (status) => resolve({
-      status, stdout, stderr, seconds: (Date.now() - started) / 1000, summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "",
-    })));
+    return new Promise((resolve) =>
+      child.once("exit", (status) =>
+        resolve({
+          status,
+          stdout,
+          stderr,
+          seconds: (Date.now() - started) / 1000,
+          summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "",
+        }),
+      ),
+    );
   }
 
   before(() => {
     dir = fs.mkdtempSync(path.join(path.dirname(bakeLogFile), "bake-"));
-    apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } });
     apply({
-      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: targets.canaryDeployment, namespace: ns },
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+    });
+    apply({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: targets.canaryDeployment, namespace: ns },
       spec: {
-        replicas: 2, selector: { matchLabels: { app: "orders-api", track: "canary" } },
+        replicas: 2,
+        selector: { matchLabels: { app: "orders-api", track: "canary" } },
         template: {
           metadata: { labels: { app: "orders-api", track: "canary" } },
-          spec: { containers: [{ name: "orders-api", image: "ghcr.io/acme/orders-api:1.4.2", securityContext: restricted }] },
+          spec: {
+            containers: [{ name: "orders-api", image: "ghcr.io/acme/orders-api:1.4.2", securityContext: restricted }],
+          },
         },
       },
     });
     // The deployer: a user holding exactly the rules of the bake's operations.
-    apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "bake-deployer", namespace: ns }, rules: rulesFor(operationList(bakeOperations(spec))) });
     apply({
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "bake-deployer", namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "bake-deployer" }, subjects: [{ kind: "User", name: "bake-deployer" }],
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: "bake-deployer", namespace: ns },
+      rules: rulesFor(operationList(bakeOperations(spec))),
+    });
+    apply({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "bake-deployer", namespace: ns },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "bake-deployer" },
+      subjects: [{ kind: "User", name: "bake-deployer" }],
     });
     kubeconfig = kubeconfigFile(certificateKubeconfig("bake-deployer", []));
     waitUntil("two ready canary pods", allReady, 60);
@@ -80,7 +161,10 @@ describe("the bake window's runner, as the deployer, against the cluster", () =>
   });
 
   test("a passing report passes after the whole window; the pod is removed and the summary has the table", async () => {
-    writeBakeReport(["PASS canary 200 0.004s http://orders-api-canary.bake-tier.svc.cluster.local:80/healthz", "RESULT pass"]);
+    writeBakeReport([
+      "PASS canary 200 0.004s http://orders-api-canary.bake-tier.svc.cluster.local:80/healthz",
+      "RESULT pass",
+    ]);
     const run = await runBake();
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^RESULT pass$/m);
@@ -102,8 +186,19 @@ describe("the bake window's runner, as the deployer, against the cluster", () =>
   test("a canary pod turning unready during the bake fails it at once", async () => {
     writeBakeReport(["RESULT pass"]);
     const [victim] = canaryPods();
-    const run = await runBake(() => adminKubectl(["patch", "pod", victim, "--namespace", ns, "--subresource=status", "--type=strategic",
-      "--patch", JSON.stringify({ status: { conditions: [{ type: "Ready", status: "False" }] } })]));
+    const run = await runBake(() =>
+      adminKubectl([
+        "patch",
+        "pod",
+        victim,
+        "--namespace",
+        ns,
+        "--subresource=status",
+        "--type=strategic",
+        "--patch",
+        JSON.stringify({ status: { conditions: [{ type: "Ready", status: "False" }] } }),
+      ]),
+    );
     assert.notEqual(run.status, 0, run.stdout);
     assert.match(run.stdout, new RegExp(`::error::canary bake: canary pod ${victim} is not ready`));
     assert.ok(run.seconds < spec.bakeSeconds, `${run.seconds} s`);
@@ -116,10 +211,24 @@ describe("the bake window's runner, as the deployer, against the cluster", () =>
   test("a canary pod restarting during the bake fails it at once", async () => {
     writeBakeReport(["RESULT pass"]);
     const [victim] = canaryPods();
-    const run = await runBake(() => adminKubectl(["patch", "pod", victim, "--namespace", ns, "--subresource=status", "--type=json",
-      "--patch", JSON.stringify([{ op: "replace", path: "/status/containerStatuses/0/restartCount", value: 1 }])]));
+    const run = await runBake(() =>
+      adminKubectl([
+        "patch",
+        "pod",
+        victim,
+        "--namespace",
+        ns,
+        "--subresource=status",
+        "--type=json",
+        "--patch",
+        JSON.stringify([{ op: "replace", path: "/status/containerStatuses/0/restartCount", value: 1 }]),
+      ]),
+    );
     assert.notEqual(run.status, 0, run.stdout);
-    assert.match(run.stdout, new RegExp(`::error::canary bake: canary pod ${victim} restarted \\(1 restarts, 0 when the bake began\\)`));
+    assert.match(
+      run.stdout,
+      new RegExp(`::error::canary bake: canary pod ${victim} restarted \\(1 restarts, 0 when the bake began\\)`),
+    );
     assert.ok(run.seconds < spec.bakeSeconds, `${run.seconds} s`);
   });
 });

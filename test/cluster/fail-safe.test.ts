@@ -12,14 +12,40 @@ import { neverReadyBoundSeconds } from "../../components/shared/rollout-timing";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import * as fs from "node:fs";
-import { adminKubeconfig, adminKubectl, clusterAccess, namespaceExists, serviceConfig, tierStack, waitUntil } from "./tier";
-import { deploymentState, failingDigest, imageOf, newDigest, passingBake, promoteAlone, release, writeBakeReport, writeSmokeReport, type Deployer } from "./release";
+import {
+  adminKubeconfig,
+  adminKubectl,
+  clusterAccess,
+  namespaceExists,
+  serviceConfig,
+  tierStack,
+  waitUntil,
+} from "./tier";
+import {
+  deploymentState,
+  failingDigest,
+  imageOf,
+  newDigest,
+  passingBake,
+  promoteAlone,
+  release,
+  writeBakeReport,
+  writeSmokeReport,
+  type Deployer,
+} from "./release";
 
 const { server, caData } = clusterAccess();
 const settings: ServiceSettings = {
-  githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", namespace: "orders-fail-safe",
-  clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
-  replicas: 2, canaryWeight: 33, minReadySeconds: 0,
+  githubOwner: "acme",
+  githubRepository: "orders-api",
+  appName: "orders-api",
+  namespace: "orders-fail-safe",
+  clusterAuth: "token",
+  clusterEndpoint: server,
+  clusterCaData: caData,
+  replicas: 2,
+  canaryWeight: 33,
+  minReadySeconds: 0,
   // A short bake window: the canary job holds and judges the canary as it would for minutes.
   canaryBakeSeconds: 4,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
@@ -27,15 +53,22 @@ const settings: ServiceSettings = {
 };
 const config: StackConfig = serviceConfig(settings);
 /** A later environment of the same service, promoting what `config`'s environment released. */
-const next: StackConfig = serviceConfig({ ...settings, promoteFrom: config.environment, environment: "tier-next" }, "tier-next");
+const next: StackConfig = serviceConfig(
+  { ...settings, promoteFrom: config.environment, environment: "tier-next" },
+  "tier-next",
+);
 const ns = config.namespace;
-const canary = "orders-api-canary", stable = "orders-api";
-
+const canary = "orders-api-canary",
+  stable = "orders-api";
 
 const annotation = (name: string, key: string) =>
-  (JSON.parse(adminKubectl(["get", "deployment", name, "--namespace", ns, "--output", "json"])) as { metadata: { annotations?: Record<string, string> } })
-    .metadata.annotations?.[key];
-const outcomes = (job: { steps: { name: string; outcome: string }[] } | undefined) => Object.fromEntries((job?.steps ?? []).map((s) => [s.name, s.outcome]));
+  (
+    JSON.parse(adminKubectl(["get", "deployment", name, "--namespace", ns, "--output", "json"])) as {
+      metadata: { annotations?: Record<string, string> };
+    }
+  ).metadata.annotations?.[key];
+const outcomes = (job: { steps: { name: string; outcome: string }[] } | undefined) =>
+  Object.fromEntries((job?.steps ?? []).map((s) => [s.name, s.outcome]));
 
 describe("the pipeline fails safe", () => {
   let stack: Stack;
@@ -47,7 +80,10 @@ describe("the pipeline fails safe", () => {
   before(async () => {
     stack = await tierStack("fail-safe", () => {
       const cluster = new CanaryCluster(config.appName, {
-        config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"),
+        config,
+        operations: deployOperations(config),
+        rollbackOperations: rollbackOperations(config),
+        kubeconfig: fs.readFileSync(adminKubeconfig, "utf8"),
       });
       return Promise.resolve({ kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig });
     });
@@ -55,7 +91,11 @@ describe("the pipeline fails safe", () => {
     assert.equal((await stack.up()).summary.result, "succeeded");
     const outputs = await stack.outputs();
     // The rollback job acts as the rollback identity, which may only scale the canary.
-    deployer = { mode: "token", kubeconfig: outputs.kubeconfig.value as string, rollbackKubeconfig: outputs.rollbackKubeconfig.value as string };
+    deployer = {
+      mode: "token",
+      kubeconfig: outputs.kubeconfig.value as string,
+      rollbackKubeconfig: outputs.rollbackKubeconfig.value as string,
+    };
     writeBakeReport(passingBake);
   });
   after(async () => {
@@ -73,7 +113,9 @@ describe("the pipeline fails safe", () => {
     assert.equal(run.rollback?.result, "skipped");
     assert.equal(deploymentState(ns, stable).image, imageOf(config, releasedDigest));
     assert.equal(annotation(stable, releaseAnnotation), String(releasedNumber));
-    assert.ok(Number(annotation(canary, canaryExpiryAnnotation)) > Date.now() / 1000 + (config.canaryLifetimeMinutes - 1) * 60);
+    assert.ok(
+      Number(annotation(canary, canaryExpiryAnnotation)) > Date.now() / 1000 + (config.canaryLifetimeMinutes - 1) * 60,
+    );
     assert.match(run.promote.summary, /release attestation signed/);
   });
 
@@ -86,7 +128,10 @@ describe("the pipeline fails safe", () => {
       const steps = outcomes(run.canary);
       assert.equal(steps["Deploy the digest to the canary"], "failure", run.canary.log);
       assert.equal(steps["Roll the canary back"], "success");
-      assert.match(run.canary.log, how === "crash-loop" ? /will not become ready: .*CrashLoopBackOff/ : /will not become ready: .*ErrImagePull/);
+      assert.match(
+        run.canary.log,
+        how === "crash-loop" ? /will not become ready: .*CrashLoopBackOff/ : /will not become ready: .*ErrImagePull/,
+      );
       assert.equal(deploymentState(ns, canary).replicas, 0);
       assert.equal(deploymentState(ns, stable).image, imageOf(config, releasedDigest));
       assert.ok(seconds < neverReadyBoundSeconds, `${seconds.toFixed(1)} s`);
@@ -95,7 +140,9 @@ describe("the pipeline fails safe", () => {
 
   test("a run cancelled during the smoke test rolls the canary back, in the job and in the rollback job", async () => {
     writeSmokeReport(config, "pass");
-    const run = await release(config, deployer, newDigest(), { cancelDuring: { job: "canary", step: "Smoke test", afterSeconds: 1 } });
+    const run = await release(config, deployer, newDigest(), {
+      cancelDuring: { job: "canary", step: "Smoke test", afterSeconds: 1 },
+    });
     assert.equal(run.canary.result, "cancelled");
     assert.equal(outcomes(run.canary)["Roll the canary back"], "success", run.canary.log);
     assert.equal(run.promote?.result, "skipped");
@@ -126,7 +173,14 @@ describe("the pipeline fails safe", () => {
     const digest = newDigest();
     const waiting = await release(config, deployer, digest, { promote: false });
     assert.ok(waiting.canary.success);
-    adminKubectl(["annotate", `deployment/${canary}`, `${canaryExpiryAnnotation}=${Math.floor(Date.now() / 1000) - 1}`, "--overwrite", "--namespace", ns]);
+    adminKubectl([
+      "annotate",
+      `deployment/${canary}`,
+      `${canaryExpiryAnnotation}=${Math.floor(Date.now() / 1000) - 1}`,
+      "--overwrite",
+      "--namespace",
+      ns,
+    ]);
     const late = await promoteAlone(config, deployer, digest, 300);
     assert.equal(outcomes(late)["Check that the canary has not expired"], "failure", late.log);
     assert.match(late.log, /the canary expired at/);
@@ -138,7 +192,14 @@ describe("the pipeline fails safe", () => {
     writeSmokeReport(config, "pass");
     const digest = failingDigest("crash-loop");
     // The canary stage is skipped (its pods would crash too): the promote job alone, as if it had passed.
-    adminKubectl(["annotate", `deployment/${canary}`, `${canaryExpiryAnnotation}=${Math.floor(Date.now() / 1000) + 600}`, "--overwrite", "--namespace", ns]);
+    adminKubectl([
+      "annotate",
+      `deployment/${canary}`,
+      `${canaryExpiryAnnotation}=${Math.floor(Date.now() / 1000) + 600}`,
+      "--overwrite",
+      "--namespace",
+      ns,
+    ]);
     const run = await promoteAlone(config, deployer, digest, 400);
     const steps = outcomes(run);
     assert.equal(steps["Promote the digest to stable"], "failure", run.log);
@@ -185,11 +246,13 @@ describe("the pipeline fails safe", () => {
     const refused = await release(next, deployer, onlyCanaried);
     assert.equal(outcomes(refused.canary)["Verify that tier released the digest"], "failure", refused.canary.log);
     assert.equal(outcomes(refused.canary)["Deploy the digest to the canary"], "skipped");
-
   });
 
   test("a chain of three: each environment verifies the one before it, by that workflow's exact identity", async () => {
-    const third = serviceConfig({ ...settings, promoteFrom: next.environment, environment: "tier-third" }, "tier-third");
+    const third = serviceConfig(
+      { ...settings, promoteFrom: next.environment, environment: "tier-third" },
+      "tier-third",
+    );
     writeSmokeReport(config, "pass");
     // Released by the next environment in the test before: accepted.
     assert.ok((await release(third, deployer, releasedDigest)).promote?.success);

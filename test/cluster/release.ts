@@ -7,7 +7,14 @@ import type { StackConfig } from "../../config/schema";
 import { deployWorkflow } from "../../components/repository/workflows/deploy";
 import { renderWorkflow } from "../../components/repository/workflows/writer";
 import {
-  awsRegionVariable, deployRoleVariable, deployWorkflowPath, eksClusterVariable, imageName, kubeconfigSecret, rollbackKubeconfigSecret, rollbackRoleVariable,
+  awsRegionVariable,
+  deployRoleVariable,
+  deployWorkflowPath,
+  eksClusterVariable,
+  imageName,
+  kubeconfigSecret,
+  rollbackKubeconfigSecret,
+  rollbackRoleVariable,
 } from "../../components/repository/workflows/names";
 import { runJob, type ExpressionContext, type JobOutcome, type JobResult, type RunOptions } from "./workflow-runner";
 import { adminKubectl, bakeLogFile, smokeTestLogFile, toolsBin } from "./tier";
@@ -92,12 +99,16 @@ function standIns(eksKubeconfig: string | undefined): string {
   if (eksKubeconfig !== undefined) {
     const source = path.join(dir, "eks-kubeconfig");
     fs.writeFileSync(source, eksKubeconfig, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, "aws"), [
-      "#!/bin/bash",
-      "# aws eks update-kubeconfig --name N --region R --kubeconfig FILE",
-      "[ \"$1 $2\" = \"eks update-kubeconfig\" ] || { echo \"aws stand-in: unexpected $*\" >&2; exit 2; }",
-      "while [ $# -gt 0 ]; do [ \"$1\" = --kubeconfig ] && cp " + JSON.stringify(source) + " \"$2\"; shift; done",
-    ].join("\n") + "\n", { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, "aws"),
+      [
+        "#!/bin/bash",
+        "# aws eks update-kubeconfig --name N --region R --kubeconfig FILE",
+        '[ "$1 $2" = "eks update-kubeconfig" ] || { echo "aws stand-in: unexpected $*" >&2; exit 2; }',
+        'while [ $# -gt 0 ]; do [ "$1" = --kubeconfig ] && cp ' + JSON.stringify(source) + ' "$2"; shift; done',
+      ].join("\n") + "\n",
+      { mode: 0o755 },
+    );
   }
   return dir;
 }
@@ -119,19 +130,31 @@ export interface Release {
 /** The newest run number so far: each release() without one is a new run of the first environment's workflow. */
 let runNumber = 100;
 
-function context(config: StackConfig, deployer: Deployer, run: { number: number; inputs: Record<string, string> },
-  needs: ExpressionContext["needs"]): ExpressionContext {
-  const secrets: Record<string, string> = deployer.mode === "token" ? { [kubeconfigSecret]: deployer.kubeconfig, [rollbackKubeconfigSecret]: deployer.rollbackKubeconfig } : {};
+function context(
+  config: StackConfig,
+  deployer: Deployer,
+  run: { number: number; inputs: Record<string, string> },
+  needs: ExpressionContext["needs"],
+): ExpressionContext {
+  const secrets: Record<string, string> =
+    deployer.mode === "token"
+      ? { [kubeconfigSecret]: deployer.kubeconfig, [rollbackKubeconfigSecret]: deployer.rollbackKubeconfig }
+      : {};
   const repository = `${config.githubOwner}/${config.githubRepository}`;
   return {
     vars: {
-      [deployRoleVariable]: "arn:aws:iam::123456789012:role/tier-deploy", [rollbackRoleVariable]: "arn:aws:iam::123456789012:role/tier-rollback",
-      [awsRegionVariable]: config.awsRegion ?? "", [eksClusterVariable]: config.eksClusterName ?? "",
+      [deployRoleVariable]: "arn:aws:iam::123456789012:role/tier-deploy",
+      [rollbackRoleVariable]: "arn:aws:iam::123456789012:role/tier-rollback",
+      [awsRegionVariable]: config.awsRegion ?? "",
+      [eksClusterVariable]: config.eksClusterName ?? "",
     },
     secrets,
     inputs: run.inputs,
     github: {
-      run_number: String(run.number), run_id: String(9_000_000 + run.number), server_url: "https://github.com", repository,
+      run_number: String(run.number),
+      run_id: String(9_000_000 + run.number),
+      server_url: "https://github.com",
+      repository,
       workflow_ref: `${repository}/${deployWorkflowPath(config.environment)}@refs/heads/${config.deployBranch}`,
     },
     needs,
@@ -159,27 +182,58 @@ export interface ReleaseOptions {
  * Runs one run of the deploy workflow from the canary job on: the canary job, the promote job (as
  * its `if:` and needs decide) and the rollback job, each as the identity its steps name.
  */
-export async function release(config: StackConfig, deployer: Deployer, digest: string, options: ReleaseOptions = {}): Promise<Release> {
+export async function release(
+  config: StackConfig,
+  deployer: Deployer,
+  digest: string,
+  options: ReleaseOptions = {},
+): Promise<Release> {
   const workflow = renderWorkflow(deployWorkflow(config), { project: "canary-pipeline", stack: config.stack });
   const first = config.promoteFrom === undefined;
   // A new run is newer than every run so far; a given number (a re-run) keeps its run's.
   runNumber = Math.max(runNumber, options.runNumber ?? 0);
-  const run = { number: options.runNumber ?? ++runNumber, inputs: options.inputs ?? (first ? { digest: "" } : { digest, rollback: "false" }) };
+  const run = {
+    number: options.runNumber ?? ++runNumber,
+    inputs: options.inputs ?? (first ? { digest: "" } : { digest, rollback: "false" }),
+  };
   const asDeployer = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
   const asRollback = standIns(deployer.mode === "eks" ? deployer.rollbackKubeconfig : undefined);
   const cancel = (job: string) => (options.cancelDuring?.job === job ? { cancelDuring: options.cancelDuring } : {});
-  const runOptions = (dir: string, job: string): RunOptions => ({ pathPrefix: [dir, toolsBin], ...(options.failOn ? { failOn: options.failOn } : {}), ...cancel(job) });
+  const runOptions = (dir: string, job: string): RunOptions => ({
+    pathPrefix: [dir, toolsBin],
+    ...(options.failOn ? { failOn: options.failOn } : {}),
+    ...cancel(job),
+  });
   try {
     type Needs = NonNullable<ExpressionContext["needs"]>;
-    const upstream: Needs = first ? { build: { result: "success" as const, outputs: { digest } }, scan: { result: options.scan ?? "success", outputs: {} } } : {};
-    const canary = await runJob(workflow, "canary", context(config, deployer, run, upstream), runOptions(asDeployer, "canary"));
+    const upstream: Needs = first
+      ? {
+          build: { result: "success" as const, outputs: { digest } },
+          scan: { result: options.scan ?? "success", outputs: {} },
+        }
+      : {};
+    const canary = await runJob(
+      workflow,
+      "canary",
+      context(config, deployer, run, upstream),
+      runOptions(asDeployer, "canary"),
+    );
     if (options.promote === false) return { canary };
     const afterCanary: Needs = { ...upstream, canary: { result: canary.result, outputs: canary.outputs } };
     const promote: JobResult = options.rejectPromotion
       ? { success: false, result: "failure", steps: [], outputs: {}, summary: "", log: "(approval rejected)" }
-      : await runJob(workflow, "promote", context(config, deployer, run, afterCanary), runOptions(asDeployer, "promote"));
-    const rollback = await runJob(workflow, "rollback", context(config, deployer, run, { ...afterCanary, promote: { result: promote.result, outputs: promote.outputs } }),
-      runOptions(asRollback, "rollback"));
+      : await runJob(
+          workflow,
+          "promote",
+          context(config, deployer, run, afterCanary),
+          runOptions(asDeployer, "promote"),
+        );
+    const rollback = await runJob(
+      workflow,
+      "rollback",
+      context(config, deployer, run, { ...afterCanary, promote: { result: promote.result, outputs: promote.outputs } }),
+      runOptions(asRollback, "rollback"),
+    );
     return { canary, promote, rollback };
   } finally {
     for (const dir of [asDeployer, asRollback]) fs.rmSync(dir, { recursive: true, force: true });
@@ -190,12 +244,22 @@ export async function release(config: StackConfig, deployer: Deployer, digest: s
  * Runs the promote job alone, as if the canary job had passed with `digest` as release `number`:
  * for a promotion that fails at stable's scale.
  */
-export async function promoteAlone(config: StackConfig, deployer: Deployer, digest: string, number: number): Promise<JobResult> {
+export async function promoteAlone(
+  config: StackConfig,
+  deployer: Deployer,
+  digest: string,
+  number: number,
+): Promise<JobResult> {
   const workflow = renderWorkflow(deployWorkflow(config), { project: "canary-pipeline", stack: config.stack });
   const dir = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
   try {
-    const needs = { canary: { result: "success" as const, outputs: { digest, release: String(number) } }, scan: { result: "success" as const, outputs: {} } };
-    return await runJob(workflow, "promote", context(config, deployer, { number, inputs: { digest: "" } }, needs), { pathPrefix: [dir, toolsBin] });
+    const needs = {
+      canary: { result: "success" as const, outputs: { digest, release: String(number) } },
+      scan: { result: "success" as const, outputs: {} },
+    };
+    return await runJob(workflow, "promote", context(config, deployer, { number, inputs: { digest: "" } }, needs), {
+      pathPrefix: [dir, toolsBin],
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -207,7 +271,11 @@ export function deploymentState(namespace: string, name: string): { image: strin
     spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
     status: { readyReplicas?: number };
   };
-  return { image: d.spec.template.spec.containers[0].image, replicas: d.spec.replicas, ready: d.status.readyReplicas ?? 0 };
+  return {
+    image: d.spec.template.spec.containers[0].image,
+    replicas: d.spec.replicas,
+    ready: d.status.readyReplicas ?? 0,
+  };
 }
 
 export const imageOf = (config: StackConfig, digest: string) => `${imageName(config)}@${digest}`;

@@ -25,7 +25,10 @@ type Shell = "sh" | "bash";
 
 /** shellcheck's findings (gcc format, one a line) on a script's text, every check and severity on. */
 function shellcheck(shell: Shell, text: string): string[] {
-  const run = spawnSync("shellcheck", [`--shell=${shell}`, "--severity=style", "--format=gcc", "-"], { input: text, encoding: "utf8" });
+  const run = spawnSync("shellcheck", [`--shell=${shell}`, "--severity=style", "--format=gcc", "-"], {
+    input: text,
+    encoding: "utf8",
+  });
   if (run.error) throw new Error(`shellcheck did not run (Debian: apt-get install shellcheck): ${run.error.message}`);
   assert.ok(run.status === 0 || run.status === 1, `shellcheck failed: ${run.stderr}`);
   return run.stdout.split("\n").filter(Boolean);
@@ -53,9 +56,19 @@ describe("shellcheck on each script file, in the shell it runs in", () => {
 const analysed = (spec: BakeSpec): BakeSpec => ({
   ...spec,
   analysis: {
-    prometheusUrl: "http://prometheus.monitoring.svc:9090/$x`y`", failureLimit: 1, metrics: [
-      { name: "error-ratio", query: `sum(rate(http_requests_total{track="$track",code=~"5.."}[1m])) / sum(rate(http_requests_total{track='$track'}[1m]))`, max: 0.05 },
-      { name: "p90", query: "histogram_quantile(0.9, sum by (le) (rate(x_bucket{track=\"$track\"}[1m])))\n`$(date)`", maxOverStable: 0.1 },
+    prometheusUrl: "http://prometheus.monitoring.svc:9090/$x`y`",
+    failureLimit: 1,
+    metrics: [
+      {
+        name: "error-ratio",
+        query: `sum(rate(http_requests_total{track="$track",code=~"5.."}[1m])) / sum(rate(http_requests_total{track='$track'}[1m]))`,
+        max: 0.05,
+      },
+      {
+        name: "p90",
+        query: 'histogram_quantile(0.9, sum by (le) (rate(x_bucket{track="$track"}[1m])))\n`$(date)`',
+        maxOverStable: 0.1,
+      },
     ],
   },
 });
@@ -75,29 +88,52 @@ for (const [label, config] of Object.entries(allConfigs())) {
         [`the bake pod${i ? ", with analysis" : ""}`, "sh", podScript(bakePod(b))],
       ]),
       ["the canary reaper", "sh", reaperScript(clusterTargets(config))],
-      ["the canary's rollout watch", "bash", rolloutWatchScript(o.canaryRollout, o.canaryStates, '"${IMAGE}@${DIGEST}"')],
+      [
+        "the canary's rollout watch",
+        "bash",
+        rolloutWatchScript(o.canaryRollout, o.canaryStates, '"${IMAGE}@${DIGEST}"'),
+      ],
       ["stable's rollout watch", "bash", rolloutWatchScript(o.stableRollout, o.stableStates, '"${IMAGE}@${DIGEST}"')],
     ];
-    for (const [what, shell, text] of scripts) test(`${what} (${shell})`, () => assert.deepEqual(shellcheck(shell, text), []));
+    for (const [what, shell, text] of scripts)
+      test(`${what} (${shell})`, () => assert.deepEqual(shellcheck(shell, text), []));
   });
 }
 
 describe("shellcheck reports broken scripts", () => {
   test("a broken copy of a pod's file: an unquoted expansion", () => {
-    const broken = fileText("bake-pod.sh").replace('check canary "$BAKE_CANARY_URL$probe"', "check canary $BAKE_CANARY_URL$probe");
+    const broken = fileText("bake-pod.sh").replace(
+      'check canary "$BAKE_CANARY_URL$probe"',
+      "check canary $BAKE_CANARY_URL$probe",
+    );
     assert.notEqual(broken, fileText("bake-pod.sh"));
-    assert.ok(shellcheck("sh", broken).some((f) => /SC2086/.test(f)), shellcheck("sh", broken).join("\n"));
+    assert.ok(
+      shellcheck("sh", broken).some((f) => /SC2086/.test(f)),
+      shellcheck("sh", broken).join("\n"),
+    );
   });
   test("a pod's script is POSIX sh: a bash test in it is a finding as sh, none as bash", () => {
     const broken = `${fileText("smoke-test-pod.sh")}\n[[ -n "$SMOKE_REQUESTS" ]] && echo more\n`;
-    assert.ok(shellcheck("sh", broken).some((f) => /SC3010/.test(f)), shellcheck("sh", broken).join("\n"));
+    assert.ok(
+      shellcheck("sh", broken).some((f) => /SC3010/.test(f)),
+      shellcheck("sh", broken).join("\n"),
+    );
     assert.deepEqual(shellcheck("bash", broken), []);
   });
   test("a broken rendered runner: a variable assigned and never used", () => {
     const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
-    const runner = smokeTestRunner({ targets: t, podName: t.smokeTestPod, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 });
+    const runner = smokeTestRunner({
+      targets: t,
+      podName: t.smokeTestPod,
+      appName: "orders-api",
+      paths: ["/healthz"],
+      maxLatencySeconds: 1,
+    });
     const broken = runner.replace('report="$(pod_logs)"', 'unused=1; report="$(pod_logs)"');
     assert.notEqual(broken, runner);
-    assert.ok(shellcheck("bash", broken).some((f) => /SC2034/.test(f)), shellcheck("bash", broken).join("\n"));
+    assert.ok(
+      shellcheck("bash", broken).some((f) => /SC2034/.test(f)),
+      shellcheck("bash", broken).join("\n"),
+    );
   });
 });

@@ -20,7 +20,11 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "stack-files-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 /** One entry of `pulumi config --json`. */
-interface Listed { value?: string; objectValue?: unknown; secret: boolean }
+interface Listed {
+  value?: string;
+  objectValue?: unknown;
+  secret: boolean;
+}
 
 /** A project folder of its own: the project's Pulumi.yaml, a file backend, a passphrase, a home. */
 function projectFolder(name: string) {
@@ -32,7 +36,8 @@ function projectFolder(name: string) {
     // A timestamp with an offset is named by the local zone: the reader names it as in UTC.
     TZ: "UTC",
   };
-  const run = (args: string[], input?: string) => spawnSync(pulumi, args, { cwd: dir, env, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
+  const run = (args: string[], input?: string) =>
+    spawnSync(pulumi, args, { cwd: dir, env, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
   const ok = (args: string[], input?: string) => {
     const result = run(args, input);
     assert.equal(result.status, 0, `pulumi ${args.join(" ")}: ${result.stderr}${result.stdout}`);
@@ -46,7 +51,11 @@ function projectFolder(name: string) {
  * lets `prepare` run CLI commands on it (secrets), then writes `text` as the stack file with
  * that salt. Returns the folder and the file as the CLI then reads it.
  */
-function stackWith(stack: string, text: (written: Record<string, unknown>) => string, prepare: (ok: (args: string[], input?: string) => string) => void = () => {}) {
+function stackWith(
+  stack: string,
+  text: (written: Record<string, unknown>) => string,
+  prepare: (ok: (args: string[], input?: string) => string) => void = () => {},
+) {
   const folder = projectFolder(stack);
   folder.ok(["stack", "init", stack]);
   prepare(folder.ok);
@@ -54,7 +63,10 @@ function stackWith(stack: string, text: (written: Record<string, unknown>) => st
   const written = parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
   assert.equal(typeof written.encryptionsalt, "string", "stack init wrote the passphrase's salt");
   const body = text(written);
-  fs.writeFileSync(file, `${body}${body.endsWith("\n") ? "" : "\n"}encryptionsalt: ${String(written.encryptionsalt)}\n`);
+  fs.writeFileSync(
+    file,
+    `${body}${body.endsWith("\n") ? "" : "\n"}encryptionsalt: ${String(written.encryptionsalt)}\n`,
+  );
   return { ...folder, file };
 }
 
@@ -70,7 +82,8 @@ function listed(folder: ReturnType<typeof stackWith>, stack: string, showSecrets
 function withPlaintext(value: unknown, placeholder: string, plaintext: string): unknown {
   if (value === placeholder) return plaintext;
   if (Array.isArray(value)) return value.map((v) => withPlaintext(v, placeholder, plaintext));
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaintext(v, placeholder, plaintext)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaintext(v, placeholder, plaintext)]));
   return value;
 }
 
@@ -88,7 +101,11 @@ function assertSame(cli: Record<string, Listed>, reader: StackFile, plaintexts: 
     if (secret) {
       if (plaintext === undefined || entry.value === undefined) continue; // compared by secrecy only
       const expected = withPlaintext(reader.values[key], securePlaceholder(key), plaintext);
-      assert.deepEqual(entry.objectValue ?? entry.value, expected, `${key}: the decrypted value where the reader has its placeholder`);
+      assert.deepEqual(
+        entry.objectValue ?? entry.value,
+        expected,
+        `${key}: the decrypted value where the reader has its placeholder`,
+      );
       continue;
     }
     assert.equal(reader.config[key], entry.value, `${key}: the string the program receives`);
@@ -99,9 +116,17 @@ function assertSame(cli: Record<string, Listed>, reader: StackFile, plaintexts: 
 /** The keys the CLI adds from Pulumi.yaml: declared with a default, not set by the stack file. */
 function assertDefaultsAccountedFor(cli: Record<string, Listed>, fileText: string) {
   const set = new Set(Object.keys(readStackFileText(fileText)));
-  const added = Object.keys(cli).filter((k) => !set.has(k)).sort();
-  const declared = [...readProjectFile(path.join(repoRoot, "Pulumi.yaml")).defaults.keys()].filter((k) => !set.has(k)).sort();
-  assert.deepEqual(added, declared, "what the CLI adds to the file's keys is exactly Pulumi.yaml's defaults of keys the file leaves unset");
+  const added = Object.keys(cli)
+    .filter((k) => !set.has(k))
+    .sort();
+  const declared = [...readProjectFile(path.join(repoRoot, "Pulumi.yaml")).defaults.keys()]
+    .filter((k) => !set.has(k))
+    .sort();
+  assert.deepEqual(
+    added,
+    declared,
+    "what the CLI adds to the file's keys is exactly Pulumi.yaml's defaults of keys the file leaves unset",
+  );
 }
 
 /** The keys a stack file itself sets (no project defaults). */
@@ -117,7 +142,14 @@ test("the tier's Pulumi CLI is built", () => {
 });
 
 describe("every stack file the tests use, as pulumi config --json lists it", () => {
-  const files = ["Pulumi.dev.yaml", "Pulumi.prod.yaml", ...fs.readdirSync(path.join(repoRoot, "test", "fixtures")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => path.join("test", "fixtures", f))];
+  const files = [
+    "Pulumi.dev.yaml",
+    "Pulumi.prod.yaml",
+    ...fs
+      .readdirSync(path.join(repoRoot, "test", "fixtures"))
+      .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+      .map((f) => path.join("test", "fixtures", f)),
+  ];
   for (const file of files) {
     test(file, () => {
       const stack = /Pulumi\.(.+)\.yaml$/.exec(file)![1];
@@ -223,17 +255,21 @@ config:
 test("a stack file with bare keys, merge keys, every scalar form, a nested map and secrets set by the CLI", () => {
   const plaintexts = { webhook: "https://hooks.slack.com/services/T0/B0/<&>x", nested: "nested-secret" };
   let text = "";
-  const folder = stackWith("crafted", (written) => {
-    const config = written.config as Record<string, { secure?: string; token?: { secure: string } }>;
-    const webhook = config["canary-pipeline:slackWebhook"]?.secure;
-    const nested = config["canary-pipeline:nested"]?.token?.secure;
-    assert.ok(webhook && nested, "pulumi config set --secret wrote both ciphertexts");
-    text = crafted({ webhook, nested });
-    return text;
-  }, (ok) => {
-    ok(["config", "set", "--secret", "slackWebhook"], plaintexts.webhook);
-    ok(["config", "set", "--secret", "--path", "nested.token"], plaintexts.nested);
-  });
+  const folder = stackWith(
+    "crafted",
+    (written) => {
+      const config = written.config as Record<string, { secure?: string; token?: { secure: string } }>;
+      const webhook = config["canary-pipeline:slackWebhook"]?.secure;
+      const nested = config["canary-pipeline:nested"]?.token?.secure;
+      assert.ok(webhook && nested, "pulumi config set --secret wrote both ciphertexts");
+      text = crafted({ webhook, nested });
+      return text;
+    },
+    (ok) => {
+      ok(["config", "set", "--secret", "slackWebhook"], plaintexts.webhook);
+      ok(["config", "set", "--secret", "--path", "nested.token"], plaintexts.nested);
+    },
+  );
   const reader = readStackFile(folder.file);
   // The merge keys and bare keys as the CLI applies them: the map's own key wins, then the first map.
   assert.equal(reader.config["canary-pipeline:replicas"], "5");
@@ -242,9 +278,16 @@ test("a stack file with bare keys, merge keys, every scalar form, a nested map a
   assert.deepEqual(reader.secretKeys, ["canary-pipeline:nested", "canary-pipeline:slackWebhook"]);
   const hidden = listed(folder, "crafted", false);
   assertSame(hidden, reader);
-  assert.equal(hidden["canary-pipeline:slackWebhook"]?.value, undefined, "without --show-secrets the CLI shows no secret");
+  assert.equal(
+    hidden["canary-pipeline:slackWebhook"]?.value,
+    undefined,
+    "without --show-secrets the CLI shows no secret",
+  );
   const shown = listed(folder, "crafted", true);
-  assertSame(shown, reader, { "canary-pipeline:slackWebhook": plaintexts.webhook, "canary-pipeline:nested": plaintexts.nested });
+  assertSame(shown, reader, {
+    "canary-pipeline:slackWebhook": plaintexts.webhook,
+    "canary-pipeline:nested": plaintexts.nested,
+  });
   assert.equal(shown["canary-pipeline:slackWebhook"]?.value, plaintexts.webhook);
   assertDefaultsAccountedFor(shown, text);
 });
@@ -254,7 +297,7 @@ test("what the reader refuses, the CLI refuses", () => {
     ["infinity", "config:\n  canary-pipeline:a: .inf\n"],
     ["duplicate", "config:\n  canary-pipeline:a: 1\n  canary-pipeline:a: 2\n"],
     ["numberkey", "config:\n  5: x\n"],
-    ["quotedmerge", "config:\n  canary-pipeline:a: {\"<<\": 1}\n"],
+    ["quotedmerge", 'config:\n  canary-pipeline:a: {"<<": 1}\n'],
     ["twicekey", "config:\n  canary-pipeline:a: {1: x, 1.0: y}\n"],
     ["badkey", "config:\n  a:b:c: 1\n"],
   ] as const) {
@@ -262,6 +305,10 @@ test("what the reader refuses, the CLI refuses", () => {
     fs.writeFileSync(folder.file, body);
     const result = folder.run(["config", "--json", "--stack", name]);
     assert.notEqual(result.status, 0, `${name}: the CLI refuses it (${result.stdout})`);
-    assert.throws(() => readStackFile(folder.file), new RegExp(`Pulumi\\.${name}\\.yaml: `), `${name}: the reader refuses it`);
+    assert.throws(
+      () => readStackFile(folder.file),
+      new RegExp(`Pulumi\\.${name}\\.yaml: `),
+      `${name}: the reader refuses it`,
+    );
   }
 });

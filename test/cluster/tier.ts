@@ -10,12 +10,21 @@ import type { ServiceSettings } from "../../config/settings";
 import { adminKubeconfig, clusterCa, clusterDir, toolsBin } from "../../test-control-plane/control-plane";
 import { clusterAccess } from "../../test-control-plane/stack";
 
-export { adminKubectl, adminKubeconfig, bakeLogFile, smokeTestLogFile, toolsBin } from "../../test-control-plane/control-plane";
+export {
+  adminKubectl,
+  adminKubeconfig,
+  bakeLogFile,
+  smokeTestLogFile,
+  toolsBin,
+} from "../../test-control-plane/control-plane";
 export { changes, clusterAccess, tierStack, writeProject } from "../../test-control-plane/stack";
 
 /** A service's validated settings, as a platform team's stack would pass them. */
 export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackConfig {
-  return parseStackConfig(settings as unknown as Record<string, unknown>, stack, { ghcrPullToken: false, slackWebhook: false });
+  return parseStackConfig(settings as unknown as Record<string, unknown>, stack, {
+    ghcrPullToken: false,
+    slackWebhook: false,
+  });
 }
 
 /**
@@ -24,15 +33,40 @@ export function serviceConfig(settings: ServiceSettings, stack = "tier"): StackC
  */
 export function certificateKubeconfig(user: string, groups: string[]): string {
   const dir = fs.mkdtempSync(path.join(clusterDir, "identity-"));
-  const key = path.join(dir, "key.pem"), csr = path.join(dir, "csr.pem"), cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem"),
+    csr = path.join(dir, "csr.pem"),
+    cert = path.join(dir, "cert.pem");
   const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
-  execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject], { stdio: "ignore" });
-  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", clusterCa.cert, "-CAkey", clusterCa.key,
-    "-CAcreateserial", "-days", "1", "-out", cert], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject],
+    { stdio: "ignore" },
+  );
+  execFileSync(
+    "openssl",
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      clusterCa.cert,
+      "-CAkey",
+      clusterCa.key,
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-out",
+      cert,
+    ],
+    { stdio: "ignore" },
+  );
   const { server, caData } = clusterAccess();
   const b64 = (file: string) => fs.readFileSync(file).toString("base64");
   const kubeconfig = {
-    apiVersion: "v1", kind: "Config", "current-context": user,
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": user,
     clusters: [{ name: "tier", cluster: { server, "certificate-authority-data": caData } }],
     users: [{ name: user, user: { "client-certificate-data": b64(cert), "client-key-data": b64(key) } }],
     contexts: [{ name: user, context: { cluster: "tier", user } }],
@@ -52,7 +86,8 @@ export function waitUntil(what: string, check: () => boolean, seconds = 60): voi
 
 /** True while the admin can read the namespace. */
 export const namespaceExists = (namespace: string) =>
-  spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", namespace]).status === 0;
+  spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", namespace]).status ===
+  0;
 
 /** Writes a kubeconfig (mode 600) under out/cluster, which the tier's output holds, and returns its path. */
 export function kubeconfigFile(contents: string): string {

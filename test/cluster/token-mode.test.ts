@@ -13,7 +13,19 @@ import { smokeTestRunner } from "../../components/shared/smoke-test";
 import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
-import { adminKubectl, adminKubeconfig, changes, clusterAccess, kubeconfigFile, namespaceExists, serviceConfig, tierStack, toolsBin, waitUntil, writeProject } from "./tier";
+import {
+  adminKubectl,
+  adminKubeconfig,
+  changes,
+  clusterAccess,
+  kubeconfigFile,
+  namespaceExists,
+  serviceConfig,
+  tierStack,
+  toolsBin,
+  waitUntil,
+  writeProject,
+} from "./tier";
 import { deploymentState, imageOf, newDigest, release, writeSmokeReport, type Deployer } from "./release";
 import { changeDeployment, createPod, refusedDeploymentChanges, refusedPods, releasePod, upPod } from "./pod-policy";
 import { progressDeadlineSeconds, startupFailureThreshold } from "../../components/shared/rollout-timing";
@@ -24,11 +36,18 @@ import type { PolicyRule } from "../../components/shared/cluster-operations";
 
 const { server, caData } = clusterAccess();
 const baseSettings: ServiceSettings = {
-  githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", namespace: "orders-tier",
-  clusterAuth: "token", clusterEndpoint: server, clusterCaData: caData,
+  githubOwner: "acme",
+  githubRepository: "orders-api",
+  appName: "orders-api",
+  namespace: "orders-tier",
+  clusterAuth: "token",
+  clusterEndpoint: server,
+  clusterCaData: caData,
   // 2 stable pods and 1 canary pod: a 33% canary, small enough for quick rollouts; no
   // minReadySeconds, so that scenario 3's many releases are quick too.
-  replicas: 2, canaryWeight: 33, minReadySeconds: 0,
+  replicas: 2,
+  canaryWeight: 33,
+  minReadySeconds: 0,
   // No bake window here: fail-safe.test.ts releases with one; these scenarios judge other things.
   canaryBakeSeconds: 0,
   initialImage: "ghcr.io/acme/orders-api:1.4.2",
@@ -41,9 +60,17 @@ let config: StackConfig;
 // No kubeconfig given: the provider's is derived from the settings and the machine's kubeconfig.
 const program = () => {
   config = serviceConfig(settings);
-  const cluster = new CanaryCluster(config.appName, { config, operations: deployOperations(config), rollbackOperations: rollbackOperations(config), preview: true });
+  const cluster = new CanaryCluster(config.appName, {
+    config,
+    operations: deployOperations(config),
+    rollbackOperations: rollbackOperations(config),
+    preview: true,
+  });
   return Promise.resolve({
-    kubeconfig: cluster.kubeconfig, rollbackKubeconfig: cluster.rollbackKubeconfig, previewKubeconfig: cluster.previewKubeconfig, namespace: cluster.namespaceName,
+    kubeconfig: cluster.kubeconfig,
+    rollbackKubeconfig: cluster.rollbackKubeconfig,
+    previewKubeconfig: cluster.previewKubeconfig,
+    namespace: cluster.namespaceName,
   });
 };
 
@@ -54,12 +81,16 @@ const program = () => {
  */
 function elsewhereKubeconfig(): string {
   const admin = parse(fs.readFileSync(adminKubeconfig, "utf8")) as { users: { user: unknown }[] };
-  return kubeconfigFile(stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "elsewhere",
-    clusters: [{ name: "elsewhere", cluster: { server: "https://127.0.0.1:9" } }],
-    contexts: [{ name: "elsewhere", context: { cluster: "elsewhere", user: "admin" } }],
-    users: [{ name: "admin", user: admin.users[0].user }],
-  }));
+  return kubeconfigFile(
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "elsewhere",
+      clusters: [{ name: "elsewhere", cluster: { server: "https://127.0.0.1:9" } }],
+      contexts: [{ name: "elsewhere", context: { cluster: "elsewhere", user: "admin" } }],
+      users: [{ name: "admin", user: admin.users[0].user }],
+    }),
+  );
 }
 const ambient = elsewhereKubeconfig();
 /** Runs the program with this machine kubeconfig (the inline program runs in this process). */
@@ -69,18 +100,24 @@ function machineKubeconfig(file: string, stack: Stack): void {
 }
 
 const ns = baseSettings.namespace!;
-const get = (args: string[]) => JSON.parse(adminKubectl([...args, "--namespace", ns, "--output", "json"])) as Record<string, unknown>;
+const get = (args: string[]) =>
+  JSON.parse(adminKubectl([...args, "--namespace", ns, "--output", "json"])) as Record<string, unknown>;
 
 /** The names of the pods behind a Service, from its EndpointSlices. */
 function endpointPods(service: string): string[] {
   const slices = get(["get", "endpointslices", "--selector", `kubernetes.io/service-name=${service}`]) as {
     items: { endpoints?: { targetRef?: { name: string }; conditions?: { ready?: boolean } }[] }[];
   };
-  return slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.targetRef!.name)).sort();
+  return slices.items
+    .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.targetRef!.name))
+    .sort();
 }
 const podsOf = (track: string) =>
-  ((get(["get", "pods", "--selector", `app=orders-api,track=${track}`]) as { items: { metadata: { name: string } }[] }).items)
-    .map((p) => p.metadata.name).sort();
+  (
+    get(["get", "pods", "--selector", `app=orders-api,track=${track}`]) as { items: { metadata: { name: string } }[] }
+  ).items
+    .map((p) => p.metadata.name)
+    .sort();
 
 describe("one service, token mode", () => {
   let stack: Stack;
@@ -97,30 +134,55 @@ describe("one service, token mode", () => {
   });
 
   test("1. up from empty, on clusterEndpoint while the current context points elsewhere: every object admitted under Pod Security restricted, both Deployments ready", async () => {
-    const ambientRun = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", ambient, "get", "namespaces", "--request-timeout=5s"], { encoding: "utf8" });
+    const ambientRun = spawnSync(
+      path.join(toolsBin, "kubectl"),
+      ["--kubeconfig", ambient, "get", "namespaces", "--request-timeout=5s"],
+      { encoding: "utf8" },
+    );
     assert.match(ambientRun.stderr, /127\.0\.0\.1:9/, "the ambient context reaches no cluster");
     writeSmokeReport(serviceConfig(settings), "pass");
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
-    const namespace = JSON.parse(adminKubectl(["get", "namespace", ns, "--output", "json"])) as { metadata: { labels: Record<string, string> } };
+    const namespace = JSON.parse(adminKubectl(["get", "namespace", ns, "--output", "json"])) as {
+      metadata: { labels: Record<string, string> };
+    };
     assert.equal(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
     // The admission controller enforces it: a privileged pod is refused in the namespace.
-    assert.throws(() => adminKubectl(["run", "privileged", "--image=busybox", "--privileged", "--dry-run=server", "--namespace", ns]),
-      /violates PodSecurity "restricted/);
-    assert.deepEqual(deploymentState(ns, "orders-api"), { image: "ghcr.io/acme/orders-api:1.4.2", replicas: 2, ready: 2 });
+    assert.throws(
+      () =>
+        adminKubectl(["run", "privileged", "--image=busybox", "--privileged", "--dry-run=server", "--namespace", ns]),
+      /violates PodSecurity "restricted/,
+    );
+    assert.deepEqual(deploymentState(ns, "orders-api"), {
+      image: "ghcr.io/acme/orders-api:1.4.2",
+      replicas: 2,
+      ready: 2,
+    });
     assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
     const outputs = await stack.outputs();
-    deployer = { mode: "token", kubeconfig: outputs.kubeconfig.value as string, rollbackKubeconfig: outputs.rollbackKubeconfig.value as string };
+    deployer = {
+      mode: "token",
+      kubeconfig: outputs.kubeconfig.value as string,
+      rollbackKubeconfig: outputs.rollbackKubeconfig.value as string,
+    };
   });
 
   test("1. the main Service reaches stable and canary pods, the canary Service only canary pods", () => {
     adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=1", "--namespace", ns]);
     adminKubectl(["rollout", "status", "deployment/orders-api-canary", "--timeout=60s", "--namespace", ns]);
-    waitUntil("the EndpointSlices", () => endpointPods("orders-api").length === 3 && endpointPods("orders-api-canary").length === 1);
+    waitUntil(
+      "the EndpointSlices",
+      () => endpointPods("orders-api").length === 3 && endpointPods("orders-api-canary").length === 1,
+    );
     assert.deepEqual(endpointPods("orders-api"), [...podsOf("stable"), ...podsOf("canary")].sort());
     assert.deepEqual(endpointPods("orders-api-canary"), podsOf("canary"));
     // The disruption controller counts the stable pods only: a canary pod never spends the budget.
-    const budget = () => (get(["get", "poddisruptionbudget", "orders-api"]) as { status?: { expectedPods?: number; observedGeneration?: number } }).status;
+    const budget = () =>
+      (
+        get(["get", "poddisruptionbudget", "orders-api"]) as {
+          status?: { expectedPods?: number; observedGeneration?: number };
+        }
+      ).status;
     waitUntil("the PodDisruptionBudget's status", () => budget()?.expectedPods !== undefined);
     assert.equal(budget()?.expectedPods, podsOf("stable").length);
     adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", ns]);
@@ -128,7 +190,19 @@ describe("one service, token mode", () => {
 
   test("1. live objects as declared: the startupProbe, liveness on livenessPath (default healthPath), the progress deadline, the NetworkPolicy's default", () => {
     for (const name of ["orders-api", "orders-api-canary"]) {
-      const d = get(["get", "deployment", name]) as { spec: { progressDeadlineSeconds: number; template: { spec: { containers: Record<string, { httpGet: { path: string }; failureThreshold: number; initialDelaySeconds?: number }>[] } } } };
+      const d = get(["get", "deployment", name]) as {
+        spec: {
+          progressDeadlineSeconds: number;
+          template: {
+            spec: {
+              containers: Record<
+                string,
+                { httpGet: { path: string }; failureThreshold: number; initialDelaySeconds?: number }
+              >[];
+            };
+          };
+        };
+      };
       const [container] = d.spec.template.spec.containers;
       assert.equal(container.startupProbe.httpGet.path, config.healthPath, name);
       assert.equal(container.startupProbe.failureThreshold, startupFailureThreshold(config), name);
@@ -138,7 +212,9 @@ describe("one service, token mode", () => {
     }
     const policy = get(["get", "networkpolicy", "orders-api"]) as { spec: { ingress: unknown[] } };
     assert.deepEqual(policy.spec.ingress, [{ ports: [{ protocol: "TCP", port: config.containerPort }] }]);
-    const pdb = get(["get", "poddisruptionbudget", "orders-api"]) as { spec: { selector: unknown; unhealthyPodEvictionPolicy: string } };
+    const pdb = get(["get", "poddisruptionbudget", "orders-api"]) as {
+      spec: { selector: unknown; unhealthyPodEvictionPolicy: string };
+    };
     assert.deepEqual(pdb.spec.selector, { matchLabels: { app: "orders-api", track: "stable" } });
     assert.equal(pdb.spec.unhealthyPodEvictionPolicy, "AlwaysAllow");
   });
@@ -151,7 +227,10 @@ describe("one service, token mode", () => {
     process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", () => undefined);
     try {
-      await assert.rejects(stack.preview(), /CanaryCluster [^:]+: config\.kubeconfigContext: "nowhere" is not a context of .* \(its contexts: elsewhere\)/);
+      await assert.rejects(
+        stack.preview(),
+        /CanaryCluster [^:]+: config\.kubeconfigContext: "nowhere" is not a context of .* \(its contexts: elsewhere\)/,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
     } finally {
       settings = baseSettings;
@@ -198,25 +277,38 @@ describe("one service, token mode", () => {
   });
 
   test("3. least privilege: without any one verb of the Role, some step of the release fails Forbidden", async () => {
-    const live = get(["get", "role", "orders-api-deployer"]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
-    const role = (rules: readonly PolicyRule[]) => JSON.stringify({
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "orders-api-deployer", namespace: ns, labels: live.metadata.labels }, rules,
-    });
+    const live = get(["get", "role", "orders-api-deployer"]) as {
+      metadata: { labels: Record<string, string> };
+      rules: PolicyRule[];
+    };
+    const role = (rules: readonly PolicyRule[]) =>
+      JSON.stringify({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "orders-api-deployer", namespace: ns, labels: live.metadata.labels },
+        rules,
+      });
     const unneeded: string[] = [];
     try {
       for (const [index, rule] of live.rules.entries()) {
         for (const verbs of withoutEach(rule.verbs)) {
-          const rules = live.rules.map((r, i) => (i === index ? { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) } : r)).filter((r) => r.verbs.length > 0);
+          const rules = live.rules
+            .map((r, i) => (i === index ? { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) } : r))
+            .filter((r) => r.verbs.length > 0);
           adminKubectl(["replace", "--filename", "-"], role(rules));
           writeSmokeReport(config, "pass");
           // The rules of pulumi up's smoke-test pod serve its script (scenario 5), the rest the release.
           const forbidden = rule.resourceNames?.includes(clusterTargets(config).upSmokeTestPod)
             ? upSmokeTest(deployer.kubeconfig).forbidden
-            // A kubectl watch whose list is Forbidden retries until its --timeout: the first
-            // Forbidden ends the step.
-            : await release(config, deployer, newDigest(), { failOn: /forbidden/i })
-              .then((run) => [...run.canary.steps, ...(run.promote?.steps ?? [])].some((s) => s.outcome === "failure" && /forbidden/i.test(s.output)));
-          if (!forbidden) unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
+            : // A kubectl watch whose list is Forbidden retries until its --timeout: the first
+              // Forbidden ends the step.
+              await release(config, deployer, newDigest(), { failOn: /forbidden/i }).then((run) =>
+                [...run.canary.steps, ...(run.promote?.steps ?? [])].some(
+                  (s) => s.outcome === "failure" && /forbidden/i.test(s.output),
+                ),
+              );
+          if (!forbidden)
+            unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
           adminKubectl(["replace", "--filename", "-"], role(live.rules));
           resetToRest();
         }
@@ -242,11 +334,21 @@ describe("one service, token mode", () => {
       ["get", "deployments", "--namespace", "kube-system"],
       ["create", "role", "intruder", "--verb=get", "--resource=secrets", "--dry-run=server"],
       ["create", "rolebinding", "intruder", "--role=orders-api-deployer", "--user=mallory", "--dry-run=server"],
-      ["patch", "role", "orders-api-deployer", "--type=json", "--patch", "[{\"op\":\"add\",\"path\":\"/rules/0/verbs/-\",\"value\":\"delete\"}]"],
+      [
+        "patch",
+        "role",
+        "orders-api-deployer",
+        "--type=json",
+        "--patch",
+        '[{"op":"add","path":"/rules/0/verbs/-","value":"delete"}]',
+      ],
     ];
     const allowed = attempts.filter((args) => {
       const withNamespace = args.includes("--namespace") ? args : [...args, "--namespace", ns];
-      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", deployerKubeconfig, ...withNamespace], { encoding: "utf8", timeout: 20_000 });
+      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", deployerKubeconfig, ...withNamespace], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
       return !(run.status !== 0 && /forbidden/i.test(run.stderr));
     });
     assert.deepEqual(allowed, []);
@@ -255,11 +357,23 @@ describe("one service, token mode", () => {
   test("3. the rollback identity, through its kubeconfig (a stack output), scales the canary to 0 with the rollback job's commands; without any one verb of its Role they fail Forbidden", async () => {
     const rollbacker = kubeconfigFile((await stack.outputs()).rollbackKubeconfig.value as string);
     const script = ["set -euo pipefail", ...rollbackOperations(config).map((o) => o.command)].join("\n");
-    const rollBack = () => spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: rollbacker }, timeout: 30_000 });
-    const live = get(["get", "role", "orders-api-rollback"]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
-    const role = (rules: readonly PolicyRule[]) => JSON.stringify({
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "orders-api-rollback", namespace: ns, labels: live.metadata.labels }, rules,
-    });
+    const rollBack = () =>
+      spawnSync("bash", ["-c", script], {
+        encoding: "utf8",
+        env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: rollbacker },
+        timeout: 30_000,
+      });
+    const live = get(["get", "role", "orders-api-rollback"]) as {
+      metadata: { labels: Record<string, string> };
+      rules: PolicyRule[];
+    };
+    const role = (rules: readonly PolicyRule[]) =>
+      JSON.stringify({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "orders-api-rollback", namespace: ns, labels: live.metadata.labels },
+        rules,
+      });
     const unneeded: string[] = [];
     try {
       adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=1", "--namespace", ns]);
@@ -268,11 +382,14 @@ describe("one service, token mode", () => {
       assert.equal(deploymentState(ns, "orders-api-canary").replicas, 0);
       for (const [index, rule] of live.rules.entries()) {
         for (const verbs of withoutEach(rule.verbs)) {
-          const rules = live.rules.map((r, i) => (i === index ? { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) } : r)).filter((r) => r.verbs.length > 0);
+          const rules = live.rules
+            .map((r, i) => (i === index ? { ...r, verbs: r.verbs.filter((v) => !verbs.includes(v)) } : r))
+            .filter((r) => r.verbs.length > 0);
           adminKubectl(["replace", "--filename", "-"], role(rules));
           adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=1", "--namespace", ns]);
           const refused = rollBack();
-          if (!(refused.status !== 0 && /forbidden/i.test(refused.stderr))) unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
+          if (!(refused.status !== 0 && /forbidden/i.test(refused.stderr)))
+            unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
           adminKubectl(["replace", "--filename", "-"], role(live.rules));
         }
       }
@@ -287,7 +404,15 @@ describe("one service, token mode", () => {
     const rollbacker = kubeconfigFile((await stack.outputs()).rollbackKubeconfig.value as string);
     const attempts: string[][] = [
       ["set", "image", "deployment/orders-api-canary", "orders-api=busybox", "--dry-run=server"],
-      ["patch", "deployment", "orders-api-canary", "--type=json", "--patch", "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\",\"value\":\"busybox\"}]", "--dry-run=server"],
+      [
+        "patch",
+        "deployment",
+        "orders-api-canary",
+        "--type=json",
+        "--patch",
+        '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"busybox"}]',
+        "--dry-run=server",
+      ],
       ["scale", "deployment/orders-api", "--replicas=0"],
       ["set", "image", "deployment/orders-api", "orders-api=busybox", "--dry-run=server"],
       ["delete", "deployment", "orders-api-canary", "--dry-run=server"],
@@ -298,12 +423,30 @@ describe("one service, token mode", () => {
       ["get", "secret", "orders-api-deployer-token"],
       ["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", "default"],
       ["get", "deployments", "--namespace", "kube-system"],
-      ["create", "rolebinding", "intruder", "--role=orders-api-deployer", "--serviceaccount=orders-tier:orders-api-rollback", "--dry-run=server"],
-      ["patch", "role", "orders-api-rollback", "--type=json", "--patch", "[{\"op\":\"add\",\"path\":\"/rules/0/verbs/-\",\"value\":\"update\"}]"],
+      [
+        "create",
+        "rolebinding",
+        "intruder",
+        "--role=orders-api-deployer",
+        "--serviceaccount=orders-tier:orders-api-rollback",
+        "--dry-run=server",
+      ],
+      [
+        "patch",
+        "role",
+        "orders-api-rollback",
+        "--type=json",
+        "--patch",
+        '[{"op":"add","path":"/rules/0/verbs/-","value":"update"}]',
+      ],
     ];
     const allowed = attempts.filter((args) => {
       const withNamespace = args.includes("--namespace") ? args : [...args, "--namespace", ns];
-      const run = spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", rollbacker, "--request-timeout=10s", ...withNamespace], { encoding: "utf8", timeout: 20_000 });
+      const run = spawnSync(
+        path.join(toolsBin, "kubectl"),
+        ["--kubeconfig", rollbacker, "--request-timeout=10s", ...withNamespace],
+        { encoding: "utf8", timeout: 20_000 },
+      );
       return !(run.status !== 0 && /forbidden/i.test(run.stderr));
     });
     assert.deepEqual(allowed, []);
@@ -330,7 +473,12 @@ describe("one service, token mode", () => {
   test("3. the release policy: the deployer changes its Deployments' images to the service's image by digest, and nothing else of their pods; the admin still may", () => {
     const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
     for (const deployment of ["orders-api", "orders-api-canary"]) {
-      const released = changeDeployment(deployerKubeconfig, ns, ["set", "image", `deployment/${deployment}`, `orders-api=${imageOf(config, newDigest())}`]);
+      const released = changeDeployment(deployerKubeconfig, ns, [
+        "set",
+        "image",
+        `deployment/${deployment}`,
+        `orders-api=${imageOf(config, newDigest())}`,
+      ]);
       assert.ok(released.ok, released.output);
       for (const { what, args, message } of refusedDeploymentChanges(config, deployment)) {
         const refused = changeDeployment(deployerKubeconfig, ns, args);
@@ -344,7 +492,8 @@ describe("one service, token mode", () => {
   });
 
   test("4. without the project's refresh option, an owned change sends initialImage back (pulumi-kubernetes ignoreChanges on containers[0])", async () => {
-    const stableDigest = newDigest(), canaryDigest = newDigest();
+    const stableDigest = newDigest(),
+      canaryDigest = newDigest();
     writeSmokeReport(config, "pass");
     assert.ok((await release(config, deployer, stableDigest)).promote?.success);
     assert.ok((await release(config, deployer, canaryDigest, { promote: false })).canary.success);
@@ -364,7 +513,8 @@ describe("one service, token mode", () => {
   });
 
   test("4. the release survives the stack: preview shows nothing; an owned change lands and keeps both images and the canary's replicas", async () => {
-    const stableDigest = newDigest(), canaryDigest = newDigest();
+    const stableDigest = newDigest(),
+      canaryDigest = newDigest();
     writeSmokeReport(config, "pass");
     assert.ok((await release(config, deployer, stableDigest)).promote?.success);
     assert.ok((await release(config, deployer, canaryDigest, { promote: false })).canary.success);
@@ -377,7 +527,9 @@ describe("one service, token mode", () => {
     assert.equal(deploymentState(ns, "orders-api-canary").image, imageOf(config, canaryDigest));
     assert.equal(deploymentState(ns, "orders-api-canary").replicas, 1);
     for (const name of ["orders-api", "orders-api-canary"]) {
-      const d = get(["get", "deployment", name]) as { spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } } }[] } } } };
+      const d = get(["get", "deployment", name]) as {
+        spec: { template: { spec: { containers: { readinessProbe: { httpGet: { path: string } } }[] } } };
+      };
       assert.equal(d.spec.template.spec.containers[0].readinessProbe.httpGet.path, "/readyz", name);
     }
     resetToRest();
@@ -394,13 +546,21 @@ describe("one service, token mode", () => {
     assert.notEqual(failed.status, 0);
     assert.match(failed.stdout, /^RESULT fail$/m);
     // The runner leaves its pod manifest; the kubeconfig's file is gone.
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => fs.readFileSync(path.join(tmp, f), "utf8").includes("current-context")), []);
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((f) => fs.readFileSync(path.join(tmp, f), "utf8").includes("current-context")),
+      [],
+    );
   });
 
   test("6. the preview identity may get each of the stack's objects, by name, and nothing else; no Secret", async () => {
     const viewer = kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string);
-    const as = (args: string[]) => spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", viewer, "--request-timeout=10s", ...args], { encoding: "utf8" });
-    const { deployment } = (await stack.exportStack()) as { deployment: { resources: { type: string; inputs: { metadata?: { name: string } } }[] } };
+    const as = (args: string[]) =>
+      spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", viewer, "--request-timeout=10s", ...args], {
+        encoding: "utf8",
+      });
+    const { deployment } = (await stack.exportStack()) as {
+      deployment: { resources: { type: string; inputs: { metadata?: { name: string } } }[] };
+    };
     const objects = deployment.resources;
     const readable = objects.filter((o) => o.type.startsWith("kubernetes:") && !unreadableKinds.includes(o.type));
     const secrets = objects.filter((o) => o.type === "kubernetes:core/v1:Secret");
@@ -408,16 +568,47 @@ describe("one service, token mode", () => {
     assert.ok(readable.length >= 12 && secrets.length === 3, `${readable.length} objects, ${secrets.length} Secrets`);
     const get = (o: (typeof objects)[number]) => {
       const { group, resource } = apiResourceOf(o.type);
-      return as(["get", group ? `${resource}.${group}` : resource, o.inputs.metadata!.name, "--namespace", ns, "--output", "name"]);
+      return as([
+        "get",
+        group ? `${resource}.${group}` : resource,
+        o.inputs.metadata!.name,
+        "--namespace",
+        ns,
+        "--output",
+        "name",
+      ]);
     };
-    assert.deepEqual(readable.map(get).filter((r) => r.status !== 0).map((r) => r.stderr), []);
-    assert.ok(secrets.map(get).every((r) => r.status !== 0 && /forbidden/i.test(r.stderr)), "every Secret is refused");
+    assert.deepEqual(
+      readable
+        .map(get)
+        .filter((r) => r.status !== 0)
+        .map((r) => r.stderr),
+      [],
+    );
+    assert.ok(
+      secrets.map(get).every((r) => r.status !== 0 && /forbidden/i.test(r.stderr)),
+      "every Secret is refused",
+    );
     const refused = [
-      ["get", "deployments"], ["get", "secrets"], ["get", "configmap", "kube-root-ca.crt"], ["get", "pods"], ["get", "endpoints", "orders-api"],
-      ["get", "deployments", "--namespace", "kube-system"], ["get", "namespace", "default"],
-      ["scale", "deployment/orders-api-canary", "--replicas=1"], ["delete", "service", "orders-api", "--dry-run=server"],
-      ["create", "deployment", "intruder", "--image=busybox", "--dry-run=server"], ["run", "intruder", "--image=busybox", "--dry-run=server"],
-      ["patch", "role", "orders-api-previewer", "--type=json", "--patch", "[{\"op\":\"add\",\"path\":\"/rules/0/verbs/-\",\"value\":\"list\"}]"],
+      ["get", "deployments"],
+      ["get", "secrets"],
+      ["get", "configmap", "kube-root-ca.crt"],
+      ["get", "pods"],
+      ["get", "endpoints", "orders-api"],
+      ["get", "deployments", "--namespace", "kube-system"],
+      ["get", "namespace", "default"],
+      ["scale", "deployment/orders-api-canary", "--replicas=1"],
+      ["delete", "service", "orders-api", "--dry-run=server"],
+      ["create", "deployment", "intruder", "--image=busybox", "--dry-run=server"],
+      ["run", "intruder", "--image=busybox", "--dry-run=server"],
+      [
+        "patch",
+        "role",
+        "orders-api-previewer",
+        "--type=json",
+        "--patch",
+        '[{"op":"add","path":"/rules/0/verbs/-","value":"list"}]',
+      ],
     ].filter((args) => {
       const run = as(args.includes("--namespace") ? args : [...args, "--namespace", ns]);
       return !(run.status !== 0 && /forbidden/i.test(run.stderr));
@@ -430,38 +621,77 @@ describe("one service, token mode", () => {
     machineKubeconfig(viewer, stack);
     try {
       const events: EngineEvent[] = [];
-      const preview = await stack.preview({ refresh: true, exclude: unreadableKinds.map((type) => `**${type}::**`), onEvent: (e) => events.push(e) });
+      const preview = await stack.preview({
+        refresh: true,
+        exclude: unreadableKinds.map((type) => `**${type}::**`),
+        onEvent: (e) => events.push(e),
+      });
       // Nothing to change: the provider's kubeconfig names no credential, so it is the same for every identity.
       assert.deepEqual(changes(preview.changeSummary), {}, preview.stdout);
       assert.deepEqual(refusals(events), []);
-      await assert.rejects(stack.preview({ refresh: true }), /secrets .* is forbidden: User "system:serviceaccount:orders-tier:orders-api-previewer" cannot get resource "secrets"/);
+      await assert.rejects(
+        stack.preview({ refresh: true }),
+        /secrets .* is forbidden: User "system:serviceaccount:orders-tier:orders-api-previewer" cannot get resource "secrets"/,
+      );
     } finally {
       machineKubeconfig(ambient, stack);
     }
   });
 
   test("6. least privilege: without any one name or rule of the preview's Role or ClusterRole, the refreshed preview is refused or sees an unhealthy object", async () => {
-    const grants = [{ kind: "Role", name: "orders-api-previewer", namespace: ns }, { kind: "ClusterRole", name: "orders-api.orders-tier.previewer" }].map((g) => {
-      const live = get(["get", g.kind.toLowerCase(), g.name]) as { metadata: { labels: Record<string, string> }; rules: PolicyRule[] };
-      const object = (rules: readonly PolicyRule[]) => JSON.stringify({
-        apiVersion: "rbac.authorization.k8s.io/v1", kind: g.kind, metadata: { name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), labels: live.metadata.labels }, rules,
-      });
+    const grants = [
+      { kind: "Role", name: "orders-api-previewer", namespace: ns },
+      { kind: "ClusterRole", name: "orders-api.orders-tier.previewer" },
+    ].map((g) => {
+      const live = get(["get", g.kind.toLowerCase(), g.name]) as {
+        metadata: { labels: Record<string, string> };
+        rules: PolicyRule[];
+      };
+      const object = (rules: readonly PolicyRule[]) =>
+        JSON.stringify({
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: g.kind,
+          metadata: { name: g.name, ...(g.namespace ? { namespace: g.namespace } : {}), labels: live.metadata.labels },
+          rules,
+        });
       return { ...g, live, object };
     });
     // Each name of each rule in turn, and each rule without names.
-    const without = grants.flatMap((g) => g.live.rules.flatMap((rule, index) => (rule.resourceNames ?? [undefined]).map((name) => ({
-      g, what: `${g.kind} ${rule.verbs.join("+")} ${rule.resources.join(",")} ${name ?? "*"}`,
-      rules: g.live.rules.flatMap((r, i) => (i !== index ? [r] : name === undefined || r.resourceNames!.length === 1 ? [] : [{ ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) }])),
-    }))));
-    assert.ok(without.some((w) => w.g.kind === "ClusterRole" && /validatingadmissionpolicies/.test(w.what)), "the ClusterRole's names are among them");
+    const without = grants.flatMap((g) =>
+      g.live.rules.flatMap((rule, index) =>
+        (rule.resourceNames ?? [undefined]).map((name) => ({
+          g,
+          what: `${g.kind} ${rule.verbs.join("+")} ${rule.resources.join(",")} ${name ?? "*"}`,
+          rules: g.live.rules.flatMap((r, i) =>
+            i !== index
+              ? [r]
+              : name === undefined || r.resourceNames!.length === 1
+                ? []
+                : [{ ...r, resourceNames: r.resourceNames!.filter((n) => n !== name) }],
+          ),
+        })),
+      ),
+    );
+    assert.ok(
+      without.some((w) => w.g.kind === "ClusterRole" && /validatingadmissionpolicies/.test(w.what)),
+      "the ClusterRole's names are among them",
+    );
     machineKubeconfig(kubeconfigFile((await stack.outputs()).previewKubeconfig.value as string), stack);
     const unneeded: string[] = [];
     try {
       for (const { g, what, rules } of without) {
         adminKubectl(["replace", "--filename", "-"], g.object(rules));
         const events: EngineEvent[] = [];
-        const refused = await stack.preview({ refresh: true, exclude: unreadableKinds.map((type) => `**${type}::**`), onEvent: (e) => events.push(e) })
-          .then(() => refusals(events).length > 0, (error: Error) => /forbidden/i.test(error.message));
+        const refused = await stack
+          .preview({
+            refresh: true,
+            exclude: unreadableKinds.map((type) => `**${type}::**`),
+            onEvent: (e) => events.push(e),
+          })
+          .then(
+            () => refusals(events).length > 0,
+            (error: Error) => /forbidden/i.test(error.message),
+          );
         adminKubectl(["replace", "--filename", "-"], g.object(g.live.rules));
         if (!refused) unneeded.push(what);
       }
@@ -486,8 +716,17 @@ describe("one service, token mode", () => {
 function upSmokeTestRunner(deployerKubeconfig: string, timeout?: number) {
   const script = withKubeconfig(smokeTestRunner(restingSmokeTestSpec(config)));
   const [home, tmp] = ["home-", "tmp-"].map((prefix) => fs.mkdtempSync(path.join(path.dirname(ambient), prefix)));
-  const env = { PATH: `${toolsBin}:/usr/bin:/bin`, HOME: home, TMPDIR: tmp, KUBECONFIG: ambient, [smokeTestKubeconfigVariable]: deployerKubeconfig };
-  return { run: () => spawnSync("bash", ["-c", script], { encoding: "utf8", env, ...(timeout ? { timeout } : {}) }), tmp };
+  const env = {
+    PATH: `${toolsBin}:/usr/bin:/bin`,
+    HOME: home,
+    TMPDIR: tmp,
+    KUBECONFIG: ambient,
+    [smokeTestKubeconfigVariable]: deployerKubeconfig,
+  };
+  return {
+    run: () => spawnSync("bash", ["-c", script], { encoding: "utf8", env, ...(timeout ? { timeout } : {}) }),
+    tmp,
+  };
 }
 /** The smoke test after `pulumi up`, stopped after 30 s (a wait whose watch is Forbidden retries): was it refused? */
 function upSmokeTest(deployerKubeconfig: string): { forbidden: boolean } {
@@ -508,12 +747,17 @@ function withoutEach(verbs: readonly string[]): string[][] {
 
 /** What a preview reports of reads it was refused: Forbidden, or a refreshed object it could not judge healthy. */
 function refusals(events: EngineEvent[]): string[] {
-  return events.flatMap(({ diagnosticEvent: d }) => (d && (d.severity === "warning" || d.severity === "error") && /forbidden|unhealthy state/i.test(d.message) ? [d.message] : []));
+  return events.flatMap(({ diagnosticEvent: d }) =>
+    d && (d.severity === "warning" || d.severity === "error") && /forbidden|unhealthy state/i.test(d.message)
+      ? [d.message]
+      : [],
+  );
 }
 
 /** As the admin: the canary back to 0, no smoke-test pod, every rollout finished. */
 function resetToRest(): void {
   adminKubectl(["scale", "deployment/orders-api-canary", "--replicas=0", "--namespace", ns]);
   adminKubectl(["delete", "pod", "orders-api-smoke-test", "--ignore-not-found", "--namespace", ns]);
-  for (const name of ["orders-api", "orders-api-canary"]) adminKubectl(["rollout", "status", `deployment/${name}`, "--timeout=120s", "--namespace", ns]);
+  for (const name of ["orders-api", "orders-api-canary"])
+    adminKubectl(["rollout", "status", `deployment/${name}`, "--timeout=120s", "--namespace", ns]);
 }

@@ -9,7 +9,8 @@ import { repoRoot } from "../../test-control-plane/control-plane";
 import { kubectlVersion } from "../../components/repository/workflows/deploy";
 import { toolsBin } from "./tier";
 
-const run = (binary: string, ...args: string[]) => execFileSync(path.join(toolsBin, binary), args, { encoding: "utf8" });
+const run = (binary: string, ...args: string[]) =>
+  execFileSync(path.join(toolsBin, binary), args, { encoding: "utf8" });
 /** The version tools/<tool>/go.mod requires of a module. */
 function pinned(tool: string, module: string): string {
   const goMod = fs.readFileSync(path.join(repoRoot, "tools", tool, "go.mod"), "utf8");
@@ -20,7 +21,10 @@ function pinned(tool: string, module: string): string {
 
 test("the workflows' kubectl is the version the tier builds and runs their scripts with", () => {
   assert.equal(kubectlVersion, pinned("kubernetes", "k8s.io/kubernetes"));
-  assert.match(run("kubectl", "version", "--client"), new RegExp(`^Client Version: ${kubectlVersion.replace(/\./g, "\\.")}$`, "m"));
+  assert.match(
+    run("kubectl", "version", "--client"),
+    new RegExp(`^Client Version: ${kubectlVersion.replace(/\./g, "\\.")}$`, "m"),
+  );
   assert.equal(run("kube-apiserver", "--version").trim(), `Kubernetes ${kubectlVersion}`);
 });
 

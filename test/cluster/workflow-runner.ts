@@ -80,16 +80,26 @@ function property(path: string, scope: Scope): string {
   const parts = path.split(".");
   const c = scope.context;
   const [head, a, b, d] = parts;
-  const value = head === "vars" && parts.length === 2 ? c.vars?.[a]
-    : head === "secrets" && parts.length === 2 ? c.secrets?.[a]
-      : head === "env" && parts.length === 2 ? scope.env[a] ?? ""
-        : head === "inputs" && parts.length === 2 ? c.inputs?.[a] ?? ""
-          : head === "github" && parts.length === 2 ? c.github?.[a]
-            : head === "needs" && parts.length === 4 && b === "outputs" ? c.needs?.[a]?.outputs[d] ?? ""
-              : head === "needs" && parts.length === 3 && b === "result" ? c.needs?.[a]?.result ?? "success"
-                : head === "steps" && parts.length === 3 && b === "outcome" ? scope.steps[a]?.outcome ?? ""
-                  : head === "steps" && parts.length === 4 && b === "outputs" ? scope.steps[a]?.outputs[d] ?? ""
-                    : undefined;
+  const value =
+    head === "vars" && parts.length === 2
+      ? c.vars?.[a]
+      : head === "secrets" && parts.length === 2
+        ? c.secrets?.[a]
+        : head === "env" && parts.length === 2
+          ? (scope.env[a] ?? "")
+          : head === "inputs" && parts.length === 2
+            ? (c.inputs?.[a] ?? "")
+            : head === "github" && parts.length === 2
+              ? c.github?.[a]
+              : head === "needs" && parts.length === 4 && b === "outputs"
+                ? (c.needs?.[a]?.outputs[d] ?? "")
+                : head === "needs" && parts.length === 3 && b === "result"
+                  ? (c.needs?.[a]?.result ?? "success")
+                  : head === "steps" && parts.length === 3 && b === "outcome"
+                    ? (scope.steps[a]?.outcome ?? "")
+                    : head === "steps" && parts.length === 4 && b === "outputs"
+                      ? (scope.steps[a]?.outputs[d] ?? "")
+                      : undefined;
   if (value === undefined) throw new Error(`workflow runner: no value for ${path}`);
   return value;
 }
@@ -106,9 +116,12 @@ function resolve(text: string, scope: Scope): string {
 function condition(expression: string | undefined, scope: Scope): boolean {
   const text = expression ?? "success()";
   const tokens = text.match(/\(|\)|&&|\|\||==|!=|!|'[^']*'|\w+\(\)|[A-Za-z_][\w.-]*/g) ?? [];
-  if (tokens.join("").replace(/\s/g, "") !== text.replace(/\s/g, "")) throw new Error(`workflow runner: unknown condition ${text}`);
+  if (tokens.join("").replace(/\s/g, "") !== text.replace(/\s/g, ""))
+    throw new Error(`workflow runner: unknown condition ${text}`);
   let at = 0;
-  const fail = () => { throw new Error(`workflow runner: unknown condition ${text}`); };
+  const fail = () => {
+    throw new Error(`workflow runner: unknown condition ${text}`);
+  };
   const value = (): string | boolean => {
     const t = tokens[at++];
     if (t === undefined) return fail();
@@ -138,12 +151,20 @@ function condition(expression: string | undefined, scope: Scope): boolean {
   };
   const and = (): string | boolean => {
     let v = comparison();
-    while (tokens[at] === "&&") { at++; const r = comparison(); v = truthy(v) && truthy(r); }
+    while (tokens[at] === "&&") {
+      at++;
+      const r = comparison();
+      v = truthy(v) && truthy(r);
+    }
     return v;
   };
   const or = (): string | boolean => {
     let v = and();
-    while (tokens[at] === "||") { at++; const r = and(); v = truthy(v) || truthy(r); }
+    while (tokens[at] === "||") {
+      at++;
+      const r = and();
+      v = truthy(v) || truthy(r);
+    }
     return v;
   };
   const result = truthy(or());
@@ -167,14 +188,25 @@ export interface RunOptions {
 }
 
 /** bash's exit status and output; killed (status 124) once the output matches `failOn`. */
-function bash(script: string, env: Record<string, string>, failOn: RegExp | undefined, cancelAfter?: number): Promise<{ status: number; output: string; cancelled: boolean }> {
+function bash(
+  script: string,
+  env: Record<string, string>,
+  failOn: RegExp | undefined,
+  cancelAfter?: number,
+): Promise<{ status: number; output: string; cancelled: boolean }> {
   return new Promise((resolve) => {
     // GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
     const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { env, detached: true });
     let output = "";
     let matched = false;
     let cancelled = false;
-    const timer = cancelAfter === undefined ? undefined : setTimeout(() => { cancelled = true; process.kill(-child.pid!, "SIGKILL"); }, cancelAfter * 1000);
+    const timer =
+      cancelAfter === undefined
+        ? undefined
+        : setTimeout(() => {
+            cancelled = true;
+            process.kill(-child.pid!, "SIGKILL");
+          }, cancelAfter * 1000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (failOn && !matched && failOn.test(output)) {
@@ -186,26 +218,45 @@ function bash(script: string, env: Record<string, string>, failOn: RegExp | unde
     child.stderr.on("data", collect);
     child.on("close", (code) => {
       if (timer) clearTimeout(timer);
-      resolve({ status: matched ? 124 : code ?? 1, output, cancelled });
+      resolve({ status: matched ? 124 : (code ?? 1), output, cancelled });
     });
   });
 }
 
 /** Runs one job's steps, or skips the job when its `if:` (default: every job it needs succeeded) is false. */
-export async function runJob(workflowYaml: string, jobId: string, context: ExpressionContext, options: RunOptions): Promise<JobResult> {
+export async function runJob(
+  workflowYaml: string,
+  jobId: string,
+  context: ExpressionContext,
+  options: RunOptions,
+): Promise<JobResult> {
   const workflow = parse(workflowYaml) as Workflow;
   const job = workflow.jobs[jobId];
   if (!job) throw new Error(`workflow runner: no job ${jobId}`);
   const needed = (job.needs ?? []).map((n) => context.needs?.[n]?.result ?? "success");
-  const jobScope: Scope = { context, env: {}, steps: {}, failed: needed.includes("failure"), cancelled: needed.includes("cancelled") };
+  const jobScope: Scope = {
+    context,
+    env: {},
+    steps: {},
+    failed: needed.includes("failure"),
+    cancelled: needed.includes("cancelled"),
+  };
   const runs = job.if === undefined ? needed.every((r) => r === "success") : condition(job.if, jobScope);
   if (!runs) return { success: true, result: "skipped", steps: [], outputs: {}, summary: "", log: "" };
 
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), `runner-${jobId}-`));
-  const files = { GITHUB_ENV: path.join(temp, "env"), GITHUB_STEP_SUMMARY: path.join(temp, "summary"), GITHUB_OUTPUT: path.join(temp, "output") };
+  const files = {
+    GITHUB_ENV: path.join(temp, "env"),
+    GITHUB_STEP_SUMMARY: path.join(temp, "summary"),
+    GITHUB_OUTPUT: path.join(temp, "output"),
+  };
   for (const file of Object.values(files)) fs.writeFileSync(file, "");
   let env: Record<string, string> = {
-    HOME: temp, LANG: "C.UTF-8", RUNNER_TEMP: temp, CI: "true", GITHUB_ACTIONS: "true",
+    HOME: temp,
+    LANG: "C.UTF-8",
+    RUNNER_TEMP: temp,
+    CI: "true",
+    GITHUB_ACTIONS: "true",
     PATH: [...options.pathPrefix, "/usr/local/bin", "/usr/bin", "/bin"].join(path.delimiter),
     ...Object.fromEntries(Object.entries(context.github ?? {}).map(([k, v]) => [`GITHUB_${k.toUpperCase()}`, v])),
     ...files,
@@ -227,11 +278,12 @@ export async function runJob(workflowYaml: string, jobId: string, context: Expre
       if (step.id) steps[step.id] = { outcome, outputs: {} };
       continue;
     }
-    if (step.shell !== undefined && step.shell !== "bash") throw new Error(`workflow runner: step ${step.name} uses shell ${step.shell}`);
+    if (step.shell !== undefined && step.shell !== "bash")
+      throw new Error(`workflow runner: step ${step.name} uses shell ${step.shell}`);
     const stepEnv = { ...env };
     for (const [key, value] of Object.entries(step.env ?? {})) stepEnv[key] = resolve(value, scope());
     const script = resolve(step.run, scope());
-    const cancelHere = options.cancelDuring?.step === step.name ? options.cancelDuring.afterSeconds ?? 0 : undefined;
+    const cancelHere = options.cancelDuring?.step === step.name ? (options.cancelDuring.afterSeconds ?? 0) : undefined;
     const ran = await bash(script, stepEnv, options.failOn, cancelHere);
     const outcome = ran.cancelled ? "cancelled" : ran.status === 0 ? "success" : "failure";
     log += `== ${step.name} (${ran.cancelled ? "cancelled" : `exit ${ran.status}`})\n${ran.output}`;
@@ -242,7 +294,9 @@ export async function runJob(workflowYaml: string, jobId: string, context: Expre
     // GITHUB_ENV: KEY=VALUE lines reach the steps after this one.
     env = { ...env, ...keyValues(files.GITHUB_ENV) };
   }
-  const outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([key, value]) => [key, resolve(value, scope())]));
+  const outputs = Object.fromEntries(
+    Object.entries(job.outputs ?? {}).map(([key, value]) => [key, resolve(value, scope())]),
+  );
   const summary = fs.readFileSync(files.GITHUB_STEP_SUMMARY, "utf8");
   fs.rmSync(temp, { recursive: true, force: true });
   const result: JobOutcome = cancelled ? "cancelled" : failed ? "failure" : "success";
@@ -251,6 +305,9 @@ export async function runJob(workflowYaml: string, jobId: string, context: Expre
 
 /** The KEY=VALUE lines of a GITHUB_ENV or GITHUB_OUTPUT file. */
 function keyValues(file: string): Record<string, string> {
-  const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes("="));
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.includes("="));
   return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }

@@ -23,6 +23,9 @@ test("the dev stack's URNs are the committed ones", async () => {
   const pinned = JSON.parse(readFileSync(snapshot, "utf8")) as string[];
   const gone = pinned.filter((u) => !urns.includes(u));
   const added = urns.filter((u) => !pinned.includes(u));
-  assert.deepEqual({ gone, added }, { gone: [], added: [] },
-    "URNs changed: a deployed resource would be replaced. Add an alias, or update the snapshot deliberately (see the top of this file)");
+  assert.deepEqual(
+    { gone, added },
+    { gone: [], added: [] },
+    "URNs changed: a deployed resource would be replaced. Add an alias, or update the snapshot deliberately (see the top of this file)",
+  );
 });

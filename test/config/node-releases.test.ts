@@ -6,9 +6,12 @@ import { test } from "node:test";
 import { nodeEndOfLife, nodeLineProblem, reviewedOn, supportedNodeLines } from "../../config/node-releases";
 
 // The package's schedule, read from its file here rather than through the module under test.
-const schedule = JSON.parse(readFileSync(require.resolve("node-releases/data/release-schedule/release-schedule.json"), "utf8")) as
-  Record<string, { start: string; lts?: string; end: string }>;
-const majors = Object.keys(schedule).filter((name) => /^v\d+$/.test(name)).map((name) => name.slice(1));
+const schedule = JSON.parse(
+  readFileSync(require.resolve("node-releases/data/release-schedule/release-schedule.json"), "utf8"),
+) as Record<string, { start: string; lts?: string; end: string }>;
+const majors = Object.keys(schedule)
+  .filter((name) => /^v\d+$/.test(name))
+  .map((name) => name.slice(1));
 
 test("every major line's end of life is the package's, odd lines included", () => {
   assert.deepEqual(nodeEndOfLife, Object.fromEntries(majors.map((m) => [m, schedule[`v${m}`].end])));
@@ -19,7 +22,9 @@ test("every major line's end of life is the package's, odd lines included", () =
 
 test("the supported lines are those released and not past their end on reviewedOn", () => {
   const day = new Date(reviewedOn);
-  const expected = majors.filter((m) => new Date(schedule[`v${m}`].start) <= day && new Date(schedule[`v${m}`].end) >= day);
+  const expected = majors.filter(
+    (m) => new Date(schedule[`v${m}`].start) <= day && new Date(schedule[`v${m}`].end) >= day,
+  );
   assert.deepEqual(supportedNodeLines, expected);
   assert.deepEqual(supportedNodeLines, ["22", "24", "26"]);
   for (const line of supportedNodeLines) assert.equal(nodeLineProblem(line), undefined, line);
@@ -32,7 +37,10 @@ test("a line past its end is refused with the package's date", () => {
 });
 
 test("support is judged on the day given, reviewedOn by default, not on the clock", () => {
-  assert.equal(nodeLineProblem("22", new Date("2027-05-01")), `Node.js 22 reached end of life on ${schedule.v22.end}: use 22, 24, 26`);
+  assert.equal(
+    nodeLineProblem("22", new Date("2027-05-01")),
+    `Node.js 22 reached end of life on ${schedule.v22.end}: use 22, 24, 26`,
+  );
   assert.equal(nodeLineProblem("22", new Date(schedule.v22.end)), undefined, "the last day still counts");
 });
 

@@ -6,11 +6,27 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { generatedConfigurationDoc, generatedFiles, generatedPulumiYaml, replaceBetweenMarkers } from "../../config/generate-docs";
-import { configDeclarations, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig } from "../../config/load";
+import {
+  generatedConfigurationDoc,
+  generatedFiles,
+  generatedPulumiYaml,
+  replaceBetweenMarkers,
+} from "../../config/generate-docs";
+import {
+  configDeclarations,
+  otherOidcProviderCreators,
+  otherRepoWorkflowOwners,
+  parseStackConfig,
+} from "../../config/load";
 import { projectName } from "../../config/schema";
 
-interface Declared { type?: string; description: string; default?: unknown; secret?: boolean; items?: { type: string; items?: unknown } }
+interface Declared {
+  type?: string;
+  description: string;
+  default?: unknown;
+  secret?: boolean;
+  items?: { type: string; items?: unknown };
+}
 const project = parse(readFileSync("Pulumi.yaml", "utf8")) as {
   name: string;
   runtime: { name: string; options: Record<string, unknown> };
@@ -41,18 +57,31 @@ for (const [name, file, generate] of [
 
 test("the generator replaces only what is between the markers, and refuses a file without them", () => {
   const marker = { path: "x", begin: "# begin", end: "# end" };
-  assert.equal(replaceBetweenMarkers("above\n# begin\nold\nlines\n# end\nbelow\n", marker, "new\n"), "above\n# begin\nnew\n# end\nbelow\n");
-  assert.throws(() => replaceBetweenMarkers("above\n# begin\nold\n", marker, "new\n"), /x: the marker lines "# begin" and "# end" are missing/);
+  assert.equal(
+    replaceBetweenMarkers("above\n# begin\nold\nlines\n# end\nbelow\n", marker, "new\n"),
+    "above\n# begin\nnew\n# end\nbelow\n",
+  );
+  assert.throws(
+    () => replaceBetweenMarkers("above\n# begin\nold\n", marker, "new\n"),
+    /x: the marker lines "# begin" and "# end" are missing/,
+  );
 });
 
 test("Pulumi.yaml declares exactly the schema's settings, with their types, descriptions and defaults", () => {
-  const expected = Object.fromEntries(configDeclarations().filter((d) => !d.undeclared).map(({ key, ...d }) => [key, {
-    ...(d.type ? { type: d.type } : {}),
-    description: d.description,
-    ...(d.items ? { items: d.items } : {}),
-    ...(d.default !== undefined ? { default: d.default } : {}),
-    ...(d.secret ? { secret: true } : {}),
-  }]));
+  const expected = Object.fromEntries(
+    configDeclarations()
+      .filter((d) => !d.undeclared)
+      .map(({ key, ...d }) => [
+        key,
+        {
+          ...(d.type ? { type: d.type } : {}),
+          description: d.description,
+          ...(d.items ? { items: d.items } : {}),
+          ...(d.default !== undefined ? { default: d.default } : {}),
+          ...(d.secret ? { secret: true } : {}),
+        },
+      ]),
+  );
   assert.deepEqual(project.config, expected);
 });
 
@@ -61,7 +90,8 @@ test("every declared setting has a type Pulumi.yaml allows, so the CLI checks ea
   for (const [key, d] of Object.entries(project.config)) {
     assert.ok(d.type !== undefined && pulumiTypes.includes(d.type), `${key}: ${d.type}`);
     assert.equal(d.type === "array", d.items !== undefined, `${key}: an array, and only an array, declares its items`);
-    if (d.items) assert.ok(pulumiTypes.includes(d.items.type) && d.items.type !== "array", `${key}: items ${d.items.type}`);
+    if (d.items)
+      assert.ok(pulumiTypes.includes(d.items.type) && d.items.type !== "array", `${key}: items ${d.items.type}`);
     assert.ok(d.description.length > 0, `${key} has a description`);
   }
 });
@@ -70,10 +100,25 @@ test("every declared setting has a type Pulumi.yaml allows, so the CLI checks ea
 // mergeConfig): such a key must be one the schema requires too, and every optional setting
 // without a default is left out of the block, listed under it instead. The real tier runs the CLI
 // itself on the project's files (test/cluster/project.test.ts).
-const requiredSettings = { githubOwner: "acme", githubRepository: "orders-api", appName: "orders-api", initialImage: "ghcr.io/acme/orders-api:1.4.2" };
+const requiredSettings = {
+  githubOwner: "acme",
+  githubRepository: "orders-api",
+  appName: "orders-api",
+  initialImage: "ghcr.io/acme/orders-api:1.4.2",
+};
 test("a key declared without a default is one the schema requires; the optional ones are listed, not declared", () => {
-  assert.deepEqual(Object.entries(project.config).filter(([, d]) => d.default === undefined).map(([key]) => key).sort(), Object.keys(requiredSettings).sort());
-  const token = { clusterAuth: "token", clusterEndpoint: "https://127.0.0.1:6443", clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----").toString("base64") };
+  assert.deepEqual(
+    Object.entries(project.config)
+      .filter(([, d]) => d.default === undefined)
+      .map(([key]) => key)
+      .sort(),
+    Object.keys(requiredSettings).sort(),
+  );
+  const token = {
+    clusterAuth: "token",
+    clusterEndpoint: "https://127.0.0.1:6443",
+    clusterCaData: Buffer.from("-----BEGIN CERTIFICATE-----").toString("base64"),
+  };
   const noSecrets = { ghcrPullToken: false, slackWebhook: false };
   assert.doesNotThrow(() => parseStackConfig({ ...requiredSettings, ...token }, "dev", noSecrets));
   for (const key of Object.keys(requiredSettings)) {
@@ -97,26 +142,43 @@ test("a key declared without a default is one the schema requires; the optional 
 function pulumiAccepts(d: { type?: string; items?: { type: string } }, value: unknown, inList = false): boolean {
   const scalar = typeof value === "number" || typeof value === "boolean" ? (inList ? value : String(value)) : value;
   switch (d.type) {
-    case "string": return typeof scalar === "string";
-    case "integer": return Number.isInteger(scalar) || (typeof scalar === "string" && /^[+-]?\d+$/.test(scalar));
-    case "boolean": return typeof scalar === "boolean" || scalar === "true" || scalar === "false";
-    case undefined: return true;
-    default: return Array.isArray(value) && d.items !== undefined && value.every((item) => pulumiAccepts(d.items!, item, true));
+    case "string":
+      return typeof scalar === "string";
+    case "integer":
+      return Number.isInteger(scalar) || (typeof scalar === "string" && /^[+-]?\d+$/.test(scalar));
+    case "boolean":
+      return typeof scalar === "boolean" || scalar === "true" || scalar === "false";
+    case undefined:
+      return true;
+    default:
+      return (
+        Array.isArray(value) && d.items !== undefined && value.every((item) => pulumiAccepts(d.items!, item, true))
+      );
   }
 }
 
 test("Pulumi's type check takes the stack files' values, and nodeVersions as numbers or text", () => {
-  const undeclared = new Set(configDeclarations().filter((d) => d.undeclared).map((d) => d.key));
+  const undeclared = new Set(
+    configDeclarations()
+      .filter((d) => d.undeclared)
+      .map((d) => d.key),
+  );
   for (const stack of ["dev", "prod"]) {
     const values = (parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
     for (const [key, value] of Object.entries(values)) {
       const name = key.replace(`${projectName}:`, "");
       const d = project.config[name];
-      if (key.startsWith(`${projectName}:`) && !undeclared.has(name)) assert.ok(d && pulumiAccepts(d, value), `Pulumi.${stack}.yaml: ${key}`);
+      if (key.startsWith(`${projectName}:`) && !undeclared.has(name))
+        assert.ok(d && pulumiAccepts(d, value), `Pulumi.${stack}.yaml: ${key}`);
     }
   }
-  for (const value of [[22, 24], ["22", "24"]]) assert.ok(pulumiAccepts(project.config.nodeVersions, value), JSON.stringify(value));
-  for (const value of [1.5, "1.5"]) assert.ok(pulumiAccepts(project.config.smokeMaxLatencySeconds, value), JSON.stringify(value));
+  for (const value of [
+    [22, 24],
+    ["22", "24"],
+  ])
+    assert.ok(pulumiAccepts(project.config.nodeVersions, value), JSON.stringify(value));
+  for (const value of [1.5, "1.5"])
+    assert.ok(pulumiAccepts(project.config.smokeMaxLatencySeconds, value), JSON.stringify(value));
   for (const [key, d] of Object.entries(project.config)) {
     if (d.default !== undefined) assert.ok(pulumiAccepts(d, d.default), `${key}: its default`);
   }
@@ -134,16 +196,21 @@ for (const stack of ["dev", "prod"]) {
     }
     const config = parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false });
     // The checks loadStackConfig makes across the project's stack files.
-    if (config.oidcProviderArn === undefined) assert.deepEqual(otherOidcProviderCreators(".", stack, values["aws:allowedAccountIds"] as string[]), []);
+    if (config.oidcProviderArn === undefined)
+      assert.deepEqual(otherOidcProviderCreators(".", stack, values["aws:allowedAccountIds"] as string[]), []);
     if (config.manageRepoWorkflows) assert.deepEqual(otherRepoWorkflowOwners(".", config), []);
   });
 }
 
 test("prod differs from dev where environments differ", () => {
-  const read = (s: string) => (parse(readFileSync(`Pulumi.${s}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
+  const read = (s: string) =>
+    (parse(readFileSync(`Pulumi.${s}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
   const dev = read("dev");
   const prod = read("prod");
-  assert.ok((prod[`${projectName}:replicas`] as number) > (dev[`${projectName}:replicas`] as number), "prod runs more replicas");
+  assert.ok(
+    (prod[`${projectName}:replicas`] as number) > (dev[`${projectName}:replicas`] as number),
+    "prod runs more replicas",
+  );
   assert.ok((prod[`${projectName}:requiredReviewers`] as string[]).length > 0, "prod has reviewers");
   assert.equal(prod[`${projectName}:promoteFrom`], "dev", "prod promotes what dev tested");
   assert.equal(dev[`${projectName}:manageRepoWorkflows`], true);

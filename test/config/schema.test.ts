@@ -6,11 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { argsSettingNames, stackSettingNames } from "../../config/errors";
-import { ConfigError, otherOidcProviderCreators, otherRepoWorkflowOwners, parseStackConfig, previewStacksDeployingOtherwise } from "../../config/load";
+import {
+  ConfigError,
+  otherOidcProviderCreators,
+  otherRepoWorkflowOwners,
+  parseStackConfig,
+  previewStacksDeployingOtherwise,
+} from "../../config/load";
 import { badConfigurations as cases, validAnalysis, validRaw } from "../fixtures/bad-configurations";
 
 const noSecrets = { ghcrPullToken: false, slackWebhook: false };
-
 
 function problems(overrides: Record<string, unknown>, remove: string[] = []): string[] {
   const raw = { ...validRaw, ...overrides };
@@ -49,16 +54,38 @@ describe("valid configuration", () => {
     const c = parseStackConfig({ ...validRaw, canaryAnalysis: validAnalysis }, "dev", noSecrets);
     assert.equal(c.canaryAnalysis?.intervalSeconds, 30);
     assert.equal(c.canaryAnalysis?.failureLimit, 1);
-    assert.deepEqual(c.canaryAnalysis?.metrics.map((m) => [m.max, m.maxOverStable]), [[0.05, undefined], [undefined, 0.2]]);
+    assert.deepEqual(
+      c.canaryAnalysis?.metrics.map((m) => [m.max, m.maxOverStable]),
+      [
+        [0.05, undefined],
+        [undefined, 0.2],
+      ],
+    );
   });
   test("token mode needs no EKS settings", () => {
-    assert.deepEqual(problems({ clusterAuth: "token", clusterEndpoint: "https://k8s.example.com:6443", clusterCaData: "LS0tLS1CRUdJTg==" }, ["eksClusterName", "awsRegion"]), []);
+    assert.deepEqual(
+      problems(
+        { clusterAuth: "token", clusterEndpoint: "https://k8s.example.com:6443", clusterCaData: "LS0tLS1CRUdJTg==" },
+        ["eksClusterName", "awsRegion"],
+      ),
+      [],
+    );
   });
   test("networkPolicyIngress takes namespaces, their pods, IPv4 and IPv6 blocks, and []; livenessPath defaults to healthPath", () => {
-    assert.deepEqual(problems({ networkPolicyIngress: [
-      { namespace: "ingress-nginx" }, { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus", tier: "" } },
-      { cidr: "10.0.0.0/8" }, { cidr: "0.0.0.0/0" }, { cidr: "fd00::/8" }, { cidr: "::/0" }, { cidr: "::ffff:10.0.0.0/104" },
-    ] }), []);
+    assert.deepEqual(
+      problems({
+        networkPolicyIngress: [
+          { namespace: "ingress-nginx" },
+          { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus", tier: "" } },
+          { cidr: "10.0.0.0/8" },
+          { cidr: "0.0.0.0/0" },
+          { cidr: "fd00::/8" },
+          { cidr: "::/0" },
+          { cidr: "::ffff:10.0.0.0/104" },
+        ],
+      }),
+      [],
+    );
     assert.deepEqual(problems({ networkPolicyIngress: [] }), []);
     const c = parseStackConfig(validRaw, "dev", noSecrets);
     assert.equal(c.networkPolicyIngress, undefined);
@@ -89,18 +116,45 @@ describe("bad configurations are refused with their message", () => {
     ]);
   });
   test("a bad value gets its own line only, no line computed from it", () => {
-    const analysis = { prometheusUrl: "http://prometheus:9090", metrics: [{ name: "errors", query: "$track", max: 1 }] };
-    assert.deepEqual(problems({ canaryWeight: 100 }), ["canary-pipeline:canaryWeight: 100 must be a percentage from 1 to 50"]);
-    assert.deepEqual(problems({ replicas: 0, canaryWeight: 33 }), ["canary-pipeline:replicas: 0 must be a whole number from 1 to 100"]);
-    assert.deepEqual(problems({ canaryBakeSeconds: -1, canaryAnalysis: analysis }), ["canary-pipeline:canaryBakeSeconds: -1 must be a number of seconds from 0 to 3600"]);
-    assert.deepEqual(problems({ requiredReviewers: "alice", promoteFrom: "dev" }), ['canary-pipeline:requiredReviewers: "alice" must be a list of GitHub logins or org/team-slugs']);
-    assert.deepEqual(problems({ nodeVersions: "22" }), ['canary-pipeline:nodeVersions: "22" must be a list of Node.js major versions']);
-    assert.deepEqual(problems({ tags: ["a=b", "bad", "a=c"] }), ['canary-pipeline:tags[1]: "bad" must be key=value', 'canary-pipeline:tags: ["a=b","bad","a=c"] must not repeat a key']);
-    assert.deepEqual(problems({ canaryAnalysis: { ...analysis, metrics: [{ name: "Errors!", query: "$track", max: 1 }, { name: "Errors!", query: "$track", max: "x" }] } }), [
-      `canary-pipeline:canaryAnalysis.metrics[0].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
-      `canary-pipeline:canaryAnalysis.metrics[1].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
-      'canary-pipeline:canaryAnalysis.metrics[1].max: "x" must be a number such as 0.05',
+    const analysis = {
+      prometheusUrl: "http://prometheus:9090",
+      metrics: [{ name: "errors", query: "$track", max: 1 }],
+    };
+    assert.deepEqual(problems({ canaryWeight: 100 }), [
+      "canary-pipeline:canaryWeight: 100 must be a percentage from 1 to 50",
     ]);
+    assert.deepEqual(problems({ replicas: 0, canaryWeight: 33 }), [
+      "canary-pipeline:replicas: 0 must be a whole number from 1 to 100",
+    ]);
+    assert.deepEqual(problems({ canaryBakeSeconds: -1, canaryAnalysis: analysis }), [
+      "canary-pipeline:canaryBakeSeconds: -1 must be a number of seconds from 0 to 3600",
+    ]);
+    assert.deepEqual(problems({ requiredReviewers: "alice", promoteFrom: "dev" }), [
+      'canary-pipeline:requiredReviewers: "alice" must be a list of GitHub logins or org/team-slugs',
+    ]);
+    assert.deepEqual(problems({ nodeVersions: "22" }), [
+      'canary-pipeline:nodeVersions: "22" must be a list of Node.js major versions',
+    ]);
+    assert.deepEqual(problems({ tags: ["a=b", "bad", "a=c"] }), [
+      'canary-pipeline:tags[1]: "bad" must be key=value',
+      'canary-pipeline:tags: ["a=b","bad","a=c"] must not repeat a key',
+    ]);
+    assert.deepEqual(
+      problems({
+        canaryAnalysis: {
+          ...analysis,
+          metrics: [
+            { name: "Errors!", query: "$track", max: 1 },
+            { name: "Errors!", query: "$track", max: "x" },
+          ],
+        },
+      }),
+      [
+        `canary-pipeline:canaryAnalysis.metrics[0].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
+        `canary-pipeline:canaryAnalysis.metrics[1].name: "Errors!" must be a DNS-1123 label such as error-ratio (lower-case letters, digits, '-')`,
+        'canary-pipeline:canaryAnalysis.metrics[1].max: "x" must be a number such as 0.05',
+      ],
+    );
   });
 });
 
@@ -128,7 +182,10 @@ describe("names as the reader wrote them", () => {
     ]);
     assert.deepEqual(error.errors, [
       { propertyPath: "settings.awsRegion", reason: '"eu-wset-1" must be an AWS region: did you mean eu-west-1?' },
-      { propertyPath: "settings.canaryAnalysis.intervalSeconds", reason: "5 must be a number of seconds from 10 to 600" },
+      {
+        propertyPath: "settings.canaryAnalysis.intervalSeconds",
+        reason: "5 must be a number of seconds from 10 to 600",
+      },
     ]);
     assert.equal(error.holder, "CanaryPipeline orders");
     assert.match(error.message, /^Invalid configuration:\n {2}CanaryPipeline orders: settings\.awsRegion: /);
@@ -144,23 +201,48 @@ describe("names as the reader wrote them", () => {
       "CanaryPipeline orders: settings.awsRegion: is required with clusterAuth eks: add awsRegion to settings",
       "CanaryPipeline orders: settings.kubeconfigContext: applies to clusterAuth token only: eks mode builds its kubeconfig from eksClusterName and awsRegion",
     ]);
-    assert.deepEqual(refused({ ...validRaw, canaryAnalysis: { metrics: validAnalysis.metrics } }, library).problems,
-      ["CanaryPipeline orders: settings.canaryAnalysis.prometheusUrl: is required: add prometheusUrl to settings.canaryAnalysis"]);
+    assert.deepEqual(refused({ ...validRaw, canaryAnalysis: { metrics: validAnalysis.metrics } }, library).problems, [
+      "CanaryPipeline orders: settings.canaryAnalysis.prometheusUrl: is required: add prometheusUrl to settings.canaryAnalysis",
+    ]);
   });
 });
 
 describe("driftSchedule: a GitHub Actions cron schedule, judged by cron-parser", () => {
   test("five POSIX fields in range, names and steps included, or off, are accepted", () => {
-    for (const schedule of ["0 6 * * 1-5", "*/15 * * * *", "30 2 1,15 * *", "0 6 * JAN-MAR MON", "0 0 29 2 *", "0  6 * * *", "off"]) {
+    for (const schedule of [
+      "0 6 * * 1-5",
+      "*/15 * * * *",
+      "30 2 1,15 * *",
+      "0 6 * JAN-MAR MON",
+      "0 0 29 2 *",
+      "0  6 * * *",
+      "off",
+    ]) {
       assert.deepEqual(problems({ driftSchedule: schedule }), [], schedule);
     }
   });
   test("out of range, the wrong number of fields, a schedule that never runs, and cron-parser's extensions are refused, naming the field", () => {
-    const reason = (schedule: string) => problems({ driftSchedule: schedule })[0]?.replace(`canary-pipeline:driftSchedule: ${JSON.stringify(schedule)} must be a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off: `, "");
-    assert.equal(reason("0 25 * * *"), "its hour field 25 is refused (Constraint error, got value 25 expected range 0-23)");
-    assert.equal(reason("60 6 * * *"), "its minute field 60 is refused (Constraint error, got value 60 expected range 0-59)");
-    assert.equal(reason("0 6 * 13 *"), "its month field 13 is refused (Constraint error, got value 13 expected range 1-12)");
-    assert.equal(reason("0 6 * * 8"), "its day-of-week field 8 is refused (Constraint error, got value 8 expected range 0-7)");
+    const reason = (schedule: string) =>
+      problems({ driftSchedule: schedule })[0]?.replace(
+        `canary-pipeline:driftSchedule: ${JSON.stringify(schedule)} must be a cron schedule of five fields (UTC) such as 0 6 * * 1-5, or off: `,
+        "",
+      );
+    assert.equal(
+      reason("0 25 * * *"),
+      "its hour field 25 is refused (Constraint error, got value 25 expected range 0-23)",
+    );
+    assert.equal(
+      reason("60 6 * * *"),
+      "its minute field 60 is refused (Constraint error, got value 60 expected range 0-59)",
+    );
+    assert.equal(
+      reason("0 6 * 13 *"),
+      "its month field 13 is refused (Constraint error, got value 13 expected range 1-12)",
+    );
+    assert.equal(
+      reason("0 6 * * 8"),
+      "its day-of-week field 8 is refused (Constraint error, got value 8 expected range 0-7)",
+    );
     assert.equal(reason("0 6 * *"), "has 4 fields, not five");
     assert.equal(reason("@daily"), "has one field, not five");
     assert.equal(reason("0 6 31 2 *"), "it never runs (Invalid explicit day of month definition)");
@@ -172,26 +254,49 @@ describe("driftSchedule: a GitHub Actions cron schedule, judged by cron-parser",
 // A stack file's list reaches the program as JSON (`nodeVersions: [22, 24]` gives numbers); a
 // library caller may write either form too. Both are accepted and normalised.
 describe("numbers or text", () => {
-  test("nodeVersions [22, 24] is accepted as the lines \"22\" and \"24\"", () => {
-    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, 24] }, "dev", noSecrets).nodeVersions, ["22", "24"]);
-    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, "26"] }, "dev", noSecrets).nodeVersions, ["22", "26"]);
+  test('nodeVersions [22, 24] is accepted as the lines "22" and "24"', () => {
+    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, 24] }, "dev", noSecrets).nodeVersions, [
+      "22",
+      "24",
+    ]);
+    assert.deepEqual(parseStackConfig({ ...validRaw, nodeVersions: [22, "26"] }, "dev", noSecrets).nodeVersions, [
+      "22",
+      "26",
+    ]);
   });
   test("a fractional or negative Node.js version is refused, naming the key", () => {
-    assert.deepEqual(problems({ nodeVersions: [22.5] }), ["canary-pipeline:nodeVersions[0]: 22.5 must be a Node.js major version such as 24"]);
-    assert.deepEqual(problems({ nodeVersions: [-1] }), ["canary-pipeline:nodeVersions[0]: -1 must be a Node.js major version such as 24"]);
+    assert.deepEqual(problems({ nodeVersions: [22.5] }), [
+      "canary-pipeline:nodeVersions[0]: 22.5 must be a Node.js major version such as 24",
+    ]);
+    assert.deepEqual(problems({ nodeVersions: [-1] }), [
+      "canary-pipeline:nodeVersions[0]: -1 must be a Node.js major version such as 24",
+    ]);
   });
-  test("smokeMaxLatencySeconds 1.5 and \"1.5\" are both 1.5 seconds", () => {
-    for (const value of [1.5, "1.5"]) assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: value }, "dev", noSecrets).smokeMaxLatencySeconds, 1.5, JSON.stringify(value));
+  test('smokeMaxLatencySeconds 1.5 and "1.5" are both 1.5 seconds', () => {
+    for (const value of [1.5, "1.5"])
+      assert.equal(
+        parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: value }, "dev", noSecrets).smokeMaxLatencySeconds,
+        1.5,
+        JSON.stringify(value),
+      );
     // Requests cut off at 61 s make a long smoke test: the canary's lifetime must outlast its job.
-    assert.equal(parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: 60, canaryLifetimeMinutes: 120 }, "dev", noSecrets).smokeMaxLatencySeconds, 60);
+    assert.equal(
+      parseStackConfig({ ...validRaw, smokeMaxLatencySeconds: 60, canaryLifetimeMinutes: 120 }, "dev", noSecrets)
+        .smokeMaxLatencySeconds,
+      60,
+    );
   });
   test("smokeMaxLatencySeconds as a number still refuses 0, negatives, more than 60 and non-numbers", () => {
     const line = (value: unknown) => problems({ smokeMaxLatencySeconds: value });
     assert.deepEqual(line(0), ["canary-pipeline:smokeMaxLatencySeconds: 0 must be more than 0 seconds"]);
     assert.deepEqual(line(-2), ["canary-pipeline:smokeMaxLatencySeconds: -2 must be more than 0 seconds"]);
     assert.deepEqual(line(61), ["canary-pipeline:smokeMaxLatencySeconds: 61 must be at most 60 seconds"]);
-    assert.deepEqual(line(true), ["canary-pipeline:smokeMaxLatencySeconds: true must be a positive number of seconds such as 1.5"]);
-    assert.deepEqual(line("-2"), ['canary-pipeline:smokeMaxLatencySeconds: "-2" must be a positive number of seconds such as 1.5']);
+    assert.deepEqual(line(true), [
+      "canary-pipeline:smokeMaxLatencySeconds: true must be a positive number of seconds such as 1.5",
+    ]);
+    assert.deepEqual(line("-2"), [
+      'canary-pipeline:smokeMaxLatencySeconds: "-2" must be a positive number of seconds such as 1.5',
+    ]);
   });
 });
 
@@ -216,7 +321,8 @@ describe("two stacks of one repository owning the repository-wide workflows", ()
 describe("two stacks creating the AWS account's one GitHub OIDC provider", () => {
   const dir = mkdtempSync(join(tmpdir(), "stacks-"));
   writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");
-  const stackFile = (accounts: string[] | undefined, providerArn?: string) => "config:\n" +
+  const stackFile = (accounts: string[] | undefined, providerArn?: string) =>
+    "config:\n" +
     (accounts ? `  aws:allowedAccountIds:\n${accounts.map((a) => `    - "${a}"\n`).join("")}` : "") +
     (providerArn ? `  canary-pipeline:oidcProviderArn: ${providerArn}\n` : "");
   const write = (stack: string, text: string) => writeFileSync(join(dir, `Pulumi.${stack}.yaml`), text);
@@ -237,7 +343,10 @@ describe("two stacks creating the AWS account's one GitHub OIDC provider", () =>
   test("a stack of another account, or one that adopts the provider, is no rival", () => {
     write("prod", stackFile(["210987654321"]));
     assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), []);
-    write("prod", stackFile(["123456789012"], "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"));
+    write(
+      "prod",
+      stackFile(["123456789012"], "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
+    );
     assert.deepEqual(otherOidcProviderCreators(dir, "dev", ["123456789012"]), []);
   });
 });
@@ -245,14 +354,26 @@ describe("two stacks creating the AWS account's one GitHub OIDC provider", () =>
 describe("settings the GitHub plan can honour", () => {
   const reviewed = { ...validRaw, promoteFrom: "dev", requiredReviewers: ["alice"] };
   test("reviewers in a public repository, or on Enterprise, are accepted", () => {
-    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "public", githubPlan: "free" }, "prod", noSecrets));
-    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private", githubPlan: "enterprise" }, "prod", noSecrets));
+    assert.doesNotThrow(() =>
+      parseStackConfig({ ...reviewed, githubRepositoryVisibility: "public", githubPlan: "free" }, "prod", noSecrets),
+    );
+    assert.doesNotThrow(() =>
+      parseStackConfig(
+        { ...reviewed, githubRepositoryVisibility: "private", githubPlan: "enterprise" },
+        "prod",
+        noSecrets,
+      ),
+    );
   });
   test("a private repository on Team holds environments without reviewers", () => {
-    assert.doesNotThrow(() => parseStackConfig({ ...validRaw, githubRepositoryVisibility: "private", githubPlan: "team" }, "dev", noSecrets));
+    assert.doesNotThrow(() =>
+      parseStackConfig({ ...validRaw, githubRepositoryVisibility: "private", githubPlan: "team" }, "dev", noSecrets),
+    );
   });
   test("without the plan or the visibility, nothing is assumed", () => {
-    assert.doesNotThrow(() => parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private" }, "prod", noSecrets));
+    assert.doesNotThrow(() =>
+      parseStackConfig({ ...reviewed, githubRepositoryVisibility: "private" }, "prod", noSecrets),
+    );
   });
 });
 

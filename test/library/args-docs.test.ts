@@ -17,11 +17,13 @@ test("every public Args property has a doc comment stating its default", () => {
     for (const property of members) {
       const declaration = property.valueDeclaration ?? property.declarations?.[0];
       // `config?: never`: a marker that makes the two forms of CanaryPipelineArgs exclusive.
-      if (declaration && ts.isPropertySignature(declaration) && declaration.type?.kind === ts.SyntaxKind.NeverKeyword) continue;
+      if (declaration && ts.isPropertySignature(declaration) && declaration.type?.kind === ts.SyntaxKind.NeverKeyword)
+        continue;
       // Provider settings come from @pulumi/kubernetes, documented there.
       if (declaration && declaration.getSourceFile().fileName.includes("node_modules")) continue;
       const doc = ts.displayPartsToString(property.getDocumentationComment(checker));
-      if (!/\b(default:|required\b)/i.test(doc)) problems.push(`${symbol.name}.${property.name}: ${JSON.stringify(doc)}`);
+      if (!/\b(default:|required\b)/i.test(doc))
+        problems.push(`${symbol.name}.${property.name}: ${JSON.stringify(doc)}`);
     }
   }
   assert.deepEqual([...new Set(problems)], []);

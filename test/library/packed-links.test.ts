@@ -44,7 +44,11 @@ test("every relative link of the packed README and docs resolves inside the pack
       const target = path === "" ? page : normalize(join(dirname(page), path));
       if (!files.includes(target)) {
         broken.push(`${page}: ${link} (${target} is not in the package)`);
-      } else if (fragment !== undefined && target.endsWith(".md") && !anchors(readFileSync(join(root, target), "utf8")).has(fragment)) {
+      } else if (
+        fragment !== undefined &&
+        target.endsWith(".md") &&
+        !anchors(readFileSync(join(root, target), "utf8")).has(fragment)
+      ) {
         broken.push(`${page}: ${link} (no heading of ${target} has the anchor #${fragment})`);
       }
     }

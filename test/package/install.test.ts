@@ -17,7 +17,10 @@ import { scriptFiles } from "../../components/shared/script-files";
 
 const root = resolve(__dirname, "..", "..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; devDependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  name: string;
+  devDependencies: Record<string, string>;
+};
 const scratch = mkdtempSync(join(tmpdir(), "canary-pipeline-install-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -112,7 +115,9 @@ function sdkCopies(dir: string): string[] {
   const modules = join(dir, "node_modules");
   if (!existsSync(modules)) return [];
   return readdirSync(modules).flatMap((entry) => {
-    const packages = entry.startsWith("@") ? readdirSync(join(modules, entry)).map((p) => join(modules, entry, p)) : [join(modules, entry)];
+    const packages = entry.startsWith("@")
+      ? readdirSync(join(modules, entry)).map((p) => join(modules, entry, p))
+      : [join(modules, entry)];
     return packages.flatMap((p) => [...(p.endsWith(join("@pulumi", "pulumi")) ? [p] : []), ...sdkCopies(p)]);
   });
 }
@@ -121,35 +126,77 @@ function sdkCopies(dir: string): string[] {
 function install(folder: string, dependency: string): string {
   const project = join(scratch, folder);
   execFileSync("mkdir", ["-p", project]);
-  writeFileSync(join(project, "package.json"), JSON.stringify({
-    name: `consumer-${folder}`, version: "1.0.0", private: true,
-    dependencies: { [manifest.name]: dependency, "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"], "@types/node": manifest.devDependencies["@types/node"] },
-  }, null, 2));
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: "pipe" });
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify(
+      {
+        name: `consumer-${folder}`,
+        version: "1.0.0",
+        private: true,
+        dependencies: {
+          [manifest.name]: dependency,
+          "@pulumi/pulumi": manifest.devDependencies["@pulumi/pulumi"],
+          "@types/node": manifest.devDependencies["@types/node"],
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: project,
+    stdio: "pipe",
+  });
   writeFileSync(join(project, "program.ts"), program);
   writeFileSync(join(project, "main.ts"), main);
   writeFileSync(join(project, "token.ts"), tokenTest);
-  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
-    compilerOptions: { strict: true, module: "node16", moduleResolution: "node16", target: "ES2022", types: ["node"], skipLibCheck: true, outDir: "build" },
-    files: ["main.ts", "token.ts"],
-  }));
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module: "node16",
+        moduleResolution: "node16",
+        target: "ES2022",
+        types: ["node"],
+        skipLibCheck: true,
+        outDir: "build",
+      },
+      files: ["main.ts", "token.ts"],
+    }),
+  );
   return project;
 }
 
 /** Type-checks and builds the consumer, runs it, and checks what it registered. */
 function checkConsumer(project: string): void {
   execFileSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
-  const report = JSON.parse(execFileSync(process.execPath, [join(project, "build", "main.js")], { cwd: project, encoding: "utf8" })) as {
+  const report = JSON.parse(
+    execFileSync(process.execPath, [join(project, "build", "main.js")], { cwd: project, encoding: "utf8" }),
+  ) as {
     registered: { type: string; name: string; provider: string }[];
     sdk: Record<string, string>;
   };
   const types = new Set(report.registered.map((r) => r.type));
-  for (const type of ["canary-pipeline:index:CanaryPipeline", "canary-pipeline:kubernetes:CanaryCluster", "kubernetes:apps/v1:Deployment", "aws:iam/role:Role", "github:index/repositoryFile:RepositoryFile"]) {
+  for (const type of [
+    "canary-pipeline:index:CanaryPipeline",
+    "canary-pipeline:kubernetes:CanaryCluster",
+    "kubernetes:apps/v1:Deployment",
+    "aws:iam/role:Role",
+    "github:index/repositoryFile:RepositoryFile",
+  ]) {
     assert.ok(types.has(type), `${type} registered`);
   }
   // The program's own providers, and no second one.
-  assert.deepEqual(report.registered.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.name).sort(), ["cluster", "github"]);
-  for (const r of report.registered.filter((r) => r.type.startsWith("kubernetes:"))) assert.match(r.provider, /::cluster::/, r.name);
+  assert.deepEqual(
+    report.registered
+      .filter((r) => r.type.startsWith("pulumi:providers:"))
+      .map((r) => r.name)
+      .sort(),
+    ["cluster", "github"],
+  );
+  for (const r of report.registered.filter((r) => r.type.startsWith("kubernetes:")))
+    assert.match(r.provider, /::cluster::/, r.name);
   // One SDK: the library and the provider SDKs load the consumer's @pulumi/pulumi.
   assert.deepEqual(new Set(Object.values(report.sdk)).size, 1, JSON.stringify(report.sdk));
   assert.deepEqual(sdkCopies(project), [join(project, "node_modules", "@pulumi", "pulumi")]);
@@ -157,14 +204,20 @@ function checkConsumer(project: string): void {
   // The shell scripts the components read when they render (the run above rendered the workflows), as they are.
   const scripts = join(project, "node_modules", manifest.name, "dist", "components", "scripts");
   for (const name of Object.keys(scriptFiles)) {
-    assert.equal(readFileSync(join(scripts, name), "utf8"), readFileSync(join(root, "components", "scripts", name), "utf8"), `${name} installed`);
+    assert.equal(
+      readFileSync(join(scripts, name), "utf8"),
+      readFileSync(join(root, "components", "scripts", name), "utf8"),
+      `${name} installed`,
+    );
   }
   checkTesting(project);
 }
 
 /** Runs the consumer's token-mode unit test (canary-pipeline/testing) and checks what it found. */
 function checkTesting(project: string): void {
-  const report = JSON.parse(execFileSync(process.execPath, [join(project, "build", "token.js")], { cwd: project, encoding: "utf8" })) as {
+  const report = JSON.parse(
+    execFileSync(process.execPath, [join(project, "build", "token.js")], { cwd: project, encoding: "utf8" }),
+  ) as {
     mockServiceAccountToken: string;
     secretMarker: string;
     outputs: { deployerKubeconfig: string; serviceAccount: string };
@@ -172,17 +225,34 @@ function checkTesting(project: string): void {
     sdk: Record<string, string>;
   };
   // The deployer's kubeconfig resolved with the token the mocks put in its token Secret.
-  const kubeconfig = parse(report.outputs.deployerKubeconfig) as { clusters: { cluster: { server: string } }[]; users: { user: { token?: string } }[] };
-  assert.deepEqual(kubeconfig.users.map((u) => u.user.token), [report.mockServiceAccountToken]);
+  const kubeconfig = parse(report.outputs.deployerKubeconfig) as {
+    clusters: { cluster: { server: string } }[];
+    users: { user: { token?: string } }[];
+  };
+  assert.deepEqual(
+    kubeconfig.users.map((u) => u.user.token),
+    [report.mockServiceAccountToken],
+  );
   assert.equal(kubeconfig.clusters[0].cluster.server, "https://k8s.acme.example:6443");
   assert.equal(typeof report.outputs.serviceAccount, "string");
   const deployments = report.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
-  assert.ok(deployments.length >= 2, `the stable and canary Deployments registered: ${deployments.map((d) => d.name).join(", ")}`);
+  assert.ok(
+    deployments.length >= 2,
+    `the stable and canary Deployments registered: ${deployments.map((d) => d.name).join(", ")}`,
+  );
   assert.ok(report.resources.some((r) => r.type === "canary-pipeline:index:CanaryPipeline" && r.name === "billing"));
-  assert.ok(report.resources.some((r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret" && r.secret), "secret inputs marked");
+  assert.ok(
+    report.resources.some(
+      (r) => r.type === "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret" && r.secret,
+    ),
+    "secret inputs marked",
+  );
   // The testing entry point registers with the consumer's own SDK.
   assert.equal(report.sdk.testing, report.sdk.consumer);
-  assert.ok(existsSync(join(project, "node_modules", manifest.name, "dist", "testing", "index.d.ts")), "testing types installed");
+  assert.ok(
+    existsSync(join(project, "node_modules", manifest.name, "dist", "testing", "index.d.ts")),
+    "testing types installed",
+  );
 }
 
 describe("the installed package", { concurrency: 2 }, () => {

@@ -11,14 +11,41 @@ const urn = (qualifiedType: string, name: string) => `urn:pulumi:p::proj::${qual
 
 /** A platform: a provider declared at the top, and `services` components of 20 resources each, every one waiting for the provider and its predecessor. */
 function platform(services: number): RegisteredResource[] {
-  const provider: RegisteredResource = { urn: urn("pulumi:providers:kubernetes", "shared-cluster"), type: "pulumi:providers:kubernetes", name: "shared-cluster", parent: stack, dependencies: [], inputs: {}, custom: true };
-  const resources: RegisteredResource[] = [{ urn: stack, type: "pulumi:pulumi:Stack", name: "proj-p", dependencies: [], inputs: {}, custom: false }, provider];
+  const provider: RegisteredResource = {
+    urn: urn("pulumi:providers:kubernetes", "shared-cluster"),
+    type: "pulumi:providers:kubernetes",
+    name: "shared-cluster",
+    parent: stack,
+    dependencies: [],
+    inputs: {},
+    custom: true,
+  };
+  const resources: RegisteredResource[] = [
+    { urn: stack, type: "pulumi:pulumi:Stack", name: "proj-p", dependencies: [], inputs: {}, custom: false },
+    provider,
+  ];
   for (let s = 0; s < services; s++) {
-    const component = { urn: urn("pkg:index:Service", `svc-${s}`), type: "pkg:index:Service", name: `svc-${s}`, parent: stack, dependencies: [], inputs: {}, custom: false };
+    const component = {
+      urn: urn("pkg:index:Service", `svc-${s}`),
+      type: "pkg:index:Service",
+      name: `svc-${s}`,
+      parent: stack,
+      dependencies: [],
+      inputs: {},
+      custom: false,
+    };
     resources.push(component);
     for (let i = 0; i < 20; i++) {
       const previous = i > 0 ? [urn("pkg:index:Service$kubernetes:core/v1:ConfigMap", `svc-${s}-${i - 1}`)] : [];
-      resources.push({ urn: urn("pkg:index:Service$kubernetes:core/v1:ConfigMap", `svc-${s}-${i}`), type: "kubernetes:core/v1:ConfigMap", name: `svc-${s}-${i}`, parent: component.urn, dependencies: [provider.urn, ...previous], inputs: {}, custom: true });
+      resources.push({
+        urn: urn("pkg:index:Service$kubernetes:core/v1:ConfigMap", `svc-${s}-${i}`),
+        type: "kubernetes:core/v1:ConfigMap",
+        name: `svc-${s}-${i}`,
+        parent: component.urn,
+        dependencies: [provider.urn, ...previous],
+        inputs: {},
+        custom: true,
+      });
     }
   }
   return resources;

@@ -12,7 +12,13 @@ test("a URN is qualified by its ancestors' types, not by the root stack's", () =
   const child = createUrn("app-bucket", "aws:s3/bucket:Bucket", component, "proj", "dev");
   assert.equal(child, "urn:pulumi:dev::proj::pkg:index:App$aws:s3/bucket:Bucket::app-bucket");
   assert.equal(createUrn("lone", "pkg:index:Lone", "", "proj", "dev"), "urn:pulumi:dev::proj::pkg:index:Lone::lone");
-  assert.deepEqual(urnParts(child), { stack: "dev", project: "proj", qualifiedType: "pkg:index:App$aws:s3/bucket:Bucket", type: "aws:s3/bucket:Bucket", name: "app-bucket" });
+  assert.deepEqual(urnParts(child), {
+    stack: "dev",
+    project: "proj",
+    qualifiedType: "pkg:index:App$aws:s3/bucket:Bucket",
+    type: "aws:s3/bucket:Bucket",
+    name: "app-bucket",
+  });
   assert.ok(isRootStack(stack));
   assert.ok(!isRootStack(component));
 });

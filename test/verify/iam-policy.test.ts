@@ -12,15 +12,30 @@ const workflowRef = "token.actions.githubusercontent.com:job_workflow_ref";
 
 const allowWhen = (condition: Record<string, Record<string, string | string[]>>) => ({
   Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Federated: provider },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: condition,
+    },
+  ],
 });
-const request = (context: IamRequest["context"], overrides: Partial<IamRequest> = {}): IamRequest =>
-  ({ action: "sts:AssumeRoleWithWebIdentity", principal: { federated: provider }, context, ...overrides });
+const request = (context: IamRequest["context"], overrides: Partial<IamRequest> = {}): IamRequest => ({
+  action: "sts:AssumeRoleWithWebIdentity",
+  principal: { federated: provider },
+  context,
+  ...overrides,
+});
 
 test("StringEquals is exact and case-sensitive; the IgnoreCase form is not", () => {
   assert.equal(conditionHolds("StringEquals", ["repo:acme/api:pull_request"], ["repo:acme/api:pull_request"]), true);
   assert.equal(conditionHolds("StringEquals", ["repo:acme/api:pull_request"], ["repo:Acme/api:pull_request"]), false);
-  assert.equal(conditionHolds("StringEquals", ["repo:acme/*"], ["repo:acme/api"]), false, "* is literal in StringEquals");
+  assert.equal(
+    conditionHolds("StringEquals", ["repo:acme/*"], ["repo:acme/api"]),
+    false,
+    "* is literal in StringEquals",
+  );
   assert.equal(conditionHolds("StringEqualsIgnoreCase", ["repo:acme/api"], ["REPO:ACME/API"]), true);
   assert.equal(conditionHolds("StringNotEqualsIgnoreCase", ["repo:acme/api"], ["REPO:ACME/API"]), false);
 });
@@ -53,10 +68,22 @@ test("keys and operators are ANDed", () => {
   assert.equal(evaluatePolicy(policy, request({ [aud]: "sts.amazonaws.com", [sub]: "s2" })), "allow");
   assert.equal(evaluatePolicy(policy, request({ [aud]: "other", [sub]: "s2" })), "implicitDeny");
   assert.equal(evaluatePolicy(policy, request({ [aud]: "sts.amazonaws.com", [sub]: "s3" })), "implicitDeny");
-  const twoOperators = allowWhen({ StringEquals: { [aud]: "sts.amazonaws.com" }, StringLike: { [sub]: "repo:acme/api:*" } });
-  assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" })), "allow");
-  assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "x", [sub]: "repo:acme/api:pull_request" })), "implicitDeny");
-  assert.equal(evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/web:pull_request" })), "implicitDeny");
+  const twoOperators = allowWhen({
+    StringEquals: { [aud]: "sts.amazonaws.com" },
+    StringLike: { [sub]: "repo:acme/api:*" },
+  });
+  assert.equal(
+    evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" })),
+    "allow",
+  );
+  assert.equal(
+    evaluatePolicy(twoOperators, request({ [aud]: "x", [sub]: "repo:acme/api:pull_request" })),
+    "implicitDeny",
+  );
+  assert.equal(
+    evaluatePolicy(twoOperators, request({ [aud]: "sts.amazonaws.com", [sub]: "repo:acme/web:pull_request" })),
+    "implicitDeny",
+  );
 });
 
 test("statements are ORed and each is whole: a subject of one and a workflow ref of another admit nothing", () => {
@@ -65,18 +92,61 @@ test("statements are ORed and each is whole: a subject of one and a workflow ref
   const policy = {
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:environment:dev", [workflowRef]: deploy } } },
-      { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" }, StringLike: { [workflowRef]: preview } } },
+      {
+        Effect: "Allow",
+        Principal: { Federated: provider },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:environment:dev", [workflowRef]: deploy },
+        },
+      },
+      {
+        Effect: "Allow",
+        Principal: { Federated: provider },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: { [aud]: "sts.amazonaws.com", [sub]: "repo:acme/api:pull_request" },
+          StringLike: { [workflowRef]: preview },
+        },
+      },
     ],
   };
-  const token = (s: string, ref: string | undefined) => request({ [aud]: "sts.amazonaws.com", [sub]: s, [workflowRef]: ref });
+  const token = (s: string, ref: string | undefined) =>
+    request({ [aud]: "sts.amazonaws.com", [sub]: s, [workflowRef]: ref });
   assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", deploy)), "allow");
-  assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge")), "allow");
-  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge")), "implicitDeny");
+  assert.equal(
+    evaluatePolicy(
+      policy,
+      token("repo:acme/api:pull_request", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge"),
+    ),
+    "allow",
+  );
+  assert.equal(
+    evaluatePolicy(
+      policy,
+      token("repo:acme/api:environment:dev", "acme/api/.github/workflows/infra-preview.yml@refs/pull/42/merge"),
+    ),
+    "implicitDeny",
+  );
   assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", deploy)), "implicitDeny");
-  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", "acme/api/.github/workflows/other.yml@refs/heads/main")), "implicitDeny", "another file, same environment and branch");
-  assert.equal(evaluatePolicy(policy, token("repo:acme/api:environment:dev", undefined)), "implicitDeny", "a token without the claim");
-  assert.equal(evaluatePolicy(policy, token("repo:acme/api:pull_request", undefined)), "implicitDeny", "a token without the claim, under StringLike");
+  assert.equal(
+    evaluatePolicy(
+      policy,
+      token("repo:acme/api:environment:dev", "acme/api/.github/workflows/other.yml@refs/heads/main"),
+    ),
+    "implicitDeny",
+    "another file, same environment and branch",
+  );
+  assert.equal(
+    evaluatePolicy(policy, token("repo:acme/api:environment:dev", undefined)),
+    "implicitDeny",
+    "a token without the claim",
+  );
+  assert.equal(
+    evaluatePolicy(policy, token("repo:acme/api:pull_request", undefined)),
+    "implicitDeny",
+    "a token without the claim, under StringLike",
+  );
 });
 
 test("a missing key: positive operators fail, negated ones hold, IfExists holds", () => {
@@ -143,8 +213,18 @@ test("an explicit Deny overrides any Allow; a Deny whose condition fails does no
   const policy = {
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringLike: { [sub]: "repo:acme/*" } } },
-      { Effect: "Deny", Principal: "*", Action: "sts:*", Condition: { StringEquals: { [sub]: "repo:acme/evil:pull_request" } } },
+      {
+        Effect: "Allow",
+        Principal: { Federated: provider },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: { StringLike: { [sub]: "repo:acme/*" } },
+      },
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sts:*",
+        Condition: { StringEquals: { [sub]: "repo:acme/evil:pull_request" } },
+      },
     ],
   };
   assert.equal(evaluatePolicy(policy, request({ [sub]: "repo:acme/api:pull_request" })), "allow");
@@ -156,10 +236,22 @@ test("Action matches case-insensitively and by wildcard; NotAction inverts; Prin
   const policy = allowWhen({ StringEquals: { [sub]: "s1" } });
   assert.equal(evaluatePolicy(policy, request({ [sub]: "s1" }, { action: "STS:assumerolewithwebidentity" })), "allow");
   assert.equal(evaluatePolicy(policy, request({ [sub]: "s1" }, { action: "sts:AssumeRole" })), "implicitDeny");
-  assert.equal(evaluatePolicy(policy, request({ [sub]: "s1" }, { principal: { federated: provider.replace("123456789012", "999999999999") } })), "implicitDeny");
-  assert.equal(evaluatePolicy(policy, request({ [sub]: "s1" }, { principal: { aws: "arn:aws:iam::123456789012:root" } })), "implicitDeny");
+  assert.equal(
+    evaluatePolicy(
+      policy,
+      request({ [sub]: "s1" }, { principal: { federated: provider.replace("123456789012", "999999999999") } }),
+    ),
+    "implicitDeny",
+  );
+  assert.equal(
+    evaluatePolicy(policy, request({ [sub]: "s1" }, { principal: { aws: "arn:aws:iam::123456789012:root" } })),
+    "implicitDeny",
+  );
   assert.equal(evaluatePolicy(policy, request({ [sub]: "s1" }, { principal: undefined })), "implicitDeny");
-  const wildcard = { Version: "2012-10-17", Statement: { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRole*" } };
+  const wildcard = {
+    Version: "2012-10-17",
+    Statement: { Effect: "Allow", Principal: { Federated: provider }, Action: "sts:AssumeRole*" },
+  };
   assert.equal(evaluatePolicy(wildcard, request({}, { action: "sts:AssumeRoleWithWebIdentity" })), "allow");
   assert.equal(evaluatePolicy(wildcard, request({}, { action: "sts:TagSession" })), "implicitDeny");
   const not = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", NotAction: "sts:AssumeRole" }] };
@@ -168,22 +260,63 @@ test("Action matches case-insensitively and by wildcard; NotAction inverts; Prin
 });
 
 test("Resource and NotResource match ARNs case-sensitively with wildcards", () => {
-  const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "eks:DescribeCluster", Resource: "arn:aws:eks:eu-west-1:123456789012:cluster/main" }] };
-  assert.equal(evaluatePolicy(policy, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:123456789012:cluster/main" }), "allow");
-  assert.equal(evaluatePolicy(policy, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:123456789012:cluster/Main" }), "implicitDeny");
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: "eks:DescribeCluster", Resource: "arn:aws:eks:eu-west-1:123456789012:cluster/main" },
+    ],
+  };
+  assert.equal(
+    evaluatePolicy(policy, {
+      action: "eks:DescribeCluster",
+      resource: "arn:aws:eks:eu-west-1:123456789012:cluster/main",
+    }),
+    "allow",
+  );
+  assert.equal(
+    evaluatePolicy(policy, {
+      action: "eks:DescribeCluster",
+      resource: "arn:aws:eks:eu-west-1:123456789012:cluster/Main",
+    }),
+    "implicitDeny",
+  );
   assert.throws(() => evaluatePolicy(policy, { action: "eks:DescribeCluster" }), /request has none/);
-  const not = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", NotResource: "arn:aws:eks:*:*:cluster/main" }] };
-  assert.equal(evaluatePolicy(not, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:1:cluster/other" }), "explicitDeny");
-  assert.equal(evaluatePolicy(not, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:1:cluster/main" }), "implicitDeny");
+  const not = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Deny", Action: "*", NotResource: "arn:aws:eks:*:*:cluster/main" }],
+  };
+  assert.equal(
+    evaluatePolicy(not, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:1:cluster/other" }),
+    "explicitDeny",
+  );
+  assert.equal(
+    evaluatePolicy(not, { action: "eks:DescribeCluster", resource: "arn:aws:eks:eu-west-1:1:cluster/main" }),
+    "implicitDeny",
+  );
 });
 
 test("an empty policy allows nothing; what the evaluator does not support fails loudly", () => {
   assert.equal(evaluatePolicy({ Version: "2012-10-17", Statement: [] }, request({})), "implicitDeny");
-  assert.throws(() => evaluatePolicy(allowWhen({ ArnLike: { "aws:SourceArn": "*" } }), request({})), /unsupported condition operator ArnLike/);
-  assert.throws(() => evaluatePolicy(allowWhen({ NullIfExists: { [sub]: "true" } }), request({})), /unsupported condition operator/);
-  assert.throws(() => evaluatePolicy(allowWhen({ StringEquals: { [sub]: "${aws:username}" } }), request({ [sub]: "x" })), /policy variables/);
-  assert.throws(() => evaluatePolicy({ Statement: [{ Effect: "Allow", NotPrincipal: { AWS: "x" }, Action: "*" }] }, request({})), /NotPrincipal/);
+  assert.throws(
+    () => evaluatePolicy(allowWhen({ ArnLike: { "aws:SourceArn": "*" } }), request({})),
+    /unsupported condition operator ArnLike/,
+  );
+  assert.throws(
+    () => evaluatePolicy(allowWhen({ NullIfExists: { [sub]: "true" } }), request({})),
+    /unsupported condition operator/,
+  );
+  assert.throws(
+    () => evaluatePolicy(allowWhen({ StringEquals: { [sub]: "${aws:username}" } }), request({ [sub]: "x" })),
+    /policy variables/,
+  );
+  assert.throws(
+    () => evaluatePolicy({ Statement: [{ Effect: "Allow", NotPrincipal: { AWS: "x" }, Action: "*" }] }, request({})),
+    /NotPrincipal/,
+  );
   assert.throws(() => evaluatePolicy({ Statement: [{ Effect: "Permit", Action: "*" }] }, request({})), /Effect/);
   // A JSON string is accepted as it is rendered.
-  assert.equal(evaluatePolicy(JSON.stringify(allowWhen({ StringEquals: { [sub]: "s1" } })), request({ [sub]: "s1" })), "allow");
+  assert.equal(
+    evaluatePolicy(JSON.stringify(allowWhen({ StringEquals: { [sub]: "s1" } })), request({ [sub]: "s1" })),
+    "allow",
+  );
 });

@@ -9,7 +9,12 @@ import { assertValidObject, schemaProblems } from "../../verify/kubernetes-schem
 const deployment = () => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
-  metadata: { name: "orders-api", namespace: "orders", labels: { app: "orders-api", "example.com/any-key": "x" }, annotations: { note: "free text" } },
+  metadata: {
+    name: "orders-api",
+    namespace: "orders",
+    labels: { app: "orders-api", "example.com/any-key": "x" },
+    annotations: { note: "free text" },
+  },
   spec: {
     replicas: 3,
     selector: { matchLabels: { app: "orders-api", track: "stable" } },
@@ -17,7 +22,13 @@ const deployment = () => ({
       metadata: { labels: { app: "orders-api", track: "stable" } },
       spec: {
         nodeSelector: { "kubernetes.io/os": "linux" },
-        containers: [{ name: "orders-api", image: "ghcr.io/acme/orders-api:1.4.2", resources: { requests: { cpu: "100m", "example.com/gpu": "1" }, limits: { memory: "256Mi" } } }],
+        containers: [
+          {
+            name: "orders-api",
+            image: "ghcr.io/acme/orders-api:1.4.2",
+            resources: { requests: { cpu: "100m", "example.com/gpu": "1" }, limits: { memory: "256Mi" } },
+          },
+        ],
       },
     },
   },
@@ -54,24 +65,58 @@ describe("strict Kubernetes schema check", () => {
     const noSelector: Record<string, unknown> = deployment();
     delete (noSelector.spec as Record<string, unknown>).selector;
     assert.match((await schemaProblems(noSelector)).join("\n"), /selector/);
-    assert.match((await schemaProblems({ apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { ports: [{ port: 80, protocol: "SCTPX" }] } })).join("\n"), /protocol/);
+    assert.match(
+      (
+        await schemaProblems({
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: "s" },
+          spec: { ports: [{ port: 80, protocol: "SCTPX" }] },
+        })
+      ).join("\n"),
+      /protocol/,
+    );
   });
 
   test("Services (a plain selector map), Secrets and RBAC objects pass", async () => {
     for (const o of [
-      { apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { selector: { app: "a", track: "canary" }, ports: [{ name: "http", port: 80, targetPort: "http" }] } },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "s" },
+        spec: { selector: { app: "a", track: "canary" }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+      },
       { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, type: "Opaque", stringData: { "any.key": "v" } },
-      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r" }, rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] }] },
-    ]) assert.deepEqual(await schemaProblems(o), [], o.kind);
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "r" },
+        rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"] }],
+      },
+    ])
+      assert.deepEqual(await schemaProblems(o), [], o.kind);
   });
 
   test("an object without a known schema is refused", async () => {
-    assert.deepEqual(await schemaProblems({ apiVersion: "example.com/v1", kind: "Widget" }), ["no schema for example.com/v1 Widget"]);
-    assert.deepEqual(await schemaProblems({ apiVersion: "apps/v1", kind: "Deploymnt" }), ["no schema for apps/v1 Deploymnt"]);
+    assert.deepEqual(await schemaProblems({ apiVersion: "example.com/v1", kind: "Widget" }), [
+      "no schema for example.com/v1 Widget",
+    ]);
+    assert.deepEqual(await schemaProblems({ apiVersion: "apps/v1", kind: "Deploymnt" }), [
+      "no schema for apps/v1 Deploymnt",
+    ]);
   });
 
   test("the smoke-test pod passes", async () => {
     const targets = clusterTargets({ appName: "orders-api", namespace: "orders" });
-    await assertValidObject(smokeTestPod({ targets, podName: targets.smokeTestPod, appName: "orders-api", paths: ["/healthz"], maxLatencySeconds: 1 }), "smoke-test pod");
+    await assertValidObject(
+      smokeTestPod({
+        targets,
+        podName: targets.smokeTestPod,
+        appName: "orders-api",
+        paths: ["/healthz"],
+        maxLatencySeconds: 1,
+      }),
+      "smoke-test pod",
+    );
   });
 });

@@ -38,13 +38,19 @@ test("a renamed component keeps itself and its children only with an alias", asy
   const before = (await urnsOf(() => new App("app"))).map((r) => r.urn);
 
   const aliased = continuity(before, await urnsOf(() => new App("svc", { aliases: [{ name: "app" }] })));
-  assert.deepEqual({ deleted: aliased.deleted, created: aliased.created, claimedTwice: aliased.claimedTwice }, { deleted: [], created: [], claimedTwice: [] });
+  assert.deepEqual(
+    { deleted: aliased.deleted, created: aliased.created, claimedTwice: aliased.claimedTwice },
+    { deleted: [], created: [], claimedTwice: [] },
+  );
   // The child named after its parent inherits the alias, renamed with it; a child's URN holds its
   // parent's type, not its name, so `shared-log` keeps its URN.
   assert.deepEqual(short(aliased.aliased.values()), ["app", "app-bucket"]);
 
   const bare = continuity(before, await urnsOf(() => new App("svc")));
-  assert.deepEqual({ deleted: short(bare.deleted), created: short(bare.created) }, { deleted: ["app", "app-bucket"], created: ["svc", "svc-bucket"] });
+  assert.deepEqual(
+    { deleted: short(bare.deleted), created: short(bare.created) },
+    { deleted: ["app", "app-bucket"], created: ["svc", "svc-bucket"] },
+  );
 });
 
 test("a child renamed inside a renamed parent: its alias names the parent as it is now, found as it was", async () => {
@@ -56,10 +62,13 @@ test("a child renamed inside a renamed parent: its alias names the parent as it 
     }
   }
   const before = (await urnsOf(() => new Site("app", "logs"))).map((r) => r.urn);
-  const c = continuity(before, await urnsOf(() => {
-    const site = new Site("svc", "access-logs", { aliases: [{ name: "app" }] }, [{ name: "logs" }]);
-    return site.urn;
-  }));
+  const c = continuity(
+    before,
+    await urnsOf(() => {
+      const site = new Site("svc", "access-logs", { aliases: [{ name: "app" }] }, [{ name: "logs" }]);
+      return site.urn;
+    }),
+  );
   assert.deepEqual({ deleted: c.deleted, created: c.created }, { deleted: [], created: [] });
   assert.deepEqual(short(c.aliased.values()), ["app", "logs"]);
 });
@@ -67,24 +76,36 @@ test("a child renamed inside a renamed parent: its alias names the parent as it 
 test("a resource moved out of its component keeps its identity with a parent alias", async () => {
   const before = (await urnsOf(() => new App("app"))).map((r) => r.urn);
   const wasIn = { parent: pulumi.createUrn("app", "test:index:App") };
-  const moved = continuity(before, await urnsOf(() => {
-    new Bucket("app-bucket", { aliases: [wasIn] });
-    new App("app", {}, false);
-  }));
+  const moved = continuity(
+    before,
+    await urnsOf(() => {
+      new Bucket("app-bucket", { aliases: [wasIn] });
+      new App("app", {}, false);
+    }),
+  );
   assert.deepEqual({ deleted: moved.deleted, created: moved.created }, { deleted: [], created: [] });
   assert.deepEqual(short(moved.aliased.values()), ["app-bucket"]);
 
-  const bare = continuity(before, await urnsOf(() => {
-    new Bucket("app-bucket");
-    new App("app", {}, false);
-  }));
-  assert.deepEqual({ deleted: short(bare.deleted), created: short(bare.created) }, { deleted: ["app-bucket"], created: ["app-bucket"] });
+  const bare = continuity(
+    before,
+    await urnsOf(() => {
+      new Bucket("app-bucket");
+      new App("app", {}, false);
+    }),
+  );
+  assert.deepEqual(
+    { deleted: short(bare.deleted), created: short(bare.created) },
+    { deleted: ["app-bucket"], created: ["app-bucket"] },
+  );
 
   // Declared twice, inside and out, both claim the old URN: the engine refuses that, and so does the check.
-  const twice = continuity(before, await urnsOf(() => {
-    new Bucket("app-bucket", { aliases: [wasIn] });
-    new App("app");
-  }));
+  const twice = continuity(
+    before,
+    await urnsOf(() => {
+      new Bucket("app-bucket", { aliases: [wasIn] });
+      new App("app");
+    }),
+  );
   assert.deepEqual(short(twice.claimedTwice), ["app-bucket"]);
 });
 
@@ -93,21 +114,41 @@ test("a resource moved out of its component keeps its identity with a parent ali
 function devProgram(alias: boolean): () => unknown {
   return () => {
     const config = loadStackConfig();
-    const secrets = Object.fromEntries((Object.keys(secretSettings) as SecretKey[]).flatMap((k) => (config.secrets[k] ? [[k, secretSetting(k)!]] : [])));
-    const oidc = new GithubOidcProvider("github-oidc", {}, alias ? {
-      aliases: [{ name: `${config.appName}-github-oidc`, parent: pulumi.createUrn(config.appName, "canary-pipeline:index:CanaryPipeline") }],
-    } : {});
+    const secrets = Object.fromEntries(
+      (Object.keys(secretSettings) as SecretKey[]).flatMap((k) => (config.secrets[k] ? [[k, secretSetting(k)!]] : [])),
+    );
+    const oidc = new GithubOidcProvider(
+      "github-oidc",
+      {},
+      alias
+        ? {
+            aliases: [
+              {
+                name: `${config.appName}-github-oidc`,
+                parent: pulumi.createUrn(config.appName, "canary-pipeline:index:CanaryPipeline"),
+              },
+            ],
+          }
+        : {},
+    );
     return new CanaryPipeline(config.appName, { config, secrets, oidcProviderArn: oidc.arn }).urn;
   };
 }
 
 test("the documented move of the dev stack's OIDC provider replaces nothing with its alias, and the provider without it", async () => {
   // The deployed state: the dev stack's pinned URNs (test/components/dev-stack-urns.test.ts holds them to the render).
-  const deployed = JSON.parse(readFileSync(join(__dirname, "..", "components", "dev-stack-urns.json"), "utf8")) as string[];
-  const render = async (alias: boolean) => (await renderStack({ stack: "dev", settings: readStackFile("Pulumi.dev.yaml"), program: devProgram(alias) })).resources;
+  const deployed = JSON.parse(
+    readFileSync(join(__dirname, "..", "components", "dev-stack-urns.json"), "utf8"),
+  ) as string[];
+  const render = async (alias: boolean) =>
+    (await renderStack({ stack: "dev", settings: readStackFile("Pulumi.dev.yaml"), program: devProgram(alias) }))
+      .resources;
 
   const withAlias = continuity(deployed, await render(true));
-  assert.deepEqual({ deleted: withAlias.deleted, created: withAlias.created, claimedTwice: withAlias.claimedTwice }, { deleted: [], created: [], claimedTwice: [] });
+  assert.deepEqual(
+    { deleted: withAlias.deleted, created: withAlias.created, claimedTwice: withAlias.claimedTwice },
+    { deleted: [], created: [], claimedTwice: [] },
+  );
   assert.deepEqual([...withAlias.aliased].map(([now, was]) => [now.split("::").pop(), was.split("::").pop()]).sort(), [
     ["github-oidc", "orders-api-github-oidc"],
     ["github-oidc-provider", "orders-api-github-oidc-provider"],

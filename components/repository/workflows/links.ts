@@ -31,7 +31,10 @@ export class EnvVariable {
 
 /** A step's output, declared by its action or written by its script to $GITHUB_OUTPUT. */
 export class StepOutput {
-  constructor(readonly step: StepId, readonly name: string) {}
+  constructor(
+    readonly step: StepId,
+    readonly name: string,
+  ) {}
   /** `steps.<id>.outputs.<name>`, for an expression. */
   get expression(): string {
     return `steps.${this.step.id}.outputs.${this.name}`;

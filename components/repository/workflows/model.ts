@@ -3,12 +3,27 @@
 // What a job is allowed to do in AWS follows from its steps: the role it assumes, and the OIDC
 // claims it presents: the subject, from the workflow's triggers and the job's environment, and
 // the workflow ref, from the workflow's file and triggers.
-import { jobWorkflowRef, oidcSubjects, type GithubRepository, type JobContext, type TrustedWorkflow } from "../../shared/oidc-subjects";
+import {
+  jobWorkflowRef,
+  oidcSubjects,
+  type GithubRepository,
+  type JobContext,
+  type TrustedWorkflow,
+} from "../../shared/oidc-subjects";
 
 export type PermissionLevel = "read" | "write" | "none";
 export type PermissionScope =
-  | "actions" | "attestations" | "checks" | "contents" | "deployments" | "id-token" | "issues"
-  | "packages" | "pull-requests" | "security-events" | "statuses";
+  | "actions"
+  | "attestations"
+  | "checks"
+  | "contents"
+  | "deployments"
+  | "id-token"
+  | "issues"
+  | "packages"
+  | "pull-requests"
+  | "security-events"
+  | "statuses";
 export type Permissions = Partial<Record<PermissionScope, PermissionLevel>>;
 
 export interface Step {
@@ -34,7 +49,11 @@ export interface Job {
   readonly permissions: Permissions;
   readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
   readonly outputs?: Readonly<Record<string, string>>;
-  readonly strategy?: { readonly "fail-fast"?: boolean; readonly "max-parallel"?: number; readonly matrix: Readonly<Record<string, readonly (string | number)[]>> };
+  readonly strategy?: {
+    readonly "fail-fast"?: boolean;
+    readonly "max-parallel"?: number;
+    readonly matrix: Readonly<Record<string, readonly (string | number)[]>>;
+  };
   readonly "timeout-minutes"?: number;
   readonly env?: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
@@ -49,8 +68,16 @@ export interface WorkflowDispatchInput {
 }
 
 export interface Triggers {
-  readonly push?: { readonly branches?: readonly string[]; readonly tags?: readonly string[]; readonly paths?: readonly string[] };
-  readonly pull_request?: { readonly branches?: readonly string[]; readonly paths?: readonly string[]; readonly types?: readonly string[] };
+  readonly push?: {
+    readonly branches?: readonly string[];
+    readonly tags?: readonly string[];
+    readonly paths?: readonly string[];
+  };
+  readonly pull_request?: {
+    readonly branches?: readonly string[];
+    readonly paths?: readonly string[];
+    readonly types?: readonly string[];
+  };
   readonly workflow_dispatch?: { readonly inputs?: Readonly<Record<string, WorkflowDispatchInput>> } | null;
   readonly schedule?: readonly { readonly cron: string }[];
 }
@@ -84,15 +111,19 @@ export function jobContexts(workflow: Workflow, job: Job): JobContext[] {
   const contexts: JobContext[] = [];
   if (workflow.on.pull_request) contexts.push({ kind: "pull_request" });
   for (const branch of workflow.on.push?.branches ?? []) {
-    if (globCharacters.test(branch)) throw new Error(`job "${job.name}" runs on pushes to the branch pattern ${branch}: its subject cannot be pinned`);
+    if (globCharacters.test(branch))
+      throw new Error(`job "${job.name}" runs on pushes to the branch pattern ${branch}: its subject cannot be pinned`);
     contexts.push({ kind: "branch", branch });
   }
   for (const tag of workflow.on.push?.tags ?? []) {
-    if (globCharacters.test(tag)) throw new Error(`job "${job.name}" runs on pushes of the tag pattern ${tag}: its subject cannot be pinned`);
+    if (globCharacters.test(tag))
+      throw new Error(`job "${job.name}" runs on pushes of the tag pattern ${tag}: its subject cannot be pinned`);
     contexts.push({ kind: "tag", tag });
   }
   if (workflow.on.workflow_dispatch !== undefined) {
-    throw new Error(`job "${job.name}" can be started by hand on any branch: give it an environment to pin its subject`);
+    throw new Error(
+      `job "${job.name}" can be started by hand on any branch: give it an environment to pin its subject`,
+    );
   }
   return contexts;
 }
@@ -120,14 +151,21 @@ function assumingJobSubjects(workflow: Workflow, roleVariable: string, repositor
   for (const job of Object.values(workflow.jobs)) {
     if (!roleVariablesAssumedBy(job).includes(roleVariable)) continue;
     const contexts = jobContexts(workflow, job);
-    if (contexts.length === 0) throw new Error(`job "${job.name}" assumes ${roleVariable} but runs in no context a subject can pin: give it an environment`);
+    if (contexts.length === 0)
+      throw new Error(
+        `job "${job.name}" assumes ${roleVariable} but runs in no context a subject can pin: give it an environment`,
+      );
     for (const context of contexts) for (const s of oidcSubjects(repository, context)) subjects.add(s);
   }
   return [...subjects].sort();
 }
 
 /** Every OIDC subject that some job assuming the role in `roleVariable` presents. */
-export function trustSubjects(files: readonly WorkflowFile[], roleVariable: string, repository: GithubRepository): string[] {
+export function trustSubjects(
+  files: readonly WorkflowFile[],
+  roleVariable: string,
+  repository: GithubRepository,
+): string[] {
   return [...new Set(files.flatMap(({ workflow }) => assumingJobSubjects(workflow, roleVariable, repository)))].sort();
 }
 
@@ -141,12 +179,14 @@ export function trustSubjects(files: readonly WorkflowFile[], roleVariable: stri
 export function workflowRefs(file: WorkflowFile, repository: GithubRepository, branch: string): string[] {
   const { on } = file.workflow;
   const literal = (kind: string, name: string) => {
-    if (globCharacters.test(name)) throw new Error(`${file.path} runs on pushes to the ${kind} pattern ${name}: its workflow ref cannot be pinned`);
+    if (globCharacters.test(name))
+      throw new Error(`${file.path} runs on pushes to the ${kind} pattern ${name}: its workflow ref cannot be pinned`);
     return name;
   };
   const refs = new Set<string>();
   if (on.pull_request) refs.add("refs/pull/*/merge");
-  if (on.push && !on.push.branches && !on.push.tags) throw new Error(`${file.path} runs on pushes of any branch or tag: its workflow ref cannot be pinned`);
+  if (on.push && !on.push.branches && !on.push.tags)
+    throw new Error(`${file.path} runs on pushes of any branch or tag: its workflow ref cannot be pinned`);
   for (const b of on.push?.branches ?? []) refs.add(`refs/heads/${literal("branch", b)}`);
   for (const t of on.push?.tags ?? []) refs.add(`refs/tags/${literal("tag", t)}`);
   if (on.schedule !== undefined || on.workflow_dispatch !== undefined) refs.add(`refs/heads/${branch}`);
@@ -159,14 +199,21 @@ export function workflowRefs(file: WorkflowFile, repository: GithubRepository, b
  * one file is admitted with the subject of another's), and the repository id when known.
  * `branch`: as for workflowRefs.
  */
-export function trustedWorkflows(files: readonly WorkflowFile[], roleVariable: string, repository: GithubRepository, branch: string): TrustedWorkflow[] {
+export function trustedWorkflows(
+  files: readonly WorkflowFile[],
+  roleVariable: string,
+  repository: GithubRepository,
+  branch: string,
+): TrustedWorkflow[] {
   return files.flatMap((file) => {
     const subjects = assumingJobSubjects(file.workflow, roleVariable, repository);
     if (subjects.length === 0) return [];
-    return [{
-      subjects,
-      workflowRefs: workflowRefs(file, repository, branch),
-      ...(repository.repositoryId === undefined ? {} : { repositoryId: String(repository.repositoryId) }),
-    }];
+    return [
+      {
+        subjects,
+        workflowRefs: workflowRefs(file, repository, branch),
+        ...(repository.repositoryId === undefined ? {} : { repositoryId: String(repository.repositoryId) }),
+      },
+    ];
   });
 }

@@ -47,7 +47,6 @@ export const rollbackEnvironment = (environment: string) => `${environment}-roll
 /** The environment a stack's drift detection runs in: the deploy branch only. */
 export const driftEnvironment = (stack: string) => `${stack}-drift`;
 
-
 /** The runner image every job uses: a fixed Ubuntu release rather than the moving ubuntu-latest. */
 export const runner = "ubuntu-24.04";
 

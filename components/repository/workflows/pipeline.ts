@@ -10,8 +10,16 @@ import { driftWorkflow, infraPreviewWorkflow } from "./preview";
 import { ciWorkflow } from "./repository";
 
 export {
-  awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, namespaceVariable, previewKubeconfigSecret,
-  previewRoleVariable, rollbackKubeconfigSecret, rollbackRoleVariable, slackWebhookSecret,
+  awsRegionVariable,
+  deployRoleVariable,
+  eksClusterVariable,
+  kubeconfigSecret,
+  namespaceVariable,
+  previewKubeconfigSecret,
+  previewRoleVariable,
+  rollbackKubeconfigSecret,
+  rollbackRoleVariable,
+  slackWebhookSecret,
 } from "./names";
 
 /** A workflow file and whether this stack commits it to the repository. */
@@ -26,7 +34,10 @@ export interface PipelineWorkflowFile extends WorkflowFile {
  * prerequisite is not generated at all, so no role trusts it. `deploy`: the environment's deploy
  * plan, when the caller has computed it.
  */
-export function pipelineWorkflows(config: StackConfig, deploy: DeployPlan = deployPlan(config)): PipelineWorkflowFile[] {
+export function pipelineWorkflows(
+  config: StackConfig,
+  deploy: DeployPlan = deployPlan(config),
+): PipelineWorkflowFile[] {
   const preview = infraPreviewWorkflow(config);
   const drift = driftWorkflow(config);
   return [

@@ -17,14 +17,32 @@ import { actions, uses } from "./actions";
 import { EnvVariable, expression, StepId } from "./links";
 import type { Job, Step, WorkflowFile } from "./model";
 import {
-  driftEnvironment, driftWorkflowPath, infraPreviewWorkflowPath, previewEnvironment, previewKubeconfigSecret, previewRoleVariable, runner,
+  driftEnvironment,
+  driftWorkflowPath,
+  infraPreviewWorkflowPath,
+  previewEnvironment,
+  previewKubeconfigSecret,
+  previewRoleVariable,
+  runner,
 } from "./names";
 import { newestNode } from "./repository";
 import { bash, checkout, sameRepositoryPullRequest, setupNode } from "./steps";
 
-export type PreviewWorkflowConfig = Pick<StackConfig,
-  "stack" | "clusterAuth" | "deployBranch" | "previewStacks" | "awsRegion" | "infraDirectory" | "nodeVersions" | "driftSchedule"
-  | "pulumiBackendUrl" | "pulumiOrganization" | "pulumiTeam" | "pulumiSecretsKeyArn">;
+export type PreviewWorkflowConfig = Pick<
+  StackConfig,
+  | "stack"
+  | "clusterAuth"
+  | "deployBranch"
+  | "previewStacks"
+  | "awsRegion"
+  | "infraDirectory"
+  | "nodeVersions"
+  | "driftSchedule"
+  | "pulumiBackendUrl"
+  | "pulumiOrganization"
+  | "pulumiTeam"
+  | "pulumiSecretsKeyArn"
+>;
 
 /**
  * What the preview identities may not read, so a refreshed preview leaves it out (`--exclude`: the
@@ -61,7 +79,10 @@ function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
     uses: uses(actions.pulumiAuth),
     with: {
       organization: backend.organization,
-      "requested-token-type": backend.team === undefined ? "urn:pulumi:token-type:access_token:organization" : "urn:pulumi:token-type:access_token:team",
+      "requested-token-type":
+        backend.team === undefined
+          ? "urn:pulumi:token-type:access_token:organization"
+          : "urn:pulumi:token-type:access_token:team",
       ...(backend.team === undefined ? {} : { scope: `team:${backend.team}` }),
       "token-expiration": previewMinutes * 60,
       "cloud-url": backend.url,
@@ -70,7 +91,12 @@ function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
 }
 
 /** The steps of a refreshed preview of `stack` through its preview role. */
-function previewSteps(config: PreviewWorkflowConfig, backend: PulumiBackend, stack: string, mode: "pull-request" | "drift"): Step[] {
+function previewSteps(
+  config: PreviewWorkflowConfig,
+  backend: PulumiBackend,
+  stack: string,
+  mode: "pull-request" | "drift",
+): Step[] {
   return [
     checkout(),
     setupNode(newestNode(config), config.infraDirectory),
@@ -87,11 +113,19 @@ function previewSteps(config: PreviewWorkflowConfig, backend: PulumiBackend, sta
     },
     // Token mode: the environment holds a read-only kubeconfig of the stack's namespace (eks mode
     // builds its own from the preview role's session and has none).
-    ...(config.clusterAuth !== "token" ? [] : [bash("Use the read-only kubeconfig", [
-      'umask 077',
-      'printf \'%s\' "$PREVIEW_KUBECONFIG" > "$RUNNER_TEMP/kubeconfig"',
-      kubeconfigVariable.write("$RUNNER_TEMP/kubeconfig"),
-    ].join("\n"), { env: { PREVIEW_KUBECONFIG: `\${{ secrets.${previewKubeconfigSecret} }}` } })]),
+    ...(config.clusterAuth !== "token"
+      ? []
+      : [
+          bash(
+            "Use the read-only kubeconfig",
+            [
+              "umask 077",
+              'printf \'%s\' "$PREVIEW_KUBECONFIG" > "$RUNNER_TEMP/kubeconfig"',
+              kubeconfigVariable.write("$RUNNER_TEMP/kubeconfig"),
+            ].join("\n"),
+            { env: { PREVIEW_KUBECONFIG: `\${{ secrets.${previewKubeconfigSecret} }}` } },
+          ),
+        ]),
     ...(backend.kind === "cloud" ? [pulumiCloudLogin(backend)] : []),
     {
       name: "pulumi preview",
@@ -130,17 +164,22 @@ const previewPermissions = { actions: "read", contents: "read", "id-token": "wri
 export function infraPreviewWorkflow(config: PreviewWorkflowConfig): WorkflowFile | undefined {
   const backend = pulumiBackend(config);
   if (backend === undefined) return undefined;
-  const jobs = Object.fromEntries(config.previewStacks.map((stack): [string, Job] => [previewJobId(stack), {
-    name: `Preview ${stack}`,
-    "runs-on": runner,
-    // Fork PRs get neither secrets nor an OIDC token (GitHub docs, "Events that trigger
-    // workflows": pull_request): skip cleanly.
-    if: sameRepositoryPullRequest,
-    environment: { name: previewEnvironment(stack) },
-    permissions: { ...previewPermissions, "pull-requests": "write" },
-    "timeout-minutes": previewMinutes,
-    steps: previewSteps(config, backend, stack, "pull-request"),
-  }]));
+  const jobs = Object.fromEntries(
+    config.previewStacks.map((stack): [string, Job] => [
+      previewJobId(stack),
+      {
+        name: `Preview ${stack}`,
+        "runs-on": runner,
+        // Fork PRs get neither secrets nor an OIDC token (GitHub docs, "Events that trigger
+        // workflows": pull_request): skip cleanly.
+        if: sameRepositoryPullRequest,
+        environment: { name: previewEnvironment(stack) },
+        permissions: { ...previewPermissions, "pull-requests": "write" },
+        "timeout-minutes": previewMinutes,
+        steps: previewSteps(config, backend, stack, "pull-request"),
+      },
+    ]),
+  );
   const infrastructure = config.infraDirectory === "." ? "**" : `${config.infraDirectory}/**`;
   return {
     path: infraPreviewWorkflowPath,
@@ -162,16 +201,24 @@ export function infraPreviewWorkflow(config: PreviewWorkflowConfig): WorkflowFil
 export function driftWorkflow(config: PreviewWorkflowConfig): WorkflowFile | undefined {
   const backend = pulumiBackend(config);
   if (backend === undefined || config.driftSchedule === "off") return undefined;
-  const report = bash("Report", [
-    'if [ "$OUTCOME" = success ]; then',
-    '  printf \'## No drift in %s\\n\\nThe refreshed preview proposes no change.\\n\' "$STACK" >> "$GITHUB_STEP_SUMMARY"',
-    'else',
-    '  printf \'## Drift in %s\\n\\nThe refreshed preview (%s) proposes changes, or could not run:\\n\\n~~~\\n%s\\n~~~\\n\' "$STACK" "$OUTCOME" "$OUTPUT" >> "$GITHUB_STEP_SUMMARY"',
-    'fi',
-  ].join("\n"), {
-    if: "always()",
-    env: { STACK: config.stack, OUTCOME: expression(previewStep.outcome), OUTPUT: expression(previewOutput.expression) },
-  });
+  const report = bash(
+    "Report",
+    [
+      'if [ "$OUTCOME" = success ]; then',
+      '  printf \'## No drift in %s\\n\\nThe refreshed preview proposes no change.\\n\' "$STACK" >> "$GITHUB_STEP_SUMMARY"',
+      "else",
+      '  printf \'## Drift in %s\\n\\nThe refreshed preview (%s) proposes changes, or could not run:\\n\\n~~~\\n%s\\n~~~\\n\' "$STACK" "$OUTCOME" "$OUTPUT" >> "$GITHUB_STEP_SUMMARY"',
+      "fi",
+    ].join("\n"),
+    {
+      if: "always()",
+      env: {
+        STACK: config.stack,
+        OUTCOME: expression(previewStep.outcome),
+        OUTPUT: expression(previewOutput.expression),
+      },
+    },
+  );
   return {
     path: driftWorkflowPath(config.stack),
     workflow: {

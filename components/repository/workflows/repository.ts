@@ -12,7 +12,8 @@ export type RepositoryWorkflowConfig = Pick<StackConfig, "deployBranch" | "appNa
 export const pullRequestCacheScope = "pull-request";
 
 /** The newest Node.js line of the matrix: what single-version jobs run. */
-export const newestNode = (config: Pick<StackConfig, "nodeVersions">) => [...config.nodeVersions].sort((a, b) => Number(b) - Number(a))[0] ?? "24";
+export const newestNode = (config: Pick<StackConfig, "nodeVersions">) =>
+  [...config.nodeVersions].sort((a, b) => Number(b) - Number(a))[0] ?? "24";
 
 /** ci.yml: lint and test on each Node.js line, build without pushing, scan, SARIF to code scanning. */
 export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {

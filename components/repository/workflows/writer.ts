@@ -17,8 +17,33 @@ export function pinnedTag(usesValue: string): string | undefined {
 // The order keys are written in; keys not listed follow in the order the model gives them.
 const keyOrder: Record<"workflow" | "job" | "step", readonly string[]> = {
   workflow: ["name", "on", "permissions", "concurrency", "env", "jobs"],
-  job: ["name", "runs-on", "needs", "if", "environment", "permissions", "concurrency", "timeout-minutes", "strategy", "outputs", "env", "steps"],
-  step: ["name", "id", "if", "uses", "with", "env", "shell", "working-directory", "timeout-minutes", "continue-on-error", "run"],
+  job: [
+    "name",
+    "runs-on",
+    "needs",
+    "if",
+    "environment",
+    "permissions",
+    "concurrency",
+    "timeout-minutes",
+    "strategy",
+    "outputs",
+    "env",
+    "steps",
+  ],
+  step: [
+    "name",
+    "id",
+    "if",
+    "uses",
+    "with",
+    "env",
+    "shell",
+    "working-directory",
+    "timeout-minutes",
+    "continue-on-error",
+    "run",
+  ],
 };
 
 function orderKeys(map: YAMLMap, order: readonly string[]): void {
@@ -69,7 +94,9 @@ export function renderWorkflow(file: WorkflowFile, owner: WorkflowOwner): string
         if (!isScalar(usesNode) || typeof usesNode.value !== "string") continue;
         const tag = pinnedTag(usesNode.value);
         if (usesNode.value.includes("@") && !usesNode.value.startsWith("./") && tag === undefined) {
-          throw new Error(`${file.path}: ${usesNode.value} is not pinned in components/repository/workflows/actions.ts`);
+          throw new Error(
+            `${file.path}: ${usesNode.value} is not pinned in components/repository/workflows/actions.ts`,
+          );
         }
         if (tag) usesNode.comment = ` ${tag}`;
       }

@@ -6,12 +6,18 @@ import { PipelineRoles } from "../../../components/aws/pipeline-roles";
 import { assume, mockProviderArn, ordersApi, renderAws, trustedFile } from "../aws-render";
 
 const providerType = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
-const preview = (repository: typeof ordersApi) => trustedFile(repository, ".github/workflows/infra-preview.yml", ["refs/pull/*/merge"], { kind: "pull_request" });
+const preview = (repository: typeof ordersApi) =>
+  trustedFile(repository, ".github/workflows/infra-preview.yml", ["refs/pull/*/merge"], { kind: "pull_request" });
 const previewTrust = [preview(ordersApi)];
-const previewToken = (name: string) => ({ sub: `repo:acme/${name}:pull_request`, workflowRef: `acme/${name}/.github/workflows/infra-preview.yml@refs/pull/3/merge` });
+const previewToken = (name: string) => ({
+  sub: `repo:acme/${name}:pull_request`,
+  workflowRef: `acme/${name}/.github/workflows/infra-preview.yml@refs/pull/3/merge`,
+});
 
 test("creates the provider for GitHub's issuer with the STS audience and no thumbprints", async () => {
-  const { ofType, outputs } = await renderAws(() => ({ arn: new GithubOidcProvider("github", { tags: { team: "platform" } }).arn }));
+  const { ofType, outputs } = await renderAws(() => ({
+    arn: new GithubOidcProvider("github", { tags: { team: "platform" } }).arn,
+  }));
   const providers = ofType(providerType);
   assert.equal(providers.length, 1);
   const [provider] = providers;
@@ -57,7 +63,11 @@ test("one provider serves the roles of several services in the account", async (
   const billing = document("billing-preview-role.trust.json");
   assert.equal(assume(billing, previewToken("billing-api")), "allow");
   assert.equal(assume(billing, previewToken("orders-api")), "implicitDeny");
-  assert.equal(assume(billing, { ...previewToken("orders-api"), sub: "repo:acme/billing-api:pull_request" }), "implicitDeny", "another repository's workflow");
+  assert.equal(
+    assume(billing, { ...previewToken("orders-api"), sub: "repo:acme/billing-api:pull_request" }),
+    "implicitDeny",
+    "another repository's workflow",
+  );
 });
 
 test("an ARN that is not a GitHub OIDC provider's is refused at once", () => {
@@ -66,6 +76,10 @@ test("an ARN that is not a GitHub OIDC provider's is refused at once", () => {
     "arn:aws:iam::123456789012:role/github",
     "token.actions.githubusercontent.com",
   ]) {
-    assert.throws(() => new GithubOidcProvider("github", { existingProviderArn: arn }), /must be the ARN of an IAM OIDC provider/, arn);
+    assert.throws(
+      () => new GithubOidcProvider("github", { existingProviderArn: arn }),
+      /must be the ARN of an IAM OIDC provider/,
+      arn,
+    );
   }
 });

@@ -17,7 +17,12 @@ test("the namespace enforces, audits and warns on the restricted profile, with v
   assert.deepEqual(Object.keys(podSecurityLabels("v1.33")).length, 6);
   // Everything inside waits for the namespace (the cluster-scoped objects are not inside it).
   const namespace = r.ofType("kubernetes:core/v1:Namespace")[0];
-  for (const x of r.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:core/v1:Namespace" && !clusterScopedKinds.includes(x.type))) {
+  for (const x of r.resources.filter(
+    (x) =>
+      x.type.startsWith("kubernetes:") &&
+      x.type !== "kubernetes:core/v1:Namespace" &&
+      !clusterScopedKinds.includes(x.type),
+  )) {
     assert.ok(x.dependencies.includes(namespace.urn), x.name);
   }
 });

@@ -8,7 +8,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterDeployer, defaultEksGroup } from "../../../components/cluster/cluster-deployer";
 import { deployerOperations } from "../../../components/cluster/canary-cluster";
-import { clusterOperations, clusterTargets, rulesFor, type ClusterOperation, type PolicyRule } from "../../../components/shared/cluster-operations";
+import {
+  clusterOperations,
+  clusterTargets,
+  rulesFor,
+  type ClusterOperation,
+  type PolicyRule,
+} from "../../../components/shared/cluster-operations";
 import { caData, renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 
 const role = "Role.orders-dev.orders-api-deployer";
@@ -23,26 +29,62 @@ function assertExactRules(render: ClusterRender, operations: readonly ClusterOpe
 for (const mode of ["token", "eks"] as const) {
   describe(`deployer Role (clusterAuth ${mode})`, () => {
     let r: ClusterRender;
-    before(async () => { r = await renderCluster(stackConfig(mode)); });
+    before(async () => {
+      r = await renderCluster(stackConfig(mode));
+    });
 
     test("its rules are exactly rulesFor(operations), and the check fails on one rule more or less", () => {
       assertExactRules(r, r.operations);
       // In token mode `pulumi up`'s smoke test runs as the deployer, with a pod of its own name.
-      const podNames = (r.object(role).rules as PolicyRule[]).filter((rule) => rule.resources.includes("pods") && rule.verbs.includes("delete")).flatMap((rule) => rule.resourceNames ?? []).sort();
-      assert.deepEqual(podNames, mode === "token" ? ["orders-api-smoke-test", "orders-api-smoke-test-up"] : ["orders-api-smoke-test"]);
+      const podNames = (r.object(role).rules as PolicyRule[])
+        .filter((rule) => rule.resources.includes("pods") && rule.verbs.includes("delete"))
+        .flatMap((rule) => rule.resourceNames ?? [])
+        .sort();
+      assert.deepEqual(
+        podNames,
+        mode === "token" ? ["orders-api-smoke-test", "orders-api-smoke-test-up"] : ["orders-api-smoke-test"],
+      );
       const t = clusterTargets(r.config);
       assert.throws(() => assertExactRules(r, [...r.operations, clusterOperations.scale(t, t.stableDeployment, 9)]));
-      assert.throws(() => assertExactRules(r, r.operations.filter((o) => o.description !== clusterOperations.canaryPodImages(t).description)));
+      assert.throws(() =>
+        assertExactRules(
+          r,
+          r.operations.filter((o) => o.description !== clusterOperations.canaryPodImages(t).description),
+        ),
+      );
     });
 
     test("grants no wildcard, no Secret, no exec or attach, no Deployment create or delete", () => {
-      const rules = r.object(role).rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+      const rules = r.object(role).rules as {
+        apiGroups: string[];
+        resources: string[];
+        verbs: string[];
+        resourceNames?: string[];
+      }[];
       assert.ok(rules.length > 0);
       for (const rule of rules) {
-        for (const field of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []]) assert.ok(!field.some((v) => v.includes("*")), JSON.stringify(rule));
-        assert.ok(!rule.resources.some((res) => ["secrets", "pods/exec", "pods/attach", "pods/portforward", "serviceaccounts/token", "roles", "rolebindings"].includes(res)), JSON.stringify(rule));
-        assert.ok(!rule.verbs.some((v) => ["escalate", "bind", "impersonate", "deletecollection"].includes(v)), JSON.stringify(rule));
-        if (rule.resources.includes("deployments")) assert.ok(!rule.verbs.includes("create") && !rule.verbs.includes("delete"), JSON.stringify(rule));
+        for (const field of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []])
+          assert.ok(!field.some((v) => v.includes("*")), JSON.stringify(rule));
+        assert.ok(
+          !rule.resources.some((res) =>
+            [
+              "secrets",
+              "pods/exec",
+              "pods/attach",
+              "pods/portforward",
+              "serviceaccounts/token",
+              "roles",
+              "rolebindings",
+            ].includes(res),
+          ),
+          JSON.stringify(rule),
+        );
+        assert.ok(
+          !rule.verbs.some((v) => ["escalate", "bind", "impersonate", "deletecollection"].includes(v)),
+          JSON.stringify(rule),
+        );
+        if (rule.resources.includes("deployments"))
+          assert.ok(!rule.verbs.includes("create") && !rule.verbs.includes("delete"), JSON.stringify(rule));
       }
     });
 
@@ -51,23 +93,33 @@ for (const mode of ["token", "eks"] as const) {
       assert.equal(r.object(binding).metadata.namespace, "orders-dev");
       assert.deepEqual(r.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"), []);
       assert.deepEqual(r.ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"), []);
-      assert.deepEqual(r.object(binding).roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "orders-api-deployer" });
+      assert.deepEqual(r.object(binding).roleRef, {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "orders-api-deployer",
+      });
     });
   });
 }
 
 describe("clusterAuth token", () => {
   let r: ClusterRender;
-  before(async () => { r = await renderCluster(stackConfig("token")); });
+  before(async () => {
+    r = await renderCluster(stackConfig("token"));
+  });
 
   test("binds a ServiceAccount with a long-lived token Secret", () => {
-    assert.deepEqual(r.object(binding).subjects, [{ kind: "ServiceAccount", name: "orders-api-deployer", namespace: "orders-dev" }]);
+    assert.deepEqual(r.object(binding).subjects, [
+      { kind: "ServiceAccount", name: "orders-api-deployer", namespace: "orders-dev" },
+    ]);
     assert.equal(r.object("ServiceAccount.orders-dev.orders-api-deployer").automountServiceAccountToken, false);
     const secret = r.object("Secret.orders-dev.orders-api-deployer-token");
     assert.equal(secret.type, "kubernetes.io/service-account-token");
     assert.equal(secret.metadata.annotations["kubernetes.io/service-account.name"], "orders-api-deployer");
     // The account must exist before its token Secret (pulumi-kubernetes#4396).
-    const [account] = r.ofType("kubernetes:core/v1:ServiceAccount").filter((x) => x.name === "orders-deployer-service-account");
+    const [account] = r
+      .ofType("kubernetes:core/v1:ServiceAccount")
+      .filter((x) => x.name === "orders-deployer-service-account");
     const [token] = r.ofType("kubernetes:core/v1:Secret").filter((x) => x.name === "orders-deployer-token");
     assert.ok(token.dependencies.includes(account.urn));
   });
@@ -92,11 +144,17 @@ describe("clusterAuth token", () => {
 describe("clusterAuth eks", () => {
   test("binds the access entry's group, default `${appName}-deployers`, and creates no credentials", async () => {
     const r = await renderCluster(stackConfig("eks"));
-    assert.deepEqual(r.object(binding).subjects, [{ kind: "Group", name: "orders-api-deployers", apiGroup: "rbac.authorization.k8s.io" }]);
+    assert.deepEqual(r.object(binding).subjects, [
+      { kind: "Group", name: "orders-api-deployers", apiGroup: "rbac.authorization.k8s.io" },
+    ]);
     assert.equal(r.cluster.deployerGroup, defaultEksGroup("orders-api"));
     assert.equal(r.outputs.deployerGroup, "orders-api-deployers");
     assert.equal(r.cluster.kubeconfig, undefined);
-    assert.ok(![...r.objects.keys()].some((k) => k.includes("deployer-token") || k === "ServiceAccount.orders-dev.orders-api-deployer"));
+    assert.ok(
+      ![...r.objects.keys()].some(
+        (k) => k.includes("deployer-token") || k === "ServiceAccount.orders-dev.orders-api-deployer",
+      ),
+    );
   });
 
   test("binds the group it is given", async () => {
@@ -107,5 +165,8 @@ describe("clusterAuth eks", () => {
 });
 
 test("a deployer without operations is refused before anything is declared", () => {
-  assert.throws(() => new ClusterDeployer("d", { appName: "a", namespace: "n", operations: [], clusterAuth: "eks" }), /at least one operation/);
+  assert.throws(
+    () => new ClusterDeployer("d", { appName: "a", namespace: "n", operations: [], clusterAuth: "eks" }),
+    /at least one operation/,
+  );
 });

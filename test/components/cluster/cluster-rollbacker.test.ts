@@ -29,18 +29,40 @@ for (const mode of ["token", "eks"] as const) {
       const rules = r.object(role).rules;
       assert.deepEqual(rules, JSON.parse(JSON.stringify(rulesFor(rollbackOperations(r.config)))));
       const t = clusterTargets(r.config);
-      assert.notDeepEqual(rules, JSON.parse(JSON.stringify(rulesFor([...rollbackOperations(r.config), clusterOperations.scale(t, t.stableDeployment, 0)]))));
+      assert.notDeepEqual(
+        rules,
+        JSON.parse(
+          JSON.stringify(
+            rulesFor([...rollbackOperations(r.config), clusterOperations.scale(t, t.stableDeployment, 0)]),
+          ),
+        ),
+      );
       assert.deepEqual(rules, [
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["orders-api-canary"] },
-        { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["orders-api-canary"] },
+        {
+          apiGroups: ["apps"],
+          resources: ["deployments/scale"],
+          verbs: ["patch"],
+          resourceNames: ["orders-api-canary"],
+        },
       ]);
       assert.equal(r.object(role).metadata.namespace, "orders-dev");
-      assert.deepEqual(r.object(binding).roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "orders-api-rollback" });
+      assert.deepEqual(r.object(binding).roleRef, {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "orders-api-rollback",
+      });
     });
 
     test("the preview's Role reads its objects, as every other object of the stack", () => {
-      const reads = (r.object("Role.orders-dev.orders-api-previewer").rules as { resources: string[]; resourceNames?: string[] }[])
-        .filter((rule) => rule.resources[0] === "roles" || rule.resources[0] === "rolebindings" || rule.resources[0] === "serviceaccounts");
+      const reads = (
+        r.object("Role.orders-dev.orders-api-previewer").rules as { resources: string[]; resourceNames?: string[] }[]
+      ).filter(
+        (rule) =>
+          rule.resources[0] === "roles" ||
+          rule.resources[0] === "rolebindings" ||
+          rule.resources[0] === "serviceaccounts",
+      );
       for (const rule of reads) {
         const expected = !(mode === "eks" && rule.resources[0] === "serviceaccounts"); // eks: no ServiceAccount
         assert.equal(rule.resourceNames?.includes("orders-api-rollback"), expected, rule.resources[0]);
@@ -49,9 +71,16 @@ for (const mode of ["token", "eks"] as const) {
 
     if (mode === "token") {
       test("binds a ServiceAccount whose token is the rollbackKubeconfig output, secret end to end; no file carries the token", async () => {
-        assert.deepEqual(r.object(binding).subjects, [{ kind: "ServiceAccount", name: "orders-api-rollback", namespace: "orders-dev" }]);
+        assert.deepEqual(r.object(binding).subjects, [
+          { kind: "ServiceAccount", name: "orders-api-rollback", namespace: "orders-dev" },
+        ]);
         assert.equal(r.object("ServiceAccount.orders-dev.orders-api-rollback").automountServiceAccountToken, false);
-        assert.equal(r.object("Secret.orders-dev.orders-api-rollback-token").metadata.annotations["kubernetes.io/service-account.name"], "orders-api-rollback");
+        assert.equal(
+          r.object("Secret.orders-dev.orders-api-rollback-token").metadata.annotations[
+            "kubernetes.io/service-account.name"
+          ],
+          "orders-api-rollback",
+        );
         assert.equal(await pulumi.isSecret(r.cluster.rollbackKubeconfig!), true);
         const kubeconfig = parse(r.outputs.rollbackKubeconfig as string);
         assert.equal(kubeconfig.clusters[0].cluster.server, r.config.clusterEndpoint);
@@ -62,11 +91,19 @@ for (const mode of ["token", "eks"] as const) {
       });
     } else {
       test("binds the rollback role's group, default `${appName}-rollbackers`; no ServiceAccount, no token", async () => {
-        assert.deepEqual(r.object(binding).subjects, [{ kind: "Group", name: defaultRollbackGroup("orders-api"), apiGroup: "rbac.authorization.k8s.io" }]);
+        assert.deepEqual(r.object(binding).subjects, [
+          { kind: "Group", name: defaultRollbackGroup("orders-api"), apiGroup: "rbac.authorization.k8s.io" },
+        ]);
         assert.equal(r.cluster.rollbackerGroup, "orders-api-rollbackers");
         assert.equal(r.cluster.rollbackKubeconfig, undefined);
-        assert.ok(![...r.objects.keys()].some((k) => k.includes("rollback-token") || k === "ServiceAccount.orders-dev.orders-api-rollback"));
-        const given = await renderCluster(r.config, { rollback: { operations: rollbackOperations(r.config), group: "orders-rollback" } });
+        assert.ok(
+          ![...r.objects.keys()].some(
+            (k) => k.includes("rollback-token") || k === "ServiceAccount.orders-dev.orders-api-rollback",
+          ),
+        );
+        const given = await renderCluster(r.config, {
+          rollback: { operations: rollbackOperations(r.config), group: "orders-rollback" },
+        });
         assert.equal(given.object(binding).subjects[0].name, "orders-rollback");
         assert.equal(given.cluster.rollbackerGroup, "orders-rollback");
       });
@@ -79,5 +116,14 @@ test("without rollbackOperations there is no rollback identity; one without oper
   assert.ok(![...r.objects.keys()].some((k) => k.includes("orders-api-rollback")));
   assert.equal(r.cluster.rollbacker, undefined);
   assert.equal(r.cluster.rollbackKubeconfig, undefined);
-  assert.throws(() => new ClusterRollbacker("r", { appName: "a", namespace: "n", operations: [], subject: { clusterAuth: "eks", group: "g" } }), /at least one operation/);
+  assert.throws(
+    () =>
+      new ClusterRollbacker("r", {
+        appName: "a",
+        namespace: "n",
+        operations: [],
+        subject: { clusterAuth: "eks", group: "g" },
+      }),
+    /at least one operation/,
+  );
 });

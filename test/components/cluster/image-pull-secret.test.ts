@@ -21,11 +21,14 @@ describe("image-pull Secret", () => {
     assert.ok(secretMarker in stringData, "the content is registered as a secret");
     const inner = (stringData[secretMarker] as Record<string, unknown>)[".dockerconfigjson"];
     const document = typeof inner === "string" ? inner : (inner as Record<string, string>)[secretMarker];
-    const config = JSON.parse(document) as { auths: Record<string, { username: string; password: string; auth: string }> };
+    const config = JSON.parse(document) as {
+      auths: Record<string, { username: string; password: string; auth: string }>;
+    };
     assert.deepEqual(Object.keys(config.auths), [ghcrRegistry]);
     assert.equal(config.auths[ghcrRegistry].username, "acme");
     assert.equal(Buffer.from(config.auths[ghcrRegistry].auth, "base64").toString(), "acme:ghp_mockpulltoken");
-    for (const d of deployments) assert.deepEqual(r.object(d).spec.template.spec.imagePullSecrets, [{ name: "orders-api-ghcr-pull" }]);
+    for (const d of deployments)
+      assert.deepEqual(r.object(d).spec.template.spec.imagePullSecrets, [{ name: "orders-api-ghcr-pull" }]);
     for (const [path, content] of r.files) assert.ok(!content.includes("ghp_mockpulltoken"), path);
   });
 
@@ -37,6 +40,10 @@ describe("image-pull Secret", () => {
 
   test("the document carries the login and the token in both forms registries read", () => {
     const doc = JSON.parse(dockerConfigJson("ghcr.io", "octocat", "t0ken")) as unknown;
-    assert.deepEqual(doc, { auths: { "ghcr.io": { username: "octocat", password: "t0ken", auth: Buffer.from("octocat:t0ken").toString("base64") } } });
+    assert.deepEqual(doc, {
+      auths: {
+        "ghcr.io": { username: "octocat", password: "t0ken", auth: Buffer.from("octocat:t0ken").toString("base64") },
+      },
+    });
   });
 });

@@ -1,7 +1,7 @@
 // The smoke test after `pulumi up`: a local command running the pipeline's own runner, rerun when
 // the workloads change, after them, against the stack's own cluster (a kubeconfig it receives as a
 // secret, never the ambient context); absent when smokeTestOnUp is false.
- 
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -40,12 +40,25 @@ describe("smoke test on `pulumi up`", () => {
     const spec = (id: string): unknown => r.object(id).spec;
     // The specs as declared, not the objects' outputs, which a refresh fills with the release
     // (the real tier: token-mode.test.ts 4, a preview after a release proposes nothing).
-    assert.deepEqual(triggers, ["Service.orders-dev.orders-api", "Service.orders-dev.orders-api-canary", "Deployment.orders-dev.orders-api", "Deployment.orders-dev.orders-api-canary"].map(spec));
-    const urns = r.resources.filter((x) => x.type === "kubernetes:apps/v1:Deployment" || x.type === "kubernetes:core/v1:Service").map((x) => x.urn);
+    assert.deepEqual(
+      triggers,
+      [
+        "Service.orders-dev.orders-api",
+        "Service.orders-dev.orders-api-canary",
+        "Deployment.orders-dev.orders-api",
+        "Deployment.orders-dev.orders-api-canary",
+      ].map(spec),
+    );
+    const urns = r.resources
+      .filter((x) => x.type === "kubernetes:apps/v1:Deployment" || x.type === "kubernetes:core/v1:Service")
+      .map((x) => x.urn);
     assert.equal(urns.length, 4);
     for (const urn of urns) assert.ok(command.dependencies.includes(urn), urn);
     // clusterAuth token: it runs as the deployer, whose binding it waits for, at clusterEndpoint.
-    const binding = r.resources.find((x) => x.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" && x.name === "orders-deployer-role-binding")!;
+    const binding = r.resources.find(
+      (x) =>
+        x.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" && x.name === "orders-deployer-role-binding",
+    )!;
     assert.ok(command.dependencies.includes(binding.urn));
     const kubeconfig = commandKubeconfig(command.inputs);
     assert.equal(kubeconfig.clusters[0].cluster.server, r.config.clusterEndpoint);
@@ -53,7 +66,12 @@ describe("smoke test on `pulumi up`", () => {
     // No other credential reaches the command: its script and triggers hold none.
     const { environment, ...rest } = command.inputs;
     const text = JSON.stringify(rest);
-    assert.ok(environment && !text.includes(secretMarker) && !text.includes("ghp_mockpulltoken") && !text.includes(mockServiceAccountToken));
+    assert.ok(
+      environment &&
+        !text.includes(secretMarker) &&
+        !text.includes("ghp_mockpulltoken") &&
+        !text.includes(mockServiceAccountToken),
+    );
   });
 
   test("clusterAuth eks: it reaches the settings' cluster with the provider's kubeconfig (an aws eks get-token credential)", async () => {
@@ -89,7 +107,13 @@ describe("smoke test on `pulumi up`", () => {
 describe("the command's script: the kubeconfig in a private file for KUBECONFIG", () => {
   const run = (script: string, kubeconfig?: string) => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-kubeconfig-"));
-    const env = { PATH: process.env.PATH, HOME: tmp, TMPDIR: tmp, KUBECONFIG: "/the/ambient/kubeconfig", ...(kubeconfig !== undefined ? { [smokeTestKubeconfigVariable]: kubeconfig } : {}) };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: tmp,
+      TMPDIR: tmp,
+      KUBECONFIG: "/the/ambient/kubeconfig",
+      ...(kubeconfig !== undefined ? { [smokeTestKubeconfigVariable]: kubeconfig } : {}),
+    };
     const result = spawnSync("bash", ["-c", withKubeconfig(script)], { encoding: "utf8", env });
     const left = fs.readdirSync(tmp);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -97,7 +121,10 @@ describe("the command's script: the kubeconfig in a private file for KUBECONFIG"
   };
 
   test("kubectl reads the given kubeconfig from a file only its owner can read, removed afterwards; the variable is unset", () => {
-    const r = run(`stat -c %a "$KUBECONFIG"; cat "$KUBECONFIG"; echo "var=\${${smokeTestKubeconfigVariable}:-unset}"`, "apiVersion: v1\nkind: Config");
+    const r = run(
+      `stat -c %a "$KUBECONFIG"; cat "$KUBECONFIG"; echo "var=\${${smokeTestKubeconfigVariable}:-unset}"`,
+      "apiVersion: v1\nkind: Config",
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "600\napiVersion: v1\nkind: Config\nvar=unset\n");
     assert.deepEqual(r.left, []);

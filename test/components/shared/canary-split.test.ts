@@ -17,7 +17,10 @@ test("the real weight is canary / (stable + canary)", () => {
 
 test("a weight more than a point away is unreachable, and the message names both neighbours", () => {
   assert.equal(canarySplit(9, 33).reachable, false);
-  assert.equal(unreachableWeightMessage(9, 33), "33 is not reachable with 9 stable replicas: 4 canary pods give 30.8%, 5 give 35.7%");
+  assert.equal(
+    unreachableWeightMessage(9, 33),
+    "33 is not reachable with 9 stable replicas: 4 canary pods give 30.8%, 5 give 35.7%",
+  );
 });
 
 test("the canary never gets zero pods", () => {
@@ -34,7 +37,10 @@ test("every reachable split is within one point, for all small fleets", () => {
       assert.equal(s.reachable, Math.abs(s.actualWeight - weight) <= 1);
       // No other whole pod count is closer than the one chosen.
       for (const c of [s.canaryReplicas - 1, s.canaryReplicas + 1].filter((c) => c >= 1)) {
-        assert.ok(Math.abs(weightOf(stable, c) - weight) >= Math.abs(s.actualWeight - weight) - 1e-9, `${stable}/${weight}: ${c} is closer`);
+        assert.ok(
+          Math.abs(weightOf(stable, c) - weight) >= Math.abs(s.actualWeight - weight) - 1e-9,
+          `${stable}/${weight}: ${c} is closer`,
+        );
       }
     }
   }

@@ -4,11 +4,17 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { bakeCanaryRequests, detectionChance, formatChance, smokeCanaryRequests } from "../../../components/shared/detection";
+import {
+  bakeCanaryRequests,
+  detectionChance,
+  formatChance,
+  smokeCanaryRequests,
+} from "../../../components/shared/detection";
 import { configSchema, projectName } from "../../../config/schema";
 
 const defaults = configSchema.parse({ githubOwner: "a", githubRepository: "b", appName: "c", initialImage: "x/y:1" });
-const stackFile = (stack: string) => (parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
+const stackFile = (stack: string) =>
+  (parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
 const bakeOf = (stack: string) => stackFile(stack)[`${projectName}:canaryBakeSeconds`] as number;
 /** The example stacks' smoke paths (/healthz and /v1/orders?limit=1); the default is [healthPath], one. */
 const paths = (stackFile("dev")[`${projectName}:smokePaths`] as string[]).length;
@@ -20,7 +26,10 @@ function rows(): [string, number][] {
   return [
     ["smoke test before smokeRequests (5 per path)", smokeCanaryRequests(5, paths)],
     [`smoke test (smokeRequests ${defaults.smokeRequests})`, smoke],
-    [`smoke test + bake window (canaryBakeSeconds ${defaults.canaryBakeSeconds}, the default)`, smoke + bakeCanaryRequests(defaults.canaryBakeSeconds, paths)],
+    [
+      `smoke test + bake window (canaryBakeSeconds ${defaults.canaryBakeSeconds}, the default)`,
+      smoke + bakeCanaryRequests(defaults.canaryBakeSeconds, paths),
+    ],
     [`smoke test + dev's bake window (${bakeOf("dev")} s)`, smoke + bakeCanaryRequests(bakeOf("dev"), paths)],
     [`smoke test + prod's bake window (${bakeOf("prod")} s)`, smoke + bakeCanaryRequests(bakeOf("prod"), paths)],
   ];
@@ -30,7 +39,9 @@ function detectionTable(): string[] {
   return [
     `| judged by (${paths} smoke paths) | canary requests | ${failureRates.map((p) => `fails ${p * 100}%`).join(" | ")} |`,
     `|---|---|${failureRates.map(() => "---|").join("")}`,
-    ...rows().map(([what, n]) => `| ${what} | ${n} | ${failureRates.map((p) => formatChance(detectionChance(p, n))).join(" | ")} |`),
+    ...rows().map(
+      ([what, n]) => `| ${what} | ${n} | ${failureRates.map((p) => formatChance(detectionChance(p, n))).join(" | ")} |`,
+    ),
   ];
 }
 
@@ -53,6 +64,9 @@ test("docs/pipeline.md's detection table is the one computed here", () => {
   const section = doc.indexOf("## How likely a bad canary is caught");
   assert.ok(section > 0, "the section exists");
   const start = doc.findIndex((line, i) => i > section && line.startsWith("| judged by"));
-  const table = doc.slice(start, doc.findIndex((line, i) => i > start && !line.startsWith("|")));
+  const table = doc.slice(
+    start,
+    doc.findIndex((line, i) => i > start && !line.startsWith("|")),
+  );
   assert.deepEqual(table, detectionTable(), `expected:\n${detectionTable().join("\n")}`);
 });

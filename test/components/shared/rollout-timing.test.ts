@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { neverReadyBoundSeconds, podAvailableSeconds, progressDeadlineSeconds, rolloutTimeoutSeconds, startupFailureThreshold } from "../../../components/shared/rollout-timing";
+import {
+  neverReadyBoundSeconds,
+  podAvailableSeconds,
+  progressDeadlineSeconds,
+  rolloutTimeoutSeconds,
+  startupFailureThreshold,
+} from "../../../components/shared/rollout-timing";
 import { prodLike } from "../repository/workflows/stack-configs";
 
 const defaults = { startupSeconds: 60, minReadySeconds: 10 };

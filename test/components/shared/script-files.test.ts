@@ -8,10 +8,31 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { clusterOperations, clusterTargets } from "../../../components/shared/cluster-operations";
 import {
-  composeScript, operationPreamble, scriptFiles, scriptsFolder, scriptText, shellFileParameter, shellFunctionName, shellParameters, shellWord, type ScriptFile,
+  composeScript,
+  operationPreamble,
+  scriptFiles,
+  scriptsFolder,
+  scriptText,
+  shellFileParameter,
+  shellFunctionName,
+  shellParameters,
+  shellWord,
+  type ScriptFile,
 } from "../../../components/shared/script-files";
 
-const odd = ["", "plain", "with space", "a\"b'c", "$(id>evaluated) `id>evaluated` $HOME ${HOME}", "back\\slash\\", "brace } and {", "new\nline", "!bang ~tilde *glob ?q [x]", "-dash", "0.05"];
+const odd = [
+  "",
+  "plain",
+  "with space",
+  "a\"b'c",
+  "$(id>evaluated) `id>evaluated` $HOME ${HOME}",
+  "back\\slash\\",
+  "brace } and {",
+  "new\nline",
+  "!bang ~tilde *glob ?q [x]",
+  "-dash",
+  "0.05",
+];
 const shells = ["sh", "bash"] as const;
 const run = (shell: string, script: string, env: Record<string, string> = {}) =>
   spawnSync(shell, ["-c", script], { encoding: "utf8", cwd: scriptsFolder, env: { PATH: process.env.PATH, ...env } });
@@ -23,7 +44,13 @@ describe("parameters", () => {
       const script = `${shellParameters(Object.fromEntries(odd.map((v, i) => [names[i], v])), { exported: true })}\nfor n in ${names.join(" ")}; do printenv "$n"; printf '\\0'; done`;
       const r = run(shell, script);
       assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.stdout.split("\0").slice(0, -1).map((v) => v.replace(/\n$/, "")), odd);
+      assert.deepEqual(
+        r.stdout
+          .split("\0")
+          .slice(0, -1)
+          .map((v) => v.replace(/\n$/, "")),
+        odd,
+      );
       for (const v of odd) assert.equal(run(shell, `printf '%s' ${shellWord(v)}`).stdout, v, v);
     });
     test(`a default holds unless the variable is set and not empty, in ${shell}`, () => {
@@ -48,15 +75,28 @@ describe("parameters", () => {
 describe("the preamble", () => {
   const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
   test("one function a line, named by the operation in snake case, running the catalogue's command", () => {
-    const preamble = operationPreamble({ removePod: clusterOperations.deletePod(t, "p"), createPod: clusterOperations.createPod(t, { name: "p", image: "i" }) });
-    assert.equal(preamble, [
-      "remove_pod() { kubectl delete pod/p --ignore-not-found --timeout=60s --namespace orders; }",
-      'create_pod() { kubectl create --filename "$1" --namespace orders; }',
-    ].join("\n"));
+    const preamble = operationPreamble({
+      removePod: clusterOperations.deletePod(t, "p"),
+      createPod: clusterOperations.createPod(t, { name: "p", image: "i" }),
+    });
+    assert.equal(
+      preamble,
+      [
+        "remove_pod() { kubectl delete pod/p --ignore-not-found --timeout=60s --namespace orders; }",
+        'create_pod() { kubectl create --filename "$1" --namespace orders; }',
+      ].join("\n"),
+    );
     assert.equal(shellFunctionName("canaryPodStates"), "canary_pod_states");
   });
   test("a function's arguments are its command's: create_pod FILE creates from FILE", () => {
-    const r = run("sh", composeScript(`kubectl() { printf '%s|' "$@"; }`, operationPreamble({ createPod: clusterOperations.createPod(t, { name: "p", image: "i" }) }), 'create_pod "/tmp/a file.json"'));
+    const r = run(
+      "sh",
+      composeScript(
+        `kubectl() { printf '%s|' "$@"; }`,
+        operationPreamble({ createPod: clusterOperations.createPod(t, { name: "p", image: "i" }) }),
+        'create_pod "/tmp/a file.json"',
+      ),
+    );
     assert.equal(r.stdout, "create|--filename|/tmp/a file.json|--namespace|orders|");
   });
 });

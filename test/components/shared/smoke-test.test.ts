@@ -13,11 +13,25 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { clusterTargets, operationList } from "../../../components/shared/cluster-operations";
 import { operationPreamble, scriptsFolder } from "../../../components/shared/script-files";
-import { smokeTestOperations, smokeTestPod, smokeTestPodParameters, smokeTestPodScript, smokeTestRunner, type SmokeTestSpec } from "../../../components/shared/smoke-test";
+import {
+  smokeTestOperations,
+  smokeTestPod,
+  smokeTestPodParameters,
+  smokeTestPodScript,
+  smokeTestRunner,
+  type SmokeTestSpec,
+} from "../../../components/shared/smoke-test";
 
 const run = promisify(execFile);
 const targets = clusterTargets({ appName: "orders-api", namespace: "orders" });
-const spec = (paths: string[], maxLatencySeconds = 0.5): SmokeTestSpec => ({ targets, podName: targets.smokeTestPod, appName: "orders-api", paths, maxLatencySeconds, requestsPerPath: 2 });
+const spec = (paths: string[], maxLatencySeconds = 0.5): SmokeTestSpec => ({
+  targets,
+  podName: targets.smokeTestPod,
+  appName: "orders-api",
+  paths,
+  maxLatencySeconds,
+  requestsPerPath: 2,
+});
 
 describe("the pod's script", () => {
   let server: Server;
@@ -35,7 +49,10 @@ describe("the pod's script", () => {
     writeFileSync(join(curlHome, ".curlrc"), `connect-to = "::127.0.0.1:${(server.address() as AddressInfo).port}"\n`);
   });
   after(() => server.close());
-  const runPod = async (s: SmokeTestSpec) => (await run("sh", ["-c", smokeTestPodScript(s)], { env: { ...process.env, CURL_HOME: curlHome } })).stdout.trim().split("\n");
+  const runPod = async (s: SmokeTestSpec) =>
+    (await run("sh", ["-c", smokeTestPodScript(s)], { env: { ...process.env, CURL_HOME: curlHome } })).stdout
+      .trim()
+      .split("\n");
 
   test("every request to every path goes through both Services and passes", async () => {
     seen.length = 0;
@@ -48,12 +65,20 @@ describe("the pod's script", () => {
   });
   test("a non-200 answer fails", async () => {
     const lines = await runPod(spec(["/healthz", "/broken"]));
-    assert.ok(lines.some((l) => /^FAIL canary 500 \S+s http:\/\/orders-api-canary\.orders\.svc\.cluster\.local:80\/broken$/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) =>
+        /^FAIL canary 500 \S+s http:\/\/orders-api-canary\.orders\.svc\.cluster\.local:80\/broken$/.test(l),
+      ),
+      lines.join("\n"),
+    );
     assert.equal(lines.at(-1), "RESULT fail");
   });
   test("a slow answer fails even with status 200", async () => {
     const lines = await runPod(spec(["/slow"], 0.2));
-    assert.ok(lines.some((l) => /^FAIL canary 200 0\.[4-9]/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /^FAIL canary 200 0\.[4-9]/.test(l)),
+      lines.join("\n"),
+    );
     assert.equal(lines.at(-1), "RESULT fail");
   });
 
@@ -62,20 +87,41 @@ describe("the pod's script", () => {
   const podFile = async (env: Record<string, string>) => {
     const cwd = mkdtempSync(join(tmpdir(), "smoke-pod-"));
     const files = [join(scriptsFolder, "pod-functions.sh"), join(scriptsFolder, "smoke-test-pod.sh")];
-    return run("sh", ["-c", '. "$1"; . "$2"', "sh", ...files], { cwd, env: { PATH: process.env.PATH, CURL_HOME: curlHome, ...env } })
-      .then(({ stdout, stderr }) => ({ status: 0, stdout, stderr, cwd }), (e: { code: number; stdout: string; stderr: string }) => ({ status: e.code, stdout: e.stdout, stderr: e.stderr, cwd }));
+    return run("sh", ["-c", '. "$1"; . "$2"', "sh", ...files], {
+      cwd,
+      env: { PATH: process.env.PATH, CURL_HOME: curlHome, ...env },
+    }).then(
+      ({ stdout, stderr }) => ({ status: 0, stdout, stderr, cwd }),
+      (e: { code: number; stdout: string; stderr: string }) => ({
+        status: e.code,
+        stdout: e.stdout,
+        stderr: e.stderr,
+        cwd,
+      }),
+    );
   };
   // Quotes, a command substitution, a command separator, backquotes: any of them would run if evaluated (no space: curl refuses one).
   const odd = "/v1/orders?q='a'&x=$(id>evaluated);id>evaluated2`id>evaluated3`\"d\"";
-  const fileParameters = { SMOKE_REQUESTS: "2", SMOKE_TARGETS: "2", SMOKE_TARGET_1_SERVICE: "canary", SMOKE_TARGET_1_URL: "http://orders-api-canary.orders.svc.cluster.local:80/healthz",
-    SMOKE_TARGET_2_SERVICE: "main", SMOKE_TARGET_2_URL: `http://orders-api.orders.svc.cluster.local:80${odd}`, MAX_LATENCY_SECONDS: "1", REQUEST_TIMEOUT_SECONDS: "2" };
+  const fileParameters = {
+    SMOKE_REQUESTS: "2",
+    SMOKE_TARGETS: "2",
+    SMOKE_TARGET_1_SERVICE: "canary",
+    SMOKE_TARGET_1_URL: "http://orders-api-canary.orders.svc.cluster.local:80/healthz",
+    SMOKE_TARGET_2_SERVICE: "main",
+    SMOKE_TARGET_2_URL: `http://orders-api.orders.svc.cluster.local:80${odd}`,
+    MAX_LATENCY_SECONDS: "1",
+    REQUEST_TIMEOUT_SECONDS: "2",
+  };
 
   test("the file, its parameters in its environment: each target its number of times, values read and never evaluated", async () => {
     seen.length = 0;
     const r = await podFile(fileParameters);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
-    assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), ["PASS canary 200", "PASS canary 200", "PASS main 200", "PASS main 200", "RESULT pass"]);
+    assert.deepEqual(
+      lines.map((l) => l.split(" ").slice(0, 3).join(" ")),
+      ["PASS canary 200", "PASS canary 200", "PASS main 200", "PASS main 200", "RESULT pass"],
+    );
     assert.ok(lines[2].endsWith(` http://orders-api.orders.svc.cluster.local:80${odd}`), lines[2]);
     assert.equal(seen.length, 4);
     assert.deepEqual(readdirSync(r.cwd), [], "nothing of a value ran");
@@ -95,12 +141,18 @@ describe("the pod's script", () => {
   test("the parameters of a spec are the file's: both Services' targets, canary first, each path in order", () => {
     const p = smokeTestPodParameters(spec(["/healthz", "/v1/orders?limit=1"]));
     assert.deepEqual(p, {
-      SMOKE_REQUESTS: 2, SMOKE_TARGETS: 4,
-      SMOKE_TARGET_1_SERVICE: "canary", SMOKE_TARGET_1_URL: "http://orders-api-canary.orders.svc.cluster.local:80/healthz",
-      SMOKE_TARGET_2_SERVICE: "canary", SMOKE_TARGET_2_URL: "http://orders-api-canary.orders.svc.cluster.local:80/v1/orders?limit=1",
-      SMOKE_TARGET_3_SERVICE: "main", SMOKE_TARGET_3_URL: "http://orders-api.orders.svc.cluster.local:80/healthz",
-      SMOKE_TARGET_4_SERVICE: "main", SMOKE_TARGET_4_URL: "http://orders-api.orders.svc.cluster.local:80/v1/orders?limit=1",
-      MAX_LATENCY_SECONDS: 0.5, REQUEST_TIMEOUT_SECONDS: 2,
+      SMOKE_REQUESTS: 2,
+      SMOKE_TARGETS: 4,
+      SMOKE_TARGET_1_SERVICE: "canary",
+      SMOKE_TARGET_1_URL: "http://orders-api-canary.orders.svc.cluster.local:80/healthz",
+      SMOKE_TARGET_2_SERVICE: "canary",
+      SMOKE_TARGET_2_URL: "http://orders-api-canary.orders.svc.cluster.local:80/v1/orders?limit=1",
+      SMOKE_TARGET_3_SERVICE: "main",
+      SMOKE_TARGET_3_URL: "http://orders-api.orders.svc.cluster.local:80/healthz",
+      SMOKE_TARGET_4_SERVICE: "main",
+      SMOKE_TARGET_4_URL: "http://orders-api.orders.svc.cluster.local:80/v1/orders?limit=1",
+      MAX_LATENCY_SECONDS: 0.5,
+      REQUEST_TIMEOUT_SECONDS: 2,
     });
   });
 });
@@ -111,11 +163,14 @@ describe("the runner", () => {
   function fakeKubectl(): { bin: string; calls: string } {
     const bin = mkdtempSync(join(tmpdir(), "kubectl-"));
     const calls = join(bin, "calls");
-    writeFileSync(join(bin, "kubectl"), [
-      "#!/bin/sh",
-      `echo "kubectl $*" >> "${calls}"`,
-      `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}";; esac`,
-    ].join("\n"));
+    writeFileSync(
+      join(bin, "kubectl"),
+      [
+        "#!/bin/sh",
+        `echo "kubectl $*" >> "${calls}"`,
+        `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}";; esac`,
+      ].join("\n"),
+    );
     chmodSync(join(bin, "kubectl"), 0o755);
     return { bin, calls };
   }
@@ -124,15 +179,28 @@ describe("the runner", () => {
     const summary = join(bin, "summary.md");
     writeFileSync(summary, "");
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, REPORT: report, GITHUB_STEP_SUMMARY: summary };
-    const result = await run("bash", ["-c", smokeTestRunner(spec(["/healthz"]))], { env }).then(() => 0, (e: { code: number }) => e.code);
-    return { code: result, calls: readFileSync(calls, "utf8").trim().split("\n"), summary: readFileSync(summary, "utf8") };
+    const result = await run("bash", ["-c", smokeTestRunner(spec(["/healthz"]))], { env }).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+    return {
+      code: result,
+      calls: readFileSync(calls, "utf8").trim().split("\n"),
+      summary: readFileSync(summary, "utf8"),
+    };
   };
 
   test("runs exactly the catalogue's operations, and passes on a passing report", async () => {
     const { code, calls, summary } = await runner("PASS canary 200 0.01s http://x/healthz\nRESULT pass");
     assert.equal(code, 0);
-    const expected = operationList(smokeTestOperations(spec(["/healthz"]))).map((o) => o.command.split(" ").slice(0, 3).join(" "));
-    assert.deepEqual(calls.map((c) => c.split(" ").slice(0, 3).join(" ")), [...expected, expected[0]], "delete, create, wait, logs, then delete on exit");
+    const expected = operationList(smokeTestOperations(spec(["/healthz"]))).map((o) =>
+      o.command.split(" ").slice(0, 3).join(" "),
+    );
+    assert.deepEqual(
+      calls.map((c) => c.split(" ").slice(0, 3).join(" ")),
+      [...expected, expected[0]],
+      "delete, create, wait, logs, then delete on exit",
+    );
     assert.match(summary, /\| PASS \| canary \| 200 \| 0.01s \|/);
   });
   test("creates the pod from the manifest it writes: the smoke-test pod, as rendered", async () => {
@@ -145,8 +213,17 @@ describe("the runner", () => {
     const { bin, calls } = fakeKubectl();
     const manifest = join(bin, "pod.json");
     writeFileSync(manifest, "{}");
-    const file = (env: Record<string, string>) => spawnSync("bash", ["-c", `${operationPreamble(smokeTestOperations(spec(["/healthz"])))}\n. "$1"`, "bash", join(scriptsFolder, "smoke-test-runner.sh")],
-      { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}`, REPORT: "RESULT pass", ...env } });
+    const file = (env: Record<string, string>) =>
+      spawnSync(
+        "bash",
+        [
+          "-c",
+          `${operationPreamble(smokeTestOperations(spec(["/healthz"])))}\n. "$1"`,
+          "bash",
+          join(scriptsFolder, "smoke-test-runner.sh"),
+        ],
+        { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}`, REPORT: "RESULT pass", ...env } },
+      );
     const missing = file({});
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /SMOKE_POD_MANIFEST: the file of the pod manifest/);
@@ -163,13 +240,24 @@ describe("the runner", () => {
 });
 
 test("the smoke-test pod is hardened for the restricted profile", () => {
-  const pod = smokeTestPod(spec(["/healthz"])) as { spec: { automountServiceAccountToken: boolean; securityContext: Record<string, unknown>; containers: { image: string; securityContext: Record<string, unknown> }[] } };
+  const pod = smokeTestPod(spec(["/healthz"])) as {
+    spec: {
+      automountServiceAccountToken: boolean;
+      securityContext: Record<string, unknown>;
+      containers: { image: string; securityContext: Record<string, unknown> }[];
+    };
+  };
   assert.equal(pod.spec.automountServiceAccountToken, false);
   assert.deepEqual(pod.spec.securityContext.seccompProfile, { type: "RuntimeDefault" });
   assert.equal(pod.spec.securityContext.runAsNonRoot, true);
   for (const c of pod.spec.containers) {
     assert.match(c.image, /@sha256:[a-f0-9]{64}$/);
-    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
   }
 });
 
@@ -185,5 +273,8 @@ test("the pod's deadline covers every request at its cut-off, and the wait outla
 test("a test through the main Service only requests no canary host", () => {
   const script = smokeTestPodScript({ ...spec(["/healthz"]), through: ["main"] });
   assert.doesNotMatch(script, /orders-api-canary/);
-  assert.match(script, /^export SMOKE_TARGETS=1\nexport SMOKE_TARGET_1_SERVICE=main\nexport SMOKE_TARGET_1_URL="http:\/\/orders-api\.orders\.svc\.cluster\.local:80\/healthz"$/m);
+  assert.match(
+    script,
+    /^export SMOKE_TARGETS=1\nexport SMOKE_TARGET_1_SERVICE=main\nexport SMOKE_TARGET_1_URL="http:\/\/orders-api\.orders\.svc\.cluster\.local:80\/healthz"$/m,
+  );
 });

@@ -37,10 +37,14 @@ function signSteps(): Step[] {
       },
     },
     installCosign(),
-    bash("Sign the image and attest its SBOM (keyless)", [
-      `cosign sign --yes "${image.braced}@${digest.braced}"`,
-      `cosign attest --yes --type spdxjson --predicate sbom.spdx.json "${image.braced}@${digest.braced}"`,
-    ].join("\n"), { env: digestEnv }),
+    bash(
+      "Sign the image and attest its SBOM (keyless)",
+      [
+        `cosign sign --yes "${image.braced}@${digest.braced}"`,
+        `cosign attest --yes --type spdxjson --predicate sbom.spdx.json "${image.braced}@${digest.braced}"`,
+      ].join("\n"),
+      { env: digestEnv },
+    ),
   ];
 }
 
@@ -58,7 +62,11 @@ export function buildJob({ config }: DeployPlan): Job {
     needs: needs(deployJobs.test),
     // A manual run on another branch must not publish an image.
     if: `github.ref == 'refs/heads/${config.deployBranch}'`,
-    permissions: { contents: "read", packages: "write", ...(config.signImages ? { "id-token": "write" as const } : {}) },
+    permissions: {
+      contents: "read",
+      packages: "write",
+      ...(config.signImages ? { "id-token": "write" as const } : {}),
+    },
     "timeout-minutes": 30,
     outputs: { [builtDigest.name]: expression(builtDigest.expression) },
     steps: [
@@ -85,13 +93,17 @@ export function buildJob({ config }: DeployPlan): Job {
         },
       },
       ...(config.signImages ? signSteps() : []),
-      bash("Report the image", [
-        "{",
-        '  echo "### Image"',
-        `  echo "- digest: \\\`${digest.braced}\\\`"`,
-        `  echo "- \\\`${image.braced}@${digest.braced}\\\` (tag sha-\${GITHUB_SHA})"`,
-        '} >> "$GITHUB_STEP_SUMMARY"',
-      ].join("\n"), { env: digestEnv }),
+      bash(
+        "Report the image",
+        [
+          "{",
+          '  echo "### Image"',
+          `  echo "- digest: \\\`${digest.braced}\\\`"`,
+          `  echo "- \\\`${image.braced}@${digest.braced}\\\` (tag sha-\${GITHUB_SHA})"`,
+          '} >> "$GITHUB_STEP_SUMMARY"',
+        ].join("\n"),
+        { env: digestEnv },
+      ),
     ],
   };
 }

@@ -53,24 +53,34 @@ const canaryPermissions = ({ config }: DeployPlan): Permissions => ({
  */
 function chooseRelease({ config, first }: DeployPlan): Step {
   const runNumber = { RUN_NUMBER: expression("github.run_number") };
-  return bash("Choose the release", [
-    ...(first
-      ? [
-        'if [ -n "$ROLLBACK_DIGEST" ]; then digest="$ROLLBACK_DIGEST"; rollback=true; else digest="$BUILT_DIGEST"; rollback=false; fi',
-        release.write("$RUN_NUMBER"),
-      ]
-      : [
-        'digest="$REQUESTED_DIGEST"',
-        'if [ "$ROLLBACK_REQUESTED" = true ]; then rollback=true; else rollback=false; fi',
-        // Signed, the number comes from the attestation verified next; unsigned, from this workflow's runs.
-        ...(config.signImages ? [] : [release.write("$RUN_NUMBER")]),
-      ]),
-    ...digestCheck("digest"),
-    digest.write("$digest"),
-    rollback.write("$rollback"),
-  ].join("\n"), { env: first
-    ? { BUILT_DIGEST: builtImageDigest, ROLLBACK_DIGEST: expression("inputs.digest"), ...runNumber }
-    : { REQUESTED_DIGEST: expression("inputs.digest"), ROLLBACK_REQUESTED: expression("inputs.rollback"), ...(config.signImages ? {} : runNumber) } });
+  return bash(
+    "Choose the release",
+    [
+      ...(first
+        ? [
+            'if [ -n "$ROLLBACK_DIGEST" ]; then digest="$ROLLBACK_DIGEST"; rollback=true; else digest="$BUILT_DIGEST"; rollback=false; fi',
+            release.write("$RUN_NUMBER"),
+          ]
+        : [
+            'digest="$REQUESTED_DIGEST"',
+            'if [ "$ROLLBACK_REQUESTED" = true ]; then rollback=true; else rollback=false; fi',
+            // Signed, the number comes from the attestation verified next; unsigned, from this workflow's runs.
+            ...(config.signImages ? [] : [release.write("$RUN_NUMBER")]),
+          ]),
+      ...digestCheck("digest"),
+      digest.write("$digest"),
+      rollback.write("$rollback"),
+    ].join("\n"),
+    {
+      env: first
+        ? { BUILT_DIGEST: builtImageDigest, ROLLBACK_DIGEST: expression("inputs.digest"), ...runNumber }
+        : {
+            REQUESTED_DIGEST: expression("inputs.digest"),
+            ROLLBACK_REQUESTED: expression("inputs.rollback"),
+            ...(config.signImages ? {} : runNumber),
+          },
+    },
+  );
 }
 
 /**
@@ -94,76 +104,103 @@ export function canaryJob(plan: DeployPlan): Job {
   return {
     name: `Canary (${config.environment})`,
     "runs-on": runner,
-    ...(first ? {
-      needs: needs(build),
-      // A rollback by hand builds nothing: the build is skipped and the canary takes the given digest.
-      if: `!cancelled() && (${build.result} == 'success' || (${build.result} == 'skipped' && inputs.digest != ''))`,
-    } : {}),
+    ...(first
+      ? {
+          needs: needs(build),
+          // A rollback by hand builds nothing: the build is skipped and the canary takes the given digest.
+          if: `!cancelled() && (${build.result} == 'success' || (${build.result} == 'skipped' && inputs.digest != ''))`,
+        }
+      : {}),
     environment: { name: config.environment },
     permissions: canaryPermissions(plan),
     "timeout-minutes": plan.minutes.canary,
-    outputs: { digest: expression(canaryOutputs.digest.expression), release: expression(canaryOutputs.release.expression) },
+    outputs: {
+      digest: expression(canaryOutputs.digest.expression),
+      release: expression(canaryOutputs.release.expression),
+    },
     steps: [
       chooseRelease(plan),
       ...provenance(plan),
       ...clusterCredentials(config),
-      bash("Refuse a release older than stable's", [
-        `current="$(${o.stableRelease.command})"`,
-        `if [ -n "$current" ] && [ "${release.ref}" -lt "$current" ]; then`,
-        `  if [ "${rollback.ref}" != true ]; then`,
-        `    echo "::error::release ${release.braced} is older than release \${current}, which stable runs: a re-run cannot go back in time. To roll back, run this workflow by hand with the digest${first ? "" : " and rollback"}."`,
-        "    exit 1",
-        "  fi",
-        `  echo "- explicit rollback from release \${current} to release ${release.braced}" >> "$GITHUB_STEP_SUMMARY"`,
-        "fi",
-      ].join("\n")),
-      bash("Deploy the digest to the canary", [
-        // The expiry first: from here on the reaper scales this canary to 0 once it is past.
-        `expires="${canaryExpiryExpression(config)}"`,
-        o.canaryExpiry.command,
-        o.canaryImage.command,
-        o.canaryUp.command,
-        rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
-      ].join("\n"), { id: deployStep.id }),
-      bash("Check that the canary pods run the digest", [
-        // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
-        "for _ in $(seq 12); do",
-        `  images="$(${o.canaryPods.command})"`,
-        `  if [ -n "$images" ] && ! grep -qv -- "@${digest.braced}\\$" <<< "$images"; then`,
-        '    echo "$images"',
-        "    exit 0",
-        "  fi",
-        "  sleep 5",
-        "done",
-        `echo "::error::the canary pods do not all run ${digest.braced}:"`,
-        'echo "$images"',
-        "exit 1",
-      ].join("\n")),
+      bash(
+        "Refuse a release older than stable's",
+        [
+          `current="$(${o.stableRelease.command})"`,
+          `if [ -n "$current" ] && [ "${release.ref}" -lt "$current" ]; then`,
+          `  if [ "${rollback.ref}" != true ]; then`,
+          `    echo "::error::release ${release.braced} is older than release \${current}, which stable runs: a re-run cannot go back in time. To roll back, run this workflow by hand with the digest${first ? "" : " and rollback"}."`,
+          "    exit 1",
+          "  fi",
+          `  echo "- explicit rollback from release \${current} to release ${release.braced}" >> "$GITHUB_STEP_SUMMARY"`,
+          "fi",
+        ].join("\n"),
+      ),
+      bash(
+        "Deploy the digest to the canary",
+        [
+          // The expiry first: from here on the reaper scales this canary to 0 once it is past.
+          `expires="${canaryExpiryExpression(config)}"`,
+          o.canaryExpiry.command,
+          o.canaryImage.command,
+          o.canaryUp.command,
+          rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
+        ].join("\n"),
+        { id: deployStep.id },
+      ),
+      bash(
+        "Check that the canary pods run the digest",
+        [
+          // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
+          "for _ in $(seq 12); do",
+          `  images="$(${o.canaryPods.command})"`,
+          `  if [ -n "$images" ] && ! grep -qv -- "@${digest.braced}\\$" <<< "$images"; then`,
+          '    echo "$images"',
+          "    exit 0",
+          "  fi",
+          "  sleep 5",
+          "done",
+          `echo "::error::the canary pods do not all run ${digest.braced}:"`,
+          'echo "$images"',
+          "exit 1",
+        ].join("\n"),
+      ),
       bash("Smoke test", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
       ...(bake ? [bash("Bake the canary", bakeRunner(bake), { "timeout-minutes": bakeStepTimeoutMinutes(bake) })] : []),
-      bash("Report the canary", [
-        "{",
-        `  echo "### Canary in ${config.environment}"`,
-        `  echo "- image: \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
-        `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
-        '  echo "- smoke test passed"',
-        ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
-        '} >> "$GITHUB_STEP_SUMMARY"',
-        canaryOutputs.digest.write(digest.ref),
-        canaryOutputs.release.write(release.ref),
-      ].join("\n"), { id: reportStep.id }),
-      bash("Roll the canary back", [
-        o.canaryDown.command,
-        "{",
-        `  echo "### Rolled back in ${config.environment}"`,
-        `  echo "- canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
-        `  echo "- rejected image: \\\`${deployEnv.image.braced}@${digest.braced}\\\`"`,
-        '} >> "$GITHUB_STEP_SUMMARY"',
-      // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
-      // then), but only once the canary was touched: a failure before (bad digest, bad
-      // signature, an older release) left it as it was.
-      ].join("\n"), { if: `${failedOrCancelled} && ${deployStep.outcome} != 'skipped'` }),
-      ...slackNotice(config, `the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged`, failedOrCancelled),
+      bash(
+        "Report the canary",
+        [
+          "{",
+          `  echo "### Canary in ${config.environment}"`,
+          `  echo "- image: \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
+          `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
+          '  echo "- smoke test passed"',
+          ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
+          '} >> "$GITHUB_STEP_SUMMARY"',
+          canaryOutputs.digest.write(digest.ref),
+          canaryOutputs.release.write(release.ref),
+        ].join("\n"),
+        { id: reportStep.id },
+      ),
+      bash(
+        "Roll the canary back",
+        [
+          o.canaryDown.command,
+          "{",
+          `  echo "### Rolled back in ${config.environment}"`,
+          `  echo "- canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
+          `  echo "- rejected image: \\\`${deployEnv.image.braced}@${digest.braced}\\\`"`,
+          '} >> "$GITHUB_STEP_SUMMARY"',
+          // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
+          // then), but only once the canary was touched: a failure before (bad digest, bad
+          // signature, an older release) left it as it was.
+        ].join("\n"),
+        { if: `${failedOrCancelled} && ${deployStep.outcome} != 'skipped'` },
+      ),
+      ...slackNotice(
+        config,
+        `the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged`,
+        failedOrCancelled,
+      ),
       ...removeKubeconfig(config),
     ],
   };

@@ -3,7 +3,14 @@
 import { actions, uses } from "../actions";
 import { expression } from "../links";
 import type { Step } from "../model";
-import { awsRegionVariable, deployRoleVariable, eksClusterVariable, kubeconfigSecret, rollbackKubeconfigSecret, rollbackRoleVariable } from "../names";
+import {
+  awsRegionVariable,
+  deployRoleVariable,
+  eksClusterVariable,
+  kubeconfigSecret,
+  rollbackKubeconfigSecret,
+  rollbackRoleVariable,
+} from "../names";
 import { bash } from "../steps";
 import { deployEnv, type DeployConfig } from "./plan";
 
@@ -20,43 +27,64 @@ export interface ClusterIdentity {
   readonly kubeconfigSecret: string;
 }
 export const deployer: ClusterIdentity = { role: "deploy", roleVariable: deployRoleVariable, kubeconfigSecret };
-export const rollbacker: ClusterIdentity = { role: "rollback", roleVariable: rollbackRoleVariable, kubeconfigSecret: rollbackKubeconfigSecret };
+export const rollbacker: ClusterIdentity = {
+  role: "rollback",
+  roleVariable: rollbackRoleVariable,
+  kubeconfigSecret: rollbackKubeconfigSecret,
+};
 
 /** The kubeconfig file a job writes; the last step of a token-mode job removes it. */
 const kubeconfigFile = '"$RUNNER_TEMP/kubeconfig"';
 
 /** Cluster credentials: the identity's role through OIDC (eks), or its kubeconfig from the environment (token). */
-export function clusterCredentials(config: Pick<DeployConfig, "clusterAuth">, identity: ClusterIdentity = deployer): Step[] {
-  const install: Step = { name: "Install kubectl", uses: uses(actions.setupKubectl), with: { version: kubectlVersion } };
+export function clusterCredentials(
+  config: Pick<DeployConfig, "clusterAuth">,
+  identity: ClusterIdentity = deployer,
+): Step[] {
+  const install: Step = {
+    name: "Install kubectl",
+    uses: uses(actions.setupKubectl),
+    with: { version: kubectlVersion },
+  };
   if (config.clusterAuth === "eks") {
     return [
       install,
       {
         name: `Assume the ${identity.role} role`,
         uses: uses(actions.awsCredentials),
-        with: { "role-to-assume": expression(`vars.${identity.roleVariable}`), "aws-region": expression(`vars.${awsRegionVariable}`) },
+        with: {
+          "role-to-assume": expression(`vars.${identity.roleVariable}`),
+          "aws-region": expression(`vars.${awsRegionVariable}`),
+        },
       },
-      bash("Write the kubeconfig", [
-        `kubeconfig=${kubeconfigFile}`,
-        'aws eks update-kubeconfig --name "$CLUSTER" --region "$REGION" --kubeconfig "$kubeconfig"',
-        deployEnv.kubeconfig.write("$kubeconfig"),
-      ].join("\n"), { env: { CLUSTER: expression(`vars.${eksClusterVariable}`), REGION: expression(`vars.${awsRegionVariable}`) } }),
+      bash(
+        "Write the kubeconfig",
+        [
+          `kubeconfig=${kubeconfigFile}`,
+          'aws eks update-kubeconfig --name "$CLUSTER" --region "$REGION" --kubeconfig "$kubeconfig"',
+          deployEnv.kubeconfig.write("$kubeconfig"),
+        ].join("\n"),
+        { env: { CLUSTER: expression(`vars.${eksClusterVariable}`), REGION: expression(`vars.${awsRegionVariable}`) } },
+      ),
     ];
   }
   return [
     install,
     // Written with umask 077 so that no other user of the runner can read it.
-    bash("Write the kubeconfig", [
-      "umask 077",
-      `kubeconfig=${kubeconfigFile}`,
-      'printf \'%s\\n\' "$KUBECONFIG_DATA" > "$kubeconfig"',
-      'chmod 600 "$kubeconfig"',
-      deployEnv.kubeconfig.write("$kubeconfig"),
-    ].join("\n"), { env: { KUBECONFIG_DATA: expression(`secrets.${identity.kubeconfigSecret}`) } }),
+    bash(
+      "Write the kubeconfig",
+      [
+        "umask 077",
+        `kubeconfig=${kubeconfigFile}`,
+        'printf \'%s\\n\' "$KUBECONFIG_DATA" > "$kubeconfig"',
+        'chmod 600 "$kubeconfig"',
+        deployEnv.kubeconfig.write("$kubeconfig"),
+      ].join("\n"),
+      { env: { KUBECONFIG_DATA: expression(`secrets.${identity.kubeconfigSecret}`) } },
+    ),
   ];
 }
 
 /** Removes a token-mode job's kubeconfig, however the job ends. */
-export const removeKubeconfig = (config: Pick<DeployConfig, "clusterAuth">): Step[] => (config.clusterAuth === "token"
-  ? [bash("Remove the kubeconfig", `rm -f ${kubeconfigFile}`, { if: "always()" })]
-  : []);
+export const removeKubeconfig = (config: Pick<DeployConfig, "clusterAuth">): Step[] =>
+  config.clusterAuth === "token" ? [bash("Remove the kubeconfig", `rm -f ${kubeconfigFile}`, { if: "always()" })] : [];

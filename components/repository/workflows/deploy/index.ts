@@ -19,8 +19,16 @@ import { testJob } from "./test-job";
 export { publishCacheScope } from "./build-job";
 export { kubectlVersion } from "./cluster-access";
 export {
-  canaryJobMinutes, deployOperations, deployPlan, promoteJobMinutes, rollbackOperations, rolloutTimeouts, smokeTestSpec,
-  type DeployConfig, type DeployOperations, type DeployPlan,
+  canaryJobMinutes,
+  deployOperations,
+  deployPlan,
+  promoteJobMinutes,
+  rollbackOperations,
+  rolloutTimeouts,
+  smokeTestSpec,
+  type DeployConfig,
+  type DeployOperations,
+  type DeployPlan,
 } from "./plan";
 export { releasePredicateType } from "./provenance";
 
@@ -72,7 +80,9 @@ export function deployWorkflow(config: DeployConfig, plan: DeployPlan = deployPl
   return {
     path: deployWorkflowPath(config.environment),
     workflow: {
-      name: plan.first ? `Deploy to ${config.environment}` : `Promote from ${config.promoteFrom} to ${config.environment}`,
+      name: plan.first
+        ? `Deploy to ${config.environment}`
+        : `Promote from ${config.promoteFrom} to ${config.environment}`,
       on: triggers(plan),
       permissions: {},
       // One deployment per environment at a time; a queued one waits rather than cancelling a rollout.

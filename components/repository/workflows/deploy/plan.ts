@@ -5,16 +5,42 @@
 import type { StackConfig } from "../../../../config/schema";
 import { bakeOperations, bakeSpec, bakeStepTimeoutMinutes, type BakeSpec } from "../../../shared/canary-bake";
 import { canarySplit, type CanarySplit } from "../../../shared/canary-split";
-import { clusterOperations, clusterTargets, operationList, type ClusterOperation } from "../../../shared/cluster-operations";
+import {
+  clusterOperations,
+  clusterTargets,
+  operationList,
+  type ClusterOperation,
+} from "../../../shared/cluster-operations";
 import { rolloutTimeoutSeconds } from "../../../shared/rollout-timing";
 import { smokeTestDeadlineSeconds, smokeTestOperations, type SmokeTestSpec } from "../../../shared/smoke-test";
 import { EnvVariable, JobId } from "../links";
 
 /** The settings the deploy workflow reads. */
-export type DeployConfig = Pick<StackConfig,
-  | "githubOwner" | "githubRepository" | "deployBranch" | "environment" | "promoteFrom" | "clusterAuth" | "namespace"
-  | "appName" | "replicas" | "canaryWeight" | "nodeVersions" | "smokePaths" | "smokeRequests" | "smokeMaxLatencySeconds" | "scanSeverity"
-  | "signImages" | "secrets" | "startupSeconds" | "minReadySeconds" | "canaryLifetimeMinutes" | "canaryBakeSeconds" | "canaryAnalysis">;
+export type DeployConfig = Pick<
+  StackConfig,
+  | "githubOwner"
+  | "githubRepository"
+  | "deployBranch"
+  | "environment"
+  | "promoteFrom"
+  | "clusterAuth"
+  | "namespace"
+  | "appName"
+  | "replicas"
+  | "canaryWeight"
+  | "nodeVersions"
+  | "smokePaths"
+  | "smokeRequests"
+  | "smokeMaxLatencySeconds"
+  | "scanSeverity"
+  | "signImages"
+  | "secrets"
+  | "startupSeconds"
+  | "minReadySeconds"
+  | "canaryLifetimeMinutes"
+  | "canaryBakeSeconds"
+  | "canaryAnalysis"
+>;
 
 /** The jobs of a deploy workflow; the first environment's has all six, a later one's the last three. */
 export const deployJobs = {
@@ -52,7 +78,11 @@ const jobMinutes = (seconds: number) => Math.ceil(seconds / 60) + 5;
 export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
   const targets = clusterTargets(config);
   return {
-    targets, podName: targets.smokeTestPod, appName: config.appName, paths: config.smokePaths, maxLatencySeconds: config.smokeMaxLatencySeconds,
+    targets,
+    podName: targets.smokeTestPod,
+    appName: config.appName,
+    paths: config.smokePaths,
+    maxLatencySeconds: config.smokeMaxLatencySeconds,
     requestsPerPath: config.smokeRequests,
   };
 }
@@ -126,7 +156,9 @@ export function deployPlan(config: DeployConfig): DeployPlan {
     rollbackOperations: [operations.canaryDown],
     minutes: {
       // Its rollout, the pod check, the smoke test, the bake window.
-      canary: jobMinutes(timeouts.canary + 60 + smokeTestDeadlineSeconds(smokeTest) + 60) + (bake ? bakeStepTimeoutMinutes(bake) : 0),
+      canary:
+        jobMinutes(timeouts.canary + 60 + smokeTestDeadlineSeconds(smokeTest) + 60) +
+        (bake ? bakeStepTimeoutMinutes(bake) : 0),
       // Stable's rollout and, when it fails, the rollout back.
       promote: jobMinutes(2 * timeouts.stable),
     },
@@ -136,18 +168,38 @@ export function deployPlan(config: DeployConfig): DeployPlan {
 /** The operations (each once), in order of first use. */
 function inOrderOfUse(o: DeployOperations): ClusterOperation[] {
   const all = [
-    o.stableRelease, o.canaryExpiry, o.canaryImage, o.canaryUp, o.canaryRollout, o.canaryStates, o.canaryPods, ...operationList(o.smokeTest), ...(o.bake ? operationList(o.bake) : []), o.canaryDown,
-    o.readExpiry, o.stableImageNow, o.stableImage, o.stableRollout, o.stableStates, o.recordRelease, o.stableBack,
+    o.stableRelease,
+    o.canaryExpiry,
+    o.canaryImage,
+    o.canaryUp,
+    o.canaryRollout,
+    o.canaryStates,
+    o.canaryPods,
+    ...operationList(o.smokeTest),
+    ...(o.bake ? operationList(o.bake) : []),
+    o.canaryDown,
+    o.readExpiry,
+    o.stableImageNow,
+    o.stableImage,
+    o.stableRollout,
+    o.stableStates,
+    o.recordRelease,
+    o.stableBack,
   ];
   // One `kubectl create` creates the smoke-test and the bake pods: both are kept, for the pods they create.
-  const same = (a: ClusterOperation, b: ClusterOperation) => a.command === b.command && a.createsPod?.name === b.createsPod?.name;
+  const same = (a: ClusterOperation, b: ClusterOperation) =>
+    a.command === b.command && a.createsPod?.name === b.createsPod?.name;
   return all.filter((op, i) => all.findIndex((other) => same(other, op)) === i);
 }
 
 /** Exactly the cluster operations the generated workflows run (each once), in order of first use. */
-export const deployOperations = (config: DeployConfig): ClusterOperation[] => [...deployPlan(config).deployerOperations];
+export const deployOperations = (config: DeployConfig): ClusterOperation[] => [
+  ...deployPlan(config).deployerOperations,
+];
 /** What the rollback job does: only this, so its identity may do nothing else. */
-export const rollbackOperations = (config: DeployConfig): ClusterOperation[] => [...deployPlan(config).rollbackOperations];
+export const rollbackOperations = (config: DeployConfig): ClusterOperation[] => [
+  ...deployPlan(config).rollbackOperations,
+];
 
 /** The canary job's time limit: its rollout, the pod check, the smoke test, the bake window. */
 export const canaryJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.canary;

@@ -30,12 +30,15 @@ export const installCosign = (): Step => ({ name: "Install cosign", uses: uses(a
 
 /** Cosign verification of the build's keyless signature: made by this environment's own deploy workflow. */
 export function verifySignature(config: RepositorySettings & Pick<DeployConfig, "environment">): Step {
-  return bash("Verify the image signature", [
-    `cosign verify ${imageRef} \\`,
-    `  --certificate-oidc-issuer ${githubOidc.url} \\`,
-    `  --certificate-identity '${workflowIdentity(config, config.environment)}' > /dev/null`,
-    'echo "- signature verified (keyless, this environment\'s deploy workflow)" >> "$GITHUB_STEP_SUMMARY"',
-  ].join("\n"));
+  return bash(
+    "Verify the image signature",
+    [
+      `cosign verify ${imageRef} \\`,
+      `  --certificate-oidc-issuer ${githubOidc.url} \\`,
+      `  --certificate-identity '${workflowIdentity(config, config.environment)}' > /dev/null`,
+      'echo "- signature verified (keyless, this environment\'s deploy workflow)" >> "$GITHUB_STEP_SUMMARY"',
+    ].join("\n"),
+  );
 }
 
 /**
@@ -43,24 +46,32 @@ export function verifySignature(config: RepositorySettings & Pick<DeployConfig, 
  * environment's deploy workflow on the deploy branch exactly, naming this digest, a passed scan,
  * a passed canary and a succeeded promotion. Its release number becomes this run's.
  */
-export function verifyRelease(config: RepositorySettings, environment: string, extra: Omit<Step, "name" | "run" | "shell"> = {}): Step {
-  return bash(`Verify that ${environment} released the digest`, [
-    `cosign verify-attestation ${imageRef} \\`,
-    `  --type ${releasePredicateType} \\`,
-    `  --certificate-oidc-issuer ${githubOidc.url} \\`,
-    `  --certificate-identity '${workflowIdentity(config, environment)}' > "$RUNNER_TEMP/attestations.json"`,
-    // One envelope per line; the payload is the in-toto statement, base64.
-    `release="$(jq -r --arg digest "${digest.ref}" --arg environment '${environment}' \\`,
-    "  '.payload | @base64d | fromjson | .predicate",
-    '   | select(.digest == $digest and .environment == $environment and .scan == "passed" and .canary == "passed" and .promotion == "succeeded")',
-    '   | .release\' "$RUNNER_TEMP/attestations.json" | sort -n | tail -n 1)"',
-    'if [[ ! "$release" =~ ^[0-9]+$ ]]; then',
-    `  echo "::error::${environment} has not released ${digest.braced}: no attestation of its deploy workflow names it with a passed scan, canary and promotion"`,
-    "  exit 1",
-    "fi",
-    release.write("$release"),
-    `echo "- release \${release}: verified as released by ${environment} (\\\`${workflowIdentity(config, environment)}\\\`)" >> "$GITHUB_STEP_SUMMARY"`,
-  ].join("\n"), extra);
+export function verifyRelease(
+  config: RepositorySettings,
+  environment: string,
+  extra: Omit<Step, "name" | "run" | "shell"> = {},
+): Step {
+  return bash(
+    `Verify that ${environment} released the digest`,
+    [
+      `cosign verify-attestation ${imageRef} \\`,
+      `  --type ${releasePredicateType} \\`,
+      `  --certificate-oidc-issuer ${githubOidc.url} \\`,
+      `  --certificate-identity '${workflowIdentity(config, environment)}' > "$RUNNER_TEMP/attestations.json"`,
+      // One envelope per line; the payload is the in-toto statement, base64.
+      `release="$(jq -r --arg digest "${digest.ref}" --arg environment '${environment}' \\`,
+      "  '.payload | @base64d | fromjson | .predicate",
+      '   | select(.digest == $digest and .environment == $environment and .scan == "passed" and .canary == "passed" and .promotion == "succeeded")',
+      '   | .release\' "$RUNNER_TEMP/attestations.json" | sort -n | tail -n 1)"',
+      'if [[ ! "$release" =~ ^[0-9]+$ ]]; then',
+      `  echo "::error::${environment} has not released ${digest.braced}: no attestation of its deploy workflow names it with a passed scan, canary and promotion"`,
+      "  exit 1",
+      "fi",
+      release.write("$release"),
+      `echo "- release \${release}: verified as released by ${environment} (\\\`${workflowIdentity(config, environment)}\\\`)" >> "$GITHUB_STEP_SUMMARY"`,
+    ].join("\n"),
+    extra,
+  );
 }
 
 /**
@@ -73,12 +84,15 @@ export function releaseAttestation(config: Pick<DeployConfig, "environment">): S
   return [
     installCosign(),
     ghcrLogin(),
-    bash("Attest the release", [
-      `jq -n --arg digest "${digest.ref}" --argjson release "${release.ref}" --arg environment '${config.environment}' \\`,
-      '  --arg run "${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}" \\',
-      "  '{digest: $digest, release: $release, environment: $environment, scan: \"passed\", canary: \"passed\", promotion: \"succeeded\", run: $run}' > \"$RUNNER_TEMP/release.json\"",
-      `cosign attest --yes --type ${releasePredicateType} --predicate "$RUNNER_TEMP/release.json" ${imageRef}`,
-      `echo "- release attestation signed (\\\`${releasePredicateType}\\\`)" >> "$GITHUB_STEP_SUMMARY"`,
-    ].join("\n")),
+    bash(
+      "Attest the release",
+      [
+        `jq -n --arg digest "${digest.ref}" --argjson release "${release.ref}" --arg environment '${config.environment}' \\`,
+        '  --arg run "${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}" \\',
+        '  \'{digest: $digest, release: $release, environment: $environment, scan: "passed", canary: "passed", promotion: "succeeded", run: $run}\' > "$RUNNER_TEMP/release.json"',
+        `cosign attest --yes --type ${releasePredicateType} --predicate "$RUNNER_TEMP/release.json" ${imageRef}`,
+        `echo "- release attestation signed (\\\`${releasePredicateType}\\\`)" >> "$GITHUB_STEP_SUMMARY"`,
+      ].join("\n"),
+    ),
   ];
 }

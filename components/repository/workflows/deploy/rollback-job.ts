@@ -24,14 +24,21 @@ export function rollbackJob(plan: DeployPlan): Job {
     "timeout-minutes": 10,
     steps: [
       ...clusterCredentials(config, rollbacker),
-      bash("Scale the canary to 0", [
-        o.canaryDown.command,
-        "{",
-        `  echo "### Rolled back in ${config.environment}"`,
-        `  echo "- the run ended without a promotion: canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
-        '} >> "$GITHUB_STEP_SUMMARY"',
-      ].join("\n")),
-      ...slackNotice(config, "the run ended without a promotion; the canary was scaled to 0 and stable is unchanged", "always()"),
+      bash(
+        "Scale the canary to 0",
+        [
+          o.canaryDown.command,
+          "{",
+          `  echo "### Rolled back in ${config.environment}"`,
+          `  echo "- the run ended without a promotion: canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
+          '} >> "$GITHUB_STEP_SUMMARY"',
+        ].join("\n"),
+      ),
+      ...slackNotice(
+        config,
+        "the run ended without a promotion; the canary was scaled to 0 and stable is unchanged",
+        "always()",
+      ),
       ...removeKubeconfig(config),
     ],
   };

@@ -30,12 +30,16 @@ export function scanJob({ config }: DeployPlan): Job {
         },
         env: { TRIVY_USERNAME: "${{ github.actor }}", TRIVY_PASSWORD: "${{ secrets.GITHUB_TOKEN }}" },
       },
-      bash("Report the scan", [
-        "{",
-        '  echo "### Vulnerability scan"',
-        `  echo "- \\\`${image.braced}@${digest.braced}\\\`: \${STATUS} (severities ${config.scanSeverity.join(", ")}, unfixed ignored)"`,
-        '} >> "$GITHUB_STEP_SUMMARY"',
-      ].join("\n"), { if: "always()", env: { [digest.name]: builtImageDigest, STATUS: "${{ job.status }}" } }),
+      bash(
+        "Report the scan",
+        [
+          "{",
+          '  echo "### Vulnerability scan"',
+          `  echo "- \\\`${image.braced}@${digest.braced}\\\`: \${STATUS} (severities ${config.scanSeverity.join(", ")}, unfixed ignored)"`,
+          '} >> "$GITHUB_STEP_SUMMARY"',
+        ].join("\n"),
+        { if: "always()", env: { [digest.name]: builtImageDigest, STATUS: "${{ job.status }}" } },
+      ),
     ],
   };
 }

@@ -7,17 +7,26 @@ import { canarySplit } from "../../../../components/shared/canary-split";
 import { clusterTargets, operationList } from "../../../../components/shared/cluster-operations";
 import { deployOperations, deployWorkflow, smokeTestSpec } from "../../../../components/repository/workflows/deploy";
 import { trustSubjects } from "../../../../components/repository/workflows/model";
-import { deployRoleVariable, pipelineWorkflows, previewRoleVariable } from "../../../../components/repository/workflows/pipeline";
+import {
+  deployRoleVariable,
+  pipelineWorkflows,
+  previewRoleVariable,
+} from "../../../../components/repository/workflows/pipeline";
 import { smokeTestOperations } from "../../../../components/shared/smoke-test";
 import { allConfigs, devLike, prodLike, renderedWorkflows, type ParsedJob, type ParsedWorkflow } from "./stack-configs";
 
-const deployFile = (config = devLike()) => renderedWorkflows(config).find((f) => f.path === `.github/workflows/deploy-${config.environment}.yml`)!;
+const deployFile = (config = devLike()) =>
+  renderedWorkflows(config).find((f) => f.path === `.github/workflows/deploy-${config.environment}.yml`)!;
 
 /** Every job a job waits for, directly or not. */
 function ancestors(workflow: ParsedWorkflow, id: string): Set<string> {
   const found = new Set<string>();
   const walk = (job: string) => {
-    for (const n of workflow.jobs[job]?.needs ?? []) if (!found.has(n)) { found.add(n); walk(n); }
+    for (const n of workflow.jobs[job]?.needs ?? [])
+      if (!found.has(n)) {
+        found.add(n);
+        walk(n);
+      }
   };
   walk(id);
   return found;
@@ -27,14 +36,19 @@ function ancestors(workflow: ParsedWorkflow, id: string): Set<string> {
 const withoutOperations = (script: string, commands: string[]) =>
   commands.reduce((rest, command) => rest.split(command).join("<op>"), script);
 
-const runScripts = (workflow: ParsedWorkflow) => Object.values(workflow.jobs).flatMap((j: ParsedJob) => j.steps.flatMap((s) => (s.run ? [s.run] : [])));
+const runScripts = (workflow: ParsedWorkflow) =>
+  Object.values(workflow.jobs).flatMap((j: ParsedJob) => j.steps.flatMap((s) => (s.run ? [s.run] : [])));
 
 describe("triggers", () => {
   test("the first environment deploys pushes to the deploy branch, and by hand: the branch's head, or a rollback to a digest", () => {
     const { on, jobs } = deployFile().workflow;
     assert.deepEqual(on.push, { branches: ["main"] });
-    assert.deepEqual((on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest,
-      { description: "Roll back: a digest (sha256:…) dev released before. Empty: build and release main.", required: false, type: "string", default: "" });
+    assert.deepEqual((on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs.digest, {
+      description: "Roll back: a digest (sha256:…) dev released before. Empty: build and release main.",
+      required: false,
+      type: "string",
+      default: "",
+    });
     assert.equal(Object.keys(on).length, 2);
     // A rollback builds and scans nothing; the canary and promotion then take the given digest.
     assert.match(jobs.canary.if!, /needs\.build\.result == 'skipped' && inputs\.digest != ''/);
@@ -45,13 +59,25 @@ describe("triggers", () => {
     const { workflow } = deployFile(prodLike());
     assert.deepEqual(Object.keys(workflow.on), ["workflow_dispatch"]);
     const inputs = (workflow.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs;
-    assert.deepEqual(inputs.digest, { description: "Image digest (sha256:…) that dev released", required: true, type: "string" });
-    assert.deepEqual(inputs.rollback, { description: "Roll back: allow a release older than the one stable runs", required: false, type: "boolean", default: "false" });
+    assert.deepEqual(inputs.digest, {
+      description: "Image digest (sha256:…) that dev released",
+      required: true,
+      type: "string",
+    });
+    assert.deepEqual(inputs.rollback, {
+      description: "Roll back: allow a release older than the one stable runs",
+      required: false,
+      type: "boolean",
+      default: "false",
+    });
     assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote", "rollback"]);
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
-    assert.deepEqual(workflow.jobs.canary.steps[0].env, { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}" },
-      "the inputs reach scripts through env only");
+    assert.deepEqual(
+      workflow.jobs.canary.steps[0].env,
+      { REQUESTED_DIGEST: "${{ inputs.digest }}", ROLLBACK_REQUESTED: "${{ inputs.rollback }}" },
+      "the inputs reach scripts through env only",
+    );
     // Unsigned, nothing vouches for the digest's release number: the environment's own runs number it.
     const unsigned = deployFile(allConfigs()["prod without signing"]).workflow.jobs.canary.steps[0];
     assert.equal(unsigned.env?.RUN_NUMBER, "${{ github.run_number }}");
@@ -59,7 +85,10 @@ describe("triggers", () => {
   });
   test("one deployment per environment at a time, never cancelled midway", () => {
     for (const config of [devLike(), prodLike()]) {
-      assert.deepEqual(deployFile(config).workflow.concurrency, { group: `deploy-${config.environment}`, "cancel-in-progress": false });
+      assert.deepEqual(deployFile(config).workflow.concurrency, {
+        group: `deploy-${config.environment}`,
+        "cancel-in-progress": false,
+      });
     }
   });
 });
@@ -84,7 +113,10 @@ describe("job graph", () => {
       const smoke = canary.steps.findIndex((s) => s.name === "Smoke test");
       const deploy = canary.steps.findIndex((s) => s.id === "deploy");
       assert.ok(deploy >= 0 && smoke > deploy, "the smoke test runs after the deploy");
-      assert.ok(canary.steps.every((s) => s["continue-on-error"] !== true), "no step may fail quietly");
+      assert.ok(
+        canary.steps.every((s) => s["continue-on-error"] !== true),
+        "no step may fail quietly",
+      );
       assert.equal(canary.steps[smoke].if, undefined);
       assert.equal(canary.environment?.name, config.environment);
       assert.equal(promote.environment?.name, config.environment);
@@ -96,7 +128,10 @@ describe("job graph", () => {
       // A cancelled run (by hand, or a job's timeout) evaluates failure() as false.
       const onFailure = canary.steps.filter((s) => s.if?.startsWith("(failure() || cancelled())"));
       const t = clusterTargets(config);
-      assert.ok(onFailure.some((s) => s.run?.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 `)), "rollback step");
+      assert.ok(
+        onFailure.some((s) => s.run?.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 `)),
+        "rollback step",
+      );
       const slack = onFailure.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
       assert.equal(slack.length, config.secrets.slackWebhook ? 1 : 0);
       if (slack[0]) assert.equal(slack[0].with?.webhook, "${{ secrets.SLACK_WEBHOOK }}");
@@ -118,15 +153,26 @@ describe("job graph", () => {
       const attestation = index("cosign verify-attestation ");
       assert.ok(attestation >= 0 && attestation < deploy);
       assert.ok(canary.steps[attestation].run!.includes(identity(config.promoteFrom ?? config.environment)));
-      assert.match(canary.steps[attestation].run!, /\.scan == "passed" and \.canary == "passed" and \.promotion == "succeeded"/);
+      assert.match(
+        canary.steps[attestation].run!,
+        /\.scan == "passed" and \.canary == "passed" and \.promotion == "succeeded"/,
+      );
       if (config.promoteFrom) {
-        assert.equal(index("cosign verify "), -1, "a later environment relies on the attestation, not the build's signature");
+        assert.equal(
+          index("cosign verify "),
+          -1,
+          "a later environment relies on the attestation, not the build's signature",
+        );
         assert.equal(canary.steps[attestation].if, undefined);
       } else {
         const signature = index("cosign verify ");
         assert.ok(signature >= 0 && signature < deploy);
         assert.ok(canary.steps[signature].run!.includes(identity(config.environment)));
-        assert.equal(canary.steps[attestation].if, "env.ROLLBACK == 'true'", "the first environment checks a rollback's release");
+        assert.equal(
+          canary.steps[attestation].if,
+          "env.ROLLBACK == 'true'",
+          "the first environment checks a rollback's release",
+        );
       }
       // Every environment attests what it released, after the promotion.
       const promoted = promote.steps.findIndex((s) => s.id === "promote");
@@ -143,7 +189,10 @@ describe("job graph", () => {
       assert.notEqual(rollback.environment?.name, promote.environment?.name);
       const t = clusterTargets(config);
       const scripts = rollback.steps.flatMap((s) => (s.run?.includes("kubectl") ? [s.run] : []));
-      assert.deepEqual(scripts.map((s) => s.split("\n")[0]), [`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace ${t.namespace}`]);
+      assert.deepEqual(
+        scripts.map((s) => s.split("\n")[0]),
+        [`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace ${t.namespace}`],
+      );
       const slack = rollback.steps.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
       assert.equal(slack.length, config.secrets.slackWebhook ? 1 : 0, "Slack hears of it when a webhook is configured");
     }
@@ -153,16 +202,28 @@ describe("job graph", () => {
     const names = promote.steps.map((s) => s.name);
     assert.ok(names.indexOf("Record stable's image") < names.indexOf("Promote the digest to stable"));
     const back = promote.steps.find((s) => s.name === "Put stable back on its previous image")!;
-    assert.equal(back.if, "(failure() || cancelled()) && (steps.promote.outcome == 'failure' || steps.promote.outcome == 'cancelled')");
+    assert.equal(
+      back.if,
+      "(failure() || cancelled()) && (steps.promote.outcome == 'failure' || steps.promote.outcome == 'cancelled')",
+    );
     assert.match(back.run!, /kubectl set image deployment\/orders-api orders-api="\$PREVIOUS_IMAGE"/);
   });
   test("rollouts wait as long as the replicas, probes and minReadySeconds need, and the jobs' limits follow", () => {
     const config = prodLike();
     const { canary, promote } = deployFile(config).workflow.jobs;
     const perPod = 60 + config.startupSeconds + 5 + 2 + config.minReadySeconds;
-    assert.match(canary.steps.find((s) => s.id === "deploy")!.run!, new RegExp(`rollout status deployment/orders-api-canary --timeout=${perPod + 30}s`));
-    assert.match(promote.steps.find((s) => s.id === "promote")!.run!, new RegExp(`rollout status deployment/orders-api --timeout=${config.replicas * perPod + 30}s`));
-    assert.ok(promote["timeout-minutes"]! * 60 >= 2 * (config.replicas * perPod + 30), "room for the rollout and the rollout back");
+    assert.match(
+      canary.steps.find((s) => s.id === "deploy")!.run!,
+      new RegExp(`rollout status deployment/orders-api-canary --timeout=${perPod + 30}s`),
+    );
+    assert.match(
+      promote.steps.find((s) => s.id === "promote")!.run!,
+      new RegExp(`rollout status deployment/orders-api --timeout=${config.replicas * perPod + 30}s`),
+    );
+    assert.ok(
+      promote["timeout-minutes"]! * 60 >= 2 * (config.replicas * perPod + 30),
+      "room for the rollout and the rollout back",
+    );
   });
 });
 
@@ -172,9 +233,17 @@ describe("cluster operations", () => {
       const commands = deployOperations(config).map((o) => o.command);
       const scripts = runScripts(deployFile(config).workflow);
       for (const script of scripts) {
-        assert.doesNotMatch(withoutOperations(script, commands), /\bkubectl\b/, `${label}: a hand-written kubectl in\n${script}`);
+        assert.doesNotMatch(
+          withoutOperations(script, commands),
+          /\bkubectl\b/,
+          `${label}: a hand-written kubectl in\n${script}`,
+        );
       }
-      for (const command of commands) assert.ok(scripts.some((s) => s.includes(command)), `${label}: ${command} is never run`);
+      for (const command of commands)
+        assert.ok(
+          scripts.some((s) => s.includes(command)),
+          `${label}: ${command} is never run`,
+        );
     }
   });
   test("the check would catch a hand-written kubectl", () => {
@@ -187,16 +256,30 @@ describe("cluster operations", () => {
     const commands = deployOperations(config).map((o) => o.command);
     const replicas = canarySplit(config.replicas, config.canaryWeight).canaryReplicas;
     assert.equal(replicas, 2);
-    assert.ok(commands.includes(`kubectl set image deployment/${t.canaryDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
-    assert.ok(commands.includes(`kubectl set image deployment/${t.stableDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`));
-    assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=${replicas} --namespace orders`));
+    assert.ok(
+      commands.includes(
+        `kubectl set image deployment/${t.canaryDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`,
+      ),
+    );
+    assert.ok(
+      commands.includes(
+        `kubectl set image deployment/${t.stableDeployment} ${t.container}="\${IMAGE}@\${DIGEST}" --namespace orders`,
+      ),
+    );
+    assert.ok(
+      commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=${replicas} --namespace orders`),
+    );
     assert.ok(commands.includes(`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace orders`));
-    for (const op of operationList(smokeTestOperations(smokeTestSpec(config)))) assert.ok(commands.includes(op.command), op.description);
+    for (const op of operationList(smokeTestOperations(smokeTestSpec(config))))
+      assert.ok(commands.includes(op.command), op.description);
     const keys = deployOperations(config).map((o) => `${o.command} ${o.createsPod?.name ?? ""}`);
     assert.equal(new Set(keys).size, keys.length, "each once");
     // The smoke test's and the bake's pods are created by one command line: both are kept, for the
     // admission policy that admits exactly the pods the operations create.
-    assert.deepEqual(deployOperations(config).flatMap((o) => (o.createsPod ? [o.createsPod.name] : [])), [t.smokeTestPod, t.bakePod]);
+    assert.deepEqual(
+      deployOperations(config).flatMap((o) => (o.createsPod ? [o.createsPod.name] : [])),
+      [t.smokeTestPod, t.bakePod],
+    );
   });
 });
 
@@ -204,7 +287,10 @@ describe("summaries", () => {
   test("each deploy job writes to the step summary: digest, promotion, rollback", () => {
     const { workflow } = deployFile();
     for (const [id, job] of Object.entries(workflow.jobs).filter(([id]) => id !== "test")) {
-      assert.ok(job.steps.some((s) => s.run?.includes("$GITHUB_STEP_SUMMARY")), `${id} writes a summary`);
+      assert.ok(
+        job.steps.some((s) => s.run?.includes("$GITHUB_STEP_SUMMARY")),
+        `${id} writes a summary`,
+      );
     }
     const text = (id: string) => workflow.jobs[id].steps.map((s) => s.run ?? "").join("\n");
     assert.match(text("build"), /digest: .*\$\{DIGEST\}/);
@@ -219,13 +305,19 @@ describe("summaries", () => {
 describe("what the roles must trust", () => {
   const repository = { owner: "acme", name: "orders-api" };
   test("the deploy role: the environment's jobs only", () => {
-    assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:dev"]);
-    assert.deepEqual(trustSubjects(pipelineWorkflows(prodLike()), deployRoleVariable, repository), ["repo:acme/orders-api:environment:prod"]);
+    assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), deployRoleVariable, repository), [
+      "repo:acme/orders-api:environment:dev",
+    ]);
+    assert.deepEqual(trustSubjects(pipelineWorkflows(prodLike()), deployRoleVariable, repository), [
+      "repo:acme/orders-api:environment:prod",
+    ]);
   });
   test("a stack's preview role: its pull-request preview and its drift check, each in its own environment", () => {
     for (const config of [devLike(), prodLike()]) {
-      assert.deepEqual(trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository),
-        [`repo:acme/orders-api:environment:${config.stack}-drift`, `repo:acme/orders-api:environment:${config.stack}-preview`]);
+      assert.deepEqual(trustSubjects(pipelineWorkflows(config), previewRoleVariable(config.stack), repository), [
+        `repo:acme/orders-api:environment:${config.stack}-drift`,
+        `repo:acme/orders-api:environment:${config.stack}-preview`,
+      ]);
     }
     assert.deepEqual(trustSubjects(pipelineWorkflows(devLike()), previewRoleVariable("staging"), repository), []);
   });
@@ -233,7 +325,9 @@ describe("what the roles must trust", () => {
     const config = allConfigs()["dev token mode"];
     assert.deepEqual(trustSubjects(pipelineWorkflows(config), deployRoleVariable, repository), []);
     const steps = Object.values(deployWorkflow(config).workflow.jobs).flatMap((j) => j.steps);
-    assert.ok(steps.some((s) => s.env?.KUBECONFIG_DATA === "${{ secrets.KUBECONFIG }}" && s.run?.includes("umask 077")));
+    assert.ok(
+      steps.some((s) => s.env?.KUBECONFIG_DATA === "${{ secrets.KUBECONFIG }}" && s.run?.includes("umask 077")),
+    );
   });
   test("preview role variables name the stack", () => {
     assert.equal(previewRoleVariable("prod"), "AWS_PREVIEW_ROLE_ARN_PROD");
@@ -243,12 +337,23 @@ describe("what the roles must trust", () => {
 
 describe("which files a stack commits", () => {
   test("the deploy workflow always; ci.yml with manageRepoWorkflows; with a backend, infra-preview.yml with manageRepoWorkflows and the stack's drift check", () => {
-    const commits = (config: ReturnType<typeof devLike>) => pipelineWorkflows(config).filter((f) => f.commit).map((f) => f.path);
-    assert.deepEqual(commits(devLike()), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml", ".github/workflows/infra-preview.yml", ".github/workflows/drift-dev.yml"]);
+    const commits = (config: ReturnType<typeof devLike>) =>
+      pipelineWorkflows(config)
+        .filter((f) => f.commit)
+        .map((f) => f.path);
+    assert.deepEqual(commits(devLike()), [
+      ".github/workflows/deploy-dev.yml",
+      ".github/workflows/ci.yml",
+      ".github/workflows/infra-preview.yml",
+      ".github/workflows/drift-dev.yml",
+    ]);
     assert.deepEqual(commits(prodLike()), [".github/workflows/deploy-prod.yml", ".github/workflows/drift-prod.yml"]);
     assert.deepEqual(commits({ ...prodLike(), driftSchedule: "off" }), [".github/workflows/deploy-prod.yml"]);
     // Without a backend neither preview workflow exists, committed or not: no role trusts them.
     const withoutBackend = { ...devLike(), pulumiBackendUrl: undefined };
-    assert.deepEqual(pipelineWorkflows(withoutBackend).map((f) => f.path), [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml"]);
+    assert.deepEqual(
+      pipelineWorkflows(withoutBackend).map((f) => f.path),
+      [".github/workflows/deploy-dev.yml", ".github/workflows/ci.yml"],
+    );
   });
 });

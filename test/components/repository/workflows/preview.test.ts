@@ -20,13 +20,17 @@ const exclude = [
   "**github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable::**",
   "**kubernetes:core/v1:Secret::**",
 ].join("\n");
-const step = (steps: readonly Step[], action: keyof typeof actions) => steps.find((s) => s.uses === uses(actions[action]));
+const step = (steps: readonly Step[], action: keyof typeof actions) =>
+  steps.find((s) => s.uses === uses(actions[action]));
 
 describe("infra-preview.yml", () => {
   test("one job per preview stack, in that stack's preview environment, assuming its preview role by a literal variable", () => {
     for (const config of Object.values(allConfigs())) {
       const workflow = infraPreviewWorkflow(config)?.workflow;
-      if (config.pulumiBackendUrl === undefined) { assert.equal(workflow, undefined, "no backend, no preview"); continue; }
+      if (config.pulumiBackendUrl === undefined) {
+        assert.equal(workflow, undefined, "no backend, no preview");
+        continue;
+      }
       assert.deepEqual(Object.keys(workflow!.jobs), config.previewStacks.map(previewJobId));
       for (const stack of config.previewStacks) {
         const job = workflow!.jobs[previewJobId(stack)];
@@ -35,8 +39,16 @@ describe("infra-preview.yml", () => {
         assert.deepEqual(job.environment, { name: `${stack}-preview` });
         assert.equal(job.strategy, undefined, "no matrix");
         const names = job.steps.map((s) => s.uses ?? s.run);
-        assert.ok(names.indexOf("npm ci") < names.indexOf(uses(actions.pulumi)), "npm ci before the Automation API runs");
-        assert.deepEqual(job.permissions, { actions: "read", contents: "read", "id-token": "write", "pull-requests": "write" });
+        assert.ok(
+          names.indexOf("npm ci") < names.indexOf(uses(actions.pulumi)),
+          "npm ci before the Automation API runs",
+        );
+        assert.deepEqual(job.permissions, {
+          actions: "read",
+          contents: "read",
+          "id-token": "write",
+          "pull-requests": "write",
+        });
       }
     }
   });
@@ -44,22 +56,37 @@ describe("infra-preview.yml", () => {
   test("Pulumi Cloud: a team token exchanged for the job's OIDC token, then a refreshed preview commented on the pull request", () => {
     const job = infraPreviewWorkflow(devLike())!.workflow.jobs[previewJobId("prod")];
     const auth = step(job.steps, "pulumiAuth")!;
-    assert.deepEqual({ ...(auth as { with?: object }).with }, {
-      organization: "acme",
-      "requested-token-type": "urn:pulumi:token-type:access_token:team",
-      scope: "team:orders-previews",
-      "token-expiration": 1200,
-      "cloud-url": "https://api.pulumi.com",
-    });
+    assert.deepEqual(
+      { ...(auth as { with?: object }).with },
+      {
+        organization: "acme",
+        "requested-token-type": "urn:pulumi:token-type:access_token:team",
+        scope: "team:orders-previews",
+        "token-expiration": 1200,
+        "cloud-url": "https://api.pulumi.com",
+      },
+    );
     assert.ok(job.steps.indexOf(auth) < job.steps.indexOf(step(job.steps, "pulumi")!), "the token before the preview");
-    assert.deepEqual({ ...(step(job.steps, "pulumi") as { with?: object }).with }, {
-      command: "preview", "stack-name": "acme/prod", "work-dir": "infra", "cloud-url": "https://api.pulumi.com", refresh: true, exclude,
-      "comment-on-pr": true, "edit-pr-comment": true, "github-token": "${{ secrets.GITHUB_TOKEN }}",
-    });
+    assert.deepEqual(
+      { ...(step(job.steps, "pulumi") as { with?: object }).with },
+      {
+        command: "preview",
+        "stack-name": "acme/prod",
+        "work-dir": "infra",
+        "cloud-url": "https://api.pulumi.com",
+        refresh: true,
+        exclude,
+        "comment-on-pr": true,
+        "edit-pr-comment": true,
+        "github-token": "${{ secrets.GITHUB_TOKEN }}",
+      },
+    );
   });
 
   test("an organization token when no team is named", () => {
-    const job = infraPreviewWorkflow(allConfigs()["dev, Pulumi Cloud with an organization token"])!.workflow.jobs[previewJobId("dev")];
+    const job = infraPreviewWorkflow(allConfigs()["dev, Pulumi Cloud with an organization token"])!.workflow.jobs[
+      previewJobId("dev")
+    ];
     const auth = (step(job.steps, "pulumiAuth") as { with?: Record<string, unknown> }).with!;
     assert.equal(auth["requested-token-type"], "urn:pulumi:token-type:access_token:organization");
     assert.equal(auth.scope, undefined);
@@ -74,7 +101,8 @@ describe("infra-preview.yml", () => {
   });
 
   test("token mode reads the environment's read-only kubeconfig into a private file; eks mode builds its own and reads none", () => {
-    const kubeconfigStep = (config: ReturnType<typeof devLike>) => infraPreviewWorkflow(config)!.workflow.jobs[previewJobId("dev")].steps.find((s) => s.env?.PREVIEW_KUBECONFIG);
+    const kubeconfigStep = (config: ReturnType<typeof devLike>) =>
+      infraPreviewWorkflow(config)!.workflow.jobs[previewJobId("dev")].steps.find((s) => s.env?.PREVIEW_KUBECONFIG);
     const step = kubeconfigStep(allConfigs()["dev token mode"])!;
     assert.equal(step.env?.PREVIEW_KUBECONFIG, "${{ secrets.PREVIEW_KUBECONFIG }}");
     assert.match(step.run ?? "", /umask 077/);
@@ -84,7 +112,9 @@ describe("infra-preview.yml", () => {
 
   test("runs on pull requests that touch the infrastructure", () => {
     const { on } = infraPreviewWorkflow(devLike())!.workflow;
-    assert.deepEqual(on, { pull_request: { branches: ["main"], paths: ["infra/**", ".github/workflows/infra-preview.yml"] } });
+    assert.deepEqual(on, {
+      pull_request: { branches: ["main"], paths: ["infra/**", ".github/workflows/infra-preview.yml"] },
+    });
   });
 
   test("runs in the configured infrastructure folder, or the repository's root", () => {
@@ -98,7 +128,12 @@ describe("infra-preview.yml", () => {
         lockfile: job.steps.find((s) => s.uses === uses(actions.setupNode))?.with?.["cache-dependency-path"],
       };
     };
-    assert.deepEqual(inFolder("deploy/pulumi"), { paths: "deploy/pulumi/**", install: "deploy/pulumi", preview: "deploy/pulumi", lockfile: "deploy/pulumi/package-lock.json" });
+    assert.deepEqual(inFolder("deploy/pulumi"), {
+      paths: "deploy/pulumi/**",
+      install: "deploy/pulumi",
+      preview: "deploy/pulumi",
+      lockfile: "deploy/pulumi/package-lock.json",
+    });
     assert.deepEqual(inFolder("."), { paths: "**", install: ".", preview: ".", lockfile: "./package-lock.json" });
   });
 });
@@ -112,23 +147,39 @@ describe("drift-<stack>.yml", () => {
     assert.deepEqual(job.environment, { name: "prod-drift" });
     assert.deepEqual(roleVariablesAssumedBy(job), [previewRoleVariable("prod")]);
     assert.deepEqual(job.permissions, { actions: "read", contents: "read", "id-token": "write" });
-    const preview = (step(job.steps, "pulumi") as { id?: string; with?: Record<string, unknown> });
+    const preview = step(job.steps, "pulumi") as { id?: string; with?: Record<string, unknown> };
     assert.equal(preview.id, "preview");
-    assert.deepEqual({ ...preview.with }, {
-      command: "preview", "stack-name": "acme/prod", "work-dir": "infra", "cloud-url": "https://api.pulumi.com", refresh: true, exclude, "expect-no-changes": true,
-    });
+    assert.deepEqual(
+      { ...preview.with },
+      {
+        command: "preview",
+        "stack-name": "acme/prod",
+        "work-dir": "infra",
+        "cloud-url": "https://api.pulumi.com",
+        refresh: true,
+        exclude,
+        "expect-no-changes": true,
+      },
+    );
   });
 
   test("reports drift, or none, in the run's summary, reading the preview's output only through the environment", () => {
     const report = driftWorkflow(prodLike())!.workflow.jobs.drift.steps.at(-1)!;
     assert.equal(report.if, "always()");
-    assert.deepEqual(report.env, { STACK: "prod", OUTCOME: "${{ steps.preview.outcome }}", OUTPUT: "${{ steps.preview.outputs.output }}" });
+    assert.deepEqual(report.env, {
+      STACK: "prod",
+      OUTCOME: "${{ steps.preview.outcome }}",
+      OUTPUT: "${{ steps.preview.outputs.output }}",
+    });
     assert.doesNotMatch(report.run ?? "", /\$\{\{/, "no expression inside the script");
     assert.match(report.run ?? "", /GITHUB_STEP_SUMMARY/);
   });
 
   test("the schedule is a setting; off, or without a backend, there is no drift workflow", () => {
-    assert.deepEqual(driftWorkflow(allConfigs()["dev, Pulumi Cloud with an organization token"])!.workflow.on.schedule, [{ cron: "30 2 * * *" }]);
+    assert.deepEqual(
+      driftWorkflow(allConfigs()["dev, Pulumi Cloud with an organization token"])!.workflow.on.schedule,
+      [{ cron: "30 2 * * *" }],
+    );
     assert.equal(driftWorkflow(allConfigs()["prod token mode"]), undefined);
     assert.equal(driftWorkflow({ ...prodLike(), pulumiBackendUrl: undefined }), undefined);
   });
@@ -137,7 +188,8 @@ describe("drift-<stack>.yml", () => {
 describe("no stored Pulumi token", () => {
   test("no generated workflow of any variant reads PULUMI_ACCESS_TOKEN", () => {
     for (const [label, config] of Object.entries(allConfigs())) {
-      for (const { path, content } of renderedWorkflows(config)) assert.doesNotMatch(content, /PULUMI_ACCESS_TOKEN/, `${label}: ${path}`);
+      for (const { path, content } of renderedWorkflows(config))
+        assert.doesNotMatch(content, /PULUMI_ACCESS_TOKEN/, `${label}: ${path}`);
     }
   });
 });
@@ -145,15 +197,39 @@ describe("no stored Pulumi token", () => {
 describe("what a preview leaves out", () => {
   // The engine's URN glob (pulumi/pulumi pkg/resource/deploy/deployment.go, UrnTargets.getMatcher):
   // `**` matches anything, `*` anything but `:`.
-  const matcher = (glob: string) => new RegExp(`^${glob.split("**").map((part) => part.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[^:]*")).join(".*")}$`);
+  const matcher = (glob: string) =>
+    new RegExp(
+      `^${glob
+        .split("**")
+        .map((part) =>
+          part
+            .split("*")
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+            .join("[^:]*"),
+        )
+        .join(".*")}$`,
+    );
   test("exactly the dev stack's GitHub secrets and variables and the cluster's Secrets, by URN", async () => {
     const { resources } = await renderStack({ stack: "dev", settings: readStackFile("Pulumi.dev.yaml") });
     const patterns = exclude.split("\n").map(matcher);
     const excluded = resources.filter((r) => patterns.some((p) => p.test(r.urn))).map((r) => r.type);
-    const unreadable = new Set(["github:index/actionsSecret:ActionsSecret", "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
-      "github:index/actionsVariable:ActionsVariable", "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable", "kubernetes:core/v1:Secret"]);
+    const unreadable = new Set([
+      "github:index/actionsSecret:ActionsSecret",
+      "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+      "github:index/actionsVariable:ActionsVariable",
+      "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+      "kubernetes:core/v1:Secret",
+    ]);
     assert.ok(excluded.length >= 5, `the dev stack has variables to leave out: ${excluded.join(", ")}`);
-    assert.deepEqual(excluded.filter((t) => !unreadable.has(t)), [], "nothing else is left out");
-    assert.deepEqual(resources.filter((r) => unreadable.has(r.type) && !excluded.includes(r.type)), [], "every such resource is left out");
+    assert.deepEqual(
+      excluded.filter((t) => !unreadable.has(t)),
+      [],
+      "nothing else is left out",
+    );
+    assert.deepEqual(
+      resources.filter((r) => unreadable.has(r.type) && !excluded.includes(r.type)),
+      [],
+      "every such resource is left out",
+    );
   });
 });

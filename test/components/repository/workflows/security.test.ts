@@ -8,14 +8,22 @@ import { allConfigs, renderedWorkflows, type ParsedWorkflow } from "./stack-conf
 
 const pinned = new Set(Object.values(actions).map(uses));
 const writeScopes = (p: ParsedWorkflow["permissions"]) =>
-  typeof p === "string" ? (p === "read-all" ? [] : [p]) : Object.entries(p ?? {}).filter(([, level]) => level === "write").map(([scope]) => scope);
+  typeof p === "string"
+    ? p === "read-all"
+      ? []
+      : [p]
+    : Object.entries(p ?? {})
+        .filter(([, level]) => level === "write")
+        .map(([scope]) => scope);
 
 /** The problems of one workflow under the rules; empty when it complies. */
 export function securityProblems(content: string, workflow: ParsedWorkflow): string[] {
   const problems: string[] = [];
   if (workflow.permissions === undefined) problems.push("no top-level permissions (the default token may write)");
-  else if (writeScopes(workflow.permissions).length > 0) problems.push(`top-level permissions grant ${writeScopes(workflow.permissions).join(", ")}`);
-  for (const trigger of ["pull_request_target", "workflow_run"]) if (trigger in workflow.on) problems.push(`triggered by ${trigger}`);
+  else if (writeScopes(workflow.permissions).length > 0)
+    problems.push(`top-level permissions grant ${writeScopes(workflow.permissions).join(", ")}`);
+  for (const trigger of ["pull_request_target", "workflow_run"])
+    if (trigger in workflow.on) problems.push(`triggered by ${trigger}`);
   for (const [id, job] of Object.entries(workflow.jobs)) {
     if (job.permissions === undefined) problems.push(`${id}: no job permissions`);
     for (const step of job.steps) {
@@ -33,8 +41,12 @@ export function securityProblems(content: string, workflow: ParsedWorkflow): str
   }
   if (content !== "") {
     visit(parseDocument(content), {
-      Alias: () => { problems.push("an alias"); },
-      Node: (_key, node) => { if (node.anchor) problems.push(`an anchor &${node.anchor}`); },
+      Alias: () => {
+        problems.push("an alias");
+      },
+      Node: (_key, node) => {
+        if (node.anchor) problems.push(`an anchor &${node.anchor}`);
+      },
     });
   }
   return problems;
@@ -66,8 +78,20 @@ describe("the rules can fail", () => {
   };
   test("each broken rule is named", () => {
     const problems = securityProblems("a: &x 1\nb: *x\n", bad);
-    for (const expected of [/an alias/, /an anchor/, /contents/, /pull_request_target/, /not pinned by a full SHA/, /not a pin of actions.ts/, /persist-credentials/, /expression inside run/]) {
-      assert.ok(problems.some((p) => expected.test(p)), `${String(expected)} in ${problems.join("; ")}`);
+    for (const expected of [
+      /an alias/,
+      /an anchor/,
+      /contents/,
+      /pull_request_target/,
+      /not pinned by a full SHA/,
+      /not a pin of actions.ts/,
+      /persist-credentials/,
+      /expression inside run/,
+    ]) {
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${String(expected)} in ${problems.join("; ")}`,
+      );
     }
   });
 });
@@ -82,7 +106,11 @@ test("only the jobs that push to GHCR write packages (the build's image, the pro
         assert.equal(job.permissions?.["id-token"] === "write", assumes || signs, `${path} ${id}: id-token`);
         const pushes = path.includes("deploy-") && (id === "build" || steps.some((s) => /cosign attest /.test(s)));
         assert.equal(job.permissions?.packages === "write", pushes, `${path} ${id}: packages`);
-        assert.equal(job.permissions?.["security-events"] === "write", path.endsWith("ci.yml") && id === "image", `${path} ${id}: security-events`);
+        assert.equal(
+          job.permissions?.["security-events"] === "write",
+          path.endsWith("ci.yml") && id === "image",
+          `${path} ${id}: security-events`,
+        );
       }
     }
   }

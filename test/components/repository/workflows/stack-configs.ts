@@ -15,30 +15,67 @@ const base: Record<string, unknown> = {
   awsRegion: "eu-west-1",
   smokePaths: ["/healthz", "/v1/orders?limit=1"],
 };
-const token = { clusterAuth: "token", clusterEndpoint: "https://k8s.example.com", clusterCaData: "QUJD", eksClusterName: undefined, awsRegion: undefined };
+const token = {
+  clusterAuth: "token",
+  clusterEndpoint: "https://k8s.example.com",
+  clusterCaData: "QUJD",
+  eksClusterName: undefined,
+  awsRegion: undefined,
+};
 
-const secrets = (on: Partial<Record<SecretKey, boolean>>): Record<SecretKey, boolean> =>
-  ({ ghcrPullToken: false, slackWebhook: false, ...on });
+const secrets = (on: Partial<Record<SecretKey, boolean>>): Record<SecretKey, boolean> => ({
+  ghcrPullToken: false,
+  slackWebhook: false,
+  ...on,
+});
 
 const parse = (raw: Record<string, unknown>, stack: string, on: Partial<Record<SecretKey, boolean>>) =>
-  parseStackConfig(Object.fromEntries(Object.entries({ ...base, ...raw }).filter(([, v]) => v !== undefined)), stack, secrets(on));
+  parseStackConfig(
+    Object.fromEntries(Object.entries({ ...base, ...raw }).filter(([, v]) => v !== undefined)),
+    stack,
+    secrets(on),
+  );
 
 /** The backends the preview and drift workflows log in to. */
-export const pulumiCloud = { pulumiBackendUrl: "https://api.pulumi.com", pulumiOrganization: "acme", pulumiTeam: "orders-previews" } as const;
+export const pulumiCloud = {
+  pulumiBackendUrl: "https://api.pulumi.com",
+  pulumiOrganization: "acme",
+  pulumiTeam: "orders-previews",
+} as const;
 export const s3Backend = {
   pulumiBackendUrl: "s3://acme-pulumi-state/orders?region=eu-west-1",
   pulumiSecretsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 } as const;
 
 /** dev: the first environment, owns the repository-wide workflows, every feature on. */
-export const devLike = (): StackConfig => parse(
-  { eksClusterName: "acme-dev", namespace: "orders-dev", manageRepoWorkflows: true, signImages: true, ...pulumiCloud },
-  "dev", { slackWebhook: true });
+export const devLike = (): StackConfig =>
+  parse(
+    {
+      eksClusterName: "acme-dev",
+      namespace: "orders-dev",
+      manageRepoWorkflows: true,
+      signImages: true,
+      ...pulumiCloud,
+    },
+    "dev",
+    { slackWebhook: true },
+  );
 
 /** prod: promotes from dev behind reviewers (a user and a team). */
-export const prodLike = (): StackConfig => parse(
-  { eksClusterName: "acme-prod", namespace: "orders", promoteFrom: "dev", replicas: 18, requiredReviewers: ["alice-sre", "acme/release-managers"], smokeMaxLatencySeconds: "1.0", ...pulumiCloud },
-  "prod", { slackWebhook: true });
+export const prodLike = (): StackConfig =>
+  parse(
+    {
+      eksClusterName: "acme-prod",
+      namespace: "orders",
+      promoteFrom: "dev",
+      replicas: 18,
+      requiredReviewers: ["alice-sre", "acme/release-managers"],
+      smokeMaxLatencySeconds: "1.0",
+      ...pulumiCloud,
+    },
+    "prod",
+    { slackWebhook: true },
+  );
 
 /** Every configuration the workflow tests cover, by a readable name. */
 export function allConfigs(): Record<string, StackConfig> {
@@ -46,12 +83,52 @@ export function allConfigs(): Record<string, StackConfig> {
     "dev-like": devLike(),
     "prod-like": prodLike(),
     "dev token mode": parse({ ...token, namespace: "orders-dev", manageRepoWorkflows: true, ...s3Backend }, "dev", {}),
-    "prod token mode": parse({ ...token, namespace: "orders", promoteFrom: "dev", requiredReviewers: ["alice-sre"], ...s3Backend, driftSchedule: "off" }, "prod", { slackWebhook: true }),
-    "dev, Pulumi Cloud with an organization token": parse({ eksClusterName: "acme-dev", manageRepoWorkflows: true, pulumiBackendUrl: "https://api.pulumi.com", pulumiOrganization: "acme", driftSchedule: "30 2 * * *" }, "dev", {}),
+    "prod token mode": parse(
+      {
+        ...token,
+        namespace: "orders",
+        promoteFrom: "dev",
+        requiredReviewers: ["alice-sre"],
+        ...s3Backend,
+        driftSchedule: "off",
+      },
+      "prod",
+      { slackWebhook: true },
+    ),
+    "dev, Pulumi Cloud with an organization token": parse(
+      {
+        eksClusterName: "acme-dev",
+        manageRepoWorkflows: true,
+        pulumiBackendUrl: "https://api.pulumi.com",
+        pulumiOrganization: "acme",
+        driftSchedule: "30 2 * * *",
+      },
+      "dev",
+      {},
+    ),
     "dev without Slack or signing": parse({ eksClusterName: "acme-dev", signImages: false }, "dev", {}),
     "prod without signing": parse({ eksClusterName: "acme-prod", promoteFrom: "dev", signImages: false }, "prod", {}),
-    "staging, three Node lines": parse({ eksClusterName: "acme-staging", environment: "staging", nodeVersions: ["22", "24", "26"], previewStacks: ["dev", "staging", "acme/orders/prod"] }, "staging", { slackWebhook: true }),
-    "one Node line, odd names": parse({ eksClusterName: "acme-dev", githubOwner: "Acme-Corp", githubRepository: "Orders.API", nodeVersions: ["24"], deployBranch: "release/v2" }, "dev", {}),
+    "staging, three Node lines": parse(
+      {
+        eksClusterName: "acme-staging",
+        environment: "staging",
+        nodeVersions: ["22", "24", "26"],
+        previewStacks: ["dev", "staging", "acme/orders/prod"],
+      },
+      "staging",
+      { slackWebhook: true },
+    ),
+    "one Node line, odd names": parse(
+      {
+        eksClusterName: "acme-dev",
+        githubOwner: "Acme-Corp",
+        githubRepository: "Orders.API",
+        nodeVersions: ["24"],
+        deployBranch: "release/v2",
+      },
+      "dev",
+      {},
+    ),
   };
 }
 
@@ -62,9 +139,35 @@ export interface RenderedWorkflow {
   readonly workflow: ParsedWorkflow;
 }
 
-export interface ParsedStep { name?: string; id?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; "continue-on-error"?: boolean }
-export interface ParsedJob { name?: string; needs?: string[]; if?: string; "timeout-minutes"?: number; environment?: { name: string }; permissions?: Record<string, string>; outputs?: Record<string, string>; env?: Record<string, string>; steps: ParsedStep[] }
-export interface ParsedWorkflow { name: string; on: Record<string, unknown>; permissions?: Record<string, string> | string; concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>; jobs: Record<string, ParsedJob> }
+export interface ParsedStep {
+  name?: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  "continue-on-error"?: boolean;
+}
+export interface ParsedJob {
+  name?: string;
+  needs?: string[];
+  if?: string;
+  "timeout-minutes"?: number;
+  environment?: { name: string };
+  permissions?: Record<string, string>;
+  outputs?: Record<string, string>;
+  env?: Record<string, string>;
+  steps: ParsedStep[];
+}
+export interface ParsedWorkflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string> | string;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  env?: Record<string, string>;
+  jobs: Record<string, ParsedJob>;
+}
 
 /** Every workflow file a stack computes, rendered by the one writer and parsed back. */
 export function renderedWorkflows(config: StackConfig): RenderedWorkflow[] {
