@@ -66,13 +66,15 @@ export { CanaryReaper, type CanaryReaperArgs } from "./components/cluster/canary
 export { DeployerPodPolicy, type DeployerPodPolicyArgs } from "./components/cluster/deployer-pod-policy";
 export {
   clusterOperations,
+  type ClusterOperation,
+  type PolicyRule,
+} from "./components/shared/cluster-operations";
+export {
   refreshOperations,
   rulesFor,
   unreadableKinds,
-  type ClusterOperation,
   type DeclaredObject,
-  type PolicyRule,
-} from "./components/shared/cluster-operations";
+} from "./components/shared/rbac-rules";
 export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/cluster/canary-workload";
 export {
   ClientSideApplyProvider,

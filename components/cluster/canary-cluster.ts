@@ -27,12 +27,8 @@ import { imageName } from "../shared/image-name";
 import { optionsProvider } from "../shared/providers";
 import { claimService, clusterIdentity } from "../shared/service-claims";
 import { ClusterViewer, defaultPreviewGroup } from "./cluster-viewer";
-import {
-  clusterTargets,
-  operationList,
-  type ClusterOperation,
-  type DeclaredObject,
-} from "../shared/cluster-operations";
+import { clusterTargets, operationList, type ClusterOperation } from "../shared/cluster-operations";
+import { type DeclaredObject } from "../shared/rbac-rules";
 import { ImagePullSecret } from "./image-pull-secret";
 import { PostDeploySmokeTest } from "./post-deploy-smoke-test";
 import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";

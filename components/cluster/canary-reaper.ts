@@ -9,7 +9,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { reaperOperations, reaperScript, reaperTiming } from "../shared/canary-expiry";
-import { clusterTargets, operationList, rulesFor } from "../shared/cluster-operations";
+import { clusterTargets, operationList } from "../shared/cluster-operations";
+import { rulesFor } from "../shared/rbac-rules";
 import { smokeTestImage, smokeTestUser } from "../shared/smoke-test";
 import { NamespacedIdentity } from "./namespaced-identity";
 

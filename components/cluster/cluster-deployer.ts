@@ -5,7 +5,8 @@
 // NamespacedIdentity is.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { rulesFor, type ClusterOperation } from "../shared/cluster-operations";
+import { type ClusterOperation } from "../shared/cluster-operations";
+import { rulesFor } from "../shared/rbac-rules";
 import { NamespacedIdentity } from "./namespaced-identity";
 import { refuseArgs } from "../../config/errors";
 

@@ -6,7 +6,8 @@
 // rollback role's access entry maps to.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { rulesFor, type ClusterOperation } from "../shared/cluster-operations";
+import { type ClusterOperation } from "../shared/cluster-operations";
+import { rulesFor } from "../shared/rbac-rules";
 import { NamespacedIdentity, type IdentitySubject } from "./namespaced-identity";
 import { refuseArgs } from "../../config/errors";
 

@@ -5,7 +5,7 @@
 // preview workflow receives; clusterAuth eks: the group the preview role's access entry maps to.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { clusterScopedKinds, refreshOperations, rulesFor, type DeclaredObject } from "../shared/cluster-operations";
+import { clusterScopedKinds, refreshOperations, rulesFor, type DeclaredObject } from "../shared/rbac-rules";
 import { NamespacedIdentity, type IdentitySubject } from "./namespaced-identity";
 import { refuseArgs } from "../../config/errors";
 

@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bakeOperations, bakeRunner, type BakeSpec } from "../../components/shared/canary-bake";
-import { clusterTargets, operationList, rulesFor } from "../../components/shared/cluster-operations";
+import { clusterTargets, operationList } from "../../components/shared/cluster-operations";
+import { rulesFor } from "../../components/shared/rbac-rules";
 import { adminKubectl, bakeLogFile, certificateKubeconfig, kubeconfigFile, toolsBin, waitUntil } from "./tier";
 import { writeBakeReport } from "./release";
 

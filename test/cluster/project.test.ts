@@ -10,7 +10,7 @@ import { parse, stringify } from "yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../../config/schema";
-import { apiResourceOf } from "../../components/shared/cluster-operations";
+import { apiResourceOf } from "../../components/shared/rbac-rules";
 import { projectName } from "../../config/schema";
 import { renderStack } from "../../synth/render";
 import { securePlaceholder } from "../../config/stack-file";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { rulesFor } from "../../components/shared/cluster-operations";
+import { rulesFor } from "../../components/shared/rbac-rules";
 import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
 import { deployerOperations } from "../../components/cluster/canary-cluster";
 import { loadStackConfig } from "../../config/load";

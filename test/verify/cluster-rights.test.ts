@@ -2,12 +2,8 @@
 // and on scripts broken on purpose.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  clusterOperations as ops,
-  clusterTargets,
-  operationList,
-  rulesFor,
-} from "../../components/shared/cluster-operations";
+import { clusterOperations as ops, clusterTargets, operationList } from "../../components/shared/cluster-operations";
+import { rulesFor } from "../../components/shared/rbac-rules";
 import { smokeTestOperations, smokeTestRunner } from "../../components/shared/smoke-test";
 import { reaperScript } from "../../components/shared/canary-expiry";
 import { checkClusterRights } from "../../verify/cluster-rights";

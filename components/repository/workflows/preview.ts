@@ -11,7 +11,7 @@
 // runs in `<stack>-drift`, open to the deploy branch only. The preview stacks deploy as the stack
 // owning infra-preview.yml does (clusterAuth; loadStackConfig refuses one that does not).
 import type { StackConfig } from "../../../config/schema";
-import { unreadableKinds } from "../../shared/cluster-operations";
+import { unreadableKinds } from "../../shared/rbac-rules";
 import { pulumiBackend, type PulumiBackend } from "../../shared/pulumi-backend";
 import { actions, uses } from "./actions";
 import { EnvVariable, expression, StepId } from "./links";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { podSecurityLabels } from "../../../components/cluster/app-namespace";
-import { clusterScopedKinds } from "../../../components/shared/cluster-operations";
+import { clusterScopedKinds } from "../../../components/shared/rbac-rules";
 import { renderCluster, stackConfig } from "../cluster-render";
 
 test("the namespace enforces, audits and warns on the restricted profile, with versions", async () => {

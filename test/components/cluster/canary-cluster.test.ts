@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { clusterScopedKinds } from "../../../components/shared/cluster-operations";
+import { clusterScopedKinds } from "../../../components/shared/rbac-rules";
 import { schemaProblems } from "../../../verify/kubernetes-schema";
 import {
   podSpecs,

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { reaperOperations, reaperScript, reaperTiming } from "../../../components/shared/canary-expiry";
-import { clusterTargets, operationList, rulesFor } from "../../../components/shared/cluster-operations";
+import { clusterTargets, operationList } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 import { smokeTestImage } from "../../../components/shared/smoke-test";
 import { podSpecs, renderCluster, restrictedProblems, stackConfig, type ClusterRender } from "../cluster-render";
 

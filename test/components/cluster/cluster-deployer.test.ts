@@ -11,10 +11,10 @@ import { deployerOperations } from "../../../components/cluster/canary-cluster";
 import {
   clusterOperations,
   clusterTargets,
-  rulesFor,
   type ClusterOperation,
   type PolicyRule,
 } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 import { caData, renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 
 const role = "Role.orders-dev.orders-api-deployer";

@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterRollbacker, defaultRollbackGroup } from "../../../components/cluster/cluster-rollbacker";
 import { rollbackOperations } from "../../../components/repository/workflows/deploy";
-import { clusterOperations, clusterTargets, rulesFor } from "../../../components/shared/cluster-operations";
+import { clusterOperations, clusterTargets } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 import { mockServiceAccountToken } from "../../../testing/mock-engine";
 import { renderCluster, stackConfig, type ClusterRender } from "../cluster-render";
 

@@ -8,12 +8,8 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { defaultPreviewGroup } from "../../../components/cluster/cluster-viewer";
-import {
-  apiResourceOf,
-  refreshOperations,
-  unreadableKinds,
-  type PolicyRule,
-} from "../../../components/shared/cluster-operations";
+import { type PolicyRule } from "../../../components/shared/cluster-operations";
+import { apiResourceOf, refreshOperations, unreadableKinds } from "../../../components/shared/rbac-rules";
 import { mockServiceAccountToken } from "../../../testing/mock-engine";
 import { renderStack } from "../../../synth/render";
 import { readStackFile } from "../../../config/stack-file";

@@ -24,7 +24,8 @@ import {
   bakeUrlVariables,
   type BakeSpec,
 } from "../../../components/shared/canary-bake";
-import { clusterTargets, operationList, rulesFor } from "../../../components/shared/cluster-operations";
+import { clusterTargets, operationList } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 import { operationPreamble, scriptsFolder } from "../../../components/shared/script-files";
 import { smokeTestImage, smokeTestPod } from "../../../components/shared/smoke-test";
 import { parseStackConfig } from "../../../config/load";

@@ -20,12 +20,8 @@ import {
   reaperScript,
   reaperTiming,
 } from "../../../components/shared/canary-expiry";
-import {
-  canaryExpiryAnnotation,
-  clusterTargets,
-  operationList,
-  rulesFor,
-} from "../../../components/shared/cluster-operations";
+import { canaryExpiryAnnotation, clusterTargets, operationList } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 import { operationPreamble, scriptsFolder, scriptText } from "../../../components/shared/script-files";
 
 const t = clusterTargets({ appName: "orders-api", namespace: "orders-dev" });

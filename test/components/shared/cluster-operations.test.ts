@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  clusterOperations as ops,
-  clusterTargets,
-  operationList,
-  rulesFor,
-} from "../../../components/shared/cluster-operations";
+import { clusterOperations as ops, clusterTargets, operationList } from "../../../components/shared/cluster-operations";
+import { rulesFor } from "../../../components/shared/rbac-rules";
 
 const t = clusterTargets({ appName: "orders-api", namespace: "orders" });
 
