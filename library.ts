@@ -64,17 +64,8 @@ export {
 } from "./components/cluster/cluster-rollbacker";
 export { CanaryReaper, type CanaryReaperArgs } from "./components/cluster/canary-reaper";
 export { DeployerPodPolicy, type DeployerPodPolicyArgs } from "./components/cluster/deployer-pod-policy";
-export {
-  clusterOperations,
-  type ClusterOperation,
-  type PolicyRule,
-} from "./components/shared/cluster-operations";
-export {
-  refreshOperations,
-  rulesFor,
-  unreadableKinds,
-  type DeclaredObject,
-} from "./components/shared/rbac-rules";
+export { clusterOperations, type ClusterOperation, type PolicyRule } from "./components/shared/cluster-operations";
+export { refreshOperations, rulesFor, unreadableKinds, type DeclaredObject } from "./components/shared/rbac-rules";
 export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/cluster/canary-workload";
 export {
   ClientSideApplyProvider,
