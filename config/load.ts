@@ -27,6 +27,7 @@ import {
   type SecretKey,
   type StackConfig,
 } from "./schema";
+import { previewedIdentities, previewIdentityProblems, type PreviewStackIdentity } from "./preview-identities";
 import { parseStackFile, readProjectFile, StackFileError } from "./stack-file";
 
 export { ConfigError, qualifiedKey } from "./errors";
@@ -177,6 +178,10 @@ function describeProblems(
 /**
  * Validates raw settings (already typed, as a test or a library caller gives them) and resolves
  * every default. `given`: location keys the caller supplies as Inputs instead (they count as set).
+ * `others`: the Pulumi identities of the project's other stacks, by name, as their own settings
+ * give them (loadStackConfig reads their stack files: otherStackIdentities): a preview identity
+ * shared between a gated and an ungated stack is refused, and the stack with manageRepoWorkflows
+ * renders each previewed stack's job with that stack's own identity (StackConfig.previewIdentities).
  * Throws one ConfigError naming every problem, each setting named by `names`: a stack's keys
  * (`canary-pipeline:replicas`, `aws:region`) unless the caller names them otherwise
  * (CanaryPipeline: `settings.replicas`, argsSettingNames).
@@ -187,6 +192,7 @@ export function parseStackConfig(
   secrets: Record<SecretKey, boolean>,
   given: ReadonlySet<ClusterLocationKey> = new Set(),
   names: SettingNames = stackSettingNames,
+  others: Readonly<Record<string, PreviewStackIdentity>> = {},
 ): StackConfig {
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => k in configSchema.shape));
   const problems: { path: SettingPath; reason: string }[] = Object.keys(raw)
@@ -194,9 +200,10 @@ export function parseStackConfig(
     .map((k) => ({ path: [k], reason: names.unknownKey }));
   const result = stackConfigSchema(given, names).safeParse(known);
   if (!result.success) problems.push(...describeProblems(result.error, known, names));
+  else problems.push(...previewIdentityProblems(stack, result.data, others, names));
   const error = settingsError(names, problems);
   if (error !== undefined || !result.success) throw error ?? new ConfigError([]);
-  return resolveDefaults(result.data, stack, secrets);
+  return resolveDefaults(result.data, stack, secrets, previewedIdentities(stack, result.data, others));
 }
 
 /** Reads this stack's configuration from Pulumi and validates it (see parseStackConfig). */
@@ -245,7 +252,14 @@ export function loadStackConfig(): StackConfig {
   const secrets = Object.fromEntries(
     Object.keys(secretSettings).map((k) => [k, config.getSecret(k) !== undefined]),
   ) as Record<SecretKey, boolean>;
-  const parsed = parseStackConfig(raw, pulumi.getStack(), secrets);
+  const parsed = parseStackConfig(
+    raw,
+    pulumi.getStack(),
+    secrets,
+    undefined,
+    undefined,
+    otherStackIdentities(process.cwd(), pulumi.getStack()),
+  );
   const problems: InputProblem[] = [];
   const problem = (key: string, reason: string) => problems.push({ propertyPath: qualifiedKey(key), reason });
   const owners = parsed.manageRepoWorkflows ? otherRepoWorkflowOwners(process.cwd(), parsed) : [];
@@ -305,6 +319,33 @@ function otherStackFiles(projectDir: string, stack: string): { stack: string; va
       throw error;
     }
   });
+}
+
+/**
+ * The Pulumi identity of each other stack of the project, by stack name, as its stack file gives
+ * it (unvalidated: each stack's own run validates its values; a value of the wrong shape counts as
+ * unset). None when this stack's own file is not beside Pulumi.yaml.
+ */
+export function otherStackIdentities(projectDir: string, stack: string): Record<string, PreviewStackIdentity> {
+  const text = (values: Record<string, unknown>, key: string) => {
+    const value = values[`${projectName}:${key}`];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  return Object.fromEntries(
+    otherStackFiles(projectDir, stack).map(({ stack: other, values }) => {
+      const reviewers = values[`${projectName}:requiredReviewers`];
+      const identity: PreviewStackIdentity = {
+        ...Object.fromEntries(
+          (["pulumiBackendUrl", "pulumiOrganization", "pulumiTeam", "pulumiSecretsKeyArn"] as const).flatMap((key) => {
+            const value = text(values, key);
+            return value === undefined ? [] : [[key, value]];
+          }),
+        ),
+        gated: Array.isArray(reviewers) && reviewers.length > 0,
+      };
+      return [other, identity];
+    }),
+  );
 }
 
 /**

@@ -16,9 +16,11 @@ import {
 import { cronProblem } from "./cron-schedule";
 import { stackSettingNames, type SettingNames } from "./errors";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
+import type { PreviewStackIdentity } from "./preview-identities";
 
 /** The Pulumi project name, and so the config namespace of every key below. */
 export { projectName } from "./constants";
+export type { PreviewStackIdentity } from "./preview-identities";
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // GitHub: owner logins are alphanumerics and single inner hyphens, at most 39 characters;
@@ -295,7 +297,7 @@ export const configSchema = z
     pulumiTeam: text(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a Pulumi Cloud team name")
       .optional()
       .describe(
-        "Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Unset: an organization token.",
+        "Pulumi Cloud: the team whose token this stack's preview and drift jobs get (give it read access to this stack only; the stack committing infra-preview.yml reads it from this stack's file). Unset: an organization token, refused where the stacks are gated and ungated alike.",
       ),
     pulumiSecretsKeyArn: text(
       new RegExp(`^${awsPartitionArn}:kms:${regionPattern}:\\d{12}:key\\/[A-Za-z0-9-]+$`),
@@ -303,7 +305,7 @@ export const configSchema = z
     )
       .optional()
       .describe(
-        "S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3).",
+        "S3 backend: the KMS key of the stack's awskms secrets provider, which its preview role alone may decrypt with (required with S3; one key per stack: a key shared by a gated and an ungated stack is refused).",
       ),
     driftSchedule: z
       .string({ message: driftSchedule })
@@ -705,10 +707,22 @@ export interface StackConfig extends Omit<
   scanSeverity: string[];
   /** Which optional secrets are configured: each turns its feature on. */
   secrets: Record<SecretKey, boolean>;
+  /**
+   * The Pulumi identity of each other stack of previewStacks, as its own stack file gives it (by
+   * stack name; a stack whose settings are unknown is absent): infra-preview.yml's job for that
+   * stack gets that stack's own team's token. parseStackConfig refuses a stack with
+   * manageRepoWorkflows on Pulumi Cloud that previews a stack absent here.
+   */
+  previewIdentities: Readonly<Record<string, PreviewStackIdentity>>;
 }
 
 /** Resolves the defaults that depend on other keys or on the stack name. */
-export function resolveDefaults(parsed: Parsed, stack: string, secrets: Record<SecretKey, boolean>): StackConfig {
+export function resolveDefaults(
+  parsed: Parsed,
+  stack: string,
+  secrets: Record<SecretKey, boolean>,
+  previewIdentities: Readonly<Record<string, PreviewStackIdentity>> = {},
+): StackConfig {
   return {
     ...parsed,
     stack,
@@ -718,5 +732,6 @@ export function resolveDefaults(parsed: Parsed, stack: string, secrets: Record<S
     smokePaths: parsed.smokePaths ?? [parsed.healthPath],
     scanSeverity: parsed.scanSeverity.split(","),
     secrets,
+    previewIdentities,
   };
 }

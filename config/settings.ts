@@ -39,9 +39,9 @@ export interface ServiceSettings {
   pulumiBackendUrl?: string;
   /** Pulumi Cloud: the organization whose short-lived token the workflows exchange their GitHub OIDC token for (required with Pulumi Cloud). Default: none. */
   pulumiOrganization?: string;
-  /** Pulumi Cloud: the team whose token the workflows get (give it read access to the stacks only). Default: an organization token. */
+  /** Pulumi Cloud: the team whose token this stack's preview and drift jobs get (give it read access to this stack only; the stack committing infra-preview.yml reads it from this stack's file). Default: an organization token, refused where the stacks are gated and ungated alike. */
   pulumiTeam?: string;
-  /** S3 backend: the KMS key of the stack's awskms secrets provider, which the preview role may decrypt with (required with S3). Default: none. */
+  /** S3 backend: the KMS key of the stack's awskms secrets provider, which its preview role alone may decrypt with (required with S3; one key per stack). Default: none. */
   pulumiSecretsKeyArn?: string;
   /** When the drift workflow runs a refreshed preview expecting no changes (cron, UTC); off: no drift workflow. Default: `"0 6 * * 1-5"`. */
   driftSchedule?: string;

@@ -1,5 +1,6 @@
 // The cross-component checks over one render, read the way an auditor or an attacker reads it:
-// identity (jobs against trust policies), cluster rights (each job's kubectl against the Role its
+// identity (jobs against trust policies, and no Pulumi credential shared between a gated and an
+// ungated stack's previews), cluster rights (each job's kubectl against the Role its
 // credentials are bound to), secrets (nothing in plain text) and names (everything the workflows
 // reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
 // (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
@@ -8,6 +9,7 @@ import { commandClusterRoles, jobClusterRoles, jobClusterWideRoles } from "./clu
 import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rights";
 import type { ApiRequest } from "./kubectl";
 import { podRequests } from "./pod-requests";
+import { checkPreviewIdentities } from "./preview-identity";
 import { previewRequests, refreshedPreviews } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkKubernetesNames } from "./names";
@@ -85,7 +87,11 @@ function identity(input: VerifyInput): string[] {
   if (arn === undefined)
     return ["the render neither creates an OIDC provider nor names an existing one (oidcProviderArn)"];
   const { known, findings } = repositories(input);
-  return [...findings, ...checkIdentity(input.files, known, arn, input.others)];
+  return [
+    ...findings,
+    ...checkIdentity(input.files, known, arn, input.others),
+    ...checkPreviewIdentities(input.files, input.others),
+  ];
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   configDeclarations,
   otherOidcProviderCreators,
   otherRepoWorkflowOwners,
+  otherStackIdentities,
   parseStackConfig,
 } from "../../config/load";
 import { projectName } from "../../config/schema";
@@ -194,7 +195,16 @@ for (const stack of ["dev", "prod"]) {
       if (key === "aws:region") raw.awsRegion = value;
       else if (key.startsWith(`${projectName}:`)) raw[key.replace(`${projectName}:`, "")] = value;
     }
-    const config = parseStackConfig(raw, stack, { ghcrPullToken: false, slackWebhook: false });
+    // With the other stack files' identities, as loadStackConfig reads them (a shared preview
+    // identity between gated prod and ungated dev is refused).
+    const config = parseStackConfig(
+      raw,
+      stack,
+      { ghcrPullToken: false, slackWebhook: false },
+      undefined,
+      undefined,
+      otherStackIdentities(".", stack),
+    );
     // The checks loadStackConfig makes across the project's stack files.
     if (config.oidcProviderArn === undefined)
       assert.deepEqual(otherOidcProviderCreators(".", stack, values["aws:allowedAccountIds"] as string[]), []);

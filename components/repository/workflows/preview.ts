@@ -8,8 +8,10 @@
 // Each preview runs in an environment of its own: a pull request's preview runs the pull request's
 // code with the stack's preview identity, so `<stack>-preview` carries the stack's reviewers (prod's
 // previews wait for an approval; dev's, ungated, run on every pull request), and the drift check
-// runs in `<stack>-drift`, open to the deploy branch only. The preview stacks deploy as the stack
-// owning infra-preview.yml does (clusterAuth; loadStackConfig refuses one that does not).
+// runs in `<stack>-drift`, open to the deploy branch only. Each job uses its own stack's identity
+// only: its stack's preview role, and in Pulumi Cloud its stack's own pulumiTeam (read from that
+// stack's file: config/preview-identities.ts), never the owning stack's. The preview stacks deploy
+// as the stack owning infra-preview.yml does (clusterAuth; loadStackConfig refuses one that does not).
 import type { StackConfig } from "../../../config/schema";
 import { unreadableKinds } from "../../shared/rbac-rules";
 import { pulumiBackend, type PulumiBackend } from "../../shared/pulumi-backend";
@@ -42,6 +44,7 @@ export type PreviewWorkflowConfig = Pick<
   | "pulumiOrganization"
   | "pulumiTeam"
   | "pulumiSecretsKeyArn"
+  | "previewIdentities"
 >;
 
 /**
@@ -72,6 +75,30 @@ const kubeconfigVariable = new EnvVariable("KUBECONFIG");
 /** The job id of a stack's preview. */
 export const previewJobId = (stack: string) => `preview-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
 
+/**
+ * The backend as `stack`'s preview jobs log in to it: in Pulumi Cloud, with that stack's own
+ * organization and team (its identity; this stack's own settings for itself). Undefined: the
+ * stack's identity is unknown here, which parseStackConfig refuses for a stack that commits
+ * infra-preview.yml (another stack computes the file for its own role's trust only).
+ */
+function backendOf(config: PreviewWorkflowConfig, backend: PulumiBackend, stack: string): PulumiBackend | undefined {
+  if (backend.kind !== "cloud" || stack === config.stack) return backend;
+  const identity = config.previewIdentities[stack];
+  if (identity === undefined) return undefined;
+  return pulumiBackend({
+    pulumiBackendUrl: backend.url,
+    pulumiOrganization: identity.pulumiOrganization ?? backend.organization,
+    ...(identity.pulumiTeam !== undefined ? { pulumiTeam: identity.pulumiTeam } : {}),
+  });
+}
+
+/** A job whose stack's Pulumi identity is unknown fails before it logs in to anything. */
+const unknownIdentity = (stack: string): Step =>
+  bash(
+    "Unknown Pulumi identity",
+    `echo "${stack}: this stack's Pulumi identity (its pulumiTeam) was unknown when the workflow was generated: regenerate it from a stack that reads Pulumi.${stack}.yaml" >&2\nexit 1`,
+  );
+
 /** Logs in to Pulumi Cloud with a token exchanged for the job's GitHub OIDC token (pulumi/auth-actions). */
 function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
   return {
@@ -93,10 +120,12 @@ function pulumiCloudLogin(backend: PulumiBackend & { kind: "cloud" }): Step {
 /** The steps of a refreshed preview of `stack` through its preview role. */
 function previewSteps(
   config: PreviewWorkflowConfig,
-  backend: PulumiBackend,
+  repositoryBackend: PulumiBackend,
   stack: string,
   mode: "pull-request" | "drift",
 ): Step[] {
+  const backend = backendOf(config, repositoryBackend, stack);
+  if (backend === undefined) return [unknownIdentity(stack)];
   return [
     checkout(),
     setupNode(newestNode(config), config.infraDirectory),

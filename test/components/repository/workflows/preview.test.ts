@@ -9,7 +9,16 @@ import { previewRoleVariable } from "../../../../components/repository/workflows
 import { driftWorkflow, infraPreviewWorkflow, previewJobId } from "../../../../components/repository/workflows/preview";
 import { renderStack } from "../../../../synth/render";
 import { readStackFile } from "../../../../config/stack-file";
-import { allConfigs, devLike, prodLike, renderedWorkflows, s3Backend } from "./stack-configs";
+import {
+  allConfigs,
+  devLike,
+  devTeam,
+  prodLike,
+  prodTeam,
+  renderedWorkflows,
+  s3Backend,
+  stackIdentities,
+} from "./stack-configs";
 
 const forkSkip = "github.event.pull_request.head.repo.full_name == github.repository";
 // What the preview identities cannot read: GitHub secrets and variables, the cluster's Secrets.
@@ -33,6 +42,9 @@ describe("infra-preview.yml", () => {
       }
       assert.deepEqual(Object.keys(workflow!.jobs), config.previewStacks.map(previewJobId));
       for (const stack of config.previewStacks) {
+        // A stack that does not commit the file computes it for its own role's trust: another
+        // stack's job there needs that stack's identity, which it may not know.
+        if (!config.manageRepoWorkflows && stack !== config.stack && !(stack in config.previewIdentities)) continue;
         const job = workflow!.jobs[previewJobId(stack)];
         assert.deepEqual(roleVariablesAssumedBy(job), [previewRoleVariable(stack)]);
         assert.equal(job.if, forkSkip);
@@ -61,7 +73,7 @@ describe("infra-preview.yml", () => {
       {
         organization: "acme",
         "requested-token-type": "urn:pulumi:token-type:access_token:team",
-        scope: "team:orders-previews",
+        scope: `team:${prodTeam}`,
         "token-expiration": 1200,
         "cloud-url": "https://api.pulumi.com",
       },
@@ -81,6 +93,40 @@ describe("infra-preview.yml", () => {
         "github-token": "${{ secrets.GITHUB_TOKEN }}",
       },
     );
+  });
+
+  test("each job gets its own stack's team's token, as that stack's settings name it, never the committing stack's", () => {
+    const teamOf = (config: ReturnType<typeof devLike>, stack: string) =>
+      (
+        step(infraPreviewWorkflow(config)!.workflow.jobs[previewJobId(stack)].steps, "pulumiAuth") as {
+          with?: Record<string, unknown>;
+        }
+      ).with?.scope;
+    assert.equal(teamOf(devLike(), "dev"), `team:${devTeam}`);
+    assert.equal(teamOf(devLike(), "prod"), `team:${prodTeam}`, "prod's own team, read from prod's settings");
+    // prod computes the file for its own role's trust: its job is the same.
+    assert.equal(teamOf(prodLike(), "prod"), `team:${prodTeam}`);
+    // Another organization's stack is previewed in its organization.
+    const other = {
+      ...devLike(),
+      previewIdentities: { prod: { ...stackIdentities.prod, pulumiOrganization: "acme-prod" } },
+    };
+    const prodJob = infraPreviewWorkflow(other)!.workflow.jobs[previewJobId("prod")];
+    assert.equal(
+      (step(prodJob.steps, "pulumiAuth") as { with?: Record<string, unknown> }).with?.organization,
+      "acme-prod",
+    );
+    assert.equal(
+      (step(prodJob.steps, "pulumi") as { with?: Record<string, unknown> }).with?.["stack-name"],
+      "acme-prod/prod",
+    );
+  });
+
+  test("a job whose stack's identity is unknown logs in to nothing and fails", () => {
+    const job = infraPreviewWorkflow({ ...devLike(), previewIdentities: {} })!.workflow.jobs[previewJobId("prod")];
+    assert.equal(step(job.steps, "pulumiAuth"), undefined);
+    assert.deepEqual(roleVariablesAssumedBy(job), []);
+    assert.match(job.steps.at(-1)?.run ?? "", /exit 1$/);
   });
 
   test("an organization token when no team is named", () => {

@@ -2,7 +2,7 @@
 // one, and variants that switch each optional feature (token mode, Slack, signing, Node lines).
 import { parse as parseYaml } from "yaml";
 import { parseStackConfig } from "../../../../config/load";
-import type { SecretKey, StackConfig } from "../../../../config/schema";
+import type { PreviewStackIdentity, SecretKey, StackConfig } from "../../../../config/schema";
 import { pipelineWorkflows } from "../../../../components/repository/workflows/pipeline";
 import { renderWorkflow } from "../../../../components/repository/workflows/writer";
 
@@ -29,19 +29,33 @@ const secrets = (on: Partial<Record<SecretKey, boolean>>): Record<SecretKey, boo
   ...on,
 });
 
-const parse = (raw: Record<string, unknown>, stack: string, on: Partial<Record<SecretKey, boolean>>) =>
+const parse = (
+  raw: Record<string, unknown>,
+  stack: string,
+  on: Partial<Record<SecretKey, boolean>>,
+  others: Record<string, PreviewStackIdentity> = {},
+) =>
   parseStackConfig(
     Object.fromEntries(Object.entries({ ...base, ...raw }).filter(([, v]) => v !== undefined)),
     stack,
     secrets(on),
+    undefined,
+    undefined,
+    others,
   );
 
-/** The backends the preview and drift workflows log in to. */
+/** The backends the preview and drift workflows log in to: each stack's previews get its own team's token. */
 export const pulumiCloud = {
   pulumiBackendUrl: "https://api.pulumi.com",
   pulumiOrganization: "acme",
-  pulumiTeam: "orders-previews",
 } as const;
+export const devTeam = "orders-dev-previews";
+export const prodTeam = "orders-prod-previews";
+/** dev's and prod's identities, as each stack file gives them to the other. */
+export const stackIdentities: Record<string, PreviewStackIdentity> = {
+  dev: { ...pulumiCloud, pulumiTeam: devTeam, gated: false },
+  prod: { ...pulumiCloud, pulumiTeam: prodTeam, gated: true },
+};
 export const s3Backend = {
   pulumiBackendUrl: "s3://acme-pulumi-state/orders?region=eu-west-1",
   pulumiSecretsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -56,9 +70,11 @@ export const devLike = (): StackConfig =>
       manageRepoWorkflows: true,
       signImages: true,
       ...pulumiCloud,
+      pulumiTeam: devTeam,
     },
     "dev",
     { slackWebhook: true },
+    { prod: stackIdentities.prod },
   );
 
 /** prod: promotes from dev behind reviewers (a user and a team). */
@@ -72,9 +88,11 @@ export const prodLike = (): StackConfig =>
       requiredReviewers: ["alice-sre", "acme/release-managers"],
       smokeMaxLatencySeconds: "1.0",
       ...pulumiCloud,
+      pulumiTeam: prodTeam,
     },
     "prod",
     { slackWebhook: true },
+    { dev: stackIdentities.dev },
   );
 
 /** Every configuration the workflow tests cover, by a readable name. */
@@ -101,6 +119,8 @@ export function allConfigs(): Record<string, StackConfig> {
         manageRepoWorkflows: true,
         pulumiBackendUrl: "https://api.pulumi.com",
         pulumiOrganization: "acme",
+        // An organization token reads every stack: this project previews dev alone.
+        previewStacks: ["dev"],
         driftSchedule: "30 2 * * *",
       },
       "dev",
