@@ -40,12 +40,25 @@ const imageReference =
   /^(?<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*?)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 const imageMessage = "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…";
 const severities = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
-// Required reviewers: a user login, or a team as `org/team-slug`.
-const reviewer = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\/[a-z0-9_-]+)?$/;
+// Required reviewers: a user login, or a team as `org/team-slug#id` (its numeric id: the preview
+// and drift jobs run the program with the job's GITHUB_TOKEN, which cannot read an organisation's
+// teams, so a team is never looked up). A user is looked up by login (GET /users/{login}: public
+// data, which any token reads).
+const reviewer = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\/[a-z0-9_-]+(#[1-9]\d{0,15})?)?$/;
+const reviewerMessage = "a GitHub login or org/team-slug#team-id";
 const tag = /^[\p{L}\p{N} _.:/=+@-]{1,128}=[\p{L}\p{N} _.:/=+@-]{0,256}$/u;
 
 const text = (pattern: RegExp, valid: string) =>
   z.string({ message: `must be ${valid}` }).regex(pattern, { message: `must be ${valid}` });
+const teamWithoutId = /^(?<org>[^/#]+)\/(?<slug>[^/#]+)$/;
+const reviewerItem = text(reviewer, reviewerMessage).superRefine((value, ctx) => {
+  const team = teamWithoutId.exec(value)?.groups;
+  if (team)
+    ctx.addIssue({
+      code: "custom",
+      message: `must carry the team's numeric id, as ${team.org}/${team.slug}#<id>: the preview and drift jobs run the program with the job's GITHUB_TOKEN, which cannot read the organisation's teams; find the id with \`gh api orgs/${team.org}/teams/${team.slug} --jq .id\``,
+    });
+});
 const integer = (min: number, max: number, what = "a whole number") =>
   z
     .number({ message: `must be ${what} from ${min} to ${max}` })
@@ -241,12 +254,14 @@ export const configSchema = z
         "Environment whose already-tested image this one promotes; unset for the first environment, which builds.",
       ),
     requiredReviewers: z
-      .array(text(reviewer, "a GitHub login or org/team-slug"), {
-        message: "must be a list of GitHub logins or org/team-slugs",
+      .array(reviewerItem, {
+        message: "must be a list of GitHub logins or org/team-slug#team-id",
       })
       .max(6, { message: "must name at most 6 reviewers (GitHub's limit per environment)" })
       .default([])
-      .describe("Users (login) or teams (org/team-slug) who must approve deployments (at most 6)."),
+      .describe(
+        "Users (login) or teams (org/team-slug#team-id, the id from `gh api orgs/ORG/teams/SLUG --jq .id`) who must approve deployments (at most 6).",
+      ),
     githubRepositoryVisibility: z
       .enum(["public", "private", "internal"], { message: "must be public, private or internal" })
       .optional()
@@ -586,7 +601,12 @@ export const stackConfigSchema = (
         problem("scanSeverity", `must be a comma-separated list of ${severities.join(", ")}`);
       }
       const reviewers = validItems("requiredReviewers", c.requiredReviewers);
-      if (reviewers && new Set(reviewers.map((r) => r.toLowerCase())).size !== reviewers.length)
+      // One reviewer twice: the same login, the same team slug, or the same team id.
+      const reviewerKeys = reviewers?.flatMap((r) => {
+        const [name, id] = r.toLowerCase().split("#");
+        return id === undefined ? [name] : [name, `#${id}`];
+      });
+      if (reviewerKeys && new Set(reviewerKeys).size !== reviewerKeys.length)
         problem("requiredReviewers", "must not name a reviewer twice");
       if (valid("promoteFrom", "environment") && c.promoteFrom !== undefined && c.promoteFrom === c.environment)
         problem("promoteFrom", "must name another environment than this stack's own");

@@ -23,7 +23,7 @@ export interface ServiceSettings {
   environment?: string;
   /** Environment whose already-tested image this one promotes; unset for the first environment, which builds. Default: none. */
   promoteFrom?: string;
-  /** Users (login) or teams (org/team-slug) who must approve deployments (at most 6). Default: `[]`. */
+  /** Users (login) or teams (`org/team-slug#team-id`, the id from `gh api orgs/ORG/teams/SLUG --jq .id`) who must approve deployments (at most 6). Default: `[]`. */
   requiredReviewers?: string[];
   /** The repository's visibility; with githubPlan, environment settings the plan cannot honour are refused. Default: none (not checked). */
   githubRepositoryVisibility?: "public" | "private" | "internal";

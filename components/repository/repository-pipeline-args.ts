@@ -48,14 +48,18 @@ export interface RepositoryPipelineArgs {
   readonly previewKubeconfig?: pulumi.Input<string>;
 }
 
-/** A reviewer as configured: a user login, or `org/team-slug`. */
+/**
+ * A reviewer as configured (validated by the schema): a user login, or a team as
+ * `org/team-slug#id` with its numeric id, which the environment's reviewers take as is (a team is
+ * never looked up: the preview and drift jobs' GITHUB_TOKEN cannot read an organisation's teams).
+ */
 export function parseReviewer(
   reviewer: string,
-): { kind: "user"; login: string } | { kind: "team"; org: string; slug: string } {
+): { kind: "user"; login: string } | { kind: "team"; org: string; slug: string; id: number } {
   const slash = reviewer.indexOf("/");
-  return slash === -1
-    ? { kind: "user", login: reviewer }
-    : { kind: "team", org: reviewer.slice(0, slash), slug: reviewer.slice(slash + 1) };
+  if (slash === -1) return { kind: "user", login: reviewer };
+  const [slug, id] = reviewer.slice(slash + 1).split("#");
+  return { kind: "team", org: reviewer.slice(0, slash), slug, id: Number(id) };
 }
 
 /** Whether a job of the workflows runs in the environment's rollback environment (each deploy workflow's rollback job). */

@@ -61,15 +61,15 @@ export class RepositoryPipeline extends pulumi.ComponentResource {
       new github.Provider(`${name}-github`, { owner: config.githubOwner }, { parent: this });
     const child = { parent: this, provider };
 
-    // Reviewers are numeric ids (`github_repository_environment` reviewers' `users` and `teams`);
-    // resolved through the provider.
+    // Reviewers are numeric ids (`github_repository_environment` reviewers' `users` and `teams`).
+    // A user is looked up by login through the provider (GET /users/{login}: public data, which
+    // the preview and drift jobs' GITHUB_TOKEN reads too); a team carries its id in the setting
+    // (`org/team-slug#id`), since that token cannot read the organisation's teams.
     const reviewers = config.requiredReviewers.map(parseReviewer);
     const users = reviewers.flatMap((r) =>
       r.kind === "user" ? [github.getUserOutput({ username: r.login }, child).id.apply(Number)] : [],
     );
-    const teams = reviewers.flatMap((r) =>
-      r.kind === "team" ? [github.getTeamOutput({ slug: r.slug }, child).id.apply(Number)] : [],
-    );
+    const teams = reviewers.flatMap((r) => (r.kind === "team" ? [r.id] : []));
     const gated = reviewers.length > 0;
 
     const environment = new github.RepositoryEnvironment(

@@ -130,7 +130,7 @@ describe("bad configurations are refused with their message", () => {
       "canary-pipeline:canaryBakeSeconds: -1 must be a number of seconds from 0 to 3600",
     ]);
     assert.deepEqual(problems({ requiredReviewers: "alice", promoteFrom: "dev" }), [
-      'canary-pipeline:requiredReviewers: "alice" must be a list of GitHub logins or org/team-slugs',
+      'canary-pipeline:requiredReviewers: "alice" must be a list of GitHub logins or org/team-slug#team-id',
     ]);
     assert.deepEqual(problems({ nodeVersions: "22" }), [
       'canary-pipeline:nodeVersions: "22" must be a list of Node.js major versions',

@@ -14,7 +14,7 @@ import { pipelineWorkflows } from "../../../components/repository/workflows/pipe
 import { renderWorkflow } from "../../../components/repository/workflows/writer";
 import type { StackConfig } from "../../../config/schema";
 import { mockNumericId, runProgram, secretMarker, type RegisteredResource } from "../../../testing/mock-engine";
-import { allConfigs, devLike, prodLike } from "./workflows/stack-configs";
+import { allConfigs, devLike, prodLike, releaseManagersId } from "./workflows/stack-configs";
 
 const type = {
   environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
@@ -208,13 +208,14 @@ describe("prod-like", () => {
   before(async () => {
     resources = await render(config);
   });
-  test("reviewers resolved to numeric user and team ids; no self review, no admin bypass; the same gate on its previews", () => {
+  test("reviewers as numeric ids: a user looked up by login, a team by the id its setting carries; no self review, no admin bypass; the same gate on its previews", () => {
     // A pull request's preview runs the pull request's code with prod's preview identity: prod's reviewers approve it first.
+    // The team is never looked up (the previews' GITHUB_TOKEN cannot read the organisation's teams): its id is the setting's.
     for (const name of ["prod", "prod-preview"]) {
       const environment = environmentNamed(resources, name);
       assert.deepEqual(
         environment.inputs.reviewers,
-        [{ users: [mockNumericId("user:alice-sre")], teams: [mockNumericId("team:release-managers")] }],
+        [{ users: [mockNumericId("user:alice-sre")], teams: [releaseManagersId] }],
         name,
       );
       assert.equal(environment.inputs.preventSelfReview, true, name);
@@ -315,7 +316,7 @@ describe("arguments are checked before anything registers", () => {
         slackWebhook: "z",
       }),
     );
-    const foreignTeam = { ...prodLike(), requiredReviewers: ["other-org/sre"] };
+    const foreignTeam = { ...prodLike(), requiredReviewers: ["other-org/sre#42"] };
     assert.throws(
       () =>
         validateRepositoryPipelineArgs({

@@ -77,7 +77,10 @@ export const devLike = (): StackConfig =>
     { prod: stackIdentities.prod },
   );
 
-/** prod: promotes from dev behind reviewers (a user and a team). */
+/** The numeric id of prod's team reviewer, acme/release-managers. */
+export const releaseManagersId = 3456789;
+
+/** prod: promotes from dev behind reviewers (a user and a team, with its id). */
 export const prodLike = (): StackConfig =>
   parse(
     {
@@ -85,7 +88,7 @@ export const prodLike = (): StackConfig =>
       namespace: "orders",
       promoteFrom: "dev",
       replicas: 18,
-      requiredReviewers: ["alice-sre", "acme/release-managers"],
+      requiredReviewers: ["alice-sre", `acme/release-managers#${releaseManagersId}`],
       smokeMaxLatencySeconds: "1.0",
       ...pulumiCloud,
       pulumiTeam: prodTeam,
