@@ -143,7 +143,8 @@ export class CanaryPipeline extends pulumi.ComponentResource {
         region: config.awsRegion ?? "us-east-1",
         rolePath: config.iamRolePath,
         ...(config.iamPermissionsBoundary ? { permissionsBoundary: config.iamPermissionsBoundary } : {}),
-        maxSessionDuration: config.iamMaxSessionDuration,
+        // Each role's session outlives the longest job that uses it (checkServiceSettings refuses a shorter setting).
+        maxSessionDuration: config.iamMaxSessionDuration ?? plan.deploy.sessionSeconds.roles,
         tags: plan.tags,
       },
       child,

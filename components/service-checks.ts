@@ -3,7 +3,7 @@
 // naming its setting as the reader wrote it (the SettingNames the component is given).
 import { settingsError, type SettingNames, type SettingPath } from "../config/errors";
 import type { StackConfig } from "../config/schema";
-import { canaryJobMinutes } from "./repository/workflows/deploy";
+import { canaryJobMinutes, deployPlan } from "./repository/workflows/deploy";
 
 /**
  * canaryLifetimeMinutes must hold the canary job's timeout-minutes, which the deploy workflow
@@ -19,11 +19,29 @@ function lifetimeProblem(config: StackConfig): string | undefined {
   );
 }
 
+/**
+ * iamMaxSessionDuration, when set, must let each role's session outlive the longest deploy job
+ * that uses it: a session that ends first fails the job's kubectl calls mid-rollout (EKS tokens are
+ * minted from it), clean-up included.
+ */
+function sessionProblem(config: StackConfig): string | undefined {
+  if (config.iamMaxSessionDuration === undefined || config.clusterAuth !== "eks") return undefined;
+  const { minutes, sessionSeconds } = deployPlan(config);
+  if (config.iamMaxSessionDuration >= sessionSeconds.roles) return undefined;
+  const longest = Math.max(minutes.canary, minutes.promote, minutes.rollback);
+  return (
+    `${config.iamMaxSessionDuration} s is shorter than the longest deploy job, which may run ${longest} minutes ` +
+    `with the role's session: set it to ${sessionSeconds.roles} or more, or leave it unset (the jobs' longest)`
+  );
+}
+
 /** Throws one ConfigError naming every problem of the settings that their plan shows. */
 export function checkServiceSettings(config: StackConfig, names: SettingNames): void {
   const problems: { path: SettingPath; reason: string }[] = [];
   const lifetime = lifetimeProblem(config);
   if (lifetime !== undefined) problems.push({ path: ["canaryLifetimeMinutes"], reason: lifetime });
+  const session = sessionProblem(config);
+  if (session !== undefined) problems.push({ path: ["iamMaxSessionDuration"], reason: session });
   const error = settingsError(names, problems);
   if (error !== undefined) throw error;
 }

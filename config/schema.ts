@@ -371,8 +371,10 @@ export const configSchema = z
       .optional()
       .describe("Managed policy ARN set as the roles' permissions boundary."),
     iamMaxSessionDuration: integer(3600, 43200, "a number of seconds")
-      .default(3600)
-      .describe("Maximum session duration of the roles, in seconds (3600 to 43200)."),
+      .optional()
+      .describe(
+        "Maximum session duration of the roles, in seconds (3600 to 43200). Unset: as long as the longest deploy job may run (at least 3600), which each job's session lasts.",
+      ),
     tags: z
       .array(text(tag, "key=value"), { message: "must be a list of key=value" })
       .default([])

@@ -26,7 +26,7 @@ cache=${CANARY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/canary-pipeline/tool
 bin_dir=$tools_dir/../out/tools/bin
 export GOFLAGS="-mod=readonly -buildvcs=false -trimpath" CGO_ENABLED=0
 
-all=(kubernetes etcd kwok pulumi pulumi-language-nodejs pulumi-kubernetes pulumi-command actionlint)
+all=(kubernetes etcd kwok pulumi pulumi-language-nodejs pulumi-kubernetes pulumi-command actionlint act)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
@@ -95,6 +95,11 @@ build_pulumi-command() {
 build_actionlint() {
   local v; v=$(version github.com/rhysd/actionlint)
   go build -o "$1/" -ldflags "-s -w -X github.com/rhysd/actionlint.version=${v#v}" tool
+}
+# nektos/act: GitHub Actions' engine (expressions, matrices, outputs, timeouts), run in host mode.
+build_act() {
+  local v; v=$(version github.com/nektos/act)
+  go build -o "$1/act" -ldflags "-s -w -X main.version=${v#v}" github.com/nektos/act
 }
 
 # The cache key: the Go version, how the tool is built (its build_ function) and its folder's files.

@@ -163,6 +163,7 @@ export function parseArgs(argv: readonly string[]): { words: string[]; flags: Ma
     "--for",
     "--timeout",
     "--replicas",
+    "--resource-version",
     "--container",
     "-c",
     "--region",
@@ -249,7 +250,14 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
     case "scale": {
       const t = target(words, 1);
       if (t.resource !== "deployments") fail("scales something other than a Deployment");
-      return [request("deployments", "get", t.name, ns), request("deployments/scale", "patch", t.name, ns)];
+      // With --resource-version, pkg/scale gets the scale subresource and updates it (a precondition); else a merge patch.
+      return flags.has("--resource-version")
+        ? [
+            request("deployments", "get", t.name, ns),
+            request("deployments/scale", "get", t.name, ns),
+            request("deployments/scale", "update", t.name, ns),
+          ]
+        : [request("deployments", "get", t.name, ns), request("deployments/scale", "patch", t.name, ns)];
     }
     case "rollout": {
       const t = target(words, 2);

@@ -5,10 +5,11 @@
 # fail` ends the wait); then it waits for the pod, prints its report (and a table in
 # $GITHUB_STEP_SUMMARY), removes the pod and fails unless the report says `RESULT pass`.
 # Cluster operations (the preamble's functions): remove_pod, canary_pod_states, create_pod FILE,
-# pod_logs, wait_pod.
-# Parameters: BAKE_POD_MANIFEST, the file that holds the pod's manifest; BAKE_SECONDS; BAKE_CHECK_SECONDS.
+# pod_logs, pod_phase; retrying and wait_for_pod from runner-functions.sh.
+# Parameters: BAKE_POD_MANIFEST, the file that holds the pod's manifest; BAKE_SECONDS; BAKE_CHECK_SECONDS;
+# POD_WAIT_SECONDS, how long the final wait for the pod may last.
 set -euo pipefail
-: "${BAKE_POD_MANIFEST:?the file of the pod manifest}" "${BAKE_SECONDS:?the bake window}" "${BAKE_CHECK_SECONDS:?seconds between looks}"
+: "${BAKE_POD_MANIFEST:?the file of the pod manifest}" "${BAKE_SECONDS:?the bake window}" "${BAKE_CHECK_SECONDS:?seconds between looks}" "${POD_WAIT_SECONDS:?the final wait}"
 report=""
 summary() {
   if [ -z "${GITHUB_STEP_SUMMARY:-}" ]; then return 0; fi
@@ -20,7 +21,7 @@ fail() { echo "::error::canary bake: $1"; summary "- failed: $1"; exit 1; }
 declare -A restarts=()
 canary_health() {
   local pods name total ready
-  pods="$(canary_pod_states)" || fail "cannot read the canary's pods"
+  pods="$(retrying canary_pod_states)" || fail "cannot read the canary's pods"
   [ -n "$pods" ] || fail "the canary has no pods"
   while IFS='|' read -r name _ _ total ready; do
     total=${total:-0}
@@ -42,7 +43,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
   report="$(pod_logs 2>/dev/null)" || report=""
   if grep -qx "RESULT fail" <<< "$report"; then break; fi
 done
-wait_pod >/dev/null || { pod_logs || true; fail "the bake pod did not finish"; }
+wait_for_pod "$POD_WAIT_SECONDS" || { pod_logs || true; fail "the bake pod did not finish"; }
 report="$(pod_logs)"
 echo "$report"
 grep -qx "RESULT pass" <<< "$report" || fail "the bake pod judged the canary failed (FAIL lines above)"

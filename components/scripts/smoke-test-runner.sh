@@ -3,14 +3,16 @@
 # from its manifest, prints the pod's report (and a table in $GITHUB_STEP_SUMMARY when there is
 # one), removes the pod and fails unless every request passed. No attach and no exec: the pod's
 # log is its report.
-# Cluster operations (the preamble's functions): remove_pod, create_pod FILE, wait_pod, pod_logs.
-# Parameters: SMOKE_POD_MANIFEST, the file that holds the pod's manifest.
+# Cluster operations (the preamble's functions): remove_pod, create_pod FILE, pod_phase, pod_logs;
+# wait_for_pod from runner-functions.sh.
+# Parameters: SMOKE_POD_MANIFEST, the file that holds the pod's manifest; POD_WAIT_SECONDS, how long
+# the pod may take to finish.
 set -euo pipefail
-: "${SMOKE_POD_MANIFEST:?the file of the pod manifest}"
+: "${SMOKE_POD_MANIFEST:?the file of the pod manifest}" "${POD_WAIT_SECONDS:?how long the pod may take}"
 remove_pod
 trap remove_pod EXIT
 create_pod "$SMOKE_POD_MANIFEST"
-wait_pod || { echo "smoke test pod did not finish"; pod_logs || true; exit 1; }
+wait_for_pod "$POD_WAIT_SECONDS" || { echo "smoke test pod did not finish"; pod_logs || true; exit 1; }
 report="$(pod_logs)"
 echo "$report"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then

@@ -108,7 +108,7 @@ export function bakeDeadlineSeconds(spec: BakeSpec): number {
 }
 
 /** How long the runner's final wait for the pod lasts: past its deadline, so a stuck pod ends the wait. */
-const bakeWaitTimeout = (spec: BakeSpec) => `${bakeDeadlineSeconds(spec) + 30}s`;
+const bakeWaitSeconds = (spec: BakeSpec) => bakeDeadlineSeconds(spec) + 30;
 
 /** The bake step's `timeout-minutes`: the runner's window, then its wait, then removing the pod. */
 export function bakeStepTimeoutMinutes(spec: BakeSpec): number {
@@ -189,7 +189,8 @@ export type BakeOperations = {
   /** Its argument: the manifest's file. */
   readonly createPod: ClusterOperation;
   readonly podLogs: ClusterOperation;
-  readonly waitPod: ClusterOperation;
+  /** The pod's phase, which the runner polls until it has finished (runner-functions.sh). */
+  readonly podPhase: ClusterOperation;
 };
 
 /** The cluster operations the runner performs (operationList: the Role's). */
@@ -200,7 +201,7 @@ export function bakeOperations(spec: BakeSpec): BakeOperations {
     canaryPodStates: clusterOperations.podStates(t, t.canarySelector),
     createPod: clusterOperations.createPod(t, { name: spec.podName, image: smokeTestImage }),
     podLogs: clusterOperations.podLogs(t, spec.podName),
-    waitPod: clusterOperations.waitPod(t, spec.podName, bakeWaitTimeout(spec)),
+    podPhase: clusterOperations.podPhase(t, spec.podName),
   };
 }
 
@@ -215,8 +216,13 @@ export function bakeOperations(spec: BakeSpec): BakeOperations {
 export function bakeRunner(spec: BakeSpec): string {
   return composeScript(
     operationPreamble(bakeOperations(spec)),
-    shellParameters({ BAKE_SECONDS: spec.bakeSeconds, BAKE_CHECK_SECONDS: bakeCheckSeconds }),
+    shellParameters({
+      BAKE_SECONDS: spec.bakeSeconds,
+      BAKE_CHECK_SECONDS: bakeCheckSeconds,
+      POD_WAIT_SECONDS: bakeWaitSeconds(spec),
+    }),
     shellFileParameter("BAKE_POD_MANIFEST", JSON.stringify(bakePod(spec), null, 2)),
+    scriptText("runner-functions.sh"),
     scriptText("bake-runner.sh"),
   );
 }

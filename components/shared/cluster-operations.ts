@@ -39,6 +39,13 @@ export interface ClusterTargets {
 export const canaryExpiryAnnotation = "canary-pipeline.dev/expires-at";
 
 /**
+ * The annotation on the canary Deployment that names the workflow run that deployed it (its
+ * `github.run_id`, the same in every attempt of the run): a promotion, and a run's clean-up, act
+ * only on their own run's canary.
+ */
+export const canaryRunAnnotation = "canary-pipeline.dev/run";
+
+/**
  * The annotation on the stable Deployment that holds the release number it runs (the first
  * environment's build run number): a release older than it is refused unless it is an explicit rollback.
  */
@@ -165,17 +172,35 @@ export const clusterOperations = {
     command: `kubectl annotate deployment/${t.stableDeployment} ${releaseAnnotation}=${release} --overwrite --namespace ${t.namespace}`,
     rules: [apps(["deployments"], ["get", "patch"], [t.stableDeployment])],
   }),
-  /** Records the canary's expiry (Unix seconds) on its Deployment. */
-  setCanaryExpiry: (t: ClusterTargets, expiresAt: string): ClusterOperation => ({
-    description: `record when ${t.canaryDeployment} expires`,
-    command: `kubectl annotate deployment/${t.canaryDeployment} ${canaryExpiryAnnotation}=${expiresAt} --overwrite --namespace ${t.namespace}`,
+  /** Records on the canary's Deployment the run that deploys it ("$GITHUB_RUN_ID") and its expiry (Unix seconds). */
+  claimCanary: (t: ClusterTargets, expiresAt: string, run: string): ClusterOperation => ({
+    description: `record which run deploys ${t.canaryDeployment} and when it expires`,
+    command: `kubectl annotate deployment/${t.canaryDeployment} ${canaryExpiryAnnotation}=${expiresAt} ${canaryRunAnnotation}=${run} --overwrite --namespace ${t.namespace}`,
     rules: [apps(["deployments"], ["get", "patch"], [t.canaryDeployment])],
   }),
-  /** Reads the canary's expiry (empty when none is recorded). */
-  readCanaryExpiry: (t: ClusterTargets): ClusterOperation => ({
-    description: `read when ${t.canaryDeployment} expires`,
-    command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryExpiryAnnotation)}'`,
+  /**
+   * Reads the canary's Deployment as `expiry|run|image|replicas|ready|updated|resourceVersion`
+   * (an unset field empty): what a promotion checks at the moment it acts, and what a clean-up
+   * reads before it scales the canary to 0.
+   */
+  readCanaryState: (t: ClusterTargets): ClusterOperation => ({
+    description: `read ${t.canaryDeployment}: its run, expiry, image and readiness`,
+    command: `kubectl get deployment/${t.canaryDeployment} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryExpiryAnnotation)}|${annotationPath(canaryRunAnnotation)}|{.spec.template.spec.containers[0].image}|{.spec.replicas}|{.status.readyReplicas}|{.status.updatedReplicas}|{.metadata.resourceVersion}'`,
     rules: [apps(["deployments"], ["get"], [t.canaryDeployment])],
+  }),
+  /**
+   * Scales the canary to 0 provided its resourceVersion is still "$1", the one read with it: kubectl
+   * scale --resource-version gets the scale subresource, checks the version and updates it with
+   * that version, which the API server refuses (409) when another run changed the Deployment since
+   * (k8s.io/kubectl pkg/scale ScaleSimple).
+   */
+  scaleCanaryDownIfUnchanged: (t: ClusterTargets): ClusterOperation => ({
+    description: `scale ${t.canaryDeployment} to 0 unless it changed since it was read`,
+    command: `kubectl scale deployment/${t.canaryDeployment} --replicas=0 --resource-version="$1" --namespace ${t.namespace}`,
+    rules: [
+      apps(["deployments"], ["get"], [t.canaryDeployment]),
+      apps(["deployments/scale"], ["get", "update"], [t.canaryDeployment]),
+    ],
   }),
   /** The canary reaper: reads the canary Deployment (its expiry, replicas and resourceVersion) from the API server. */
   readCanary: (t: ClusterTargets): ClusterOperation => ({
@@ -203,14 +228,14 @@ export const clusterOperations = {
     createsPod: pod,
   }),
   /**
-   * Waits for a pod to succeed. The pipeline's pods always exit 0 (the verdict is in their
-   * report), so only a pod that crashed or ran past its deadline fails; the wait's timeout, set
-   * past that deadline, then ends it.
+   * Reads a pod's phase (Pending, Running, Succeeded, Failed). The runners poll it
+   * (runner-functions.sh `wait_for_pod`): a Failed pod ends the wait at once, where `kubectl wait
+   * --for=jsonpath=…=Succeeded` would wait out its timeout for a phase that never comes.
    */
-  waitPod: (t: ClusterTargets, pod: string, timeout: string): ClusterOperation => ({
-    description: `wait for the pod ${pod} to finish`,
-    command: `kubectl wait pod/${pod} --for=jsonpath='{.status.phase}'=Succeeded --timeout=${timeout} --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["get", "list", "watch"], [pod])],
+  podPhase: (t: ClusterTargets, pod: string): ClusterOperation => ({
+    description: `read the phase of the pod ${pod}`,
+    command: `kubectl get pod/${pod} --namespace ${t.namespace} --output jsonpath='{.status.phase}'`,
+    rules: [core(["pods"], ["get"], [pod])],
   }),
   /** Reads a pod's report (its log). */
   podLogs: (t: ClusterTargets, pod: string): ClusterOperation => ({

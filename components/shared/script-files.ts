@@ -12,6 +12,8 @@ import type { NamedOperations } from "./cluster-operations";
 
 /** Each script file and the shell it runs in: bash on the job's machine, sh (busybox) in the curl image's pods. */
 export const scriptFiles = {
+  /** The runners' shared functions (put ahead of a runner): `retrying COMMAND…`, `wait_for_pod SECONDS`. */
+  "runner-functions.sh": "bash",
   /** The smoke test's runner: creates the pod, waits for it, reads and judges its report. */
   "smoke-test-runner.sh": "bash",
   /** The smoke-test pod: requests each target, one report line per request. */
@@ -24,6 +26,12 @@ export const scriptFiles = {
   "pod-functions.sh": "sh",
   /** The canary reaper's CronJob: scales an expired canary to 0. */
   "canary-reaper.sh": "sh",
+  /** Scales this run's canary to 0 and leaves another run's alone (a step of the canary, promote and rollback jobs). */
+  "canary-retire.sh": "bash",
+  /** The promotion's check at the moment it acts: this run's canary, healthy, unexpired, and no newer release on stable. */
+  "promote-check.sh": "bash",
+  /** Cancels a run whose promotion still waits for approval when the canary expires. */
+  "approval-deadline.sh": "bash",
   /** Waits for a Deployment's rollout and fails at once when a pod of the new image cannot become ready (a fragment of a step). */
   "rollout-watch.sh": "bash",
 } as const;

@@ -49,7 +49,7 @@ export function smokeTestDeadlineSeconds(spec: SmokeTestSpec): number {
 }
 
 /** How long the runner waits for the pod to finish: past its deadline, so a stuck pod ends the wait. */
-export const smokeTestTimeout = (spec: SmokeTestSpec) => `${smokeTestDeadlineSeconds(spec) + 30}s`;
+export const smokeTestWaitSeconds = (spec: SmokeTestSpec) => smokeTestDeadlineSeconds(spec) + 30;
 
 /** A Service's URL inside the cluster. */
 export const serviceBaseUrl = (namespace: string, service: string) =>
@@ -174,7 +174,8 @@ export type SmokeTestOperations = {
   readonly removePod: ClusterOperation;
   /** Its argument: the manifest's file. */
   readonly createPod: ClusterOperation;
-  readonly waitPod: ClusterOperation;
+  /** The pod's phase, which the runner polls until it has finished (runner-functions.sh). */
+  readonly podPhase: ClusterOperation;
   readonly podLogs: ClusterOperation;
 };
 
@@ -184,7 +185,7 @@ export function smokeTestOperations(spec: SmokeTestSpec): SmokeTestOperations {
   return {
     removePod: clusterOperations.deletePod(t, spec.podName),
     createPod: clusterOperations.createPod(t, { name: spec.podName, image: smokeTestImage }),
-    waitPod: clusterOperations.waitPod(t, spec.podName, smokeTestTimeout(spec)),
+    podPhase: clusterOperations.podPhase(t, spec.podName),
     podLogs: clusterOperations.podLogs(t, spec.podName),
   };
 }
@@ -198,7 +199,9 @@ export function smokeTestOperations(spec: SmokeTestSpec): SmokeTestOperations {
 export function smokeTestRunner(spec: SmokeTestSpec): string {
   return composeScript(
     operationPreamble(smokeTestOperations(spec)),
+    shellParameters({ POD_WAIT_SECONDS: smokeTestWaitSeconds(spec) }),
     shellFileParameter("SMOKE_POD_MANIFEST", JSON.stringify(smokeTestPod(spec), null, 2)),
+    scriptText("runner-functions.sh"),
     scriptText("smoke-test-runner.sh"),
   );
 }

@@ -28,10 +28,11 @@ describe("reading kubectl out of scripts", () => {
     assert.deepEqual(
       commands.map((c) => c.argv.slice(0, 2).join(" ")),
       [
+        // wait_for_pod's (runner-functions.sh, ahead of the runner's text).
+        "get pod/orders-api-smoke-test",
         "delete pod/orders-api-smoke-test",
         "delete pod/orders-api-smoke-test",
         "create --filename",
-        "wait pod/orders-api-smoke-test",
         "logs pod/orders-api-smoke-test",
         "logs pod/orders-api-smoke-test",
       ],

@@ -415,13 +415,14 @@ describe("the rollback job: a role and a Role of its own", () => {
       }),
     );
     assert.deepEqual((await verifyRender(input("dev", narrower))).clusterRights, [
-      "Role orders-dev/orders-api-rollback does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs",
+      "Role orders-dev/orders-api-rollback does not grant apps/deployments/scale get orders-api-canary, which a workflow acting under it needs",
+      "Role orders-dev/orders-api-rollback does not grant apps/deployments/scale update orders-api-canary, which a workflow acting under it needs",
     ]);
     // The rollback job is judged against its own Role only: a step the deployer may run is refused it.
     const promoting = mutate("dev", deployWorkflow, (c) =>
       c.replace(
-        'kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev\n          {\n            echo "### Rolled back in dev"\n            echo "- the run ended',
-        'kubectl scale deployment/orders-api --replicas=0 --namespace orders-dev\n          kubectl scale deployment/orders-api-canary --replicas=0 --namespace orders-dev\n          {\n            echo "### Rolled back in dev"\n            echo "- the run ended',
+        "- name: Scale the canary to 0\n        if: always()\n        shell: bash\n        timeout-minutes: 1\n        run: |-\n",
+        "- name: Scale the canary to 0\n        if: always()\n        shell: bash\n        timeout-minutes: 1\n        run: |-\n          kubectl scale deployment/orders-api --replicas=0 --namespace orders-dev\n",
       ),
     );
     assert.deepEqual((await verifyRender(input("dev", promoting))).clusterRights, [
@@ -620,6 +621,8 @@ describe("a render of several services: each workflow with its own repository, v
     );
     assert.deepEqual(clusterRights, [
       "Role orders/orders-api-deployer does not grant apps/deployments/scale patch orders-api-canary, which a workflow acting under it needs",
+      "Role orders/orders-api-deployer does not grant apps/deployments/scale get orders-api-canary, which a workflow acting under it needs",
+      "Role orders/orders-api-deployer does not grant apps/deployments/scale update orders-api-canary, which a workflow acting under it needs",
     ]);
   });
   test("the reaper's pods against their ServiceAccount's Role: a rule missing and a rule too many are that Role's findings", async () => {

@@ -26,6 +26,13 @@ export type PermissionScope =
   | "statuses";
 export type Permissions = Partial<Record<PermissionScope, PermissionLevel>>;
 
+/** A concurrency group; `queue: max` keeps up to 100 runs pending in order instead of one (GitHub, May 2026). */
+export interface Concurrency {
+  readonly group: string;
+  readonly "cancel-in-progress": boolean;
+  readonly queue?: "single" | "max";
+}
+
 export interface Step {
   readonly name: string;
   readonly id?: string;
@@ -47,7 +54,7 @@ export interface Job {
   readonly if?: string;
   readonly environment?: { readonly name: string; readonly url?: string };
   readonly permissions: Permissions;
-  readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
+  readonly concurrency?: Concurrency;
   readonly outputs?: Readonly<Record<string, string>>;
   readonly strategy?: {
     readonly "fail-fast"?: boolean;
@@ -86,7 +93,7 @@ export interface Workflow {
   readonly name: string;
   readonly on: Triggers;
   readonly permissions: Permissions;
-  readonly concurrency?: { readonly group: string; readonly "cancel-in-progress": boolean };
+  readonly concurrency?: Concurrency;
   readonly env?: Readonly<Record<string, string>>;
   readonly jobs: Readonly<Record<string, Job>>;
 }

@@ -40,10 +40,11 @@ for (const mode of ["token", "eks"] as const) {
       );
       assert.deepEqual(rules, [
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["orders-api-canary"] },
+        // kubectl scale --resource-version: a get and an update of the scale (only if unchanged since read).
         {
           apiGroups: ["apps"],
           resources: ["deployments/scale"],
-          verbs: ["patch"],
+          verbs: ["get", "update"],
           resourceNames: ["orders-api-canary"],
         },
       ]);

@@ -91,7 +91,8 @@ describe("the bake pod", () => {
     // 2 paths × 3 s + 2 metrics × 2 queries × 10 s, then 60 s to start.
     assert.equal((bakePod(s) as Pod).spec.activeDeadlineSeconds, 300 + 6 + 40 + 60);
     assert.ok(bakeStepTimeoutMinutes(s) * 60 >= 300 + 406 + 30);
-    assert.match(bakeOperations(s).waitPod.command, /--timeout=436s /);
+    assert.match(bakeRunner(s), /^POD_WAIT_SECONDS=436$/m);
+    assert.match(bakeOperations(s).podPhase.command, /\{\.status\.phase\}/);
   });
   test("bakeSpec: none without a bake; 30 s rounds without analysis (or the whole window when shorter), the analysis' interval with it", () => {
     assert.equal(bakeSpec(config({ canaryBakeSeconds: 0 })), undefined);
@@ -131,7 +132,10 @@ describe("the operations and the runner", () => {
     for (const op of ops) assert.ok(runner.includes(op.command), op.description);
     assert.ok(runner.startsWith(`${operationPreamble(bakeOperations(spec()))}\n`), "the preamble first");
     assert.match(runner, /^create_pod\(\) \{ kubectl create --filename "\$1" --namespace orders; \}$/m);
-    assert.match(runner, /^BAKE_SECONDS=2\nBAKE_CHECK_SECONDS=5\nBAKE_POD_MANIFEST="\$\(mktemp\)"$/m);
+    assert.match(
+      runner,
+      /^BAKE_SECONDS=2\nBAKE_CHECK_SECONDS=5\nPOD_WAIT_SECONDS=96\nBAKE_POD_MANIFEST="\$\(mktemp\)"$/m,
+    );
   });
 });
 
@@ -361,8 +365,9 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
       [
         "#!/bin/sh",
         `printf '%s\\n' "kubectl $*" >> "${dir}/calls"`,
+        `if [ -n "\${KUBECTL_FAIL_ONCE:-}" ] && [ "$1 $2" = "get pods" ] && [ ! -e "${dir}/failed" ]; then touch "${dir}/failed"; echo "The connection to the server was refused" >&2; exit 1; fi`,
         `case "$1" in`,
-        `  get) if [ -e "${dir}/created.json" ]; then printf '%s\\n' "$POD_STATES_DURING"; else printf '%s\\n' "$POD_STATES"; fi ;;`,
+        `  get) case "$*" in *status.phase*) printf '%s' "\${POD_PHASE:-Succeeded}" ;; *) if [ -e "${dir}/created.json" ]; then printf '%s\\n' "$POD_STATES_DURING"; else printf '%s\\n' "$POD_STATES"; fi ;; esac ;;`,
         `  create) cat "$3" > "${dir}/created.json" ;;`,
         `  logs) printf '%s\\n' "$REPORT" ;;`,
         "esac",
@@ -379,7 +384,8 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
     const manifest = join(dir, "pod.json");
     writeFileSync(manifest, '{"kind":"Pod"}');
     const script =
-      o.script ?? `${operationPreamble(bakeOperations(spec()))}\n. "${join(scriptsFolder, "bake-runner.sh")}"`;
+      o.script ??
+      `${operationPreamble(bakeOperations(spec()))}\n. "${join(scriptsFolder, "runner-functions.sh")}"\n. "${join(scriptsFolder, "bake-runner.sh")}"`;
     const env = {
       PATH: `${dir}:${process.env.PATH}`,
       GITHUB_STEP_SUMMARY: join(dir, "summary.md"),
@@ -389,6 +395,7 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
       BAKE_POD_MANIFEST: manifest,
       BAKE_SECONDS: "2",
       BAKE_CHECK_SECONDS: "1",
+      POD_WAIT_SECONDS: "10",
       ...o.env,
     };
     const started = Date.now();
@@ -432,7 +439,7 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
       r.calls[2],
     );
     assert.deepEqual(r.calls.slice(-3).map(verb), [
-      "wait pod/orders-api-canary-bake",
+      "get pod/orders-api-canary-bake",
       "logs pod/orders-api-canary-bake",
       "delete pod/orders-api-canary-bake",
     ]);
@@ -477,6 +484,24 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
     );
     const none = await runBake({ report: "RESULT pass", during: "", env: fast });
     assert.match(none.stdout, /::error::canary bake: the canary has no pods/);
+  });
+  test("a bake pod that failed (crashed, or past its deadline) fails the bake at once, not at the wait's timeout", async () => {
+    const r = await runBake({
+      report: "RESULT pass",
+      env: { BAKE_SECONDS: "1", POD_PHASE: "Failed", POD_WAIT_SECONDS: "60" },
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /::error::canary bake: the bake pod did not finish/);
+    assert.match(r.stderr, /the pod failed/);
+    assert.ok(r.seconds < 10, `${r.seconds} s`);
+  });
+  test("a failed read of the pods is tried again: one refused request does not fail a healthy canary", async () => {
+    const r = await runBake({
+      report: "RESULT pass",
+      env: { BAKE_SECONDS: "1", KUBECTL_FAIL_ONCE: "1" },
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /retrying after a failed read \(attempt 1 of 3\): canary_pod_states/);
   });
   test("without its parameters the file runs no command, naming what is missing", async () => {
     const r = await runBake({ report: "RESULT pass", env: { BAKE_POD_MANIFEST: "" } });

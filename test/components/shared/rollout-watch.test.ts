@@ -43,7 +43,7 @@ async function watch(o: {
       `printf '%s\\n' "kubectl $*" >> "${dir}/calls"`,
       `case "$1" in`,
       `  rollout) echo $$ > "${dir}/rollout.pid"; exec "${process.execPath}" -e '${wait}' "$ROLLOUT_SECONDS" "$ROLLOUT_EXIT" ;;`,
-      `  get) printf '%s\\n' "$POD_STATES" ;;`,
+      `  get) if [ -n "\${GET_FAILS_ONCE:-}" ] && [ ! -e "${dir}/failed" ]; then touch "${dir}/failed"; echo "Unable to connect to the server" >&2; exit 1; fi; printf '%s\\n' "$POD_STATES" ;;`,
       "esac",
     ].join("\n"),
     { mode: 0o755 },
@@ -117,7 +117,7 @@ describe("the rollout watch", () => {
   });
 
   // The file with the catalogue's preamble, its parameters in its environment (looks 0.1 s apart).
-  const file = `${operationPreamble({ rolloutStatus: rollout, podStates: states })}\n. "${join(scriptsFolder, "rollout-watch.sh")}"`;
+  const file = `${operationPreamble({ rolloutStatus: rollout, podStates: states })}\n. "${join(scriptsFolder, "runner-functions.sh")}"\n. "${join(scriptsFolder, "rollout-watch.sh")}"`;
   const parameters = { ROLLOUT_IMAGE: image, HOPELESS_REASONS: "Oops|Other", ROLLOUT_CHECK_SECONDS: "0.1" };
 
   test("the file: the reasons are its parameter; a reason not listed, one that resolves itself, is none; a rollout that fails fails it", async () => {
@@ -133,6 +133,16 @@ describe("the rollout watch", () => {
     assert.equal(unlisted.status, 0, unlisted.stdout);
     const failed = await watch({ script: file, states: `p1|${image}||0|False`, rolloutExit: 1, env: parameters });
     assert.equal(failed.status, 1, failed.stdout);
+  });
+
+  test("one failed read of the pods is tried again and does not fail a healthy rollout", async () => {
+    const r = await watch({
+      states: `p1|${image}||0|True`,
+      rolloutSeconds: 4,
+      env: { GET_FAILS_ONCE: "1" },
+    });
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /retrying after a failed read \(attempt 1 of 3\): pod_states/);
   });
 
   test("the file stops without a parameter, naming it, before it starts anything", async () => {
@@ -156,6 +166,8 @@ describe("the rollout watch", () => {
       ),
       script,
     );
-    assert.ok(script.endsWith(scriptText("rollout-watch.sh").trimEnd()));
+    assert.ok(
+      script.endsWith(`${scriptText("runner-functions.sh").trimEnd()}\n${scriptText("rollout-watch.sh").trimEnd()}`),
+    );
   });
 });

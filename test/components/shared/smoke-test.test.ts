@@ -19,6 +19,7 @@ import {
   smokeTestPodParameters,
   smokeTestPodScript,
   smokeTestRunner,
+  smokeTestWaitSeconds,
   type SmokeTestSpec,
 } from "../../../components/shared/smoke-test";
 
@@ -159,7 +160,7 @@ describe("the pod's script", () => {
 
 describe("the runner", () => {
   // A kubectl stand-in: records its arguments; `create` keeps the manifest it is given (created.json);
-  // `logs` prints the report in $REPORT.
+  // `logs` prints the report in $REPORT; `get` prints the pod's phase, $POD_PHASE (default Succeeded).
   function fakeKubectl(): { bin: string; calls: string } {
     const bin = mkdtempSync(join(tmpdir(), "kubectl-"));
     const calls = join(bin, "calls");
@@ -168,7 +169,7 @@ describe("the runner", () => {
       [
         "#!/bin/sh",
         `echo "kubectl $*" >> "${calls}"`,
-        `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}";; esac`,
+        `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}";; get) printf '%s' "\${POD_PHASE:-Succeeded}";; esac`,
       ].join("\n"),
     );
     chmodSync(join(bin, "kubectl"), 0o755);
@@ -199,7 +200,7 @@ describe("the runner", () => {
     assert.deepEqual(
       calls.map((c) => c.split(" ").slice(0, 3).join(" ")),
       [...expected, expected[0]],
-      "delete, create, wait, logs, then delete on exit",
+      "delete, create, the phase, logs, then delete on exit",
     );
     assert.match(summary, /\| PASS \| canary \| 200 \| 0.01s \|/);
   });
@@ -218,11 +219,15 @@ describe("the runner", () => {
         "bash",
         [
           "-c",
-          `${operationPreamble(smokeTestOperations(spec(["/healthz"])))}\n. "$1"`,
+          `${operationPreamble(smokeTestOperations(spec(["/healthz"])))}\n. "$1"\n. "$2"`,
           "bash",
+          join(scriptsFolder, "runner-functions.sh"),
           join(scriptsFolder, "smoke-test-runner.sh"),
         ],
-        { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}`, REPORT: "RESULT pass", ...env } },
+        {
+          encoding: "utf8",
+          env: { PATH: `${bin}:${process.env.PATH}`, REPORT: "RESULT pass", POD_WAIT_SECONDS: "10", ...env },
+        },
       );
     const missing = file({});
     assert.notEqual(missing.status, 0);
@@ -231,6 +236,22 @@ describe("the runner", () => {
     const given = file({ SMOKE_POD_MANIFEST: manifest });
     assert.equal(given.status, 0, given.stderr);
     assert.ok(readFileSync(calls, "utf8").includes(`kubectl create --filename ${manifest} --namespace orders\n`));
+  });
+  test("a pod that failed (crashed, or past its deadline) fails the test at once, not at the wait's timeout", () => {
+    const { bin, calls } = fakeKubectl();
+    const started = Date.now();
+    const result = spawnSync("bash", ["-c", smokeTestRunner(spec(["/healthz"]))], {
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH}`, REPORT: "RESULT pass", POD_PHASE: "Failed" },
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stdout, /smoke test pod did not finish/);
+    assert.match(result.stderr, /the pod failed/);
+    assert.ok(
+      Date.now() - started < 10_000,
+      `${Date.now() - started} ms, the wait is ${smokeTestWaitSeconds(spec(["/healthz"]))} s`,
+    );
+    assert.match(readFileSync(calls, "utf8").trim().split("\n").at(-1)!, /^kubectl delete pod\/orders-api-smoke-test/);
   });
   test("fails on a failing report, and still removes the pod", async () => {
     const { code, calls } = await runner("FAIL canary 500 0.01s http://x/healthz\nRESULT fail");
@@ -267,7 +288,8 @@ test("the pod's deadline covers every request at its cut-off, and the wait outla
   assert.match(pod.spec.containers[0].command[2], /^export REQUEST_TIMEOUT_SECONDS=3$/m);
   assert.match(pod.spec.containers[0].command[2], /--max-time "\$REQUEST_TIMEOUT_SECONDS" /);
   assert.equal(pod.spec.activeDeadlineSeconds, 2 * 2 * 2 * 3 + 30);
-  assert.match(smokeTestOperations(s).waitPod.command, /--timeout=84s /);
+  assert.match(smokeTestRunner(s), /^POD_WAIT_SECONDS=84$/m);
+  assert.match(smokeTestOperations(s).podPhase.command, /\{\.status\.phase\}/);
 });
 
 test("a test through the main Service only requests no canary host", () => {

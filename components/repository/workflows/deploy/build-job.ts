@@ -8,6 +8,12 @@ import { bash, checkout, ghcrLogin } from "../steps";
 import { deployEnv, deployJobs, type DeployPlan } from "./plan";
 import { installCosign } from "./provenance";
 
+/**
+ * The condition of the jobs that test and build the branch: a push, or a run by hand without a
+ * digest (one with a digest is a rollback, which releases what the environment released before).
+ */
+export const releasesTheBranch = "github.event_name == 'push' || inputs.digest == ''";
+
 /** The gha cache scope of the publishing build: only this job, on the deploy branch, writes it. */
 export const publishCacheScope = (environment: string) => `publish-${environment}`;
 
@@ -60,8 +66,8 @@ export function buildJob({ config }: DeployPlan): Job {
     name: "Build and push",
     "runs-on": runner,
     needs: needs(deployJobs.test),
-    // A manual run on another branch must not publish an image.
-    if: `github.ref == 'refs/heads/${config.deployBranch}'`,
+    // A manual run on another branch must not publish an image; a rollback builds nothing.
+    if: `github.ref == 'refs/heads/${config.deployBranch}' && (${releasesTheBranch})`,
     permissions: {
       contents: "read",
       packages: "write",

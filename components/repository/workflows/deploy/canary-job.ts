@@ -3,6 +3,7 @@
 import { canaryExpiryExpression } from "../../../shared/canary-expiry";
 import { bakeRunner, bakeStepTimeoutMinutes } from "../../../shared/canary-bake";
 import { rolloutWatchScript } from "../../../shared/rollout-watch";
+import { composeScript, operationPreamble, scriptText, shellParameters } from "../../../shared/script-files";
 import { smokeTestDeadlineSeconds, smokeTestRunner } from "../../../shared/smoke-test";
 import { expression, needs, StepId } from "../links";
 import type { Job, Permissions, Step } from "../model";
@@ -11,7 +12,7 @@ import { bash, ghcrLogin } from "../steps";
 import { builtImageDigest } from "./build-job";
 import { clusterCredentials, removeKubeconfig } from "./cluster-access";
 import { slackNotice } from "./notify";
-import { deployEnv, deployJobs, imageRef, type DeployPlan } from "./plan";
+import { cleanupMinutes, deployEnv, deployJobs, imageRef, type DeployPlan } from "./plan";
 import { digestCheck, installCosign, verifyRelease, verifySignature } from "./provenance";
 
 const { digest, release, rollback } = deployEnv;
@@ -24,12 +25,37 @@ const reportStep = new StepId("report");
 export const canaryOutputs = {
   digest: reportStep.output("digest"),
   release: reportStep.output("release"),
+  rollback: reportStep.output("rollback"),
+  /** When the canary expires (Unix seconds), written as it is deployed. */
+  expires: deployStep.output("expires"),
 } as const;
 /** What the jobs after the canary read of it. */
 export const canaryJobOutputs = {
   digest: expression(canary.output(canaryOutputs.digest.name)),
   release: expression(canary.output(canaryOutputs.release.name)),
+  rollback: expression(canary.output(canaryOutputs.rollback.name)),
+  expires: expression(canary.output(canaryOutputs.expires.name)),
 } as const;
+
+/**
+ * Scales this run's canary to 0 and leaves one another run deployed since alone: the canary job's
+ * and the rollback job's clean-up, bounded for GitHub's end of a cancelled run.
+ */
+export function retireCanaryStep(plan: DeployPlan, name: string, condition: string): Step {
+  return bash(
+    name,
+    composeScript(
+      operationPreamble(plan.operations.retireCanary),
+      shellParameters({
+        CANARY_NAME: plan.targets.canaryDeployment,
+        SUMMARY_TITLE: `Rolled back in ${plan.config.environment}`,
+      }),
+      scriptText("runner-functions.sh"),
+      scriptText("canary-retire.sh"),
+    ),
+    { if: condition, "timeout-minutes": cleanupMinutes.retireCanary },
+  );
+}
 
 /**
  * A run that is cancelled (by hand, or by a job exceeding its `timeout-minutes`) re-evaluates the
@@ -99,7 +125,7 @@ function provenance({ config, first }: DeployPlan): Step[] {
 }
 
 export function canaryJob(plan: DeployPlan): Job {
-  const { config, first, operations: o, split, targets: t, bake } = plan;
+  const { config, first, operations: o, split, bake } = plan;
   const smokeTestMinutes = Math.ceil(smokeTestDeadlineSeconds(plan.smokeTest) / 60) + 1;
   return {
     name: `Canary (${config.environment})`,
@@ -114,14 +140,13 @@ export function canaryJob(plan: DeployPlan): Job {
     environment: { name: config.environment },
     permissions: canaryPermissions(plan),
     "timeout-minutes": plan.minutes.canary,
-    outputs: {
-      digest: expression(canaryOutputs.digest.expression),
-      release: expression(canaryOutputs.release.expression),
-    },
+    outputs: Object.fromEntries(
+      Object.values(canaryOutputs).map((output) => [output.name, expression(output.expression)]),
+    ),
     steps: [
       chooseRelease(plan),
       ...provenance(plan),
-      ...clusterCredentials(config),
+      ...clusterCredentials(config, plan.sessionSeconds.deployer),
       bash(
         "Refuse a release older than stable's",
         [
@@ -140,7 +165,9 @@ export function canaryJob(plan: DeployPlan): Job {
         [
           // The expiry first: from here on the reaper scales this canary to 0 once it is past.
           `expires="${canaryExpiryExpression(config)}"`,
-          o.canaryExpiry.command,
+          canaryOutputs.expires.write("$expires"),
+          // The run's id beside it: a promotion, and a run's clean-up, act only on their own run's canary.
+          o.claimCanary.command,
           o.canaryImage.command,
           o.canaryUp.command,
           rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
@@ -178,24 +205,14 @@ export function canaryJob(plan: DeployPlan): Job {
           '} >> "$GITHUB_STEP_SUMMARY"',
           canaryOutputs.digest.write(digest.ref),
           canaryOutputs.release.write(release.ref),
+          canaryOutputs.rollback.write(rollback.ref),
         ].join("\n"),
         { id: reportStep.id },
       ),
-      bash(
-        "Roll the canary back",
-        [
-          o.canaryDown.command,
-          "{",
-          `  echo "### Rolled back in ${config.environment}"`,
-          `  echo "- canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
-          `  echo "- rejected image: \\\`${deployEnv.image.braced}@${digest.braced}\\\`"`,
-          '} >> "$GITHUB_STEP_SUMMARY"',
-          // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
-          // then), but only once the canary was touched: a failure before (bad digest, bad
-          // signature, an older release) left it as it was.
-        ].join("\n"),
-        { if: `${failedOrCancelled} && ${deployStep.outcome} != 'skipped'` },
-      ),
+      // On failure, and on cancellation (by hand or a job's timeout-minutes: failure() is false
+      // then), but only once the canary was touched: a failure before (bad digest, bad signature,
+      // an older release) left it as it was.
+      retireCanaryStep(plan, "Roll the canary back", `${failedOrCancelled} && ${deployStep.outcome} != 'skipped'`),
       ...slackNotice(
         config,
         `the canary in ${config.environment} failed; a deployed canary was scaled back to 0 and stable is unchanged`,

@@ -36,9 +36,15 @@ export const rollbacker: ClusterIdentity = {
 /** The kubeconfig file a job writes; the last step of a token-mode job removes it. */
 const kubeconfigFile = '"$RUNNER_TEMP/kubeconfig"';
 
-/** Cluster credentials: the identity's role through OIDC (eks), or its kubeconfig from the environment (token). */
+/**
+ * Cluster credentials: the identity's role through OIDC (eks), or its kubeconfig from the
+ * environment (token). The role's session lasts `sessionSeconds`, as long as the job may run
+ * (configure-aws-credentials asks for an hour by default; the EKS tokens kubectl gets are minted
+ * from the session each time, so they live as long as it does).
+ */
 export function clusterCredentials(
   config: Pick<DeployConfig, "clusterAuth">,
+  sessionSeconds: number,
   identity: ClusterIdentity = deployer,
 ): Step[] {
   const install: Step = {
@@ -55,6 +61,7 @@ export function clusterCredentials(
         with: {
           "role-to-assume": expression(`vars.${identity.roleVariable}`),
           "aws-region": expression(`vars.${awsRegionVariable}`),
+          "role-duration-seconds": sessionSeconds,
         },
       },
       bash(

@@ -8,7 +8,8 @@
 // and deployOperations lists exactly those the workflow runs: the deployer Role is derived from it.
 import type { Job, Triggers, WorkflowFile } from "../model";
 import { deployWorkflowPath, imageName } from "../names";
-import { buildJob } from "./build-job";
+import { approvalDeadlineJob } from "./approval-deadline-job";
+import { buildJob, releasesTheBranch } from "./build-job";
 import { canaryJob } from "./canary-job";
 import { deployEnv, deployJobs, deployPlan, type DeployConfig, type DeployPlan } from "./plan";
 import { promoteJob } from "./promote-job";
@@ -70,10 +71,18 @@ function triggers({ config, first }: DeployPlan): Triggers {
 
 /** The environment's deploy workflow, from its plan (computed from `config` when not given). */
 export function deployWorkflow(config: DeployConfig, plan: DeployPlan = deployPlan(config)): WorkflowFile {
-  const { test, build, scan, canary, promote, rollback } = deployJobs;
+  const { test, build, scan, canary, promote, rollback, approvalDeadline } = deployJobs;
   const jobs: Record<string, Job> = {
-    ...(plan.first ? { [test.id]: testJob(plan), [build.id]: buildJob(plan), [scan.id]: scanJob(plan) } : {}),
+    ...(plan.first
+      ? {
+          // A rollback by hand builds, tests and scans nothing: it releases a digest released before.
+          [test.id]: { ...testJob(plan), if: releasesTheBranch },
+          [build.id]: buildJob(plan),
+          [scan.id]: scanJob(plan),
+        }
+      : {}),
     [canary.id]: canaryJob(plan),
+    ...(plan.gated ? { [approvalDeadline.id]: approvalDeadlineJob(plan) } : {}),
     [promote.id]: promoteJob(plan),
     [rollback.id]: rollbackJob(plan),
   };
@@ -85,8 +94,11 @@ export function deployWorkflow(config: DeployConfig, plan: DeployPlan = deployPl
         : `Promote from ${config.promoteFrom} to ${config.environment}`,
       on: triggers(plan),
       permissions: {},
-      // One deployment per environment at a time; a queued one waits rather than cancelling a rollout.
-      concurrency: { group: `deploy-${config.environment}`, "cancel-in-progress": false },
+      // One deployment per environment at a time. A queued run waits rather than cancelling a
+      // rollout, and every queued run waits its turn (queue: max, first in first out, up to 100):
+      // with the default queue a new run replaces the one pending, so a push could drop a rollback
+      // dispatched by hand (GitHub docs, "Control the concurrency of workflows and jobs").
+      concurrency: { group: `deploy-${config.environment}`, "cancel-in-progress": false, queue: "max" },
       env: { [deployEnv.image.name]: imageName(config) },
       jobs,
     },

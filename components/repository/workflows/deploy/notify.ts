@@ -3,7 +3,7 @@ import { actions, uses } from "../actions";
 import { expression } from "../links";
 import type { Step } from "../model";
 import { slackWebhookSecret } from "../names";
-import type { DeployConfig } from "./plan";
+import { cleanupMinutes, type DeployConfig } from "./plan";
 
 /** A Slack message that `what` happened, under `condition` (none without a webhook). */
 export function slackNotice(
@@ -17,6 +17,8 @@ export function slackNotice(
     {
       name: "Notify Slack of the rollback",
       if: condition,
+      // It may run after a cancellation: bounded like every clean-up step.
+      "timeout-minutes": cleanupMinutes.notice,
       uses: uses(actions.slack),
       with: {
         webhook: expression(`secrets.${slackWebhookSecret}`),

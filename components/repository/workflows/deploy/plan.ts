@@ -40,6 +40,7 @@ export type DeployConfig = Pick<
   | "canaryLifetimeMinutes"
   | "canaryBakeSeconds"
   | "canaryAnalysis"
+  | "requiredReviewers"
 >;
 
 /** The jobs of a deploy workflow; the first environment's has all six, a later one's the last three. */
@@ -50,6 +51,8 @@ export const deployJobs = {
   canary: new JobId("canary"),
   promote: new JobId("promote"),
   rollback: new JobId("rollback"),
+  /** A gated environment's: cancels the run when the canary expires before its promotion is approved. */
+  approvalDeadline: new JobId("approval-deadline"),
 } as const;
 
 /** The variables the deploy jobs' steps share: the workflow's IMAGE, and what the steps write. */
@@ -73,6 +76,26 @@ export const imageRef = `"${deployEnv.image.braced}@${deployEnv.digest.braced}"`
 
 /** Minutes a job may run: its steps' own bounds plus five for setup (checkout of actions, credentials). */
 const jobMinutes = (seconds: number) => Math.ceil(seconds / 60) + 5;
+
+/**
+ * What may run after a cancellation, in minutes. GitHub force-cancels what still runs 5 minutes
+ * after a run is cancelled (docs.github.com/en/actions/reference/workflow-cancellation-reference);
+ * each clean-up step and the rollback job carry these as their `timeout-minutes`, so the longest
+ * path (the promote job's put-back, then the rollback job) ends within 4, leaving one for a runner
+ * to take the rollback job.
+ */
+export const cleanupMinutes = {
+  /** The canary or rollback job scaling this run's canary to 0 (canary-retire.sh: a few requests). */
+  retireCanary: 1,
+  /** The promote job moving stable back: the image, then a wait for the rollout, cut short (stableBackWaitSeconds). */
+  stableBack: 2,
+  /** The rollback job, set-up (kubectl, credentials) included. */
+  rollbackJob: 2,
+  /** A Slack notice (one HTTPS request). */
+  notice: 1,
+} as const;
+/** How long the put-back waits for stable's rollout: the controller goes on after the step, which reports where it stands. */
+export const stableBackWaitSeconds = 90;
 
 /** The smoke test's settings, from the stack's. */
 export function smokeTestSpec(config: DeployConfig): SmokeTestSpec {
@@ -98,7 +121,7 @@ function operationsOf(config: DeployConfig, smokeTest: SmokeTestSpec, bake: Bake
   const timeouts = rolloutTimeouts(config);
   return {
     stableRelease: clusterOperations.readRelease(t),
-    canaryExpiry: clusterOperations.setCanaryExpiry(t, '"$expires"'),
+    claimCanary: clusterOperations.claimCanary(t, '"$expires"', '"$GITHUB_RUN_ID"'),
     canaryImage: clusterOperations.setImage(t, t.canaryDeployment, imageRef),
     canaryUp: clusterOperations.scale(t, t.canaryDeployment, split.canaryReplicas),
     canaryRollout: clusterOperations.rolloutStatus(t, t.canaryDeployment, `${timeouts.canary}s`),
@@ -106,14 +129,25 @@ function operationsOf(config: DeployConfig, smokeTest: SmokeTestSpec, bake: Bake
     canaryPods: clusterOperations.canaryPodImages(t),
     smokeTest: smokeTestOperations(smokeTest),
     bake: bake ? bakeOperations(bake) : undefined,
+    /** Scales this run's canary to 0, leaving another run's alone (canary-retire.sh). */
+    retireCanary: {
+      readCanaryState: clusterOperations.readCanaryState(t),
+      scaleCanaryDownIfUnchanged: clusterOperations.scaleCanaryDownIfUnchanged(t),
+    },
+    /** What the promotion checks at the moment it acts (promote-check.sh). */
+    promoteCheck: {
+      readCanaryState: clusterOperations.readCanaryState(t),
+      canaryPodStates: clusterOperations.podStates(t, t.canarySelector),
+      stableRelease: clusterOperations.readRelease(t),
+    },
     canaryDown: clusterOperations.scale(t, t.canaryDeployment, 0),
-    readExpiry: clusterOperations.readCanaryExpiry(t),
     stableImageNow: clusterOperations.readImage(t, t.stableDeployment),
     stableImage: clusterOperations.setImage(t, t.stableDeployment, imageRef),
     stableRollout: clusterOperations.rolloutStatus(t, t.stableDeployment, `${timeouts.stable}s`),
     stableStates: clusterOperations.podStates(t, t.stableSelector),
     recordRelease: clusterOperations.setRelease(t, `"${deployEnv.release.ref}"`),
     stableBack: clusterOperations.setImage(t, t.stableDeployment, `"${deployEnv.previousImage.ref}"`),
+    stableBackRollout: clusterOperations.rolloutStatus(t, t.stableDeployment, `${stableBackWaitSeconds}s`),
   };
 }
 
@@ -129,8 +163,20 @@ export interface DeployPlan {
   /** The bake window; undefined when canaryBakeSeconds is 0 (no bake step). */
   readonly bake: BakeSpec | undefined;
   readonly operations: DeployOperations;
+  /** Whether the environment has reviewers: its promotion waits for an approval, which approvalDeadline bounds. */
+  readonly gated: boolean;
   /** The jobs' time limits (timeout-minutes). */
-  readonly minutes: { readonly canary: number; readonly promote: number };
+  readonly minutes: {
+    readonly canary: number;
+    readonly promote: number;
+    readonly rollback: number;
+    readonly approvalDeadline: number;
+  };
+  /**
+   * The AWS session each identity's jobs ask for (configure-aws-credentials role-duration-seconds),
+   * as long as its longest job may run, and the roles' maxSessionDuration: at least that.
+   */
+  readonly sessionSeconds: { readonly deployer: number; readonly rollback: number; readonly roles: number };
   /** Exactly the cluster operations the workflow's canary and promote jobs run, each once: the deployer's. */
   readonly deployerOperations: readonly ClusterOperation[];
   /** What the rollback job runs: only this, so its identity may do nothing else. */
@@ -142,8 +188,8 @@ export function deployPlan(config: DeployConfig): DeployPlan {
   const split = canarySplit(config.replicas, config.canaryWeight);
   const smokeTest = smokeTestSpec(config);
   const bake = bakeSpec(config);
-  const timeouts = rolloutTimeouts(config);
   const operations = operationsOf(config, smokeTest, bake, split);
+  const minutes = jobLimits(config, smokeTest, bake);
   return {
     config,
     first: config.promoteFrom === undefined,
@@ -153,15 +199,30 @@ export function deployPlan(config: DeployConfig): DeployPlan {
     bake,
     operations,
     deployerOperations: inOrderOfUse(operations),
-    rollbackOperations: [operations.canaryDown],
-    minutes: {
-      // Its rollout, the pod check, the smoke test, the bake window.
-      canary:
-        jobMinutes(timeouts.canary + 60 + smokeTestDeadlineSeconds(smokeTest) + 60) +
-        (bake ? bakeStepTimeoutMinutes(bake) : 0),
-      // Stable's rollout and, when it fails, the rollout back.
-      promote: jobMinutes(2 * timeouts.stable),
+    rollbackOperations: operationList(operations.retireCanary),
+    gated: config.requiredReviewers.length > 0,
+    minutes,
+    sessionSeconds: {
+      deployer: Math.max(minutes.canary, minutes.promote) * 60,
+      rollback: minutes.rollback * 60,
+      // IAM's floor for a role's maxSessionDuration is an hour.
+      roles: Math.max(3600, Math.max(minutes.canary, minutes.promote, minutes.rollback) * 60),
     },
+  };
+}
+
+/** The jobs' time limits, from their steps' bounds. */
+function jobLimits(config: DeployConfig, smokeTest: SmokeTestSpec, bake: BakeSpec | undefined) {
+  const timeouts = rolloutTimeouts(config);
+  const smokeTestSeconds = smokeTestDeadlineSeconds(smokeTest) + 60;
+  return {
+    // Its rollout, the pod check, the smoke test, the bake window.
+    canary: jobMinutes(timeouts.canary + 60 + smokeTestSeconds) + (bake ? bakeStepTimeoutMinutes(bake) : 0),
+    // The canary's check and smoke test again, stable's rollout and, when it fails, the put-back.
+    promote: jobMinutes(60 + smokeTestSeconds + timeouts.stable) + cleanupMinutes.stableBack,
+    rollback: cleanupMinutes.rollbackJob,
+    // The canary's lifetime, then the cancellation.
+    approvalDeadline: config.canaryLifetimeMinutes + 5,
   };
 }
 
@@ -169,7 +230,7 @@ export function deployPlan(config: DeployConfig): DeployPlan {
 function inOrderOfUse(o: DeployOperations): ClusterOperation[] {
   const all = [
     o.stableRelease,
-    o.canaryExpiry,
+    o.claimCanary,
     o.canaryImage,
     o.canaryUp,
     o.canaryRollout,
@@ -177,14 +238,16 @@ function inOrderOfUse(o: DeployOperations): ClusterOperation[] {
     o.canaryPods,
     ...operationList(o.smokeTest),
     ...(o.bake ? operationList(o.bake) : []),
+    ...operationList(o.retireCanary),
+    ...operationList(o.promoteCheck),
     o.canaryDown,
-    o.readExpiry,
     o.stableImageNow,
     o.stableImage,
     o.stableRollout,
     o.stableStates,
     o.recordRelease,
     o.stableBack,
+    o.stableBackRollout,
   ];
   // One `kubectl create` creates the smoke-test and the bake pods: both are kept, for the pods they create.
   const same = (a: ClusterOperation, b: ClusterOperation) =>

@@ -1,10 +1,12 @@
 // The rollback job: whenever a run ends without promoting a canary it deployed (a failed or
-// cancelled canary or promote job, a failed scan, a rejected approval), it scales the canary to 0.
-// It runs in the rollback environment, which has no reviewers, as the rollback identity.
+// cancelled canary or promote job, a failed scan, a rejected approval, an approval the canary
+// outlived), it scales the canary to 0 if it is still this run's. It runs in the rollback
+// environment, which has no reviewers, as the rollback identity, and ends within the time GitHub
+// leaves a cancelled run (cleanupMinutes).
 import { needs } from "../links";
 import type { Job } from "../model";
 import { rollbackEnvironment, runner } from "../names";
-import { bash } from "../steps";
+import { retireCanaryStep } from "./canary-job";
 import { clusterCredentials, removeKubeconfig, rollbacker } from "./cluster-access";
 import { slackNotice } from "./notify";
 import { deployJobs, type DeployPlan } from "./plan";
@@ -12,7 +14,7 @@ import { deployJobs, type DeployPlan } from "./plan";
 const { scan, canary, promote } = deployJobs;
 
 export function rollbackJob(plan: DeployPlan): Job {
-  const { config, first, operations: o, targets: t } = plan;
+  const { config, first } = plan;
   return {
     name: `Roll back (${config.environment})`,
     "runs-on": runner,
@@ -21,22 +23,13 @@ export function rollbackJob(plan: DeployPlan): Job {
     if: `always() && ${canary.result} != 'skipped' && ${promote.result} != 'success'`,
     environment: { name: rollbackEnvironment(config.environment) },
     permissions: config.clusterAuth === "eks" ? { "id-token": "write" } : {},
-    "timeout-minutes": 10,
+    "timeout-minutes": plan.minutes.rollback,
     steps: [
-      ...clusterCredentials(config, rollbacker),
-      bash(
-        "Scale the canary to 0",
-        [
-          o.canaryDown.command,
-          "{",
-          `  echo "### Rolled back in ${config.environment}"`,
-          `  echo "- the run ended without a promotion: canary deployment/${t.canaryDeployment} scaled to 0; stable keeps its image"`,
-          '} >> "$GITHUB_STEP_SUMMARY"',
-        ].join("\n"),
-      ),
+      ...clusterCredentials(config, plan.sessionSeconds.rollback, rollbacker),
+      retireCanaryStep(plan, "Scale the canary to 0", "always()"),
       ...slackNotice(
         config,
-        "the run ended without a promotion; the canary was scaled to 0 and stable is unchanged",
+        "the run ended without a promotion; its canary was scaled to 0 and stable is unchanged",
         "always()",
       ),
       ...removeKubeconfig(config),

@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { canarySplit } from "../../../../components/shared/canary-split";
 import { clusterTargets, operationList } from "../../../../components/shared/cluster-operations";
-import { deployOperations, deployWorkflow, smokeTestSpec } from "../../../../components/repository/workflows/deploy";
+import {
+  deployOperations,
+  deployPlan,
+  deployWorkflow,
+  smokeTestSpec,
+} from "../../../../components/repository/workflows/deploy";
 import { trustSubjects } from "../../../../components/repository/workflows/model";
 import {
   deployRoleVariable,
@@ -70,7 +75,8 @@ describe("triggers", () => {
       type: "boolean",
       default: "false",
     });
-    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["canary", "promote", "rollback"]);
+    // prodLike is gated: its approval deadline watches the promotion's wait.
+    assert.deepEqual(Object.keys(workflow.jobs).sort(), ["approval-deadline", "canary", "promote", "rollback"]);
     const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
     assert.ok(!steps.some((s) => s.uses?.startsWith("docker/build-push-action@")), "no build");
     assert.deepEqual(
@@ -83,13 +89,24 @@ describe("triggers", () => {
     assert.equal(unsigned.env?.RUN_NUMBER, "${{ github.run_number }}");
     assert.match(unsigned.run!, /echo "RELEASE=\$RUN_NUMBER"/);
   });
-  test("one deployment per environment at a time, never cancelled midway", () => {
+  test("one deployment per environment at a time, never cancelled midway, and no queued run dropped (a rollback behind a push)", () => {
     for (const config of [devLike(), prodLike()]) {
       assert.deepEqual(deployFile(config).workflow.concurrency, {
         group: `deploy-${config.environment}`,
         "cancel-in-progress": false,
+        // Without it GitHub keeps one pending run per group and cancels it for the next one.
+        queue: "max",
       });
     }
+  });
+  test("a rollback dispatch builds, tests and scans nothing: each of those jobs runs only for a push or a dispatch without a digest", () => {
+    const { jobs } = deployFile(devLike()).workflow;
+    const releasesTheBranch = "github.event_name == 'push' || inputs.digest == ''";
+    assert.equal(jobs.test.if, releasesTheBranch);
+    assert.equal(jobs.build.if, `github.ref == 'refs/heads/main' && (${releasesTheBranch})`);
+    // The scan has no if of its own: success() of the build it needs, skipped with it.
+    assert.deepEqual([jobs.scan.needs, jobs.scan.if], [["build"], undefined]);
+    assert.match(jobs.canary.if!, /needs\.build\.result == 'skipped' && inputs\.digest != ''/);
   });
 });
 
@@ -189,10 +206,15 @@ describe("job graph", () => {
       assert.notEqual(rollback.environment?.name, promote.environment?.name);
       const t = clusterTargets(config);
       const scripts = rollback.steps.flatMap((s) => (s.run?.includes("kubectl") ? [s.run] : []));
-      assert.deepEqual(
-        scripts.map((s) => s.split("\n")[0]),
-        [`kubectl scale deployment/${t.canaryDeployment} --replicas=0 --namespace ${t.namespace}`],
+      // Only this run's canary, and only if unchanged since read: a re-run must not retire a newer run's.
+      assert.equal(scripts.length, 1);
+      assert.match(scripts[0], /^read_canary_state\(\) \{ kubectl get deployment\/\S+-canary /);
+      assert.ok(
+        scripts[0].includes(
+          `kubectl scale deployment/${t.canaryDeployment} --replicas=0 --resource-version="$1" --namespace ${t.namespace}`,
+        ),
       );
+      assert.match(scripts[0], /if \[ "\$run" != "\$GITHUB_RUN_ID" \]; then/);
       const slack = rollback.steps.filter((s) => s.uses?.startsWith("slackapi/slack-github-action@"));
       assert.equal(slack.length, config.secrets.slackWebhook ? 1 : 0, "Slack hears of it when a webhook is configured");
     }
@@ -220,9 +242,60 @@ describe("job graph", () => {
       promote.steps.find((s) => s.id === "promote")!.run!,
       new RegExp(`rollout status deployment/orders-api --timeout=${config.replicas * perPod + 30}s`),
     );
+    const back = promote.steps.find((s) => s.name === "Put stable back on its previous image")!;
     assert.ok(
-      promote["timeout-minutes"]! * 60 >= 2 * (config.replicas * perPod + 30),
-      "room for the rollout and the rollout back",
+      promote["timeout-minutes"]! * 60 >= config.replicas * perPod + 30 + back["timeout-minutes"]! * 60,
+      "room for the rollout and the put-back",
+    );
+  });
+  test("what runs after a cancellation ends within GitHub's 5 minutes: each clean-up step, and the rollback job, bounded", () => {
+    for (const [label, config] of Object.entries(allConfigs())) {
+      const { canary, promote, rollback } = deployFile(config).workflow.jobs;
+      const cleanup = (job: typeof canary) =>
+        job.steps.filter(
+          (s) => s.if !== undefined && /cancelled\(\)|always\(\)/.test(s.if) && s.run?.includes("kubectl"),
+        );
+      for (const step of [...cleanup(canary), ...cleanup(promote), ...cleanup(rollback)])
+        assert.ok(step["timeout-minutes"] !== undefined && step["timeout-minutes"] <= 2, `${label}: ${step.name}`);
+      const slowest = Math.max(...[...cleanup(canary), ...cleanup(promote)].map((s) => s["timeout-minutes"]!));
+      // The cancelled job's clean-up, then the rollback job, whole: one minute is left for a runner.
+      assert.ok(slowest + rollback["timeout-minutes"]! <= 4, `${label}: ${slowest} + ${rollback["timeout-minutes"]}`);
+      const back = promote.steps.find((s) => s.name === "Put stable back on its previous image")!;
+      assert.match(
+        back.run!,
+        /rollout status deployment\/\S+ --timeout=90s /,
+        "the wait for stable's rollout back is cut short",
+      );
+    }
+  });
+  test("every AWS session outlives the longest job that uses it", () => {
+    for (const [label, config] of Object.entries(allConfigs())) {
+      if (config.clusterAuth !== "eks") continue;
+      for (const job of Object.values(deployFile(config).workflow.jobs)) {
+        const assume = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        if (assume === undefined) continue;
+        const seconds = Number(assume.with?.["role-duration-seconds"]);
+        assert.ok(seconds >= job["timeout-minutes"]! * 60, `${label}: ${job.name}: ${seconds} s`);
+        assert.ok(deployPlan(config).sessionSeconds.roles >= seconds, `${label}: the roles allow ${seconds} s`);
+      }
+    }
+  });
+  test("a gated environment's approval cannot hold the deploy lock past the canary's lifetime", () => {
+    const config = prodLike();
+    assert.ok(config.requiredReviewers.length > 0);
+    const { jobs } = deployFile(config).workflow;
+    const deadline = jobs["approval-deadline"];
+    assert.deepEqual(deadline.needs, ["canary"]);
+    assert.deepEqual(deadline.permissions, { actions: "write" });
+    assert.equal(deadline.environment, undefined, "no environment, no secret");
+    assert.ok(deadline["timeout-minutes"]! > config.canaryLifetimeMinutes);
+    assert.equal(deadline.steps[0].env?.EXPIRES_AT, "${{ needs.canary.outputs.expires }}");
+    assert.match(deadline.steps[0].run!, /^PROMOTE_JOB="Promote \(prod\)"$/m);
+    assert.equal(jobs.promote.name, "Promote (prod)");
+    assert.equal(
+      deployFile(devLike()).workflow.jobs["approval-deadline"],
+      undefined,
+      "an ungated promotion does not wait",
     );
   });
 });
@@ -295,10 +368,15 @@ describe("summaries", () => {
     const text = (id: string) => workflow.jobs[id].steps.map((s) => s.run ?? "").join("\n");
     assert.match(text("build"), /digest: .*\$\{DIGEST\}/);
     assert.match(text("canary"), /### Smoke test/);
-    assert.match(text("canary"), /### Rolled back/);
+    // canary-retire.sh writes `### <SUMMARY_TITLE>`.
+    assert.match(text("canary"), /^SUMMARY_TITLE="Rolled back in dev"$/m);
     assert.match(text("promote"), /### Promoted in dev/);
     assert.match(text("promote"), /### Promotion failed in dev/);
-    assert.match(text("rollback"), /### Rolled back in dev/);
+    assert.match(text("rollback"), /^SUMMARY_TITLE="Rolled back in dev"$/m);
+    assert.match(
+      text("rollback"),
+      /printf '### %s\\n- canary deployment\/%s: %s; stable keeps its image\\n' "\$SUMMARY_TITLE"/,
+    );
   });
 });
 
