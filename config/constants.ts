@@ -28,3 +28,6 @@ export const bakePlaceholder = "$track";
 
 /** Seconds between two rounds of probes and measurements, unless canaryAnalysis says otherwise. */
 export const defaultBakeIntervalSeconds = 30;
+
+/** The test jobs' commands with testRuntime node, unless testSetup and testCommand say otherwise. */
+export const nodeTestCommands = { setup: "npm ci", command: "npm test" } as const;

@@ -47,6 +47,11 @@ const severities = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
 const reviewer = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(\/[a-z0-9_-]+(#[1-9]\d{0,15})?)?$/;
 const reviewerMessage = "a GitHub login or org/team-slug#team-id";
 const tag = /^[\p{L}\p{N} _.:/=+@-]{1,128}=[\p{L}\p{N} _.:/=+@-]{0,256}$/u;
+// A test command: one line of bash for a `run:` step, never a GitHub expression (which Actions would
+// evaluate into the script before the shell runs: the writer refuses one in any run:).
+const shellLine = /^(?!\s)(?!.*\$\{\{)[^\n\r]{1,1000}(?<!\s)$/;
+const shellLineMessage =
+  "one line of bash without ${{ (a GitHub expression inside run: is evaluated before the shell; for more, call a script of the repository)";
 
 const text = (pattern: RegExp, valid: string) =>
   z.string({ message: `must be ${valid}` }).regex(pattern, { message: `must be ${valid}` });
@@ -431,7 +436,39 @@ export const configSchema = z
       .array(nodeLine, { message: "must be a list of Node.js major versions" })
       .min(1, { message: "must name at least one Node.js version" })
       .prefault([...supportedNodeLines])
-      .describe("Node.js release lines of the test matrix."),
+      .describe(
+        "Node.js release lines of the test matrix (testRuntime node); the newest also runs this Pulumi program in the preview jobs.",
+      ),
+    // The service's tests: the first environment's test job and ci.yml's (docs/pipeline.md, "The test job").
+    testRuntime: z
+      .enum(["node", "none"], { message: "must be node or none" })
+      .default("node")
+      .describe(
+        "What the test jobs set up before testSetup: node, Node.js for each line of nodeVersions (setup-node with its npm cache); none, nothing, for a service whose toolchain the runner (ubuntu-24.04: Go, Python, Java among others) has or testSetup installs.",
+      ),
+    testSetup: text(shellLine, shellLineMessage)
+      .optional()
+      .describe(
+        "Bash command run before testCommand, from the repository's root, such as go mod download. Default with testRuntime node: npm ci (install from the lockfile); with none: no setup step.",
+      ),
+    testCommand: text(shellLine, shellLineMessage)
+      .optional()
+      .describe(
+        "Bash command that runs the service's tests, from the repository's root, such as go test ./... (a non-zero exit fails the job). Default with testRuntime node: npm test; required with none.",
+      ),
+    testMatrix: z
+      .array(
+        text(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, "a matrix value such as 1.23 (letters, digits, '.', '_', '+', '-')"),
+        {
+          message: "must be a list of matrix values",
+        },
+      )
+      .min(1, { message: "must name at least one value" })
+      .max(16, { message: "must name at most 16 values" })
+      .optional()
+      .describe(
+        "testRuntime none: the values the test jobs run once each with, in the environment variable TEST_MATRIX (such as versions testSetup installs). Unset: one run. With node the matrix is nodeVersions.",
+      ),
     smokePaths: z
       .array(path, { message: "must be a list of URL paths" })
       .min(1, { message: "must name at least one path" })
@@ -596,6 +633,18 @@ export const stackConfigSchema = (
       }
       const versions = validItems("nodeVersions", c.nodeVersions);
       if (versions && new Set(versions).size !== versions.length) problem("nodeVersions", "must not repeat a version");
+      if (valid("testRuntime", "testCommand") && c.testRuntime === "none" && c.testCommand === undefined)
+        problem(
+          "testCommand",
+          `is required with testRuntime none: the command that runs the service's tests, such as go test ./... or python -m pytest (${names.howToSet(["testCommand"])})`,
+        );
+      if (valid("testRuntime") && c.testRuntime === "node" && c.testMatrix !== undefined && !refusedAt("testMatrix"))
+        problem(
+          "testMatrix",
+          "applies to testRuntime none: with node the test jobs run once per line of nodeVersions; set nodeVersions instead",
+        );
+      const matrix = c.testMatrix === undefined ? undefined : validItems("testMatrix", c.testMatrix);
+      if (matrix && new Set(matrix).size !== matrix.length) problem("testMatrix", "must not repeat a value");
       if (
         valid("scanSeverity") &&
         !c.scanSeverity.split(",").every((l) => (severities as readonly string[]).includes(l))

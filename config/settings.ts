@@ -97,8 +97,16 @@ export interface ServiceSettings {
   initialImage: string;
   /** Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, "Expired canaries"). Default: `60`. */
   canaryLifetimeMinutes?: number;
-  /** Node.js release lines of the test matrix, as text or whole numbers (`["22", "24"]` or `[22, 24]`). Default: the supported release lines (config/node-releases.ts). */
+  /** Node.js release lines of the test matrix (testRuntime node), as text or whole numbers (`["22", "24"]` or `[22, 24]`); the newest also runs the Pulumi program in the preview jobs. Default: the supported release lines (config/node-releases.ts). */
   nodeVersions?: (string | number)[];
+  /** What the test jobs set up: `node` (Node.js per line of nodeVersions, setup-node with its npm cache) or `none` (nothing: the runner's toolchains, or what testSetup installs). Default: `"node"`. */
+  testRuntime?: "node" | "none";
+  /** Bash command run before testCommand, from the repository's root (one line, no `${{`). Default: `npm ci` with testRuntime node; none with `none`. */
+  testSetup?: string;
+  /** Bash command that runs the service's tests, from the repository's root (one line, no `${{`). Default: `npm test` with testRuntime node; required with `none`. */
+  testCommand?: string;
+  /** testRuntime none: values the test jobs run once each with, in the environment variable TEST_MATRIX. Default: one run. */
+  testMatrix?: string[];
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
   smokePaths?: string[];
   /** Requests the smoke test sends to each smoke path through the canary Service (and as many through the main Service), 1 to 200. Default: `20`. */

