@@ -36,7 +36,9 @@ export function ciWorkflow(config: RepositoryWorkflowConfig): WorkflowFile {
     name: "Build and scan (not pushed)",
     "runs-on": runner,
     // The only job that may write: it uploads the scan to code scanning.
-    permissions: { contents: "read", "security-events": "write" },
+    // upload-sarif writes code scanning alerts and, in a private repository, reads the run's
+    // workflow (GitHub docs, "Uploading a SARIF file to GitHub": actions read, contents read).
+    permissions: { actions: "read", contents: "read", "security-events": "write" },
     "timeout-minutes": 30,
     steps: [
       checkout(),

@@ -31,6 +31,11 @@ describe("ci.yml", () => {
     assert.equal(steps[upload].with?.sarif_file, steps[trivy].with?.output);
     assert.match(steps[upload].if ?? "", /^always\(\) && /);
     assert.ok(steps[upload].if?.includes(forkSkip));
-    assert.deepEqual(workflow.jobs.image.permissions, { contents: "read", "security-events": "write" });
+    // actions: read: upload-sarif in a private repository reads the run's workflow.
+    assert.deepEqual(workflow.jobs.image.permissions, {
+      actions: "read",
+      contents: "read",
+      "security-events": "write",
+    });
   });
 });
