@@ -171,6 +171,7 @@ export interface ParsedStep {
   with?: Record<string, unknown>;
   env?: Record<string, string>;
   "continue-on-error"?: boolean;
+  "timeout-minutes"?: number;
 }
 export interface ParsedJob {
   name?: string;
