@@ -6,7 +6,8 @@
 # cancels the run, whose rollback job then scales the canary to 0 and frees the group for the next run.
 # Uses the GitHub CLI (`gh`, on GitHub's runners) with the job's token (GH_TOKEN: actions read
 # to list the run's jobs, write to cancel it); retrying from runner-functions.sh.
-# Parameters: EXPIRES_AT (Unix seconds), PROMOTE_JOB (the promote job's name), CHECK_SECONDS.
+# Parameters: EXPIRES_AT (Unix seconds), PROMOTE_JOB (the promote job's name, exported: the jq
+# filter reads it from the environment), CHECK_SECONDS.
 : "${EXPIRES_AT:?the canary expiry}" "${PROMOTE_JOB:?the promote job name}" "${CHECK_SECONDS:?seconds between looks}" \
   "${GITHUB_REPOSITORY:?}" "${GITHUB_RUN_ID:?}" "${GITHUB_RUN_ATTEMPT:?}"
 jobs="repos/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID/attempts/$GITHUB_RUN_ATTEMPT/jobs"

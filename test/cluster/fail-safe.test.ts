@@ -27,8 +27,8 @@ import {
   imageOf,
   newDigest,
   passingBake,
-  promoteAlone,
   release,
+  resumeRun,
   writeBakeReport,
   writeSmokeReport,
   type Deployer,
@@ -168,11 +168,10 @@ describe("the pipeline fails safe", () => {
     assert.equal(deploymentState(ns, canary).replicas, 0);
   });
 
-  test("an approval that comes after the canary expired is refused; stable is untouched", async () => {
+  test("an approval that comes after the canary expired is refused; stable is untouched and the rollback job retires the canary", async () => {
     writeSmokeReport(config, "pass");
-    const digest = newDigest();
-    const waiting = await release(config, deployer, digest, { promote: false });
-    assert.ok(waiting.canary.success);
+    const waiting = await release(config, deployer, newDigest(), { promote: false });
+    assert.ok(waiting.canary.success, waiting.canary.log);
     adminKubectl([
       "annotate",
       `deployment/${canary}`,
@@ -181,31 +180,78 @@ describe("the pipeline fails safe", () => {
       "--namespace",
       ns,
     ]);
-    const late = await promoteAlone(config, deployer, digest, 300);
-    assert.equal(outcomes(late)["Check that the canary has not expired"], "failure", late.log);
-    assert.match(late.log, /the canary expired at/);
+    const late = await resumeRun(config, deployer, waiting);
+    assert.equal(outcomes(late.promote)["Check the canary and stable's release"], "failure", late.promote?.log);
+    assert.match(late.promote!.log, /not promoted: the canary expired at/);
     assert.equal(deploymentState(ns, stable).image, imageOf(config, releasedDigest));
-    adminKubectl(["scale", `deployment/${canary}`, "--replicas=0", "--namespace", ns]);
+    assert.equal(late.rollback?.result, "success", late.rollback?.log);
+    assert.equal(deploymentState(ns, canary).replicas, 0);
   });
 
-  test("a promotion that fails at stable's scale puts stable back on the image it ran", async () => {
+  test("an approval that comes after the canary went bad: the promotion judges it again and refuses it", async () => {
     writeSmokeReport(config, "pass");
-    const digest = failingDigest("crash-loop");
-    // The canary stage is skipped (its pods would crash too): the promote job alone, as if it had passed.
-    adminKubectl([
-      "annotate",
-      `deployment/${canary}`,
-      `${canaryExpiryAnnotation}=${Math.floor(Date.now() / 1000) + 600}`,
-      "--overwrite",
-      "--namespace",
-      ns,
-    ]);
-    const run = await promoteAlone(config, deployer, digest, 400);
-    const steps = outcomes(run);
-    assert.equal(steps["Promote the digest to stable"], "failure", run.log);
-    assert.equal(steps["Put stable back on its previous image"], "success", run.log);
+    const waiting = await release(config, deployer, newDigest(), { promote: false });
+    assert.ok(waiting.canary.success, waiting.canary.log);
+    // Hours later, unexpired, the canary now answers 500.
+    writeSmokeReport(config, "fail");
+    const late = await resumeRun(config, deployer, waiting);
+    assert.equal(outcomes(late.promote)["Smoke-test the canary again"], "failure", late.promote?.log);
+    assert.equal(outcomes(late.promote)["Promote the digest to stable"], "skipped");
+    assert.equal(deploymentState(ns, stable).image, imageOf(config, releasedDigest));
+    assert.equal(late.rollback?.result, "success", late.rollback?.log);
+    assert.equal(deploymentState(ns, canary).replicas, 0);
+    writeSmokeReport(config, "pass");
+  });
+
+  test("a promotion cancelled during stable's rollout puts stable back, and the clean-up ends well inside GitHub's 5 minutes", async () => {
+    writeSmokeReport(config, "pass");
+    const run = await release(config, deployer, newDigest(), {
+      cancelDuring: { job: "promote", step: "Promote the digest to stable", afterSeconds: 1 },
+    });
+    const steps = outcomes(run.promote);
+    assert.equal(steps["Promote the digest to stable"], "cancelled", run.promote?.log);
+    assert.equal(steps["Put stable back on its previous image"], "success", run.promote?.log);
     assert.deepEqual(deploymentState(ns, stable), { image: imageOf(config, releasedDigest), replicas: 2, ready: 2 });
     assert.equal(annotation(stable, releaseAnnotation), String(releasedNumber));
+    assert.equal(run.rollback?.result, "success", run.rollback?.log);
+    assert.equal(deploymentState(ns, canary).replicas, 0);
+    // What runs after the cancellation: the put-back, then the rollback job; each bounded by its
+    // timeout-minutes in the workflow (2 and 2), here measured.
+    const putBack = run.promote!.steps.find((s) => s.name === "Put stable back on its previous image")!;
+    const rollbackSeconds = run.rollback!.steps.reduce((sum, s) => sum + s.seconds, 0);
+    assert.ok(putBack.seconds + rollbackSeconds < 240, `${putBack.seconds} s + ${rollbackSeconds} s`);
+  });
+
+  test("a re-run of an old run's failed scan and promote leaves stable on the newer release, and leaves a newer run's canary alone", async () => {
+    writeSmokeReport(config, "pass");
+    // Run 210: its canary passes, its scan fails: no promotion, the rollback job retires its canary.
+    const old = await release(config, deployer, newDigest(), { runNumber: 210, scan: "failure" });
+    assert.equal(old.promote?.result, "skipped");
+    // Run 220 is promoted; run 230's canary waits for its approval.
+    const newer = newDigest();
+    assert.ok((await release(config, deployer, newer, { runNumber: 220 })).promote?.success);
+    const waitingDigest = newDigest();
+    const waiting = await release(config, deployer, waitingDigest, { runNumber: 230, promote: false });
+    assert.ok(waiting.canary.success, waiting.canary.log);
+    const canaryBefore = deploymentState(ns, canary);
+
+    // "Re-run failed jobs" on run 210: its scan passes now; its promote runs with run 210's canary outputs.
+    const rerun = await resumeRun(config, deployer, old, { scan: "success" });
+    assert.equal(outcomes(rerun.promote)["Check the canary and stable's release"], "failure", rerun.promote?.log);
+    assert.match(rerun.promote!.log, /the canary was deployed by run 9000230, not by this run \(9000210\)/);
+    assert.equal(deploymentState(ns, stable).image, imageOf(config, newer));
+    assert.equal(annotation(stable, releaseAnnotation), "220");
+    // Its rollback job leaves run 230's canary as it was.
+    assert.equal(rerun.rollback?.result, "success", rerun.rollback?.log);
+    assert.match(rerun.rollback!.log, /deployed by run 9000230, not by this run \(9000210\): left as it is/);
+    assert.deepEqual(deploymentState(ns, canary), canaryBefore);
+
+    // Run 230's approval comes: it is its own canary, and it is promoted.
+    const approved = await resumeRun(config, deployer, waiting);
+    assert.ok(approved.promote?.success, approved.promote?.log);
+    assert.equal(deploymentState(ns, stable).image, imageOf(config, waitingDigest));
+    releasedDigest = waitingDigest;
+    releasedNumber = 320;
   });
 
   test("a re-run of an older run is refused before it touches the canary; a rollback by hand to a released digest is not", async () => {

@@ -122,6 +122,8 @@ export interface Deployer {
 }
 
 export interface Release {
+  /** The run: its number (its id follows from it) and its inputs, which a re-run keeps. */
+  readonly run: { readonly number: number; readonly inputs: Record<string, string> };
   readonly canary: JobResult;
   readonly promote?: JobResult;
   readonly rollback?: JobResult;
@@ -218,7 +220,7 @@ export async function release(
       context(config, deployer, run, upstream),
       runOptions(asDeployer, "canary"),
     );
-    if (options.promote === false) return { canary };
+    if (options.promote === false) return { run, canary };
     const afterCanary: Needs = { ...upstream, canary: { result: canary.result, outputs: canary.outputs } };
     const promote: JobResult = options.rejectPromotion
       ? { success: false, result: "failure", steps: [], outputs: {}, summary: "", log: "(approval rejected)" }
@@ -234,34 +236,55 @@ export async function release(
       context(config, deployer, run, { ...afterCanary, promote: { result: promote.result, outputs: promote.outputs } }),
       runOptions(asRollback, "rollback"),
     );
-    return { canary, promote, rollback };
+    return { run, canary, promote, rollback };
   } finally {
     for (const dir of [asDeployer, asRollback]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /**
- * Runs the promote job alone, as if the canary job had passed with `digest` as release `number`:
- * for a promotion that fails at stable's scale.
+ * The rest of an earlier run, later, as GitHub runs it: the promote job once its approval comes
+ * (hours after the canary job), or "Re-run failed jobs", which runs a failed job and the jobs
+ * that need it again with the outputs the run's successful jobs gave the first time (docs.github.com,
+ * "Re-running workflows and jobs"). Same run number and id; the scan's result is the re-run's.
  */
-export async function promoteAlone(
+export async function resumeRun(
   config: StackConfig,
   deployer: Deployer,
-  digest: string,
-  number: number,
-): Promise<JobResult> {
+  earlier: Release,
+  options: { readonly scan?: JobOutcome; readonly cancelDuring?: RunOptions["cancelDuring"] } = {},
+): Promise<Release> {
   const workflow = renderWorkflow(deployWorkflow(config), { project: "canary-pipeline", stack: config.stack });
-  const dir = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  const first = config.promoteFrom === undefined;
+  const asDeployer = standIns(deployer.mode === "eks" ? deployer.kubeconfig : undefined);
+  const asRollback = standIns(deployer.mode === "eks" ? deployer.rollbackKubeconfig : undefined);
   try {
+    const canary = { result: earlier.canary.result, outputs: earlier.canary.outputs };
     const needs = {
-      canary: { result: "success" as const, outputs: { digest, release: String(number) } },
-      scan: { result: "success" as const, outputs: {} },
+      ...(first
+        ? {
+            build: { result: "success" as const, outputs: { digest: earlier.canary.outputs.digest ?? "" } },
+            scan: { result: options.scan ?? "success", outputs: {} },
+          }
+        : {}),
+      canary,
     };
-    return await runJob(workflow, "promote", context(config, deployer, { number, inputs: { digest: "" } }, needs), {
-      pathPrefix: [dir, toolsBin],
+    const promote = await runJob(workflow, "promote", context(config, deployer, earlier.run, needs), {
+      pathPrefix: [asDeployer, toolsBin],
+      ...(options.cancelDuring ? { cancelDuring: options.cancelDuring } : {}),
     });
+    const rollback = await runJob(
+      workflow,
+      "rollback",
+      context(config, deployer, earlier.run, {
+        ...needs,
+        promote: { result: promote.result, outputs: promote.outputs },
+      }),
+      { pathPrefix: [asRollback, toolsBin] },
+    );
+    return { run: earlier.run, canary: earlier.canary, promote, rollback };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [asDeployer, asRollback]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -47,6 +47,8 @@ export interface StepResult {
   readonly name: string;
   readonly outcome: "success" | "failure" | "cancelled" | "skipped";
   readonly output: string;
+  /** How long it ran (0 when skipped). */
+  readonly seconds: number;
 }
 
 export interface JobResult {
@@ -274,7 +276,7 @@ export async function runJob(
     fs.writeFileSync(files.GITHUB_OUTPUT, "");
     if (step.run === undefined || !condition(step.if, scope())) {
       const outcome = step.run === undefined && condition(step.if, scope()) ? "success" : "skipped";
-      results.push({ name: step.name, outcome, output: "" });
+      results.push({ name: step.name, outcome, output: "", seconds: 0 });
       if (step.id) steps[step.id] = { outcome, outputs: {} };
       continue;
     }
@@ -284,10 +286,11 @@ export async function runJob(
     for (const [key, value] of Object.entries(step.env ?? {})) stepEnv[key] = resolve(value, scope());
     const script = resolve(step.run, scope());
     const cancelHere = options.cancelDuring?.step === step.name ? (options.cancelDuring.afterSeconds ?? 0) : undefined;
+    const started = Date.now();
     const ran = await bash(script, stepEnv, options.failOn, cancelHere);
     const outcome = ran.cancelled ? "cancelled" : ran.status === 0 ? "success" : "failure";
     log += `== ${step.name} (${ran.cancelled ? "cancelled" : `exit ${ran.status}`})\n${ran.output}`;
-    results.push({ name: step.name, outcome, output: ran.output });
+    results.push({ name: step.name, outcome, output: ran.output, seconds: (Date.now() - started) / 1000 });
     if (ran.cancelled) cancelled = true;
     else if (outcome === "failure") failed = true;
     if (step.id) steps[step.id] = { outcome, outputs: keyValues(files.GITHUB_OUTPUT) };

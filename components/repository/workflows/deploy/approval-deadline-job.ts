@@ -32,7 +32,11 @@ export function approvalDeadlineJob(plan: DeployPlan): Job {
       bash(
         "Cancel the run if the canary expires before its promotion is approved",
         composeScript(
-          shellParameters({ PROMOTE_JOB: promoteJobName(config.environment), CHECK_SECONDS: approvalCheckSeconds }),
+          // Exported: gh's --jq reads the job's name from the environment (env.PROMOTE_JOB).
+          shellParameters(
+            { PROMOTE_JOB: promoteJobName(config.environment), CHECK_SECONDS: approvalCheckSeconds },
+            { exported: true },
+          ),
           scriptText("runner-functions.sh"),
           scriptText("approval-deadline.sh"),
         ),

@@ -290,7 +290,7 @@ describe("job graph", () => {
     assert.equal(deadline.environment, undefined, "no environment, no secret");
     assert.ok(deadline["timeout-minutes"]! > config.canaryLifetimeMinutes);
     assert.equal(deadline.steps[0].env?.EXPIRES_AT, "${{ needs.canary.outputs.expires }}");
-    assert.match(deadline.steps[0].run!, /^PROMOTE_JOB="Promote \(prod\)"$/m);
+    assert.match(deadline.steps[0].run!, /^export PROMOTE_JOB="Promote \(prod\)"$/m);
     assert.equal(jobs.promote.name, "Promote (prod)");
     assert.equal(
       deployFile(devLike()).workflow.jobs["approval-deadline"],
