@@ -218,7 +218,7 @@ describe("the pipeline fails safe", () => {
     // What runs after the cancellation: the put-back, then the rollback job; each bounded by its
     // timeout-minutes in the workflow (2 and 2), here measured.
     const putBack = run.promote!.steps.find((s) => s.name === "Put stable back on its previous image")!;
-    const rollbackSeconds = run.rollback!.steps.reduce((sum, s) => sum + s.seconds, 0);
+    const rollbackSeconds = run.rollback.steps.reduce((sum, s) => sum + s.seconds, 0);
     assert.ok(putBack.seconds + rollbackSeconds < 240, `${putBack.seconds} s + ${rollbackSeconds} s`);
   });
 
@@ -243,7 +243,7 @@ describe("the pipeline fails safe", () => {
     assert.equal(annotation(stable, releaseAnnotation), "220");
     // Its rollback job leaves run 230's canary as it was.
     assert.equal(rerun.rollback?.result, "success", rerun.rollback?.log);
-    assert.match(rerun.rollback!.log, /deployed by run 9000230, not by this run \(9000210\): left as it is/);
+    assert.match(rerun.rollback.log, /deployed by run 9000230, not by this run \(9000210\): left as it is/);
     assert.deepEqual(deploymentState(ns, canary), canaryBefore);
 
     // Run 230's approval comes: it is its own canary, and it is promoted.
