@@ -151,7 +151,7 @@ export interface ActRun {
   result(job: string): ActJobResult | "not run" | "mixed";
   /** The single run of a job (not a matrix); fails if there is none. */
   job(job: string): ActJob;
-  /** act's whole log, one line per entry. */
+  /** act's log, one line per entry (of its debug entries, those naming what it skipped). */
   readonly log: string;
 }
 
@@ -190,7 +190,8 @@ export function parseActLog(stdout: string): { jobs: Record<string, ActJob[]>; l
       continue;
     }
     const text = entry.msg.replace(/\n$/, "");
-    lines.push(`${entry.job ?? "act"}: ${text}`);
+    // Of the debug entries (--verbose), only those naming what act skipped.
+    if (entry.level !== "debug" || /^Skipping /.test(text)) lines.push(`${entry.job ?? "act"}: ${text}`);
     if (entry.job === undefined || entry.jobID === undefined) continue;
     let job = byName.get(entry.job);
     if (!job) {
@@ -320,6 +321,8 @@ export interface DeployRunOptions {
   readonly registry: string;
   /** Findings the trivy stand-in reports (it then exits with the step's exit-code). Default: 0. */
   readonly trivyFindings?: number;
+  /** The digest the build stand-in answers. Default: a sha256 of the tags and the run. */
+  readonly builtDigest?: string;
 }
 
 /** The kubeconfigs a token-mode stack outputs: the deployer's and the rollback identity's. */
@@ -374,6 +377,7 @@ export async function actDeployRun(
         STANDIN_KUBECTL: path.join(toolsBin, "kubectl"),
         STANDIN_COSIGN_REGISTRY: options.registry,
         STANDIN_TRIVY_FINDINGS: String(options.trivyFindings ?? 0),
+        ...(options.builtDigest ? { STANDIN_BUILD_DIGEST: options.builtDigest } : {}),
       },
     });
   } finally {
