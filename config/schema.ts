@@ -14,6 +14,7 @@ import {
   foreignKeys as constantForeignKeys,
 } from "./constants";
 import { cronProblem } from "./cron-schedule";
+import { parseImageReference, pushProblem } from "./image-reference";
 import { stackSettingNames, type SettingNames } from "./errors";
 import { supportedNodeLines, nodeLineProblem } from "./node-releases";
 import type { PreviewStackIdentity } from "./preview-identities";
@@ -35,9 +36,6 @@ const oidcProviderArn = new RegExp(
 );
 const iamPolicyArn = new RegExp(`^${awsPartitionArn}:iam::(\\d{12}|aws):policy(/[\\w+=,.@-]+)*/[\\w+=,.@-]+$`);
 const iamPath = /^\/([\x21-\x7e]+\/)?$/;
-// An image reference with an explicit tag or digest (`name:tag`, `name@sha256:…`, or both).
-const imageReference =
-  /^(?<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*?)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 const imageMessage = "must be an image reference such as ghcr.io/owner/app:1.2.3 or ghcr.io/owner/app@sha256:…";
 const severities = ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
 // Required reviewers: a user login, or a team as `org/team-slug#id` (its numeric id: the preview
@@ -425,7 +423,9 @@ export const configSchema = z
       .describe("Seconds a new pod must be ready before it counts as available."),
     initialImage: z
       .string({ message: imageMessage })
-      .describe("Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards."),
+      .describe(
+        "Image of the first deployment, with a tag or digest (never latest), under ghcr.io/<githubOwner>/: the pipeline pushes its builds to the same repository with the job's GITHUB_TOKEN, and owns the Deployments' image afterwards.",
+      ),
     // Pipeline
     canaryLifetimeMinutes: integer(canaryLifetime.minMinutes, canaryLifetime.maxMinutes, "a number of minutes")
       .default(canaryLifetime.defaultMinutes)
@@ -618,15 +618,18 @@ export const stackConfigSchema = (
         );
       }
       if (valid("initialImage")) {
-        const image = imageReference.exec(c.initialImage);
-        if (!image?.groups) problem("initialImage", imageMessage);
-        else if (!image.groups.tag && !image.groups.digest)
+        const image = parseImageReference(c.initialImage);
+        // The pipeline's images go to initialImage's repository, pushed with the job's GITHUB_TOKEN.
+        const push = valid("githubOwner") ? pushProblem(c.initialImage, c.githubOwner) : undefined;
+        if (image === undefined) problem("initialImage", imageMessage);
+        else if (!image.tag && !image.digest)
           problem(
             "initialImage",
             "must name a tag or a digest (ghcr.io/owner/app:1.2.3): an untagged image means latest",
           );
-        else if (image.groups.tag === "latest")
+        else if (image.tag === "latest")
           problem("initialImage", "must not use the tag latest: pin a version tag or a digest");
+        else if (push !== undefined) problem("initialImage", push);
       }
       if (valid("replicas", "canaryWeight") && !canarySplit(c.replicas, c.canaryWeight).reachable) {
         problem("canaryWeight", unreachableWeightMessage(c.replicas, c.canaryWeight));

@@ -93,7 +93,7 @@ export interface ServiceSettings {
   startupSeconds?: number;
   /** Seconds a new pod must be ready before it counts as available. Default: `10`. */
   minReadySeconds?: number;
-  /** Image of the first deployment, with a tag or digest (never latest); the pipeline owns it afterwards. Required. */
+  /** Image of the first deployment, with a tag or digest (never latest), under `ghcr.io/<githubOwner>/`: the pipeline pushes its builds to the same repository with the job's GITHUB_TOKEN, and owns the Deployments' image afterwards. Required. */
   initialImage: string;
   /** Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, "Expired canaries"). Default: `60`. */
   canaryLifetimeMinutes?: number;

@@ -12,7 +12,7 @@ import { podRequests } from "./pod-requests";
 import { checkPreviewIdentities } from "./preview-identity";
 import { previewRequests, refreshedPreviews } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
-import { checkGithubNames, checkKubernetesNames } from "./names";
+import { checkGithubNames, checkImageNames, checkKubernetesNames } from "./names";
 import {
   committedRepositories,
   kubernetesObjects,
@@ -226,6 +226,12 @@ export async function verifyRender(input: VerifyInput): Promise<Findings> {
     identity: identity(input),
     clusterRights: clusterRights(input.files, others),
     secrets: checkSecrets(input.files, input.knownSecrets ?? {}),
-    names: [...new Set([...checkGithubNames(input.files, others), ...checkKubernetesNames(input.files)])],
+    names: [
+      ...new Set([
+        ...checkGithubNames(input.files, others),
+        ...checkKubernetesNames(input.files),
+        ...checkImageNames(input.files),
+      ]),
+    ],
   };
 }

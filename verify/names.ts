@@ -1,7 +1,8 @@
 // Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack in the repository
-// the workflow is committed to (for the job's environment, or repository-wide), and every
-// Kubernetes name, label selector and Service host the workflows' scripts use exists among the
-// rendered objects.
+// the workflow is committed to (for the job's environment, or repository-wide), every Kubernetes
+// name, label selector and Service host the workflows' scripts use exists among the rendered
+// objects, and the image repository a deploy workflow releases is the one its Deployments run.
+import { parseImageReference, pushRegistry, registryOf } from "../config/image-reference";
 import { kubectlCommands, parseArgs } from "./kubectl";
 import {
   jobEnvironment,
@@ -9,6 +10,7 @@ import {
   noWorkflows,
   ofType,
   workflowDocuments,
+  type KubernetesObject,
   type RenderFiles,
 } from "./render-files";
 
@@ -133,4 +135,40 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
     }
   }
   return [...new Set(findings)];
+}
+
+/** The images of a Deployment's pod template. */
+const deploymentImages = (o: KubernetesObject): string[] =>
+  ((o.spec?.template as { spec?: { containers?: { image?: string }[] } } | undefined)?.spec?.containers ?? []).flatMap(
+    (c) => (typeof c.image === "string" ? [c.image] : []),
+  );
+
+/**
+ * The image repository each deploy workflow builds, pushes and deploys (its `IMAGE`) is the one the
+ * rendered Deployments run (their initialImage's repository), and it is in the registry the build
+ * job logs in to with the job's GITHUB_TOKEN (ghcr.io): otherwise the pipeline would release an
+ * image the cluster does not run, or push where its token is refused.
+ */
+export function checkImageNames(files: RenderFiles): string[] {
+  const repositories = kubernetesObjects(files)
+    .filter((o) => o.kind === "Deployment")
+    .flatMap(deploymentImages)
+    .flatMap((image) => {
+      const repository = parseImageReference(image)?.repository;
+      return repository === undefined ? [] : [repository];
+    });
+  const findings: string[] = [];
+  for (const { path, document } of workflowDocuments(files)) {
+    const image = (document as { env?: Record<string, unknown> }).env?.IMAGE;
+    if (typeof image !== "string") continue;
+    if (registryOf(image) !== pushRegistry)
+      findings.push(
+        `${path}: IMAGE ${image} is in ${registryOf(image)}, but the build job pushes with the job's GITHUB_TOKEN, which only ${pushRegistry} accepts`,
+      );
+    if (!repositories.includes(image))
+      findings.push(
+        `${path}: IMAGE ${image} is the repository of no rendered Deployment's image (${[...new Set(repositories)].join(", ") || "none"}): the pipeline would release an image the cluster does not run`,
+      );
+  }
+  return findings;
 }

@@ -146,6 +146,8 @@ export function allConfigs(): Record<string, StackConfig> {
         eksClusterName: "acme-dev",
         githubOwner: "Acme-Corp",
         githubRepository: "Orders.API",
+        // The image is under the owner's ghcr.io namespace, lower case.
+        initialImage: "ghcr.io/acme-corp/orders.api:1.4.2",
         nodeVersions: ["24"],
         deployBranch: "release/v2",
       },
