@@ -8,7 +8,9 @@
 # Parameters: CANARY_NAME, the canary's Deployment, and SUMMARY_TITLE, for the report in $GITHUB_STEP_SUMMARY.
 : "${CANARY_NAME:?the canary Deployment}" "${SUMMARY_TITLE:?the report title}" "${GITHUB_RUN_ID:?the run}"
 for _ in 1 2 3; do
-  IFS='|' read -r _ run _ replicas _ _ version <<< "$(retrying read_canary_state)"
+  # Read first: a failed read in a here-string would not stop the script (set -e ignores it there).
+  state="$(retrying read_canary_state)" || { echo "::error::cannot read deployment/$CANARY_NAME"; exit 1; }
+  IFS='|' read -r _ run _ replicas _ _ version <<< "$state"
   if [ "$run" != "$GITHUB_RUN_ID" ]; then
     echo "deployment/$CANARY_NAME was deployed by run ${run:-(none)}, not by this run ($GITHUB_RUN_ID): left as it is"
     retired="left to run ${run:-(none)}"

@@ -13,7 +13,9 @@
 : "${RELEASE_IMAGE:?the image@digest}" "${RELEASE:?the release number}" "${ROLLBACK:?true or false}" \
   "${LIFETIME_MINUTES:?the canary lifetime}" "${GITHUB_RUN_ID:?the run}"
 refuse() { echo "::error::not promoted: $1"; exit 1; }
-IFS='|' read -r expires run image replicas ready updated _ <<< "$(retrying read_canary_state)"
+# Read first: a failed read in a here-string would not stop the script (set -e ignores it there).
+state="$(retrying read_canary_state)" || refuse "cannot read the canary's Deployment"
+IFS='|' read -r expires run image replicas ready updated _ <<< "$state"
 [ "$run" = "$GITHUB_RUN_ID" ] ||
   refuse "the canary was deployed by run ${run:-(none)}, not by this run ($GITHUB_RUN_ID): a run promotes only the canary it deployed and judged (a re-run of an older run's jobs reuses that run's outputs); release again"
 [ "$image" = "$RELEASE_IMAGE" ] || refuse "the canary runs $image, not $RELEASE_IMAGE"

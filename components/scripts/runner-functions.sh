@@ -25,8 +25,20 @@ wait_for_pod() {
     case "$phase" in
       Succeeded) return 0 ;;
       Failed) echo "the pod failed" >&2; return 1 ;;
+      "") echo "the pod is gone" >&2; return 1 ;;
     esac
     [ "$(date +%s)" -lt "$end" ] || { echo "the pod did not finish within $1 s (phase ${phase:-unknown})" >&2; return 1; }
     sleep 2
+  done
+}
+
+# remove_pod_and_wait: removes the pod (remove_pod does not wait) and waits until it is gone, so that
+# a pod of the same name can be created next; at most 90 s (a pod's grace period is 30 s by default).
+remove_pod_and_wait() {
+  local end=$(($(date +%s) + 90))
+  remove_pod
+  while [ -n "$(retrying pod_phase)" ]; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "the pod was not gone within 90 s" >&2; return 1; }
+    sleep 1
   done
 }

@@ -4,12 +4,12 @@
 # one), removes the pod and fails unless every request passed. No attach and no exec: the pod's
 # log is its report.
 # Cluster operations (the preamble's functions): remove_pod, create_pod FILE, pod_phase, pod_logs;
-# wait_for_pod from runner-functions.sh.
+# remove_pod_and_wait and wait_for_pod from runner-functions.sh.
 # Parameters: SMOKE_POD_MANIFEST, the file that holds the pod's manifest; POD_WAIT_SECONDS, how long
 # the pod may take to finish.
 set -euo pipefail
 : "${SMOKE_POD_MANIFEST:?the file of the pod manifest}" "${POD_WAIT_SECONDS:?how long the pod may take}"
-remove_pod
+remove_pod_and_wait
 trap remove_pod EXIT
 create_pod "$SMOKE_POD_MANIFEST"
 wait_for_pod "$POD_WAIT_SECONDS" || { echo "smoke test pod did not finish"; pod_logs || true; exit 1; }

@@ -234,7 +234,7 @@ export const clusterOperations = {
    */
   podPhase: (t: ClusterTargets, pod: string): ClusterOperation => ({
     description: `read the phase of the pod ${pod}`,
-    command: `kubectl get pod/${pod} --namespace ${t.namespace} --output jsonpath='{.status.phase}'`,
+    command: `kubectl get pod/${pod} --ignore-not-found --namespace ${t.namespace} --output jsonpath='{.status.phase}'`,
     rules: [core(["pods"], ["get"], [pod])],
   }),
   /** Reads a pod's report (its log). */
@@ -243,11 +243,16 @@ export const clusterOperations = {
     command: `kubectl logs pod/${pod} --namespace ${t.namespace}`,
     rules: [core(["pods"], ["get"], [pod]), core(["pods/log"], ["get"], [pod])],
   }),
-  /** Removes a pod and waits until it is gone (the next run reuses its name). */
+  /**
+   * Removes a pod without waiting: the runners then poll its phase until it is gone
+   * (runner-functions.sh `remove_pod_and_wait`). kubectl delete's own wait lists and watches the
+   * pod, and when that is refused it returns without waiting and without an error
+   * (k8s.io/kubectl pkg/cmd/delete: a Forbidden wait is ignored), so it could not be relied on.
+   */
   deletePod: (t: ClusterTargets, pod: string): ClusterOperation => ({
     description: `remove the pod ${pod}`,
-    command: `kubectl delete pod/${pod} --ignore-not-found --timeout=60s --namespace ${t.namespace}`,
-    rules: [core(["pods"], ["delete", "get", "list", "watch"], [pod])],
+    command: `kubectl delete pod/${pod} --ignore-not-found --wait=false --namespace ${t.namespace}`,
+    rules: [core(["pods"], ["delete"], [pod])],
   }),
 } as const;
 

@@ -8,10 +8,10 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { CanaryCluster, restingSmokeTestSpec } from "../../components/cluster/canary-cluster";
 import { smokeTestKubeconfigVariable, withKubeconfig } from "../../components/cluster/post-deploy-smoke-test";
-import { clusterTargets } from "../../components/shared/cluster-operations";
+import { canaryRunAnnotation, clusterTargets } from "../../components/shared/cluster-operations";
 import { apiResourceOf, unreadableKinds } from "../../components/shared/rbac-rules";
 import { smokeTestRunner } from "../../components/shared/smoke-test";
-import { deployOperations, rollbackOperations } from "../../components/repository/workflows/deploy";
+import { deployOperations, deployWorkflow, rollbackOperations } from "../../components/repository/workflows/deploy";
 import type { StackConfig } from "../../config/schema";
 import type { ServiceSettings } from "../../config/settings";
 import {
@@ -299,15 +299,26 @@ describe("one service, token mode", () => {
           adminKubectl(["replace", "--filename", "-"], role(rules));
           writeSmokeReport(config, "pass");
           // The rules of pulumi up's smoke-test pod serve its script (scenario 5), the rest the release.
+          // A kubectl watch whose list is Forbidden retries until its --timeout: the first
+          // Forbidden ends the step.
+          const releaseRefused = async () =>
+            await release(config, deployer, newDigest(), { failOn: /forbidden/i }).then((run) =>
+              [...run.canary.steps, ...(run.promote?.steps ?? [])].some(
+                (s) => s.outcome === "failure" && /forbidden/i.test(s.output),
+              ),
+            );
+          // A failing release: the canary job's own rollback step retires its canary (only there).
+          const rollbackRefused = async () => {
+            writeSmokeReport(config, "fail");
+            const run = await release(config, deployer, newDigest(), { failOn: /forbidden/i });
+            writeSmokeReport(config, "pass");
+            return run.canary.steps.some(
+              (s) => s.name === "Roll the canary back" && s.outcome === "failure" && /forbidden/i.test(s.output),
+            );
+          };
           const forbidden = rule.resourceNames?.includes(clusterTargets(config).upSmokeTestPod)
             ? upSmokeTest(deployer.kubeconfig).forbidden
-            : // A kubectl watch whose list is Forbidden retries until its --timeout: the first
-              // Forbidden ends the step.
-              await release(config, deployer, newDigest(), { failOn: /forbidden/i }).then((run) =>
-                [...run.canary.steps, ...(run.promote?.steps ?? [])].some(
-                  (s) => s.outcome === "failure" && /forbidden/i.test(s.output),
-                ),
-              );
+            : (await releaseRefused()) || (resetToRest(), await rollbackRefused());
           if (!forbidden)
             unneeded.push(`${verbs.join("+")} on ${rule.resources.join(",")} ${rule.resourceNames?.join(",") ?? ""}`);
           adminKubectl(["replace", "--filename", "-"], role(live.rules));
@@ -357,13 +368,32 @@ describe("one service, token mode", () => {
 
   test("3. the rollback identity, through its kubeconfig (a stack output), scales the canary to 0 with the rollback job's commands; without any one verb of its Role they fail Forbidden", async () => {
     const rollbacker = kubeconfigFile((await stack.outputs()).rollbackKubeconfig.value as string);
-    const script = ["set -euo pipefail", ...rollbackOperations(config).map((o) => o.command)].join("\n");
-    const rollBack = () =>
-      spawnSync("bash", ["-c", script], {
+    // The rollback job's step as rendered, for the run whose id the canary carries.
+    const script = deployWorkflow(config).workflow.jobs.rollback.steps.find(
+      (s) => s.name === "Scale the canary to 0",
+    )!.run!;
+    for (const op of rollbackOperations(config)) assert.ok(script.includes(op.command), op.description);
+    const rollBack = () => {
+      adminKubectl([
+        "annotate",
+        "deployment/orders-api-canary",
+        `${canaryRunAnnotation}=4242`,
+        "--overwrite",
+        "--namespace",
+        ns,
+      ]);
+      return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
         encoding: "utf8",
-        env: { PATH: `${toolsBin}:/usr/bin:/bin`, KUBECONFIG: rollbacker },
-        timeout: 30_000,
+        env: {
+          PATH: `${toolsBin}:/usr/bin:/bin`,
+          KUBECONFIG: rollbacker,
+          GITHUB_RUN_ID: "4242",
+          // One attempt per read: a refusal is final.
+          RETRY_ATTEMPTS: "1",
+        },
+        timeout: 60_000,
       });
+    };
     const live = get(["get", "role", "orders-api-rollback"]) as {
       metadata: { labels: Record<string, string> };
       rules: PolicyRule[];

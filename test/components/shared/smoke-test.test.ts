@@ -160,7 +160,8 @@ describe("the pod's script", () => {
 
 describe("the runner", () => {
   // A kubectl stand-in: records its arguments; `create` keeps the manifest it is given (created.json);
-  // `logs` prints the report in $REPORT; `get` prints the pod's phase, $POD_PHASE (default Succeeded).
+  // `logs` prints the report in $REPORT; `get` prints the pod's phase while it exists (from its create
+  // to its delete): $POD_PHASE, default Succeeded.
   function fakeKubectl(): { bin: string; calls: string } {
     const bin = mkdtempSync(join(tmpdir(), "kubectl-"));
     const calls = join(bin, "calls");
@@ -169,7 +170,7 @@ describe("the runner", () => {
       [
         "#!/bin/sh",
         `echo "kubectl $*" >> "${calls}"`,
-        `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}";; get) printf '%s' "\${POD_PHASE:-Succeeded}";; esac`,
+        `case "$1" in logs) printf '%s\\n' "$REPORT";; create) cat "$3" > "${join(bin, "created.json")}"; touch "${join(bin, "exists")}";; delete) rm -f "${join(bin, "exists")}";; get) if [ -e "${join(bin, "exists")}" ]; then printf '%s' "\${POD_PHASE:-Succeeded}"; fi;; esac`,
       ].join("\n"),
     );
     chmodSync(join(bin, "kubectl"), 0o755);
@@ -194,13 +195,13 @@ describe("the runner", () => {
   test("runs exactly the catalogue's operations, and passes on a passing report", async () => {
     const { code, calls, summary } = await runner("PASS canary 200 0.01s http://x/healthz\nRESULT pass");
     assert.equal(code, 0);
-    const expected = operationList(smokeTestOperations(spec(["/healthz"]))).map((o) =>
+    const [remove, create, phase, logs] = operationList(smokeTestOperations(spec(["/healthz"]))).map((o) =>
       o.command.split(" ").slice(0, 3).join(" "),
     );
     assert.deepEqual(
       calls.map((c) => c.split(" ").slice(0, 3).join(" ")),
-      [...expected, expected[0]],
-      "delete, create, the phase, logs, then delete on exit",
+      [remove, phase, create, phase, logs, remove],
+      "delete, the phase until it is gone, create, the phase until it has finished, logs, then delete on exit",
     );
     assert.match(summary, /\| PASS \| canary \| 200 \| 0.01s \|/);
   });
