@@ -81,6 +81,17 @@ export function previewIdentityProblems(
       });
   }
 
+  // infra-preview.yml logs each job in to this stack's backend: a previewed stack kept elsewhere, or
+  // in none (no preview role of its own), cannot be previewed by it.
+  if (own.manageRepoWorkflows && own.pulumiBackendUrl !== undefined) {
+    const elsewhere = previewed.filter((s) => all.has(s) && all.get(s)!.pulumiBackendUrl !== own.pulumiBackendUrl);
+    if (elsewhere.length > 0)
+      problems.push({
+        path: ["previewStacks"],
+        reason: `${elsewhere.map((s) => `${s} (${fileOf(s)}: pulumiBackendUrl ${all.get(s)!.pulumiBackendUrl ?? "unset"})`).join(", ")}: infra-preview.yml previews every stack in this stack's backend, ${own.pulumiBackendUrl}, each with its own identity there; name the same pulumiBackendUrl in every previewed stack's file, or remove ${elsewhere.length === 1 ? "it" : "them"} from ${names.key("previewStacks")}`,
+      });
+  }
+
   /** Where a problem with `name`'s identity is reported: its own key, or previewStacks for a stack this one previews. */
   const reportAt = (name: string, key: "pulumiTeam" | "pulumiSecretsKeyArn"): SettingPath | undefined =>
     name === stack ? [key] : previewed.includes(name) ? ["previewStacks"] : undefined;

@@ -106,6 +106,17 @@ describe("each preview identity reads exactly its own stack", () => {
     assert.deepEqual(problems({ ...dev, manageRepoWorkflows: false }, "dev", {}), []);
   });
 
+  test("a previewed stack in another backend, or in none, is refused: the committing stack's file previews in its own", () => {
+    assert.deepEqual(
+      problems(dev, "dev", { prod: { ...prodIdentity, pulumiBackendUrl: "https://pulumi.acme.example" } }),
+      [
+        "canary-pipeline:previewStacks: prod (Pulumi.prod.yaml: pulumiBackendUrl https://pulumi.acme.example): infra-preview.yml previews every stack in this stack's backend, https://api.pulumi.com, each with its own identity there; name the same pulumiBackendUrl in every previewed stack's file, or remove it from previewStacks",
+      ],
+    );
+    const [line] = problems(dev, "dev", { prod: { gated: true } });
+    assert.match(line ?? "", /^canary-pipeline:previewStacks: prod \(Pulumi\.prod\.yaml: pulumiBackendUrl unset\): /);
+  });
+
   test("the loader reads each other stack's identity from its stack file", () => {
     const dir = mkdtempSync(join(tmpdir(), "stacks-"));
     writeFileSync(join(dir, "Pulumi.yaml"), "name: canary-pipeline\nruntime: nodejs\n");
