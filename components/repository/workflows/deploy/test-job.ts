@@ -9,12 +9,8 @@ import { runner } from "../names";
 import { bash, checkout, setupNode } from "../steps";
 import type { DeployPlan } from "./plan";
 
-/**
- * The settings the test jobs read. Each but nodeVersions may be absent from a caller's deploy
- * settings (DeployConfig picks nodeVersions alone): absent, it has its schema default.
- */
-export type TestConfig = Pick<StackConfig, "nodeVersions"> &
-  Partial<Pick<StackConfig, "testRuntime" | "testSetup" | "testCommand" | "testMatrix">>;
+/** The settings the test jobs read. */
+export type TestConfig = Pick<StackConfig, "nodeVersions" | "testRuntime" | "testSetup" | "testCommand" | "testMatrix">;
 
 /** The environment variable that holds a testRuntime none job's matrix value. */
 export const testMatrixVariable = "TEST_MATRIX";
@@ -36,7 +32,7 @@ const noneSteps = (config: TestConfig, extra: Omit<Step, "name" | "run" | "shell
 
 /** A test job's run, from the settings with their defaults; `lint`: ci.yml's lint step too (node). */
 export function testRun(config: TestConfig, options: { readonly lint?: boolean } = {}): TestRun {
-  if ((config.testRuntime ?? "node") === "node") {
+  if (config.testRuntime === "node") {
     return {
       label: "Node.js ${{ matrix.node }}",
       strategy: { "fail-fast": true, matrix: { node: config.nodeVersions } },
