@@ -5,7 +5,7 @@
 # has started (or ended), there is nothing to do; if it still waits when the canary expires, it
 # cancels the run, whose rollback job then scales the canary to 0 and frees the group for the next run.
 # Uses the GitHub CLI (`gh`, on GitHub's runners) with the job's token (GH_TOKEN: actions read
-# to list the run's jobs, write to cancel it); retrying from runner-functions.sh.
+# to list the run's jobs, write to cancel it); retrying from retrying.sh.
 # Parameters: EXPIRES_AT (Unix seconds), PROMOTE_JOB (the promote job's name, exported: the jq
 # filter reads it from the environment), CHECK_SECONDS.
 : "${EXPIRES_AT:?the canary expiry}" "${PROMOTE_JOB:?the promote job name}" "${CHECK_SECONDS:?seconds between looks}" \

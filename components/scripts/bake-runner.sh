@@ -5,8 +5,8 @@
 # fail` ends the wait); then it waits for the pod, prints its report (and a table in
 # $GITHUB_STEP_SUMMARY), removes the pod and fails unless the report says `RESULT pass`.
 # Cluster operations (the preamble's functions): remove_pod, canary_pod_states, create_pod FILE,
-# pod_logs, pod_phase; retrying, remove_pod_and_wait and wait_for_pod from
-# runner-functions.sh.
+# pod_logs, pod_phase; retrying from retrying.sh, remove_pod_and_wait and
+# wait_for_pod from pod-wait.sh.
 # Parameters: BAKE_POD_MANIFEST, the file that holds the pod's manifest; BAKE_SECONDS; BAKE_CHECK_SECONDS;
 # POD_WAIT_SECONDS, how long the final wait for the pod may last.
 set -euo pipefail

@@ -4,7 +4,7 @@
 # since (a re-run of an old run must not scale a newer run's canary down). The scale is conditional
 # on the resourceVersion read with the run: a change in between is read again, up to 3 times.
 # Cluster operations (the preamble's functions): read_canary_state (`expiry|run|image|replicas|ready|
-# updated|resourceVersion`), scale_canary_down_if_unchanged VERSION; retrying from runner-functions.sh.
+# updated|resourceVersion`), scale_canary_down_if_unchanged VERSION; retrying from retrying.sh.
 # Parameters: CANARY_NAME, the canary's Deployment, and SUMMARY_TITLE, for the report in $GITHUB_STEP_SUMMARY.
 : "${CANARY_NAME:?the canary Deployment}" "${SUMMARY_TITLE:?the report title}" "${GITHUB_RUN_ID:?the run}"
 for _ in 1 2 3; do

@@ -7,7 +7,7 @@
 # this run is an explicit rollback).
 # Cluster operations (the preamble's functions): read_canary_state (`expiry|run|image|replicas|ready|
 # updated|resourceVersion`), canary_pod_states (`name|image|waiting reason|restarts|ready`),
-# stable_release; retrying from runner-functions.sh.
+# stable_release; retrying from retrying.sh.
 # Parameters: RELEASE_IMAGE (image@digest), RELEASE (its number), ROLLBACK (true: older allowed),
 # LIFETIME_MINUTES (for the message).
 : "${RELEASE_IMAGE:?the image@digest}" "${RELEASE:?the release number}" "${ROLLBACK:?true or false}" \

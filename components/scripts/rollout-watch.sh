@@ -4,7 +4,7 @@
 # or a restart: a pod of a new release that restarted has crashed), rather than at the rollout's
 # timeout. The rollout's own wait fails at the Deployment's progressDeadlineSeconds.
 # Cluster operations (the preamble's functions): rollout_status, pod_states (one line per pod,
-# `name|image|waiting reason|restarts|ready`); retrying from runner-functions.sh (a failed read of the
+# `name|image|waiting reason|restarts|ready`); retrying from retrying.sh (a failed read of the
 # pods is tried again, up to its bound, before it fails the watch).
 # Parameters: ROLLOUT_IMAGE, the image the new pods run; HOPELESS_REASONS, the waiting reasons of a
 # container that will not become ready without a change, separated by `|`; ROLLOUT_CHECK_SECONDS,

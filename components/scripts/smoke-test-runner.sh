@@ -4,7 +4,7 @@
 # one), removes the pod and fails unless every request passed. No attach and no exec: the pod's
 # log is its report.
 # Cluster operations (the preamble's functions): remove_pod, create_pod FILE, pod_phase, pod_logs;
-# remove_pod_and_wait and wait_for_pod from runner-functions.sh.
+# remove_pod_and_wait and wait_for_pod from pod-wait.sh.
 # Parameters: SMOKE_POD_MANIFEST, the file that holds the pod's manifest; POD_WAIT_SECONDS, how long
 # the pod may take to finish.
 set -euo pipefail

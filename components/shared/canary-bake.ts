@@ -189,7 +189,7 @@ export type BakeOperations = {
   /** Its argument: the manifest's file. */
   readonly createPod: ClusterOperation;
   readonly podLogs: ClusterOperation;
-  /** The pod's phase, which the runner polls until it has finished (runner-functions.sh). */
+  /** The pod's phase, which the runner polls until it has finished (pod-wait.sh). */
   readonly podPhase: ClusterOperation;
 };
 
@@ -222,7 +222,8 @@ export function bakeRunner(spec: BakeSpec): string {
       POD_WAIT_SECONDS: bakeWaitSeconds(spec),
     }),
     shellFileParameter("BAKE_POD_MANIFEST", JSON.stringify(bakePod(spec), null, 2)),
-    scriptText("runner-functions.sh"),
+    scriptText("retrying.sh"),
+    scriptText("pod-wait.sh"),
     scriptText("bake-runner.sh"),
   );
 }

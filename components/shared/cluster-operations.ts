@@ -229,7 +229,7 @@ export const clusterOperations = {
   }),
   /**
    * Reads a pod's phase (Pending, Running, Succeeded, Failed). The runners poll it
-   * (runner-functions.sh `wait_for_pod`): a Failed pod ends the wait at once, where `kubectl wait
+   * (pod-wait.sh `wait_for_pod`): a Failed pod ends the wait at once, where `kubectl wait
    * --for=jsonpath=…=Succeeded` would wait out its timeout for a phase that never comes.
    */
   podPhase: (t: ClusterTargets, pod: string): ClusterOperation => ({
@@ -245,7 +245,7 @@ export const clusterOperations = {
   }),
   /**
    * Removes a pod without waiting: the runners then poll its phase until it is gone
-   * (runner-functions.sh `remove_pod_and_wait`). kubectl delete's own wait lists and watches the
+   * (pod-wait.sh `remove_pod_and_wait`). kubectl delete's own wait lists and watches the
    * pod, and when that is refused it returns without waiting and without an error
    * (k8s.io/kubectl pkg/cmd/delete: a Forbidden wait is ignored), so it could not be relied on.
    */

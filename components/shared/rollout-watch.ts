@@ -44,7 +44,7 @@ export function rolloutWatchScript(rollout: ClusterOperation, states: ClusterOpe
     operationPreamble(rolloutWatchOperations(rollout, states)),
     `ROLLOUT_IMAGE=${image}`,
     shellParameters({ HOPELESS_REASONS: hopelessReasons.join("|"), ROLLOUT_CHECK_SECONDS: rolloutCheckSeconds }),
-    scriptText("runner-functions.sh"),
+    scriptText("retrying.sh"),
     scriptText("rollout-watch.sh"),
   );
 }

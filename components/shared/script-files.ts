@@ -12,8 +12,10 @@ import type { NamedOperations } from "./cluster-operations";
 
 /** Each script file and the shell it runs in: bash on the job's machine, sh (busybox) in the curl image's pods. */
 export const scriptFiles = {
-  /** The runners' shared functions (put ahead of a runner): `retrying COMMAND…`, `wait_for_pod SECONDS`. */
-  "runner-functions.sh": "bash",
+  /** `retrying COMMAND…`: a read tried again, with a bound (put ahead of the scripts that poll). */
+  "retrying.sh": "bash",
+  /** The pod runners' waits: `wait_for_pod SECONDS`, `remove_pod_and_wait` (put ahead of the smoke-test and bake runners). */
+  "pod-wait.sh": "bash",
   /** The smoke test's runner: creates the pod, waits for it, reads and judges its report. */
   "smoke-test-runner.sh": "bash",
   /** The smoke-test pod: requests each target, one report line per request. */

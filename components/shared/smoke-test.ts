@@ -174,7 +174,7 @@ export type SmokeTestOperations = {
   readonly removePod: ClusterOperation;
   /** Its argument: the manifest's file. */
   readonly createPod: ClusterOperation;
-  /** The pod's phase, which the runner polls until it has finished (runner-functions.sh). */
+  /** The pod's phase, which the runner polls until it has finished (pod-wait.sh). */
   readonly podPhase: ClusterOperation;
   readonly podLogs: ClusterOperation;
 };
@@ -201,7 +201,7 @@ export function smokeTestRunner(spec: SmokeTestSpec): string {
     operationPreamble(smokeTestOperations(spec)),
     shellParameters({ POD_WAIT_SECONDS: smokeTestWaitSeconds(spec) }),
     shellFileParameter("SMOKE_POD_MANIFEST", JSON.stringify(smokeTestPod(spec), null, 2)),
-    scriptText("runner-functions.sh"),
+    scriptText("pod-wait.sh"),
     scriptText("smoke-test-runner.sh"),
   );
 }

@@ -28,10 +28,10 @@ describe("reading kubectl out of scripts", () => {
     assert.deepEqual(
       commands.map((c) => c.argv.slice(0, 2).join(" ")),
       [
-        // runner-functions.sh, ahead of the runner's text: wait_for_pod's, then remove_pod_and_wait's.
+        // pod-wait.sh, ahead of the runner's text: read_pod_phase's, then remove_pod_and_wait's.
+        "get pod/orders-api-smoke-test",
         "get pod/orders-api-smoke-test",
         "delete pod/orders-api-smoke-test",
-        "get pod/orders-api-smoke-test",
         // The runner's trap.
         "delete pod/orders-api-smoke-test",
         "create --filename",

@@ -387,7 +387,7 @@ describe("the runner's file, with the catalogue's preamble and a kubectl stand-i
     writeFileSync(manifest, '{"kind":"Pod"}');
     const script =
       o.script ??
-      `${operationPreamble(bakeOperations(spec()))}\n. "${join(scriptsFolder, "runner-functions.sh")}"\n. "${join(scriptsFolder, "bake-runner.sh")}"`;
+      `${operationPreamble(bakeOperations(spec()))}\n. "${join(scriptsFolder, "retrying.sh")}"\n. "${join(scriptsFolder, "pod-wait.sh")}"\n. "${join(scriptsFolder, "bake-runner.sh")}"`;
     const env = {
       PATH: `${dir}:${process.env.PATH}`,
       GITHUB_STEP_SUMMARY: join(dir, "summary.md"),

@@ -117,7 +117,7 @@ describe("the rollout watch", () => {
   });
 
   // The file with the catalogue's preamble, its parameters in its environment (looks 0.1 s apart).
-  const file = `${operationPreamble({ rolloutStatus: rollout, podStates: states })}\n. "${join(scriptsFolder, "runner-functions.sh")}"\n. "${join(scriptsFolder, "rollout-watch.sh")}"`;
+  const file = `${operationPreamble({ rolloutStatus: rollout, podStates: states })}\n. "${join(scriptsFolder, "retrying.sh")}"\n. "${join(scriptsFolder, "rollout-watch.sh")}"`;
   const parameters = { ROLLOUT_IMAGE: image, HOPELESS_REASONS: "Oops|Other", ROLLOUT_CHECK_SECONDS: "0.1" };
 
   test("the file: the reasons are its parameter; a reason not listed, one that resolves itself, is none; a rollout that fails fails it", async () => {
@@ -166,8 +166,6 @@ describe("the rollout watch", () => {
       ),
       script,
     );
-    assert.ok(
-      script.endsWith(`${scriptText("runner-functions.sh").trimEnd()}\n${scriptText("rollout-watch.sh").trimEnd()}`),
-    );
+    assert.ok(script.endsWith(`${scriptText("retrying.sh").trimEnd()}\n${scriptText("rollout-watch.sh").trimEnd()}`));
   });
 });

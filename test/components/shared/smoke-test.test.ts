@@ -222,7 +222,7 @@ describe("the runner", () => {
           "-c",
           `${operationPreamble(smokeTestOperations(spec(["/healthz"])))}\n. "$1"\n. "$2"`,
           "bash",
-          join(scriptsFolder, "runner-functions.sh"),
+          join(scriptsFolder, "pod-wait.sh"),
           join(scriptsFolder, "smoke-test-runner.sh"),
         ],
         {

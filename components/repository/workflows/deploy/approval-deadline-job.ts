@@ -37,7 +37,7 @@ export function approvalDeadlineJob(plan: DeployPlan): Job {
             { PROMOTE_JOB: promoteJobName(config.environment), CHECK_SECONDS: approvalCheckSeconds },
             { exported: true },
           ),
-          scriptText("runner-functions.sh"),
+          scriptText("retrying.sh"),
           scriptText("approval-deadline.sh"),
         ),
         { env: { EXPIRES_AT: canaryJobOutputs.expires, GH_TOKEN: "${{ github.token }}" } },

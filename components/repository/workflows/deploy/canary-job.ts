@@ -50,7 +50,7 @@ export function retireCanaryStep(plan: DeployPlan, name: string, condition: stri
         CANARY_NAME: plan.targets.canaryDeployment,
         SUMMARY_TITLE: `Rolled back in ${plan.config.environment}`,
       }),
-      scriptText("runner-functions.sh"),
+      scriptText("retrying.sh"),
       scriptText("canary-retire.sh"),
     ),
     { if: condition, "timeout-minutes": cleanupMinutes.retireCanary },

@@ -31,7 +31,7 @@ function promoteCheck(plan: DeployPlan): string {
     operationPreamble(plan.operations.promoteCheck),
     `RELEASE_IMAGE=${imageRef}`,
     shellParameters({ LIFETIME_MINUTES: plan.config.canaryLifetimeMinutes }),
-    scriptText("runner-functions.sh"),
+    scriptText("retrying.sh"),
     scriptText("promote-check.sh"),
   );
 }

@@ -1,17 +1,17 @@
 # shellcheck shell=bash
-# The functions the runners share (bash, put ahead of a runner's text, after its operations' preamble).
-#
-# retrying COMMAND...: runs a read of the API server up to RETRY_ATTEMPTS times (default 3), 2, then
-# 4 s apart, and fails with the last attempt's status: one refused connection or 5xx during a
-# rollout must not fail a healthy release, and a lasting outage still ends the step within seconds.
-retrying() {
-  local attempt=1 status=0 attempts="${RETRY_ATTEMPTS:-3}"
-  while :; do
-    "$@" && return 0 || status=$?
-    [ "$attempt" -lt "$attempts" ] || return "$status"
-    echo "retrying after a failed read (attempt $attempt of $attempts): $*" >&2
+# The pod runners' waits (bash, put ahead of the smoke-test and bake runners, after their
+# operations' preamble, which gives remove_pod and pod_phase).
+
+# read_pod_phase: pod_phase (empty once the pod is gone), tried as retrying tries a read. Called
+# directly rather than through retrying's "$@", which shellcheck cannot follow into a subshell
+# (`pulumi up`'s smoke test runs in one).
+read_pod_phase() {
+  local attempt
+  for attempt in 1 2 3; do
+    pod_phase && return 0
+    [ "$attempt" -lt 3 ] || return 1
+    echo "retrying after a failed read (attempt $attempt of 3): pod_phase" >&2
     sleep $((2 * attempt))
-    attempt=$((attempt + 1))
   done
 }
 
@@ -21,7 +21,7 @@ retrying() {
 wait_for_pod() {
   local end=$(($(date +%s) + $1)) phase
   while :; do
-    phase="$(retrying pod_phase)" || return 1
+    phase="$(read_pod_phase)" || return 1
     case "$phase" in
       Succeeded) return 0 ;;
       Failed) echo "the pod failed" >&2; return 1 ;;
@@ -37,7 +37,7 @@ wait_for_pod() {
 remove_pod_and_wait() {
   local end=$(($(date +%s) + 90))
   remove_pod
-  while [ -n "$(retrying pod_phase)" ]; do
+  while [ -n "$(read_pod_phase)" ]; do
     [ "$(date +%s)" -lt "$end" ] || { echo "the pod was not gone within 90 s" >&2; return 1; }
     sleep 1
   done
