@@ -35,11 +35,30 @@ function sessionProblem(config: StackConfig): string | undefined {
   );
 }
 
+/**
+ * GitHub ends a job on its hosted runners after 6 hours (docs.github.com, "Usage limits"): the
+ * approval deadline of a gated environment watches the promotion's wait until the canary expires,
+ * so the lifetime must end within that, or an approval could hold the deploy lock unwatched.
+ */
+export const githubJobLimitMinutes = 360;
+function approvalDeadlineProblem(config: StackConfig): string | undefined {
+  const { gated, minutes } = deployPlan(config);
+  if (!gated || minutes.approvalDeadline <= githubJobLimitMinutes) return undefined;
+  const longest = githubJobLimitMinutes - (minutes.approvalDeadline - config.canaryLifetimeMinutes);
+  return (
+    `${config.canaryLifetimeMinutes} is longer than a gated environment's approval deadline can watch: its job ` +
+    `would run ${minutes.approvalDeadline} minutes, past GitHub's ${githubJobLimitMinutes}-minute limit on a hosted job; ` +
+    `set it to ${longest} or less (an approval later than that is refused anyway)`
+  );
+}
+
 /** Throws one ConfigError naming every problem of the settings that their plan shows. */
 export function checkServiceSettings(config: StackConfig, names: SettingNames): void {
   const problems: { path: SettingPath; reason: string }[] = [];
   const lifetime = lifetimeProblem(config);
   if (lifetime !== undefined) problems.push({ path: ["canaryLifetimeMinutes"], reason: lifetime });
+  const deadline = approvalDeadlineProblem(config);
+  if (deadline !== undefined) problems.push({ path: ["canaryLifetimeMinutes"], reason: deadline });
   const session = sessionProblem(config);
   if (session !== undefined) problems.push({ path: ["iamMaxSessionDuration"], reason: session });
   const error = settingsError(names, problems);
