@@ -82,7 +82,7 @@ describe("the preamble", () => {
     assert.equal(
       preamble,
       [
-        "remove_pod() { kubectl delete pod/p --ignore-not-found --timeout=60s --namespace orders; }",
+        "remove_pod() { kubectl delete pod/p --ignore-not-found --wait=false --namespace orders; }",
         'create_pod() { kubectl create --filename "$1" --namespace orders; }',
       ].join("\n"),
     );
