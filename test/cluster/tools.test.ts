@@ -31,3 +31,7 @@ test("the workflows' kubectl is the version the tier builds and runs their scrip
 test("the Pulumi CLI reports the version tools/pulumi pins (the Automation API reads it)", () => {
   assert.equal(run("pulumi", "version").trim(), pinned("pulumi", "github.com/pulumi/pulumi/pkg/v3"));
 });
+
+test("act reports the version tools/act pins", () => {
+  assert.equal(run("act", "--version").trim(), `act version ${pinned("act", "github.com/nektos/act").slice(1)}`);
+});
