@@ -3,15 +3,15 @@
 // naming its setting as the reader wrote it (the SettingNames the component is given).
 import { settingsError, type SettingNames, type SettingPath } from "../config/errors";
 import type { StackConfig } from "../config/schema";
-import { canaryJobMinutes, deployPlan } from "./repository/workflows/deploy";
+import { deployPlan, type DeployPlan } from "./repository/workflows/deploy";
 
 /**
  * canaryLifetimeMinutes must hold the canary job's timeout-minutes, which the deploy workflow
  * derives from the rollout, smoke test and bake: the reaper must never scale down a canary its own
  * job is still testing.
  */
-function lifetimeProblem(config: StackConfig): string | undefined {
-  const jobMinutes = canaryJobMinutes(config);
+function lifetimeProblem(config: StackConfig, plan: DeployPlan): string | undefined {
+  const jobMinutes = plan.minutes.canary;
   if (config.canaryLifetimeMinutes >= jobMinutes) return undefined;
   return (
     `${config.canaryLifetimeMinutes} is shorter than the canary job's ${jobMinutes} minutes: ` +
@@ -24,9 +24,8 @@ function lifetimeProblem(config: StackConfig): string | undefined {
  * that uses it: a session that ends first fails the job's kubectl calls mid-rollout (EKS tokens are
  * minted from it), clean-up included.
  */
-function sessionProblem(config: StackConfig): string | undefined {
+function sessionProblem(config: StackConfig, { minutes, sessionSeconds }: DeployPlan): string | undefined {
   if (config.iamMaxSessionDuration === undefined || config.clusterAuth !== "eks") return undefined;
-  const { minutes, sessionSeconds } = deployPlan(config);
   if (config.iamMaxSessionDuration >= sessionSeconds.roles) return undefined;
   const longest = Math.max(minutes.canary, minutes.promote, minutes.rollback);
   return (
@@ -41,8 +40,7 @@ function sessionProblem(config: StackConfig): string | undefined {
  * so the lifetime must end within that, or an approval could hold the deploy lock unwatched.
  */
 export const githubJobLimitMinutes = 360;
-function approvalDeadlineProblem(config: StackConfig): string | undefined {
-  const { gated, minutes } = deployPlan(config);
+function approvalDeadlineProblem(config: StackConfig, { gated, minutes }: DeployPlan): string | undefined {
   if (!gated || minutes.approvalDeadline <= githubJobLimitMinutes) return undefined;
   const longest = githubJobLimitMinutes - (minutes.approvalDeadline - config.canaryLifetimeMinutes);
   return (
@@ -54,12 +52,13 @@ function approvalDeadlineProblem(config: StackConfig): string | undefined {
 
 /** Throws one ConfigError naming every problem of the settings that their plan shows. */
 export function checkServiceSettings(config: StackConfig, names: SettingNames): void {
+  const plan = deployPlan(config);
   const problems: { path: SettingPath; reason: string }[] = [];
-  const lifetime = lifetimeProblem(config);
+  const lifetime = lifetimeProblem(config, plan);
   if (lifetime !== undefined) problems.push({ path: ["canaryLifetimeMinutes"], reason: lifetime });
-  const deadline = approvalDeadlineProblem(config);
+  const deadline = approvalDeadlineProblem(config, plan);
   if (deadline !== undefined) problems.push({ path: ["canaryLifetimeMinutes"], reason: deadline });
-  const session = sessionProblem(config);
+  const session = sessionProblem(config, plan);
   if (session !== undefined) problems.push({ path: ["iamMaxSessionDuration"], reason: session });
   const error = settingsError(names, problems);
   if (error !== undefined) throw error;

@@ -21,6 +21,7 @@ import {
 import { renderWorkflow } from "../../components/repository/workflows/writer";
 import { parseDocument } from "yaml";
 import { toolsBin } from "./tier";
+import { loopbackCertificate } from "../fixtures/loopback-certificate";
 
 export const actBinary = path.join(toolsBin, "act");
 /** The stand-in actions, one folder per action repository (owner/repo). */
@@ -396,27 +397,7 @@ export async function hangingServer(): Promise<{
   close: () => Promise<void>;
 }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "act-hanging-"));
-  const key = path.join(dir, "key.pem"),
-    cert = path.join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const { key, cert } = loopbackCertificate(dir);
   const sockets = new Set<import("node:net").Socket>();
   const server = tls.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (socket) => {
     sockets.add(socket);

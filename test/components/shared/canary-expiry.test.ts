@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { loopbackCertificate } from "../../fixtures/loopback-certificate";
 import {
   canaryExpiryExpression,
   canaryLifetime,
@@ -120,27 +121,7 @@ describe("the reaper's script, with sh and curl, against a server that answers a
   const token = "eyJhbGciOiJSUzI1NiJ9.reaper-test-token.signature";
 
   before(async () => {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        files.key,
-        "-out",
-        files.cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
+    loopbackCertificate(dir);
     fs.writeFileSync(files.token, token);
     server = https.createServer({ key: fs.readFileSync(files.key), cert: fs.readFileSync(files.cert) }, (req, res) => {
       let body = "";

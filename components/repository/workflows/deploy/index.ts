@@ -20,10 +20,8 @@ import { testJob } from "./test-job";
 export { publishCacheScope } from "./build-job";
 export { kubectlVersion } from "./cluster-access";
 export {
-  canaryJobMinutes,
   deployOperations,
   deployPlan,
-  promoteJobMinutes,
   rollbackOperations,
   rolloutTimeouts,
   smokeTestSpec,

@@ -267,8 +267,3 @@ export const deployOperations = (config: DeployConfig): ClusterOperation[] => [
 export const rollbackOperations = (config: DeployConfig): ClusterOperation[] => [
   ...deployPlan(config).rollbackOperations,
 ];
-
-/** The canary job's time limit: its rollout, the pod check, the smoke test, the bake window. */
-export const canaryJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.canary;
-/** The promote job's: stable's rollout and, when it fails, the rollout back. */
-export const promoteJobMinutes = (config: DeployConfig) => deployPlan(config).minutes.promote;
