@@ -157,6 +157,7 @@ export class CanaryPipeline extends pulumi.ComponentResource {
         config,
         settingNames: names,
         operations: deployer.operations,
+        ...(plan.deploy.argo !== undefined ? { rolloutPlan: plan.deploy.argo.rollout } : {}),
         ...(secrets.ghcrPullToken !== undefined ? { ghcrPullToken: secrets.ghcrPullToken } : {}),
         ...(deployer.eksGroup !== undefined ? { eksGroup: deployer.eksGroup } : {}),
         ...(rollbacker !== undefined ? { rollbackOperations: rollbacker.operations } : {}),

@@ -427,10 +427,16 @@ export const configSchema = z
         "Image of the first deployment, with a tag or digest (never latest), under ghcr.io/<githubOwner>/: the pipeline pushes its builds to the same repository with the job's GITHUB_TOKEN, and owns the Deployments' image afterwards.",
       ),
     // Pipeline
+    canaryEngine: z
+      .enum(["pipeline", "argo-rollouts"], { message: "must be pipeline or argo-rollouts" })
+      .default("pipeline")
+      .describe(
+        'What runs the canary: pipeline, a stable and a canary Deployment that the deploy workflow scales, judges and retires; argo-rollouts, one Argo Rollouts Rollout whose controller (installed in the cluster beforehand) walks the canary steps and AnalysisTemplates, the workflow setting its image, waiting for the verdict and promoting after approval (docs/pipeline.md, "The two engines").',
+      ),
     canaryLifetimeMinutes: integer(canaryLifetime.minMinutes, canaryLifetime.maxMinutes, "a number of minutes")
       .default(canaryLifetime.defaultMinutes)
       .describe(
-        'Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper scales it to 0, even when its run is gone (docs/pipeline.md, "Expired canaries").',
+        'Longest a canary may serve from its deploy, in minutes; then the in-cluster reaper (argo-rollouts: the controller) takes it out of service, even when its run is gone (docs/pipeline.md, "Expired canaries").',
       ),
     nodeVersions: z
       .array(nodeLine, { message: "must be a list of Node.js major versions" })

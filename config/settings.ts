@@ -107,6 +107,8 @@ export interface ServiceSettings {
   testCommand?: string;
   /** testRuntime none: values the test jobs run once each with, in the environment variable TEST_MATRIX. Default: one run. */
   testMatrix?: string[];
+  /** What runs the canary: `pipeline` (two Deployments the deploy workflow drives) or `argo-rollouts` (a Rollout the installed Argo Rollouts controller drives; docs/pipeline.md, "The two engines"). Default: `"pipeline"`. */
+  canaryEngine?: "pipeline" | "argo-rollouts";
   /** Paths the smoke test requests (list real endpoints). Default: `[healthPath]`. */
   smokePaths?: string[];
   /** Requests the smoke test sends to each smoke path through the canary Service (and as many through the main Service), 1 to 200. Default: `20`. */

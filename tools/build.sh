@@ -26,7 +26,7 @@ cache=${CANARY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/canary-pipeline/tool
 bin_dir=$tools_dir/../out/tools/bin
 export GOFLAGS="-mod=readonly -buildvcs=false -trimpath" CGO_ENABLED=0
 
-all=(kubernetes etcd kwok pulumi pulumi-language-nodejs pulumi-kubernetes pulumi-command actionlint act)
+all=(kubernetes etcd kwok pulumi pulumi-language-nodejs pulumi-kubernetes pulumi-command actionlint act argo-rollouts)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 
@@ -100,6 +100,17 @@ build_actionlint() {
 build_act() {
   local v; v=$(version github.com/nektos/act)
   go build -o "$1/act" -ldflags "-s -w -X main.version=${v#v}" github.com/nektos/act
+}
+# Argo Rollouts: the controller and its kubectl plugin. The module's go.mod replaces the Kubernetes
+# modules, so `go install` refuses it; tools/argo-rollouts/go.mod carries the same replace block.
+build_argo-rollouts() {
+  local v; v=$(version github.com/argoproj/argo-rollouts)
+  go build -o "$1/" -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.version=${v#v}" tool
+  # The CustomResourceDefinitions of the same version, which the tier installs (kubectl apply --server-side).
+  local crd
+  for crd in "$(go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)"/manifests/crds/*-crd.yaml; do
+    echo "---"; cat "$crd"
+  done > "$1/argo-rollouts-crds.yaml"
 }
 
 # The cache key: the Go version, how the tool is built (its build_ function) and its folder's files.

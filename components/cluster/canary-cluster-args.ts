@@ -10,6 +10,7 @@ import { ClientSideApplyProvider } from "./client-side-apply-provider";
 import { eksKubeconfig, localKubeconfigUser, tokenModeKubeconfig } from "./cluster-kubeconfig";
 import { clusterTargets, operationList, type ClusterOperation } from "../shared/cluster-operations";
 import { smokeTestOperations, type SmokeTestSpec } from "../shared/smoke-test";
+import type { RolloutPlan } from "../shared/argo-rollout";
 
 export interface CanaryClusterArgs {
   /** The validated settings (appName, namespace, createNamespace, workload and smoke settings, clusterAuth). Required. */
@@ -21,6 +22,8 @@ export interface CanaryClusterArgs {
   readonly settingNames?: SettingNames;
   /** The operations the generated workflows run; the deployer Role grants exactly what they need. Required. */
   readonly operations: readonly ClusterOperation[];
+  /** canaryEngine argo-rollouts: the Rollout's plan (the deploy plan's, whose step indexes the workflow waits on). Default: rolloutPlan(config). */
+  readonly rolloutPlan?: RolloutPlan;
   /** The ghcrPullToken secret (absent: public images, no pull Secret). Default: none. */
   readonly ghcrPullToken?: pulumi.Input<string>;
   /** The login sent with that token. Default: config.githubOwner (GHCR identifies the account by the token). */

@@ -7,6 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./app-namespace";
 import { canarySplit } from "../shared/canary-split";
 import { CanaryReaper } from "./canary-reaper";
+import * as k8s from "@pulumi/kubernetes";
+import { argoRolloutsCrds, rolloutPlan } from "../shared/argo-rollout";
+import { CanaryRollout } from "./canary-rollout";
 import { CanaryWorkload } from "./canary-workload";
 import { checkedInput } from "../shared/checked-input";
 import { ClientSideApplyProvider, clusterProvider, kubeconfigProblem } from "./client-side-apply-provider";
@@ -43,9 +46,12 @@ export class CanaryCluster extends pulumi.ComponentResource {
   /** Refuses every pod the deployer creates but the pipeline's own. */
   readonly deployerPodPolicy: DeployerPodPolicy;
   readonly imagePullSecret?: ImagePullSecret;
-  readonly workload: CanaryWorkload;
-  /** Scales an expired canary to 0, whether or not the run that deployed it is still there. */
-  readonly reaper: CanaryReaper;
+  /** The service: two Deployments (canaryEngine pipeline) or a Rollout (argo-rollouts). */
+  readonly workload: CanaryWorkload | CanaryRollout;
+  /** canaryEngine argo-rollouts: the controller's CRDs, read to check it is installed. */
+  readonly argoRolloutsCrds?: k8s.apiextensions.v1.CustomResourceDefinition[];
+  /** canaryEngine pipeline: scales an expired canary to 0, whether or not the run that deployed it is still there. */
+  readonly reaper?: CanaryReaper;
   readonly smokeTest?: PostDeploySmokeTest;
   /** The namespace's name (an Output of the Namespace when this component creates it). */
   readonly namespaceName: pulumi.Output<string>;
@@ -91,8 +97,9 @@ export class CanaryCluster extends pulumi.ComponentResource {
     // With preview: every Kubernetes object declared below, at any depth (a transformation sees
     // each descendant as it is constructed), for the preview's Role.
     const declared: DeclaredObject[] = [];
-    const record: pulumi.ResourceTransformation = ({ type, props }) => {
-      const objectName = (props.metadata as { name?: unknown } | undefined)?.name;
+    const record: pulumi.ResourceTransformation = ({ type, props, opts: resourceOpts }) => {
+      // A read (`.get`, such as the controller's CRDs) has no properties: its id is its name.
+      const objectName = resourceOpts.id ?? (props.metadata as { name?: unknown } | undefined)?.name;
       if (type.startsWith("kubernetes:")) {
         if (typeof objectName !== "string")
           throw new Error(
@@ -168,6 +175,19 @@ export class CanaryCluster extends pulumi.ComponentResource {
           this.deployer.group !== undefined
             ? { group: this.deployer.group }
             : { username: serviceAccountUsername(c.namespace, `${c.appName}-deployer`) },
+        ...(c.canaryEngine === "argo-rollouts"
+          ? {
+              workload: "rollouts" as const,
+              ...(args.rollbackOperations !== undefined
+                ? {
+                    rollbacker:
+                      c.clusterAuth === "token"
+                        ? { username: serviceAccountUsername(c.namespace, `${c.appName}-rollback`) }
+                        : { group: args.rollbackGroup ?? defaultRollbackGroup(c.appName) },
+                  }
+                : {}),
+            }
+          : {}),
       },
       child,
     );
@@ -187,26 +207,36 @@ export class CanaryCluster extends pulumi.ComponentResource {
       );
     }
 
-    this.workload = new CanaryWorkload(
-      `${name}-workload`,
-      {
-        appName: c.appName,
-        namespace,
-        containerPort: c.containerPort,
-        healthPath: c.healthPath,
-        livenessPath: c.livenessPath,
-        replicas: c.replicas,
-        initialImage: c.initialImage,
-        minReadySeconds: c.minReadySeconds,
-        startupSeconds: c.startupSeconds,
-        provider,
-        ...(c.networkPolicyIngress !== undefined ? { networkPolicyIngress: c.networkPolicyIngress } : {}),
-        ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
-      },
-      child,
-    );
-
-    this.reaper = new CanaryReaper(`${name}-reaper`, { appName: c.appName, namespace, provider }, child);
+    const workloadArgs = {
+      appName: c.appName,
+      namespace,
+      containerPort: c.containerPort,
+      healthPath: c.healthPath,
+      livenessPath: c.livenessPath,
+      replicas: c.replicas,
+      initialImage: c.initialImage,
+      minReadySeconds: c.minReadySeconds,
+      startupSeconds: c.startupSeconds,
+      provider,
+      ...(c.networkPolicyIngress !== undefined ? { networkPolicyIngress: c.networkPolicyIngress } : {}),
+      ...(this.imagePullSecret ? { imagePullSecret: this.imagePullSecret.secretName } : {}),
+    };
+    if (c.canaryEngine === "argo-rollouts") {
+      // The controller is the cluster's, installed beforehand: its CRDs are read (also by a
+      // preview), so that a cluster without them fails before anything is created, naming them.
+      this.argoRolloutsCrds = argoRolloutsCrds.map((crd) =>
+        k8s.apiextensions.v1.CustomResourceDefinition.get(`${name}-requires-${crd}`, crd, child),
+      );
+      this.workload = new CanaryRollout(
+        `${name}-workload`,
+        { ...workloadArgs, plan: args.rolloutPlan ?? rolloutPlan(c) },
+        { ...child, dependsOn: this.argoRolloutsCrds },
+      );
+    } else {
+      this.workload = new CanaryWorkload(`${name}-workload`, workloadArgs, child);
+      // The controller expires a Rollout's canary itself (its approval pause ends).
+      this.reaper = new CanaryReaper(`${name}-reaper`, { appName: c.appName, namespace, provider }, child);
+    }
 
     if (c.smokeTestOnUp) {
       const w = this.workload;
@@ -225,8 +255,7 @@ export class CanaryCluster extends pulumi.ComponentResource {
           // The declared specs: a release (which a refresh brings into the objects' outputs) is not a change.
           triggers: w.declaredSpecs,
           dependsOn: [
-            w.stable,
-            w.canary,
+            ...(w instanceof CanaryRollout ? [w.rollout, w.stableService] : [w.stable, w.canary]),
             w.mainService,
             w.canaryService,
             ...(smokeAsDeployer ? [this.deployer.roleBinding] : []),

@@ -32,6 +32,12 @@ export const releaseOwnedPaths = {
 
 export type Track = "stable" | "canary";
 
+/** The pods' timing settings, with their defaults. */
+export const workloadTiming = (args: Pick<CanaryWorkloadArgs, "startupSeconds" | "minReadySeconds">) => ({
+  startupSeconds: args.startupSeconds ?? 60,
+  minReadySeconds: args.minReadySeconds ?? 10,
+});
+
 /** The labels that tell the Deployments' pods apart: the Services and selectors use these only. */
 export const trackLabels = (appName: string, track: Track) => ({ app: appName, track });
 
@@ -59,7 +65,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     super("canary-pipeline:kubernetes:CanaryWorkload", name, {}, opts);
     const app = args.appName;
     const names = clusterTargets({ appName: app, namespace: "" });
-    const timing = { startupSeconds: args.startupSeconds ?? 60, minReadySeconds: args.minReadySeconds ?? 10 };
+    const timing = workloadTiming(args);
     this.provider = clusterProvider(
       this,
       args.provider,
@@ -104,81 +110,6 @@ export class CanaryWorkload extends pulumi.ComponentResource {
     this.mainService = service("main", names.mainService, { app });
     this.canaryService = service("canary", names.canaryService, trackLabels(app, "canary"));
 
-    const podTemplate = (track: Track): k8s.types.input.core.v1.PodTemplateSpec => {
-      const labels = trackLabels(app, track);
-      const uid = args.runAsUser ?? 10001;
-      const get = (path: string) => ({ httpGet: { path, port: containerPortName, scheme: "HTTP" } });
-      // Spread over zones and nodes without ever blocking scheduling.
-      const spread = (topologyKey: string) => ({
-        maxSkew: 1,
-        topologyKey,
-        whenUnsatisfiable: "ScheduleAnyway",
-        labelSelector: { matchLabels: labels },
-      });
-      return {
-        metadata: { labels: { ...partOf, ...labels } },
-        spec: {
-          // Its Output, not the plain name: pods naming a missing ServiceAccount are refused, so the
-          // Deployments wait for it through the data, with no dependsOn.
-          serviceAccountName: this.serviceAccount.metadata.name,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          ...(args.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
-          // The `restricted` Pod Security Standard (the namespace enforces it).
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: uid,
-            runAsGroup: uid,
-            fsGroup: uid,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
-          containers: [
-            {
-              name: names.container,
-              image: args.initialImage,
-              ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
-              // The startupProbe holds the other two back until the container first answers, for at
-              // most startupSeconds (then the kubelet restarts it), so liveness needs no initial
-              // delay and a slow start is not mistaken for a hung process. Readiness takes a pod out
-              // of the Services quickly; liveness restarts it only after a longer failure, so a slow
-              // dependency does not turn into restarts.
-              startupProbe: {
-                ...get(args.healthPath),
-                periodSeconds: probeTiming.startupPeriodSeconds,
-                timeoutSeconds: probeTiming.readinessTimeoutSeconds,
-                failureThreshold: startupFailureThreshold(timing),
-              },
-              readinessProbe: {
-                ...get(args.healthPath),
-                periodSeconds: probeTiming.readinessPeriodSeconds,
-                timeoutSeconds: probeTiming.readinessTimeoutSeconds,
-                failureThreshold: probeTiming.readinessFailureThreshold,
-              },
-              livenessProbe: {
-                ...get(args.livenessPath ?? args.healthPath),
-                periodSeconds: probeTiming.livenessPeriodSeconds,
-                timeoutSeconds: probeTiming.livenessTimeoutSeconds,
-                failureThreshold: probeTiming.livenessFailureThreshold,
-              },
-              resources: args.resources ?? {
-                requests: { cpu: "100m", memory: "128Mi" },
-                limits: { cpu: "500m", memory: "256Mi" },
-              },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ["ALL"] },
-              },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            },
-          ],
-          volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "64Mi" } }],
-        },
-      };
-    };
-
     const deployment = (track: Track, objectName: string, replicas: number, ignoreChanges: string[]) =>
       new k8s.apps.v1.Deployment(
         `${name}-${track}`,
@@ -193,7 +124,7 @@ export class CanaryWorkload extends pulumi.ComponentResource {
             revisionHistoryLimit: 5,
             // Never below the declared capacity during a rollout: the canary's share stays as computed.
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-            template: podTemplate(track),
+            template: podTemplate(args, trackLabels(app, track), this.serviceAccount.metadata.name),
           }),
         },
         { ...child, ignoreChanges },
@@ -204,47 +135,11 @@ export class CanaryWorkload extends pulumi.ComponentResource {
       releaseOwnedPaths.replicas,
     ]);
 
-    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      {
-        metadata: metadata(app),
-        spec: {
-          // The stable track only. The eviction API counts unready pods as disruptions already
-          // spent, so over both tracks one unready canary pod (a bad release, a crash loop) would use
-          // up maxUnavailable 1 and block every drain for as long as it lasted: AlwaysAllow frees
-          // only the unready pod itself, which the canary Deployment recreates at once. The canary
-          // is 0 at rest and short-lived; a drain may take its pods freely.
-          selector: { matchLabels: trackLabels(app, "stable") },
-          maxUnavailable: 1,
-          // An unready stable pod may always be evicted: it serves nothing, so it never blocks a drain.
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
+    ({ podDisruptionBudget: this.podDisruptionBudget, networkPolicy: this.networkPolicy } = workloadGuards(
+      name,
+      args,
       child,
-    );
-
-    const port = { protocol: "TCP", port: args.containerPort };
-    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      {
-        metadata: metadata(app),
-        spec: {
-          podSelector: { matchLabels: { app } },
-          policyTypes: ["Ingress"],
-          ingress: [
-            args.networkPolicyIngress === undefined
-              ? // No `from`: any source, on the container port only. An ingress controller in another
-                // namespace or on the host network, or a load balancer sending to pod IPs, keeps working
-                // on the first `pulumi up`; every other port is closed.
-                { ports: [port] }
-              : // An empty pod selector: every pod of this namespace (the smoke-test and bake pods),
-                // and the listed sources.
-                { from: [{ podSelector: {} }, ...args.networkPolicyIngress.map(networkPolicyPeer)], ports: [port] },
-          ],
-        },
-      },
-      child,
-    );
+    ));
 
     this.registerOutputs({});
   }
@@ -257,4 +152,144 @@ export function networkPolicyPeer(peer: IngressPeer): k8s.types.input.networking
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },
     ...(peer.podLabels !== undefined ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
   };
+}
+
+/**
+ * The service's pod template, the same in every workload: the Deployments' (with their track's
+ * labels) and the Rollout's (whose controller adds the track to each pod).
+ */
+export function podTemplate(
+  args: CanaryWorkloadArgs,
+  labels: Readonly<Record<string, string>>,
+  serviceAccountName: pulumi.Input<string>,
+): k8s.types.input.core.v1.PodTemplateSpec {
+  const app = args.appName;
+  const names = clusterTargets({ appName: app, namespace: "" });
+  const timing = workloadTiming(args);
+  const uid = args.runAsUser ?? 10001;
+  const get = (path: string) => ({ httpGet: { path, port: containerPortName, scheme: "HTTP" } });
+  // Spread over zones and nodes without ever blocking scheduling.
+  const spread = (topologyKey: string) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels: labels },
+  });
+  return {
+    metadata: { labels: { "app.kubernetes.io/part-of": app, ...labels } },
+    spec: {
+      // Its Output, not the plain name: pods naming a missing ServiceAccount are refused, so the
+      // Deployments wait for it through the data, with no dependsOn.
+      serviceAccountName,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      ...(args.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
+      // The `restricted` Pod Security Standard (the namespace enforces it).
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      topologySpreadConstraints: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
+      containers: [
+        {
+          name: names.container,
+          image: args.initialImage,
+          ports: [{ name: containerPortName, containerPort: args.containerPort, protocol: "TCP" }],
+          // The startupProbe holds the other two back until the container first answers, for at
+          // most startupSeconds (then the kubelet restarts it), so liveness needs no initial
+          // delay and a slow start is not mistaken for a hung process. Readiness takes a pod out
+          // of the Services quickly; liveness restarts it only after a longer failure, so a slow
+          // dependency does not turn into restarts.
+          startupProbe: {
+            ...get(args.healthPath),
+            periodSeconds: probeTiming.startupPeriodSeconds,
+            timeoutSeconds: probeTiming.readinessTimeoutSeconds,
+            failureThreshold: startupFailureThreshold(timing),
+          },
+          readinessProbe: {
+            ...get(args.healthPath),
+            periodSeconds: probeTiming.readinessPeriodSeconds,
+            timeoutSeconds: probeTiming.readinessTimeoutSeconds,
+            failureThreshold: probeTiming.readinessFailureThreshold,
+          },
+          livenessProbe: {
+            ...get(args.livenessPath ?? args.healthPath),
+            periodSeconds: probeTiming.livenessPeriodSeconds,
+            timeoutSeconds: probeTiming.livenessTimeoutSeconds,
+            failureThreshold: probeTiming.livenessFailureThreshold,
+          },
+          resources: args.resources ?? {
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "500m", memory: "256Mi" },
+          },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+          },
+          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+        },
+      ],
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.tmpSizeLimit ?? "64Mi" } }],
+    },
+  };
+}
+
+/**
+ * The guards of either workload: a PodDisruptionBudget over the stable track and a NetworkPolicy
+ * that admits the container port only.
+ */
+export function workloadGuards(
+  name: string,
+  args: CanaryWorkloadArgs,
+  child: pulumi.CustomResourceOptions,
+): { podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget; networkPolicy: k8s.networking.v1.NetworkPolicy } {
+  const app = args.appName;
+  const metadata = { name: app, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": app } };
+  const podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+    `${name}-pdb`,
+    {
+      metadata,
+      spec: {
+        // The stable track only. The eviction API counts unready pods as disruptions already
+        // spent, so over both tracks one unready canary pod (a bad release, a crash loop) would use
+        // up maxUnavailable 1 and block every drain for as long as it lasted: AlwaysAllow frees
+        // only the unready pod itself, which the canary Deployment recreates at once. The canary
+        // is 0 at rest and short-lived; a drain may take its pods freely.
+        selector: { matchLabels: trackLabels(app, "stable") },
+        maxUnavailable: 1,
+        // An unready stable pod may always be evicted: it serves nothing, so it never blocks a drain.
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    },
+    child,
+  );
+
+  const port = { protocol: "TCP", port: args.containerPort };
+  const networkPolicy = new k8s.networking.v1.NetworkPolicy(
+    `${name}-network-policy`,
+    {
+      metadata,
+      spec: {
+        podSelector: { matchLabels: { app } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          args.networkPolicyIngress === undefined
+            ? // No `from`: any source, on the container port only. An ingress controller in another
+              // namespace or on the host network, or a load balancer sending to pod IPs, keeps working
+              // on the first `pulumi up`; every other port is closed.
+              { ports: [port] }
+            : // An empty pod selector: every pod of this namespace (the smoke-test and bake pods),
+              // and the listed sources.
+              { from: [{ podSelector: {} }, ...args.networkPolicyIngress.map(networkPolicyPeer)], ports: [port] },
+        ],
+      },
+    },
+    child,
+  );
+  return { podDisruptionBudget, networkPolicy };
 }

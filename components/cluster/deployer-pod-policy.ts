@@ -134,6 +134,34 @@ export const deployerReleasePolicyName = (appName: string, namespace: string) =>
 const unchanged = (root: string, old: string, field: string) =>
   `(has(${root}.${field}) == has(${old}.${field}) && (!has(${root}.${field}) || ${root}.${field} == ${old}.${field}))`;
 
+/**
+ * The checks a Rollout update by the deployer must pass besides its pod template's: the canary
+ * steps and the services stay as declared (a deployer that could drop the analysis or the approval
+ * pause could promote a release nobody judged).
+ */
+export const rolloutValidations: readonly PodValidation[] = [
+  {
+    expression: ["strategy", "workloadRef", "selector"]
+      .map((f) => unchanged("object.spec", "oldObject.spec", f))
+      .join(" && "),
+    message:
+      "the deployer may change the Rollout's image only: its canary steps, analyses, Services and selector stay as the stack declares them",
+  },
+];
+
+/**
+ * The status changes the rollback identity may make to the Rollout: an abort, nothing that moves
+ * the canary on (a promotion, a step skipped, a pause lifted): its environment has no reviewers.
+ */
+export const rollbackStatusValidations: readonly PodValidation[] = [
+  {
+    expression: ["promoteFull", "currentStepIndex", "pauseConditions", "controllerPause"]
+      .map((f) => unchanged("object.status", "oldObject.status", f))
+      .join(" && "),
+    message: "the rollback identity may only abort the Rollout: it may not promote it, skip a step or lift a pause",
+  },
+];
+
 /** The checks a Deployment update by the deployer must pass: a new image, nothing else in the pod template. */
 export function releaseValidations(image: string, initialImage: string): PodValidation[] {
   const spec = "object.spec.template.spec",
@@ -187,9 +215,20 @@ export interface DeployerPodPolicyArgs {
   readonly image: string;
   /** The image of the first deployment, which a failed promotion may put back. Required. */
   readonly initialImage: string;
+  /**
+   * What the deployer releases to: the Deployments (canaryEngine pipeline) or the Rollout
+   * (argo-rollouts, whose canary steps must stay as declared). Default: deployments.
+   */
+  readonly workload?: "deployments" | "rollouts";
+  /** With workload rollouts: the rollback identity, whose Rollout status changes may only abort. Default: none. */
+  readonly rollbacker?: DeployerIdentity;
   /** The provider to declare the objects through (default: the parent's). */
   readonly provider?: k8s.Provider;
 }
+
+/** The name of the rollback identity's Rollout-status policy and its binding. */
+export const rollbackStatusPolicyName = (appName: string, namespace: string) =>
+  `${appName}.${namespace}.rollback-aborts`;
 
 /** The policy and its binding: Deny, in the service's namespace, for the deployer only. */
 export class DeployerPodPolicy extends pulumi.ComponentResource {
@@ -198,6 +237,9 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
   /** The deployer's Deployment updates: a new image, nothing else. */
   readonly releasePolicy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
   readonly releaseBinding: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
+  /** With workload rollouts and a rollbacker: its Rollout status changes, an abort only. */
+  readonly rollbackPolicy?: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
+  readonly rollbackBinding?: k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
   /** The pods the deployer may create. */
   readonly pods: readonly CreatedPod[];
 
@@ -208,6 +250,7 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
     const child = { parent: this, ...(args.provider ? { provider: args.provider } : {}) };
     const objectName = deployerPodPolicyName(args.appName, args.namespace);
     const labels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/component": "deployer" };
+    const rollouts = args.workload === "rollouts";
 
     this.policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
       `${name}-policy`,
@@ -254,18 +297,58 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
         spec: {
           failurePolicy: "Fail",
           // The Deployment itself; its scale subresource (kubectl scale) changes the replica count only.
+          // A Rollout's status subresource is the rollback policy's (the deployer may promote and abort).
           matchConstraints: {
             resourceRules: [
-              { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] },
+              rollouts
+                ? {
+                    apiGroups: ["argoproj.io"],
+                    apiVersions: ["v1alpha1"],
+                    operations: ["UPDATE"],
+                    resources: ["rollouts"],
+                  }
+                : { apiGroups: ["apps"], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["deployments"] },
             ],
           },
           matchConditions: [{ name: "updated-by-the-deployer", expression: deployerCondition(args.deployer) }],
-          validations: releaseValidations(args.image, args.initialImage).map((v) => ({ ...v, reason: "Forbidden" })),
+          validations: [
+            ...releaseValidations(args.image, args.initialImage),
+            ...(rollouts ? rolloutValidations : []),
+          ].map((v) => ({ ...v, reason: "Forbidden" })),
         },
       },
       child,
     );
     this.releaseBinding = bind("release-binding", releaseName, this.releasePolicy);
+
+    if (rollouts && args.rollbacker !== undefined) {
+      const rollbackName = rollbackStatusPolicyName(args.appName, args.namespace);
+      this.rollbackPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-rollback-policy`,
+        {
+          metadata: { name: rollbackName, labels: { ...labels, "app.kubernetes.io/component": "rollback" } },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                {
+                  apiGroups: ["argoproj.io"],
+                  apiVersions: ["v1alpha1"],
+                  operations: ["UPDATE"],
+                  resources: ["rollouts/status"],
+                },
+              ],
+            },
+            matchConditions: [
+              { name: "updated-by-the-rollback-identity", expression: deployerCondition(args.rollbacker) },
+            ],
+            validations: rollbackStatusValidations.map((v) => ({ ...v, reason: "Forbidden" })),
+          },
+        },
+        child,
+      );
+      this.rollbackBinding = bind("rollback-binding", rollbackName, this.rollbackPolicy);
+    }
 
     this.registerOutputs({});
   }

@@ -64,6 +64,9 @@ export interface CreatedPod {
 export function clusterTargets(config: { readonly appName: string; readonly namespace: string }): ClusterTargets & {
   readonly mainService: string;
   readonly canaryService: string;
+  /** canaryEngine argo-rollouts: the Rollout (in place of both Deployments) and the Service it points at stable's pods. */
+  readonly rollout: string;
+  readonly stableService: string;
 } {
   const app = config.appName;
   return {
@@ -78,6 +81,8 @@ export function clusterTargets(config: { readonly appName: string; readonly name
     bakePod: `${app}-canary-bake`,
     mainService: app,
     canaryService: `${app}-canary`,
+    rollout: app,
+    stableService: `${app}-stable`,
   };
 }
 
@@ -90,6 +95,12 @@ export interface ClusterOperation {
   readonly createsPod?: CreatedPod;
 }
 
+const argo = (resources: string[], verbs: string[], resourceNames: string[]): PolicyRule => ({
+  apiGroups: ["argoproj.io"],
+  resources,
+  verbs,
+  resourceNames,
+});
 const apps = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
   apiGroups: ["apps"],
   resources,
@@ -253,6 +264,68 @@ export const clusterOperations = {
     description: `remove the pod ${pod}`,
     command: `kubectl delete pod/${pod} --ignore-not-found --wait=false --namespace ${t.namespace}`,
     rules: [core(["pods"], ["delete"], [pod])],
+  }),
+} as const;
+
+/**
+ * A merge patch of the Rollout's status subresource, provided its resourceVersion is still "$1",
+ * the one read with it (the API server refuses a stale one: 409). These are the requests Argo
+ * Rollouts' kubectl plugin makes for `promote --full` and `abort` (pkg/kubectl-argo-rollouts/cmd),
+ * with the precondition added, so that nothing acts on a Rollout that moved on since it was judged.
+ */
+const rolloutStatusPatch = (t: ClusterTargets & { rollout: string }, status: string) =>
+  `kubectl patch rollout/${t.rollout} --subresource=status --type=merge --patch "{\\"metadata\\":{\\"resourceVersion\\":\\"$1\\"},\\"status\\":${status}}" --namespace ${t.namespace}`;
+
+/** The operations of canaryEngine argo-rollouts: the Rollout is the controller's; the workflow sets, reads, promotes and aborts. */
+export const rolloutOperations = {
+  /** Reads the release number stable runs (empty before the first release). */
+  readRelease: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
+    description: `read the release rollout/${t.rollout} runs`,
+    command: `kubectl get rollout/${t.rollout} --namespace ${t.namespace} --output jsonpath='${annotationPath(releaseAnnotation)}'`,
+    rules: [argo(["rollouts"], ["get"], [t.rollout])],
+  }),
+  /** Records the release number stable now runs. */
+  setRelease: (t: ReturnType<typeof clusterTargets>, release: string): ClusterOperation => ({
+    description: `record the release rollout/${t.rollout} runs`,
+    command: `kubectl annotate rollout/${t.rollout} ${releaseAnnotation}=${release} --overwrite --namespace ${t.namespace}`,
+    rules: [argo(["rollouts"], ["get", "patch"], [t.rollout])],
+  }),
+  /** Records on the Rollout the run that releases to it ("$GITHUB_RUN_ID"): a promotion and a clean-up act only on their own run's canary. */
+  claim: (t: ReturnType<typeof clusterTargets>, run: string): ClusterOperation => ({
+    description: `record which run releases to rollout/${t.rollout}`,
+    command: `kubectl annotate rollout/${t.rollout} ${canaryRunAnnotation}=${run} --overwrite --namespace ${t.namespace}`,
+    rules: [argo(["rollouts"], ["get", "patch"], [t.rollout])],
+  }),
+  /**
+   * Points the Rollout's container at an image: a JSON patch that first tests the container's name
+   * (kubectl set image knows no custom resource). The controller starts the canary steps.
+   */
+  setImage: (t: ReturnType<typeof clusterTargets>, image: string): ClusterOperation => ({
+    description: `set the image of rollout/${t.rollout}`,
+    command: `kubectl patch rollout/${t.rollout} --type=json --patch "[{\\"op\\":\\"test\\",\\"path\\":\\"/spec/template/spec/containers/0/name\\",\\"value\\":\\"${t.container}\\"},{\\"op\\":\\"replace\\",\\"path\\":\\"/spec/template/spec/containers/0/image\\",\\"value\\":\\"${image}\\"}]" --namespace ${t.namespace}`,
+    rules: [argo(["rollouts"], ["get", "patch"], [t.rollout])],
+  }),
+  /**
+   * Reads the Rollout as `run|image|generation|observedGeneration|phase|step|abort|stableRS|currentPodHash|resourceVersion|message`
+   * (an unset field empty; the message last, as it may hold `|`): what the verdict's wait, the
+   * promotion and the abort judge.
+   */
+  readState: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
+    description: `read rollout/${t.rollout}: its run, image, phase and step`,
+    command: `kubectl get rollout/${t.rollout} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryRunAnnotation)}|{.spec.template.spec.containers[0].image}|{.metadata.generation}|{.status.observedGeneration}|{.status.phase}|{.status.currentStepIndex}|{.status.abort}|{.status.stableRS}|{.status.currentPodHash}|{.metadata.resourceVersion}|{.status.message}'`,
+    rules: [argo(["rollouts"], ["get"], [t.rollout])],
+  }),
+  /** Promotes the canary fully (the remaining steps skipped), unless the Rollout changed since it was read. */
+  promoteIfUnchanged: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
+    description: `promote rollout/${t.rollout} unless it changed since it was read`,
+    command: rolloutStatusPatch(t, '{\\"promoteFull\\":true}'),
+    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["patch"], [t.rollout])],
+  }),
+  /** Aborts the canary (the controller scales it to 0 and stable back to every replica), unless the Rollout changed since it was read. */
+  abortIfUnchanged: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
+    description: `abort rollout/${t.rollout} unless it changed since it was read`,
+    command: rolloutStatusPatch(t, '{\\"abort\\":true}'),
+    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["patch"], [t.rollout])],
   }),
 } as const;
 

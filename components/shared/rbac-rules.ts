@@ -74,6 +74,8 @@ export const unreadableKinds: readonly string[] = ["kubernetes:core/v1:Secret"];
  */
 export const clusterScopedKinds: readonly string[] = [
   "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+  // canaryEngine argo-rollouts: the controller's CRDs, which the stack reads (never declares).
+  "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
   "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
   "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
   "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",

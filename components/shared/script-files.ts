@@ -34,6 +34,12 @@ export const scriptFiles = {
   "promote-check.sh": "bash",
   /** Cancels a run whose promotion still waits for approval when the canary expires. */
   "approval-deadline.sh": "bash",
+  /** canaryEngine argo-rollouts: waits for the controller's verdict on the canary. */
+  "rollout-verdict.sh": "bash",
+  /** canaryEngine argo-rollouts: checks the Rollout waits for this run's promotion, promotes it, waits for Healthy. */
+  "rollout-promote.sh": "bash",
+  /** canaryEngine argo-rollouts: aborts this run's canary and leaves another run's alone. */
+  "rollout-abort.sh": "bash",
   /** Waits for a Deployment's rollout and fails at once when a pod of the new image cannot become ready (a fragment of a step). */
   "rollout-watch.sh": "bash",
 } as const;

@@ -12,7 +12,7 @@ import { bash, ghcrLogin } from "../steps";
 import { builtImageDigest } from "./build-job";
 import { clusterCredentials, removeKubeconfig } from "./cluster-access";
 import { slackNotice } from "./notify";
-import { cleanupMinutes, deployEnv, deployJobs, imageRef, type DeployPlan } from "./plan";
+import { cleanupMinutes, deployEnv, deployJobs, imageRef, type DeployPlan, type RolloutEnginePlan } from "./plan";
 import { digestCheck, installCosign, verifyRelease, verifySignature } from "./provenance";
 
 const { digest, release, rollback } = deployEnv;
@@ -42,6 +42,22 @@ export const canaryJobOutputs = {
  * and the rollback job's clean-up, bounded for GitHub's end of a cancelled run.
  */
 export function retireCanaryStep(plan: DeployPlan, name: string, condition: string): Step {
+  if (plan.argo) {
+    // The Argo Rollouts engine: the controller scales an aborted canary to 0.
+    return bash(
+      name,
+      composeScript(
+        operationPreamble(plan.argo.operations.abort),
+        shellParameters({
+          ROLLOUT_NAME: plan.argo.rollout.name,
+          SUMMARY_TITLE: `Rolled back in ${plan.config.environment}`,
+        }),
+        scriptText("retrying.sh"),
+        scriptText("rollout-abort.sh"),
+      ),
+      { if: condition, "timeout-minutes": cleanupMinutes.retireCanary },
+    );
+  }
   return bash(
     name,
     composeScript(
@@ -124,9 +140,89 @@ function provenance({ config, first }: DeployPlan): Step[] {
   ];
 }
 
-export function canaryJob(plan: DeployPlan): Job {
-  const { config, first, operations: o, split, bake } = plan;
+/** The pipeline engine's canary: deploy the digest to the canary Deployment, check its pods, smoke-test and bake it. */
+function pipelineCanarySteps(plan: DeployPlan): Step[] {
+  const { config, operations: o, bake } = plan;
   const smokeTestMinutes = Math.ceil(smokeTestDeadlineSeconds(plan.smokeTest) / 60) + 1;
+  return [
+    bash(
+      "Deploy the digest to the canary",
+      [
+        // The expiry first: from here on the reaper scales this canary to 0 once it is past.
+        `expires="${canaryExpiryExpression(config)}"`,
+        canaryOutputs.expires.write("$expires"),
+        // The run's id beside it: a promotion, and a run's clean-up, act only on their own run's canary.
+        o.claimCanary.command,
+        o.canaryImage.command,
+        o.canaryUp.command,
+        rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
+      ].join("\n"),
+      { id: deployStep.id },
+    ),
+    bash(
+      "Check that the canary pods run the digest",
+      [
+        // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
+        "for _ in $(seq 12); do",
+        `  images="$(${o.canaryPods.command})"`,
+        `  if [ -n "$images" ] && ! grep -qv -- "@${digest.braced}\\$" <<< "$images"; then`,
+        '    echo "$images"',
+        "    exit 0",
+        "  fi",
+        "  sleep 5",
+        "done",
+        `echo "::error::the canary pods do not all run ${digest.braced}:"`,
+        'echo "$images"',
+        "exit 1",
+      ].join("\n"),
+    ),
+    bash("Smoke test", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
+    ...(bake ? [bash("Bake the canary", bakeRunner(bake), { "timeout-minutes": bakeStepTimeoutMinutes(bake) })] : []),
+  ];
+}
+
+/**
+ * The Argo Rollouts engine's canary: release the digest to the Rollout and wait for the
+ * controller's verdict; its steps (the weight, the smoke test and bake as AnalysisRuns) judge it.
+ */
+function rolloutCanarySteps(plan: DeployPlan, argo: RolloutEnginePlan): Step[] {
+  const { config } = plan;
+  const o = argo.operations;
+  return [
+    bash(
+      "Release the digest to the Rollout",
+      [
+        // The end of its approval pause, for the approval deadline: the controller takes the canary out then.
+        `expires="${canaryExpiryExpression(config)}"`,
+        canaryOutputs.expires.write("$expires"),
+        // The run's id first: a promotion, and a run's clean-up, act only on their own run's canary.
+        o.claim.command,
+        o.setImage.command,
+      ].join("\n"),
+      { id: deployStep.id },
+    ),
+    bash(
+      "Wait for the controller's verdict",
+      composeScript(
+        operationPreamble(o.verdict),
+        `RELEASE_IMAGE=${imageRef}`,
+        shellParameters({
+          ROLLOUT_NAME: argo.rollout.name,
+          APPROVAL_STEP: argo.rollout.approvalStep,
+          VERDICT_SECONDS: argo.verdictSeconds,
+          CHECK_SECONDS: argo.checkSeconds,
+        }),
+        scriptText("retrying.sh"),
+        scriptText("rollout-verdict.sh"),
+      ),
+      { "timeout-minutes": Math.ceil(argo.verdictSeconds / 60) + 1 },
+    ),
+  ];
+}
+
+export function canaryJob(plan: DeployPlan): Job {
+  const { config, first, split, bake, argo } = plan;
+  const stableRelease = argo ? argo.operations.stableRelease : plan.operations.stableRelease;
   return {
     name: `Canary (${config.environment})`,
     "runs-on": runner,
@@ -150,7 +246,7 @@ export function canaryJob(plan: DeployPlan): Job {
       bash(
         "Refuse a release older than stable's",
         [
-          `current="$(${o.stableRelease.command})"`,
+          `current="$(${stableRelease.command})"`,
           `if [ -n "$current" ] && [ "${release.ref}" -lt "$current" ]; then`,
           `  if [ "${rollback.ref}" != true ]; then`,
           `    echo "::error::release ${release.braced} is older than release \${current}, which stable runs: a re-run cannot go back in time. To roll back, run this workflow by hand with the digest${first ? "" : " and rollback"}."`,
@@ -160,48 +256,23 @@ export function canaryJob(plan: DeployPlan): Job {
           "fi",
         ].join("\n"),
       ),
-      bash(
-        "Deploy the digest to the canary",
-        [
-          // The expiry first: from here on the reaper scales this canary to 0 once it is past.
-          `expires="${canaryExpiryExpression(config)}"`,
-          canaryOutputs.expires.write("$expires"),
-          // The run's id beside it: a promotion, and a run's clean-up, act only on their own run's canary.
-          o.claimCanary.command,
-          o.canaryImage.command,
-          o.canaryUp.command,
-          rolloutWatchScript(o.canaryRollout, o.canaryStates, imageRef),
-        ].join("\n"),
-        { id: deployStep.id },
-      ),
-      bash(
-        "Check that the canary pods run the digest",
-        [
-          // Pods of the replaced ReplicaSet may still be terminating right after the rollout.
-          "for _ in $(seq 12); do",
-          `  images="$(${o.canaryPods.command})"`,
-          `  if [ -n "$images" ] && ! grep -qv -- "@${digest.braced}\\$" <<< "$images"; then`,
-          '    echo "$images"',
-          "    exit 0",
-          "  fi",
-          "  sleep 5",
-          "done",
-          `echo "::error::the canary pods do not all run ${digest.braced}:"`,
-          'echo "$images"',
-          "exit 1",
-        ].join("\n"),
-      ),
-      bash("Smoke test", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
-      ...(bake ? [bash("Bake the canary", bakeRunner(bake), { "timeout-minutes": bakeStepTimeoutMinutes(bake) })] : []),
+      ...(argo ? rolloutCanarySteps(plan, argo) : pipelineCanarySteps(plan)),
       bash(
         "Report the canary",
         [
           "{",
           `  echo "### Canary in ${config.environment}"`,
           `  echo "- image: \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
-          `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
-          '  echo "- smoke test passed"',
-          ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
+          ...(argo
+            ? [
+                `  echo "- rollout/${argo.rollout.name} at setWeight ${config.canaryWeight}: the controller's smoke test${bake ? ` and ${bake.bakeSeconds} s bake` : ""} passed"`,
+                `  echo "- it waits for the promotion at step ${argo.rollout.approvalStep}, for at most ${argo.rollout.approvalPauseSeconds} s"`,
+              ]
+            : [
+                `  echo "- ${split.canaryReplicas} canary pod(s) beside ${config.replicas} stable: ${split.actualWeight.toFixed(1)}% of traffic"`,
+                '  echo "- smoke test passed"',
+                ...(bake ? [`  echo "- held and judged for ${bake.bakeSeconds} s: passed"`] : []),
+              ]),
           '} >> "$GITHUB_STEP_SUMMARY"',
           ...writeOutputs([
             [canaryOutputs.digest, digest.ref],

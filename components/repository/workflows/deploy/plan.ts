@@ -3,12 +3,20 @@
 // operations here are the ones the jobs run, each bound to the job-environment variables the jobs
 // share, and the deployer's and the rollback identity's RBAC rules are derived from them.
 import type { StackConfig } from "../../../../config/schema";
-import { bakeOperations, bakeSpec, bakeStepTimeoutMinutes, type BakeSpec } from "../../../shared/canary-bake";
+import { rolloutPlan, type RolloutPlan } from "../../../shared/argo-rollout";
+import {
+  bakeOperations,
+  bakeRounds,
+  bakeSpec,
+  bakeStepTimeoutMinutes,
+  type BakeSpec,
+} from "../../../shared/canary-bake";
 import { canarySplit, type CanarySplit } from "../../../shared/canary-split";
 import {
   clusterOperations,
   clusterTargets,
   operationList,
+  rolloutOperations,
   type ClusterOperation,
 } from "../../../shared/cluster-operations";
 import { rolloutTimeoutSeconds } from "../../../shared/rollout-timing";
@@ -44,6 +52,7 @@ export type DeployConfig = Pick<
   | "canaryLifetimeMinutes"
   | "canaryBakeSeconds"
   | "canaryAnalysis"
+  | "canaryEngine"
   | "requiredReviewers"
 >;
 
@@ -157,6 +166,62 @@ function operationsOf(config: DeployConfig, smokeTest: SmokeTestSpec, bake: Bake
 
 export type DeployOperations = ReturnType<typeof operationsOf>;
 
+/** The image reference as one part of a longer double-quoted shell word (the JSON patch of the Rollout). */
+const imageInQuotes = `${deployEnv.image.braced}@${deployEnv.digest.braced}`;
+
+/** The cluster operations of the Argo Rollouts engine's jobs, by what they do. */
+function rolloutOperationsOf(config: DeployConfig) {
+  const t = clusterTargets(config);
+  const readState = rolloutOperations.readState(t);
+  return {
+    stableRelease: rolloutOperations.readRelease(t),
+    claim: rolloutOperations.claim(t, '"$GITHUB_RUN_ID"'),
+    setImage: rolloutOperations.setImage(t, imageInQuotes),
+    /** The canary job's wait for the controller's verdict (rollout-verdict.sh). */
+    verdict: { readState },
+    /** The promotion (rollout-promote.sh). */
+    promote: {
+      readState,
+      promoteIfUnchanged: rolloutOperations.promoteIfUnchanged(t),
+      stableRelease: rolloutOperations.readRelease(t),
+    },
+    recordRelease: rolloutOperations.setRelease(t, `"${deployEnv.release.ref}"`),
+    /** Aborts this run's canary, leaving another run's alone (rollout-abort.sh). */
+    abort: { readState, abortIfUnchanged: rolloutOperations.abortIfUnchanged(t) },
+  };
+}
+
+export type RolloutDeployOperations = ReturnType<typeof rolloutOperationsOf>;
+
+/** canaryEngine argo-rollouts: the Rollout's plan, the operations the jobs run on it, and their bounds. */
+export interface RolloutEnginePlan {
+  readonly rollout: RolloutPlan;
+  readonly operations: RolloutDeployOperations;
+  /** The canary job's wait for the verdict: the canary's pods, every analysis at its slowest, a minute more. */
+  readonly verdictSeconds: number;
+  /** The promote job's wait for Healthy: stable's rollout, one surge pod at a time. */
+  readonly healthySeconds: number;
+  /** Seconds between two looks at the Rollout. */
+  readonly checkSeconds: number;
+}
+
+function rolloutEngine(config: DeployConfig): RolloutEnginePlan {
+  const rollout = rolloutPlan(config);
+  const timeouts = rolloutTimeouts(config);
+  const bake = bakeSpec(config);
+  // Each measurement may take its whole timeout: the smoke requests one after another, then the bake's rounds.
+  const slowest =
+    Math.ceil(config.smokeMaxLatencySeconds) *
+    (config.smokeRequests + (bake ? bakeRounds(bake.bakeSeconds, bake.intervalSeconds) : 0));
+  return {
+    rollout,
+    operations: rolloutOperationsOf(config),
+    verdictSeconds: timeouts.canary + rollout.analysisSeconds + slowest + 60,
+    healthySeconds: timeouts.stable,
+    checkSeconds: 5,
+  };
+}
+
 export interface DeployPlan {
   readonly config: DeployConfig;
   /** Whether this environment builds (the first) or promotes what `config.promoteFrom` released. */
@@ -166,7 +231,10 @@ export interface DeployPlan {
   readonly smokeTest: SmokeTestSpec;
   /** The bake window; undefined when canaryBakeSeconds is 0 (no bake step). */
   readonly bake: BakeSpec | undefined;
+  /** The pipeline engine's operations (canaryEngine pipeline: the jobs run these). */
   readonly operations: DeployOperations;
+  /** canaryEngine argo-rollouts: the Rollout's plan and what the jobs do with it; undefined with the pipeline engine. */
+  readonly argo?: RolloutEnginePlan;
   /** Whether the environment has reviewers: its promotion waits for an approval, which approvalDeadline bounds. */
   readonly gated: boolean;
   /** The jobs' time limits (timeout-minutes). */
@@ -193,7 +261,8 @@ export function deployPlan(config: DeployConfig): DeployPlan {
   const smokeTest = smokeTestSpec(config);
   const bake = bakeSpec(config);
   const operations = operationsOf(config, smokeTest, bake, split);
-  const minutes = jobLimits(config, smokeTest, bake);
+  const argo = config.canaryEngine === "argo-rollouts" ? rolloutEngine(config) : undefined;
+  const minutes = argo ? rolloutJobLimits(config, argo) : jobLimits(config, smokeTest, bake);
   return {
     config,
     first: config.promoteFrom === undefined,
@@ -202,8 +271,9 @@ export function deployPlan(config: DeployConfig): DeployPlan {
     smokeTest,
     bake,
     operations,
-    deployerOperations: inOrderOfUse(operations),
-    rollbackOperations: operationList(operations.retireCanary),
+    ...(argo ? { argo } : {}),
+    deployerOperations: argo ? rolloutInOrderOfUse(argo.operations) : inOrderOfUse(operations),
+    rollbackOperations: operationList(argo ? argo.operations.abort : operations.retireCanary),
     gated: config.requiredReviewers.length > 0,
     minutes,
     sessionSeconds: {
@@ -228,6 +298,30 @@ function jobLimits(config: DeployConfig, smokeTest: SmokeTestSpec, bake: BakeSpe
     // The canary's lifetime, then the cancellation.
     approvalDeadline: config.canaryLifetimeMinutes + 5,
   };
+}
+
+/** The Argo Rollouts engine's job limits: its waits' bounds, set-up, and the clean-up. */
+function rolloutJobLimits(config: DeployConfig, argo: RolloutEnginePlan) {
+  return {
+    canary: jobMinutes(argo.verdictSeconds) + cleanupMinutes.retireCanary,
+    promote: jobMinutes(60 + argo.healthySeconds) + cleanupMinutes.retireCanary,
+    rollback: cleanupMinutes.rollbackJob,
+    approvalDeadline: config.canaryLifetimeMinutes + 5,
+  };
+}
+
+/** The Argo Rollouts engine's operations (each once), in order of first use. */
+function rolloutInOrderOfUse(o: RolloutDeployOperations): ClusterOperation[] {
+  const all = [
+    o.stableRelease,
+    o.claim,
+    o.setImage,
+    ...operationList(o.verdict),
+    ...operationList(o.promote),
+    o.recordRelease,
+    ...operationList(o.abort),
+  ];
+  return all.filter((op, i) => all.findIndex((other) => other.command === op.command) === i);
 }
 
 /** The operations (each once), in order of first use. */

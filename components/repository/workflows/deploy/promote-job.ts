@@ -5,12 +5,12 @@ import { rolloutWatchScript } from "../../../shared/rollout-watch";
 import { composeScript, operationPreamble, scriptText, shellParameters } from "../../../shared/script-files";
 import { smokeTestDeadlineSeconds, smokeTestRunner } from "../../../shared/smoke-test";
 import { needs, StepId } from "../links";
-import type { Job } from "../model";
+import type { Job, Step } from "../model";
 import { runner } from "../names";
 import { bash } from "../steps";
-import { canaryJobOutputs, failedOrCancelled } from "./canary-job";
+import { canaryJobOutputs, failedOrCancelled, retireCanaryStep } from "./canary-job";
 import { clusterCredentials, removeKubeconfig } from "./cluster-access";
-import { cleanupMinutes, deployEnv, deployJobs, imageRef, type DeployPlan } from "./plan";
+import { cleanupMinutes, deployEnv, deployJobs, imageRef, type DeployPlan, type RolloutEnginePlan } from "./plan";
 import { digestCheck, releaseAttestation } from "./provenance";
 
 const { digest, release, rollback, previousImage } = deployEnv;
@@ -36,9 +36,73 @@ function promoteCheck(plan: DeployPlan): string {
   );
 }
 
-export function promoteJob(plan: DeployPlan): Job {
-  const { config, first, operations: o, targets: t } = plan;
+/** The pipeline engine's promotion: judge the canary again, move stable to its digest (back if that fails), retire it. */
+function pipelinePromoteSteps(plan: DeployPlan): Step[] {
+  const { operations: o } = plan;
   const smokeTestMinutes = Math.ceil(smokeTestDeadlineSeconds(plan.smokeTest) / 60) + 1;
+  return [
+    // An approval may come hours after the canary job judged it: judge it again now.
+    bash("Smoke-test the canary again", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
+    bash("Check the canary and stable's release", promoteCheck(plan), { "timeout-minutes": 1 }),
+    bash(
+      "Record stable's image",
+      [
+        `previous="$(${o.stableImageNow.command})"`,
+        previousImage.write("$previous"),
+        'echo "- stable ran \\`${previous}\\` before this promotion" >> "$GITHUB_STEP_SUMMARY"',
+      ].join("\n"),
+    ),
+    bash(
+      "Promote the digest to stable",
+      [
+        o.stableImage.command,
+        rolloutWatchScript(o.stableRollout, o.stableStates, imageRef),
+        o.recordRelease.command,
+      ].join("\n"),
+      { id: promoteStep.id },
+    ),
+    bash("Retire the canary", o.canaryDown.command),
+  ];
+}
+
+/**
+ * The Argo Rollouts engine's promotion: the controller's full promotion of the canary this run
+ * released, once it is checked at the moment it acts (rollout-promote.sh); the release recorded.
+ * Until stable is Healthy on it the controller keeps the old pods; a failure or a cancellation
+ * aborts it (the stable pods take every replica back).
+ */
+function rolloutPromoteSteps(plan: DeployPlan, argo: RolloutEnginePlan): Step[] {
+  const o = argo.operations;
+  return [
+    bash(
+      "Promote the canary",
+      [
+        composeScript(
+          operationPreamble(o.promote),
+          `RELEASE_IMAGE=${imageRef}`,
+          shellParameters({
+            ROLLOUT_NAME: argo.rollout.name,
+            APPROVAL_STEP: argo.rollout.approvalStep,
+            HEALTHY_SECONDS: argo.healthySeconds,
+            CHECK_SECONDS: argo.checkSeconds,
+          }),
+          scriptText("retrying.sh"),
+          scriptText("rollout-promote.sh"),
+        ),
+        o.recordRelease.command,
+      ].join("\n"),
+      { id: promoteStep.id, "timeout-minutes": Math.ceil(argo.healthySeconds / 60) + 2 },
+    ),
+    retireCanaryStep(
+      plan,
+      "Abort the promotion",
+      `${failedOrCancelled} && (${promoteStep.outcome} == 'failure' || ${promoteStep.outcome} == 'cancelled')`,
+    ),
+  ];
+}
+
+export function promoteJob(plan: DeployPlan): Job {
+  const { config, first, targets: t, argo } = plan;
   return {
     name: promoteJobName(config.environment),
     "runs-on": runner,
@@ -71,60 +135,52 @@ export function promoteJob(plan: DeployPlan): Job {
         ].join("\n"),
       ),
       ...clusterCredentials(config, plan.sessionSeconds.deployer),
-      // An approval may come hours after the canary job judged it: judge it again now.
-      bash("Smoke-test the canary again", smokeTestRunner(plan.smokeTest), { "timeout-minutes": smokeTestMinutes }),
-      bash("Check the canary and stable's release", promoteCheck(plan), { "timeout-minutes": 1 }),
-      bash(
-        "Record stable's image",
-        [
-          `previous="$(${o.stableImageNow.command})"`,
-          previousImage.write("$previous"),
-          'echo "- stable ran \\`${previous}\\` before this promotion" >> "$GITHUB_STEP_SUMMARY"',
-        ].join("\n"),
-      ),
-      bash(
-        "Promote the digest to stable",
-        [
-          o.stableImage.command,
-          rolloutWatchScript(o.stableRollout, o.stableStates, imageRef),
-          o.recordRelease.command,
-        ].join("\n"),
-        { id: promoteStep.id },
-      ),
-      bash("Retire the canary", o.canaryDown.command),
+      ...(argo ? rolloutPromoteSteps(plan, argo) : pipelinePromoteSteps(plan)),
       ...(config.signImages ? releaseAttestation(config) : []),
       bash(
         "Report the promotion",
         [
           "{",
           `  echo "### Promoted in ${config.environment}"`,
-          `  echo "- deployment/${t.stableDeployment} now runs \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
-          `  echo "- canary deployment/${t.canaryDeployment} scaled to 0"`,
+          ...(argo
+            ? [
+                `  echo "- rollout/${argo.rollout.name} is Healthy on \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced}): every replica runs it"`,
+              ]
+            : [
+                `  echo "- deployment/${t.stableDeployment} now runs \\\`${deployEnv.image.braced}@${digest.braced}\\\` (release ${release.braced})"`,
+                `  echo "- canary deployment/${t.canaryDeployment} scaled to 0"`,
+              ]),
           '} >> "$GITHUB_STEP_SUMMARY"',
         ].join("\n"),
       ),
-      bash(
-        "Put stable back on its previous image",
-        [
-          o.stableBack.command,
-          "{",
-          `  echo "### Promotion failed in ${config.environment}"`,
-          `  echo "- deployment/${t.stableDeployment} set back to \\\`${previousImage.braced}\\\`"`,
-          '} >> "$GITHUB_STEP_SUMMARY"',
-          // Bounded (GitHub ends a cancelled run's steps 5 minutes on): the controller finishes the rollout regardless.
-          `if ${o.stableBackRollout.command}; then`,
-          '  echo "- its rollout back has finished" >> "$GITHUB_STEP_SUMMARY"',
-          "else",
-          `  echo "::warning::deployment/${t.stableDeployment} is still rolling back to ${previousImage.braced}: check it"`,
-          '  echo "- its rollout back had not finished when the step ended: check it" >> "$GITHUB_STEP_SUMMARY"',
-          "fi",
-        ].join("\n"),
-        {
-          if: `${failedOrCancelled} && (${promoteStep.outcome} == 'failure' || ${promoteStep.outcome} == 'cancelled')`,
-          "timeout-minutes": cleanupMinutes.stableBack,
-        },
-      ),
+      ...(argo ? [] : [stableBackStep(plan)]),
       ...removeKubeconfig(config),
     ],
   };
+}
+
+/** The pipeline engine's put-back: stable to the image it ran, when moving it failed or was cancelled. */
+function stableBackStep(plan: DeployPlan): Step {
+  const { config, operations: o, targets: t } = plan;
+  return bash(
+    "Put stable back on its previous image",
+    [
+      o.stableBack.command,
+      "{",
+      `  echo "### Promotion failed in ${config.environment}"`,
+      `  echo "- deployment/${t.stableDeployment} set back to \\\`${previousImage.braced}\\\`"`,
+      '} >> "$GITHUB_STEP_SUMMARY"',
+      // Bounded (GitHub ends a cancelled run's steps 5 minutes on): the controller finishes the rollout regardless.
+      `if ${o.stableBackRollout.command}; then`,
+      '  echo "- its rollout back has finished" >> "$GITHUB_STEP_SUMMARY"',
+      "else",
+      `  echo "::warning::deployment/${t.stableDeployment} is still rolling back to ${previousImage.braced}: check it"`,
+      '  echo "- its rollout back had not finished when the step ended: check it" >> "$GITHUB_STEP_SUMMARY"',
+      "fi",
+    ].join("\n"),
+    {
+      if: `${failedOrCancelled} && (${promoteStep.outcome} == 'failure' || ${promoteStep.outcome} == 'cancelled')`,
+      "timeout-minutes": cleanupMinutes.stableBack,
+    },
+  );
 }
