@@ -2,7 +2,7 @@
 // identity (jobs against trust policies, and no Pulumi credential shared between a gated and an
 // ungated stack's previews), cluster rights (each job's kubectl against the Role its
 // credentials are bound to), secrets (nothing in plain text) and names (everything the workflows
-// reference exists). actionlint, a real binary of the real tier's tools, runs apart from them
+// reference exists; a Rollout's Services and AnalysisTemplates too, rollout-references.ts). actionlint, a real binary of the real tier's tools, runs apart from them
 // (lintRender). A check that finds nothing to examine says so as a finding, never "ok".
 import { mockAccount } from "../testing/mock-engine";
 import { commandClusterRoles, jobClusterRoles, jobClusterWideRoles } from "./cluster-identity";
@@ -10,7 +10,7 @@ import { checkClusterRights, scriptRequests, type RoleRule } from "./cluster-rig
 import type { ApiRequest } from "./kubectl";
 import { podRequests } from "./pod-requests";
 import { checkPreviewIdentities } from "./preview-identity";
-import { previewRequests, refreshedPreviews } from "./preview-reads";
+import { previewRequests, refreshedPreviews, unrecordedReads } from "./preview-reads";
 import { assumedRoles, checkIdentity, roleContexts, type Repository } from "./identity";
 import { checkGithubNames, checkImageNames, checkKubernetesNames } from "./names";
 import {
@@ -26,6 +26,7 @@ import {
 } from "./render-files";
 import { formatFinding, lintWorkflow } from "./actionlint";
 import { schemaProblems } from "./kubernetes-schema";
+import { checkRollouts } from "./rollout-references";
 import { checkSecrets, secretPlaceholder } from "./secrets";
 
 export interface VerifyInput {
@@ -115,6 +116,14 @@ function clusterRights(files: RenderFiles, others: readonly RenderFiles[]): stri
     objects.filter((o) => o.kind === "ClusterRole").map((role) => [role, [] as ApiRequest[]]),
   );
   const findings: string[] = [];
+  // A `.get` the render depends on but does not record: a refresh reads it, by a name only the read carries.
+  if (workflows.some(({ document }) => Object.values(document.jobs).some((job) => refreshedPreviews(job).length > 0)))
+    findings.push(
+      ...unrecordedReads(files).map(
+        (urn) =>
+          `${urn}: a refreshed preview reads this object (a \`.get\` of the program), but the render does not record the read (external, with its id): what it requests cannot be judged`,
+      ),
+    );
   for (const { path, repository, document } of workflows) {
     for (const [jobId, job] of Object.entries(document.jobs)) {
       const scripts = (job.steps ?? []).flatMap((s) => (s.run ? [s.run] : []));
@@ -231,6 +240,7 @@ export async function verifyRender(input: VerifyInput): Promise<Findings> {
         ...checkGithubNames(input.files, others),
         ...checkKubernetesNames(input.files),
         ...checkImageNames(input.files),
+        ...checkRollouts(input.files),
       ]),
     ],
   };

@@ -3,6 +3,9 @@
 // against what the scripts really do. A command this module does not know is an error, never a
 // skip. What each command requests: kubectl's own source (k8s.io/kubectl, pkg/cmd/...), each verb
 // proven needed against the real authoriser by test/cluster/token-mode.test.ts, scenario 3.
+// Custom resources (canaryEngine argo-rollouts): Argo Rollouts' `Rollout`, as its CRD names it
+// (argoproj/argo-rollouts v1.10.1, manifests/crds/rollout-crd.yaml: group argoproj.io, plural
+// rollouts, singular rollout, short name ro, with the status and scale subresources).
 import { parse } from "yaml";
 
 /** One API request: verb on a (sub)resource, by name when the command names its object. */
@@ -29,7 +32,18 @@ const apiGroupOf: Record<string, string> = {
   services: "",
   configmaps: "",
   secrets: "",
+  rollouts: "argoproj.io",
+  "rollouts/status": "argoproj.io",
 };
+/** The resources a custom resource definition serves (the API server knows no strategic merge patch for them). */
+const customResources = new Set(["rollouts"]);
+/** The subresources each resource serves: `kubectl patch --subresource`'s targets. */
+const subresourcesOf: Record<string, readonly string[]> = {
+  deployments: ["status", "scale"],
+  rollouts: ["status", "scale"],
+};
+/** What `kubectl rollout` knows (k8s.io/kubectl pkg/polymorphichelpers, statusviewer.go and rollback.go): not a Rollout. */
+const rolloutCommandKinds = new Set(["deployments"]);
 const pluralOf: Record<string, string> = {
   deployment: "deployments",
   deploy: "deployments",
@@ -38,6 +52,8 @@ const pluralOf: Record<string, string> = {
   replicaset: "replicasets",
   service: "services",
   svc: "services",
+  rollout: "rollouts",
+  ro: "rollouts",
 };
 
 /** Splits shell words from `text` until an operator or an unmatched closing quote/paren. */
@@ -149,9 +165,17 @@ export function kubectlCommands(script: string): { commands: KubectlCommand[]; f
   return { commands, files };
 }
 
-/** Splits argv into positional words and flags (`--flag=value`, `--flag value`, `-n value`). */
-export function parseArgs(argv: readonly string[]): { words: string[]; flags: Map<string, string> } {
+/**
+ * Splits argv into positional words and flags (`--flag=value`, `--flag value`, `-n value`).
+ * `verbValued`: the flags that take a value for this command only (`kubectl patch -p`, where
+ * `kubectl logs -p` is a boolean).
+ */
+export function parseArgs(
+  argv: readonly string[],
+  verbValued: readonly string[] = [],
+): { words: string[]; flags: Map<string, string> } {
   const valued = new Set([
+    ...verbValued,
     "--namespace",
     "-n",
     "--selector",
@@ -168,6 +192,10 @@ export function parseArgs(argv: readonly string[]): { words: string[]; flags: Ma
     "-c",
     "--region",
     "--name",
+    "--patch",
+    "--patch-file",
+    "--type",
+    "--subresource",
   ]);
   const words: string[] = [];
   const flags = new Map<string, string>();
@@ -225,7 +253,7 @@ function manifestObjects(content: string): { resource: string; name?: string }[]
  * for `create --filename`. Throws on a command it does not know.
  */
 export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, string> = new Map()): ApiRequest[] {
-  const { words, flags } = parseArgs(command.argv);
+  const { words, flags } = parseArgs(command.argv, command.argv[0] === "patch" ? ["-p"] : []);
   const ns = flags.get("--namespace") ?? flags.get("-n");
   const waits = (flags.get("--wait") ?? "true") !== "false";
   const [verb, sub] = words;
@@ -240,6 +268,9 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
     case "set": {
       if (sub !== "image") fail(`unknown set subcommand ${String(sub)}`);
       const t = target(words, 2);
+      // pkg/polymorphichelpers/updatepodspec.go knows the built-in workloads only: a custom resource has no pod spec for it.
+      if (customResources.has(t.resource))
+        fail(`sets the image of a ${t.resource} custom resource, which kubectl set image cannot`);
       return [request(t.resource, "get", t.name, ns), request(t.resource, "patch", t.name, ns)];
     }
     case "annotate": {
@@ -261,6 +292,8 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
     }
     case "rollout": {
       const t = target(words, 2);
+      if (!rolloutCommandKinds.has(t.resource))
+        fail(`kubectl rollout knows no ${t.resource} (pkg/polymorphichelpers: Deployments, DaemonSets, StatefulSets)`);
       if (sub === "status") return ["get", "list", "watch"].map((v) => request(t.resource, v, t.name, ns));
       if (sub === "undo")
         return [
@@ -269,6 +302,35 @@ export function apiRequests(command: KubectlCommand, files: ReadonlyMap<string, 
           request("replicasets", "list", undefined, ns),
         ];
       return fail(`unknown rollout subcommand ${String(sub)}`);
+    }
+    case "patch": {
+      // k8s.io/kubectl@v0.36.3 pkg/cmd/patch/patch.go, RunPatch: the builder (lines 224-233, without
+      // RequireObject(false), so cli-runtime's Builder.Do adds RetrieveLazy: builder.go 190 and 1191)
+      // GETs the object first, through the --subresource when one is given (visitor.go 100, Info.Get
+      // with WithSubresource; helper.go 99-105); then helper.Patch (lines 254-259) PATCHes the same
+      // path. So `--subresource=status` is a GET and a PATCH of `<resource>/status`, and the plain
+      // object is not requested at all. No --record: the recorder's second patch (line 273) is a no-op.
+      const allowed = new Set(["--type", "--patch", "-p", "--subresource", "--namespace", "-n", "--output", "-o"]);
+      const unknownFlags = [...flags.keys()].filter((f) => !allowed.has(f));
+      if (unknownFlags.length > 0) fail(`patches with flags this verifier does not know (${unknownFlags.join(", ")})`);
+      const t = target(words, 1);
+      if (t.name === undefined || t.next !== words.length) fail("patches something other than one named object");
+      if (!(flags.get("--patch") ?? flags.get("-p"))) fail("patches without --patch");
+      // The default type is strategic (patch.go 139), which a custom resource refuses with 415
+      // (k8s.io/apiextensions-apiserver@v0.36.3 pkg/apiserver/customresource_handler.go 328-333:
+      // json, merge and apply patches only).
+      const type = (flags.get("--type") ?? "strategic").toLowerCase();
+      if (!["json", "merge", "strategic"].includes(type)) fail(`patches with an unknown --type ${type}`);
+      if (type === "strategic" && customResources.has(t.resource))
+        fail(
+          `strategic-merge-patches a ${t.resource} custom resource, which the API server refuses (415): use --type=merge or --type=json`,
+        );
+      const subresource = flags.get("--subresource");
+      if (subresource !== undefined && !(subresourcesOf[t.resource] ?? []).includes(subresource))
+        fail(`patches ${t.resource}/${subresource}, a subresource this verifier does not know`);
+      const resource = subresource === undefined ? t.resource : `${t.resource}/${subresource}`;
+      if (!(resource in apiGroupOf)) fail(`patches ${resource}, a resource this verifier does not know`);
+      return [request(resource, "get", t.name, ns), request(resource, "patch", t.name, ns)];
     }
     case "get": {
       const t = target(words, 1);

@@ -5,6 +5,10 @@
 // drop such a field silently, so here the object is validated through a Proxy that records which
 // keys the validator reads: a key it never reads is not in the schema, except under free-form maps
 // (labels, data, resources.limits...), whose keys are data rather than fields.
+// A custom kind (Argo Rollouts' Rollout and AnalysisTemplate) has no model: it is validated against
+// its CustomResourceDefinition's structural schema (crd-schema.ts), its metadata as the ObjectMeta
+// the API server checks every object's against.
+import { crdSchema, crdsMissing, structuralProblems } from "./crd-schema";
 
 /** A validator's view of an object: model classes carry the compiled schema as `validate`. */
 type ModelClass = { prototype: { validate(this: unknown): void } };
@@ -90,7 +94,7 @@ export async function schemaProblems(object: unknown): Promise<string[]> {
   const { apiVersion, kind } = object as { apiVersion?: unknown; kind?: unknown };
   if (typeof apiVersion !== "string" || typeof kind !== "string") return ["apiVersion and kind must be strings"];
   const model = await modelClass(apiVersion, kind);
-  if (!model) return [`no schema for ${apiVersion} ${kind}`];
+  if (!model) return customResourceProblems(object as Record<string, unknown>, apiVersion, kind);
   const { proxy, reads } = recordReads(object);
   const problems: string[] = [];
   try {
@@ -100,6 +104,20 @@ export async function schemaProblems(object: unknown): Promise<string[]> {
   }
   problems.push(...unreadKeys(object, reads, "", "").map((p) => `unknown field ${p}`));
   return problems;
+}
+
+/** A custom resource against its CRD's schema, and its metadata as ObjectMeta (through a ConfigMap's model). */
+async function customResourceProblems(object: Record<string, unknown>, apiVersion: string, kind: string) {
+  const schema = crdSchema(apiVersion, kind);
+  if (!schema) return [`no schema for ${apiVersion} ${kind}${crdsMissing ? `: ${crdsMissing}` : ""}`];
+  const { metadata, ...rest } = object;
+  const meta = await schemaProblems({ apiVersion: "v1", kind: "ConfigMap", metadata });
+  const { properties, ...root } = schema;
+  const withoutMetadata = {
+    ...root,
+    properties: Object.fromEntries(Object.entries(properties ?? {}).filter(([k]) => k !== "metadata")),
+  };
+  return [...meta, ...structuralProblems(withoutMetadata, rest)];
 }
 
 /** Throws one error naming every problem of the object (see schemaProblems). */

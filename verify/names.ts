@@ -1,7 +1,8 @@
 // Names: every `secrets.X` and `vars.X` a workflow reads is created by a stack in the repository
 // the workflow is committed to (for the job's environment, or repository-wide), every Kubernetes
 // name, label selector and Service host the workflows' scripts use exists among the rendered
-// objects, and the image repository a deploy workflow releases is the one its Deployments run.
+// objects, and the image repository a deploy workflow releases is the one its Deployments (or,
+// canaryEngine argo-rollouts, its Rollout: an Argo Rollouts pod template) run.
 import { parseImageReference, pushRegistry, registryOf } from "../config/image-reference";
 import { kubectlCommands, parseArgs } from "./kubectl";
 import {
@@ -84,13 +85,11 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
         o.metadata.name === name &&
         (namespace === undefined || o.metadata.namespace === namespace),
     );
-  const podTemplates = objects
-    .filter((o) => o.kind === "Deployment")
-    .map((o) => ({
-      namespace: o.metadata.namespace,
-      labels:
-        (o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {},
-    }));
+  const podTemplates = objects.filter(isWorkload).map((o) => ({
+    namespace: o.metadata.namespace,
+    labels:
+      (o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {},
+  }));
   const workflows = workflowDocuments(files);
   if (workflows.length === 0) return [noWorkflows];
   for (const { path, document: workflow } of workflows) {
@@ -106,7 +105,7 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
           const { flags } = parseArgs(argv);
           const namespace = flags.get("--namespace") ?? flags.get("-n");
           for (const word of argv) {
-            const ref = /^(deployment|pod|service)\/([a-z0-9.-]+)$/.exec(word);
+            const ref = /^(deployment|pod|service|rollout)\/([a-z0-9.-]+)$/.exec(word);
             if (ref && !exists(ref[1], ref[2], namespace) && !(ref[1] === "pod" && createdHere.includes(ref[2]))) {
               findings.push(`${path}: ${ref[1]}/${ref[2]} in ${where(namespace)} is not a rendered object`);
             }
@@ -137,7 +136,11 @@ export function checkKubernetesNames(files: RenderFiles): string[] {
   return [...new Set(findings)];
 }
 
-/** The images of a Deployment's pod template. */
+/** A Deployment, or an Argo Rollouts Rollout (a pod template under spec.template too). */
+const isWorkload = (o: KubernetesObject) =>
+  o.kind === "Deployment" || (o.kind === "Rollout" && o.apiVersion === "argoproj.io/v1alpha1");
+
+/** The images of a Deployment's (or Rollout's) pod template. */
 const deploymentImages = (o: KubernetesObject): string[] =>
   ((o.spec?.template as { spec?: { containers?: { image?: string }[] } } | undefined)?.spec?.containers ?? []).flatMap(
     (c) => (typeof c.image === "string" ? [c.image] : []),
@@ -151,7 +154,7 @@ const deploymentImages = (o: KubernetesObject): string[] =>
  */
 export function checkImageNames(files: RenderFiles): string[] {
   const repositories = kubernetesObjects(files)
-    .filter((o) => o.kind === "Deployment")
+    .filter(isWorkload)
     .flatMap(deploymentImages)
     .flatMap((image) => {
       const repository = parseImageReference(image)?.repository;

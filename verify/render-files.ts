@@ -17,6 +17,10 @@ interface ResourceEntry {
   readonly provider: string | null;
   readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
+  /** A read (`.get`) of an object the program does not declare, as Pulumi's checkpoint marks one. */
+  readonly external?: boolean;
+  /** A read's id: the object it reads (`[namespace/]name` for a Kubernetes object). */
+  readonly id?: string;
 }
 
 /** A workflow as committed, parsed. */
