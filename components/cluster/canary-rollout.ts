@@ -120,7 +120,9 @@ export class CanaryRollout extends pulumi.ComponentResource {
         spec: declared({
           replicas: args.replicas,
           selector: { matchLabels: { app } },
-          minReadySeconds: timing.minReadySeconds,
+          // Declared only when set: the refreshed Rollout holds no zero (it is the default), and
+          // `pulumi up` would otherwise add it back after every release (the real tier showed it).
+          ...(timing.minReadySeconds > 0 ? { minReadySeconds: timing.minReadySeconds } : {}),
           // A step that makes no progress for one pod's bound aborts the canary (not only marks it).
           progressDeadlineSeconds: progressDeadlineSeconds(timing),
           progressDeadlineAbort: true,

@@ -27,10 +27,15 @@ for _ in 1 2 3; do
     outcome="fully promoted: nothing to abort"
     break
   fi
-  if abort_if_unchanged "$version"; then
+  if refused="$(abort_if_unchanged "$version" 2>&1)"; then
     outcome="aborted: the controller scales the canary to 0"
     break
   fi
+  # Only a conflict (409: another change since the read) is read again; any other refusal ends the step.
+  case "$refused" in
+    *Conflict* | *"the object has been modified"*) ;;
+    *) echo "::error::could not abort rollout/$ROLLOUT_NAME: $refused"; exit 1 ;;
+  esac
   echo "rollout/$ROLLOUT_NAME changed while it was being aborted: reading it again" >&2
 done
 [ -n "${outcome:-}" ] || { echo "::error::could not abort rollout/$ROLLOUT_NAME"; exit 1; }

@@ -8,7 +8,7 @@
 # on the new image.
 # Cluster operations (the preamble's functions): read_state (`run|image|generation|observedGeneration|
 # phase|step|abort|stableRS|currentPodHash|resourceVersion|message`), promote_if_unchanged VERSION,
-# stable_release; retrying from retrying.sh.
+# stable_release, record_release (the release number on the Rollout); retrying from retrying.sh.
 # Parameters: ROLLOUT_NAME, RELEASE_IMAGE (image@digest), RELEASE (its number), ROLLBACK (true: older
 # allowed), APPROVAL_STEP, HEALTHY_SECONDS (the bound of the wait), CHECK_SECONDS.
 : "${ROLLOUT_NAME:?the Rollout}" "${RELEASE_IMAGE:?the image@digest}" "${RELEASE:?the release number}" \
@@ -29,8 +29,13 @@ current="$(retrying stable_release)"
 if [ -n "$current" ] && [ "$RELEASE" -lt "$current" ] && [ "$ROLLBACK" != true ]; then
   refuse "stable runs release $current, newer than release $RELEASE: a re-run cannot move stable back in time; to roll back, run the workflow by hand with the digest"
 fi
-promote_if_unchanged "$version" ||
-  refuse "rollout/$ROLLOUT_NAME changed since it was checked (its pause ended, or another run took it)"
+if ! refused="$(promote_if_unchanged "$version" 2>&1)"; then
+  case "$refused" in
+    *Conflict* | *"the object has been modified"*)
+      refuse "rollout/$ROLLOUT_NAME changed since it was checked (its pause ended, or another run took it)" ;;
+    *) refuse "$refused" ;;
+  esac
+fi
 echo "promoted: the controller moves every replica to $RELEASE_IMAGE"
 deadline=$(($(date +%s) + HEALTHY_SECONDS))
 while :; do
@@ -39,6 +44,7 @@ while :; do
   if [ "$observed" = "$generation" ] && [ "$image" = "$RELEASE_IMAGE" ]; then
     if [ "$phase" = Healthy ] && [ -n "$stable" ] && [ "$stable" = "$current_hash" ]; then
       echo "rollout/$ROLLOUT_NAME is Healthy: every replica runs $RELEASE_IMAGE"
+      record_release
       exit 0
     fi
     if [ "$abort" = true ] || [ "$phase" = Degraded ]; then

@@ -86,9 +86,14 @@ export interface RolloutPlan {
   readonly analysisSeconds: number;
 }
 
-/** A path as a metric's name: `/api/v1/orders` → `api-v1-orders` (a DNS-1123 label, unique by index). */
+/** A path as part of a metric's name: the first path `/api/v1/orders` → `1-api-v1-orders` (unique by its index). */
 const pathLabel = (index: number, path: string) =>
-  `${index + 1}-${path.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`.replace(/-+$/, "").slice(0, 40);
+  `${index + 1}-${path
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/^-+/, "")
+    .toLowerCase()}`
+    .slice(0, 40)
+    .replace(/-+$/, "");
 
 /** The web metric that requests `path` through the canary Service; any non-2xx answer or a timeout aborts. */
 function probe(config: RolloutConfig, prefix: string, index: number, path: string, count: number, interval: number) {

@@ -269,7 +269,8 @@ export const clusterOperations = {
 
 /**
  * A merge patch of the Rollout's status subresource, provided its resourceVersion is still "$1",
- * the one read with it (the API server refuses a stale one: 409). These are the requests Argo
+ * the one read with it (the API server refuses a stale one: 409). kubectl gets the status
+ * subresource first, then patches it (the real authoriser's verdict: test/cluster/argo-rollouts.test.ts). These are the requests Argo
  * Rollouts' kubectl plugin makes for `promote --full` and `abort` (pkg/kubectl-argo-rollouts/cmd),
  * with the precondition added, so that nothing acts on a Rollout that moved on since it was judged.
  */
@@ -319,13 +320,13 @@ export const rolloutOperations = {
   promoteIfUnchanged: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
     description: `promote rollout/${t.rollout} unless it changed since it was read`,
     command: rolloutStatusPatch(t, '{\\"promoteFull\\":true}'),
-    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["patch"], [t.rollout])],
+    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["get", "patch"], [t.rollout])],
   }),
   /** Aborts the canary (the controller scales it to 0 and stable back to every replica), unless the Rollout changed since it was read. */
   abortIfUnchanged: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
     description: `abort rollout/${t.rollout} unless it changed since it was read`,
     command: rolloutStatusPatch(t, '{\\"abort\\":true}'),
-    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["patch"], [t.rollout])],
+    rules: [argo(["rollouts"], ["get"], [t.rollout]), argo(["rollouts/status"], ["get", "patch"], [t.rollout])],
   }),
 } as const;
 

@@ -179,13 +179,13 @@ function rolloutOperationsOf(config: DeployConfig) {
     setImage: rolloutOperations.setImage(t, imageInQuotes),
     /** The canary job's wait for the controller's verdict (rollout-verdict.sh). */
     verdict: { readState },
-    /** The promotion (rollout-promote.sh). */
+    /** The promotion (rollout-promote.sh), which records the release once stable runs it. */
     promote: {
       readState,
       promoteIfUnchanged: rolloutOperations.promoteIfUnchanged(t),
       stableRelease: rolloutOperations.readRelease(t),
+      recordRelease: rolloutOperations.setRelease(t, `"${deployEnv.release.ref}"`),
     },
-    recordRelease: rolloutOperations.setRelease(t, `"${deployEnv.release.ref}"`),
     /** Aborts this run's canary, leaving another run's alone (rollout-abort.sh). */
     abort: { readState, abortIfUnchanged: rolloutOperations.abortIfUnchanged(t) },
   };
@@ -318,7 +318,6 @@ function rolloutInOrderOfUse(o: RolloutDeployOperations): ClusterOperation[] {
     o.setImage,
     ...operationList(o.verdict),
     ...operationList(o.promote),
-    o.recordRelease,
     ...operationList(o.abort),
   ];
   return all.filter((op, i) => all.findIndex((other) => other.command === op.command) === i);

@@ -76,21 +76,18 @@ function rolloutPromoteSteps(plan: DeployPlan, argo: RolloutEnginePlan): Step[] 
   return [
     bash(
       "Promote the canary",
-      [
-        composeScript(
-          operationPreamble(o.promote),
-          `RELEASE_IMAGE=${imageRef}`,
-          shellParameters({
-            ROLLOUT_NAME: argo.rollout.name,
-            APPROVAL_STEP: argo.rollout.approvalStep,
-            HEALTHY_SECONDS: argo.healthySeconds,
-            CHECK_SECONDS: argo.checkSeconds,
-          }),
-          scriptText("retrying.sh"),
-          scriptText("rollout-promote.sh"),
-        ),
-        o.recordRelease.command,
-      ].join("\n"),
+      composeScript(
+        operationPreamble(o.promote),
+        `RELEASE_IMAGE=${imageRef}`,
+        shellParameters({
+          ROLLOUT_NAME: argo.rollout.name,
+          APPROVAL_STEP: argo.rollout.approvalStep,
+          HEALTHY_SECONDS: argo.healthySeconds,
+          CHECK_SECONDS: argo.checkSeconds,
+        }),
+        scriptText("retrying.sh"),
+        scriptText("rollout-promote.sh"),
+      ),
       { id: promoteStep.id, "timeout-minutes": Math.ceil(argo.healthySeconds / 60) + 2 },
     ),
     retireCanaryStep(
