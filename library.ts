@@ -67,6 +67,17 @@ export { DeployerPodPolicy, type DeployerPodPolicyArgs } from "./components/clus
 export { clusterOperations, type ClusterOperation, type PolicyRule } from "./components/shared/cluster-operations";
 export { refreshOperations, rulesFor, unreadableKinds, type DeclaredObject } from "./components/shared/rbac-rules";
 export { CanaryWorkload, type CanaryWorkloadArgs } from "./components/cluster/canary-workload";
+// canaryEngine argo-rollouts: the Rollout in place of the two Deployments, and its plan from the settings.
+export { CanaryRollout, type CanaryRolloutArgs } from "./components/cluster/canary-rollout";
+export {
+  argoRolloutsCrds,
+  rolloutPlan,
+  type AnalysisTemplatePlan,
+  type RolloutMetric,
+  type RolloutPlan,
+  type RolloutStep,
+} from "./components/shared/argo-rollout";
+export { rolloutOperations } from "./components/shared/cluster-operations";
 export {
   ClientSideApplyProvider,
   type ClientSideApplyProviderArgs,
