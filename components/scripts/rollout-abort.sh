@@ -6,14 +6,14 @@
 # is conditional on the resourceVersion read with the run: a change in between is read again, up
 # to 3 times.
 # Cluster operations (the preamble's functions): read_state (`run|image|generation|observedGeneration|
-# phase|step|abort|stableRS|currentPodHash|resourceVersion|message`), abort_if_unchanged VERSION;
+# phase|step|abort|stableRS|currentPodHash|resourceVersion|abortedAt|pausedAt|message`), abort_if_unchanged VERSION;
 # retrying from retrying.sh.
 # Parameters: ROLLOUT_NAME, and SUMMARY_TITLE, for the report in $GITHUB_STEP_SUMMARY.
 : "${ROLLOUT_NAME:?the Rollout}" "${SUMMARY_TITLE:?the report title}" "${GITHUB_RUN_ID:?the run}"
 for _ in 1 2 3; do
   # Read first: a failed read in a here-string would not stop the script (set -e ignores it there).
   state="$(retrying read_state)" || { echo "::error::cannot read rollout/$ROLLOUT_NAME"; exit 1; }
-  IFS='|' read -r run _ _ _ phase _ abort stable current_hash version _ <<< "$state"
+  IFS='|' read -r run _ _ _ phase _ abort stable current_hash version _ _ _ <<< "$state"
   if [ "$run" != "$GITHUB_RUN_ID" ]; then
     echo "rollout/$ROLLOUT_NAME was released to by run ${run:-(none)}, not by this run ($GITHUB_RUN_ID): left as it is"
     outcome="left to run ${run:-(none)}"

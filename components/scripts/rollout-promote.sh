@@ -7,7 +7,7 @@
 # it judged (a change in between is refused, 409), and a bounded wait for the Rollout to be Healthy
 # on the new image.
 # Cluster operations (the preamble's functions): read_state (`run|image|generation|observedGeneration|
-# phase|step|abort|stableRS|currentPodHash|resourceVersion|message`), promote_if_unchanged VERSION,
+# phase|step|abort|stableRS|currentPodHash|resourceVersion|abortedAt|pausedAt|message`), promote_if_unchanged VERSION,
 # stable_release, record_release (the release number on the Rollout); retrying from retrying.sh.
 # Parameters: ROLLOUT_NAME, RELEASE_IMAGE (image@digest), RELEASE (its number), ROLLBACK (true: older
 # allowed), APPROVAL_STEP, HEALTHY_SECONDS (the bound of the wait), CHECK_SECONDS.
@@ -16,7 +16,7 @@
   "${CHECK_SECONDS:?seconds between looks}" "${GITHUB_RUN_ID:?the run}"
 refuse() { echo "::error::not promoted: $1"; exit 1; }
 state="$(retrying read_state)" || refuse "cannot read rollout/$ROLLOUT_NAME"
-IFS='|' read -r run image generation observed phase step abort _ _ version message <<< "$state"
+IFS='|' read -r run image generation observed phase step abort _ _ version _ _ message <<< "$state"
 [ "$run" = "$GITHUB_RUN_ID" ] ||
   refuse "rollout/$ROLLOUT_NAME was released to by run ${run:-(none)}, not by this run ($GITHUB_RUN_ID): a run promotes only the canary it released and judged; release again"
 [ "$image" = "$RELEASE_IMAGE" ] || refuse "the canary runs $image, not $RELEASE_IMAGE"
@@ -40,7 +40,7 @@ echo "promoted: the controller moves every replica to $RELEASE_IMAGE"
 deadline=$(($(date +%s) + HEALTHY_SECONDS))
 while :; do
   state="$(retrying read_state)" || { echo "::error::cannot read rollout/$ROLLOUT_NAME"; exit 1; }
-  IFS='|' read -r _ image generation observed phase _ abort stable current_hash _ message <<< "$state"
+  IFS='|' read -r _ image generation observed phase _ abort stable current_hash _ _ _ message <<< "$state"
   if [ "$observed" = "$generation" ] && [ "$image" = "$RELEASE_IMAGE" ]; then
     if [ "$phase" = Healthy ] && [ -n "$stable" ] && [ "$stable" = "$current_hash" ]; then
       echo "rollout/$ROLLOUT_NAME is Healthy: every replica runs $RELEASE_IMAGE"

@@ -307,13 +307,13 @@ export const rolloutOperations = {
     rules: [argo(["rollouts"], ["get", "patch"], [t.rollout])],
   }),
   /**
-   * Reads the Rollout as `run|image|generation|observedGeneration|phase|step|abort|stableRS|currentPodHash|resourceVersion|message`
+   * Reads the Rollout as `run|image|generation|observedGeneration|phase|step|abort|stableRS|currentPodHash|resourceVersion|abortedAt|pausedAt|message`
    * (an unset field empty; the message last, as it may hold `|`): what the verdict's wait, the
    * promotion and the abort judge.
    */
   readState: (t: ReturnType<typeof clusterTargets>): ClusterOperation => ({
     description: `read rollout/${t.rollout}: its run, image, phase and step`,
-    command: `kubectl get rollout/${t.rollout} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryRunAnnotation)}|{.spec.template.spec.containers[0].image}|{.metadata.generation}|{.status.observedGeneration}|{.status.phase}|{.status.currentStepIndex}|{.status.abort}|{.status.stableRS}|{.status.currentPodHash}|{.metadata.resourceVersion}|{.status.message}'`,
+    command: `kubectl get rollout/${t.rollout} --namespace ${t.namespace} --output jsonpath='${annotationPath(canaryRunAnnotation)}|{.spec.template.spec.containers[0].image}|{.metadata.generation}|{.status.observedGeneration}|{.status.phase}|{.status.currentStepIndex}|{.status.abort}|{.status.stableRS}|{.status.currentPodHash}|{.metadata.resourceVersion}|{.status.abortedAt}|{.status.pauseConditions[0].startTime}|{.status.message}'`,
     rules: [argo(["rollouts"], ["get"], [t.rollout])],
   }),
   /** Promotes the canary fully (the remaining steps skipped), unless the Rollout changed since it was read. */

@@ -197,6 +197,8 @@ function rolloutCanarySteps(plan: DeployPlan, argo: RolloutEnginePlan): Step[] {
         canaryOutputs.expires.write("$expires"),
         // The run's id first: a promotion, and a run's clean-up, act only on their own run's canary.
         o.claim.command,
+        // The verdict counts only the controller's statuses from here on.
+        deployEnv.releasedAt.write("$(date +%s)"),
         o.setImage.command,
       ].join("\n"),
       { id: deployStep.id },

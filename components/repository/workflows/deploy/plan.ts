@@ -80,6 +80,8 @@ export const deployEnv = {
   rollback: new EnvVariable("ROLLBACK"),
   /** The image stable ran before the promotion, to put it back if the promotion fails. */
   previousImage: new EnvVariable("PREVIOUS_IMAGE"),
+  /** canaryEngine argo-rollouts: when the release was set on the Rollout (Unix seconds, taken just before). */
+  releasedAt: new EnvVariable("RELEASED_AT"),
   /** The kubeconfig file kubectl reads. */
   kubeconfig: new EnvVariable("KUBECONFIG"),
 } as const;
