@@ -163,7 +163,12 @@ export const rollbackStatusValidations: readonly PodValidation[] = [
 ];
 
 /** The checks a Deployment update by the deployer must pass: a new image, nothing else in the pod template. */
-export function releaseValidations(image: string, initialImage: string): PodValidation[] {
+export function releaseValidations(
+  image: string,
+  initialImage: string,
+  workload: "deployments" | "rollouts" = "deployments",
+): PodValidation[] {
+  const what = workload === "rollouts" ? "the Rollout's image" : "its Deployments' images";
   const spec = "object.spec.template.spec",
     old = "oldObject.spec.template.spec";
   const digestOf = `^${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}@sha256:[0-9a-f]{64}$`;
@@ -182,8 +187,7 @@ export function releaseValidations(image: string, initialImage: string): PodVali
       ]
         .map((f) => unchanged(spec, old, f))
         .join(" && "),
-      message:
-        "the deployer may change its Deployments' images only: their pods' volumes, init containers, service account and security context stay as the stack declares them",
+      message: `the deployer may change ${what} only: the pods' volumes, init containers, service account and security context stay as the stack declares them`,
     },
     {
       expression:
@@ -192,8 +196,7 @@ export function releaseValidations(image: string, initialImage: string): PodVali
           .map((f) => unchanged("c", "o", f))
           .join(" && ") +
         "))",
-      message:
-        "the deployer may change its Deployments' images only: their containers, env, mounts, commands and security context stay as the stack declares them",
+      message: `the deployer may change ${what} only: the containers, env, mounts, commands and security context stay as the stack declares them`,
     },
     {
       expression: `${spec}.containers.all(c, ${old}.containers.exists(o, o.name == c.name && o.image == c.image) || c.image.matches(${JSON.stringify(digestOf)}) || c.image == ${JSON.stringify(initialImage)})`,
@@ -312,7 +315,7 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
           },
           matchConditions: [{ name: "updated-by-the-deployer", expression: deployerCondition(args.deployer) }],
           validations: [
-            ...releaseValidations(args.image, args.initialImage),
+            ...releaseValidations(args.image, args.initialImage, rollouts ? "rollouts" : "deployments"),
             ...(rollouts ? rolloutValidations : []),
           ].map((v) => ({ ...v, reason: "Forbidden" })),
         },

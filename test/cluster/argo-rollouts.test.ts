@@ -9,7 +9,7 @@
 // here is asynchronous.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,9 +30,9 @@ import {
   type ArgoRolloutsController,
   type ServiceStandIn,
 } from "../../test-control-plane/argo-rollouts";
-import { projectCopy } from "../../test-control-plane/project";
+import { projectCopy, type ProjectCopy } from "../../test-control-plane/project";
 import { startPrometheus, type PrometheusServer } from "./prometheus";
-import { imageOf, newDigest, release, resumeRun, type Deployer, type Release } from "./release";
+import { imageOf, newDigest, release, resumeRun, writeSmokeReport, type Deployer, type Release } from "./release";
 import { adminKubeconfig, changes, clusterAccess, kubeconfigFile, serviceConfig, tierStack, toolsBin } from "./tier";
 
 const run = promisify(execFile);
@@ -99,6 +99,9 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
   let config: StackConfig;
   let stack: Stack;
   let deployer: Deployer;
+  let project: ProjectCopy;
+  const projectNs = "orders-argo-cli";
+  const projectAccount = "210987654321";
 
   before(async () => {
     standIn = await startServiceStandIn();
@@ -147,6 +150,8 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
     });
   });
   after(async () => {
+    project?.pulumi(["destroy", "--yes", "--skip-preview"]);
+    project?.pulumi(["stack", "rm", "--yes", "--force", "tier"]);
     await stack?.destroy().catch(() => undefined);
     await stack?.workspace.removeStack("tier", { force: true }).catch(() => undefined);
     await controller?.stop();
@@ -155,32 +160,36 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
   });
 
   test("without the controller's CRDs, `pulumi preview` of the project (the real CLI) fails before anything is created, naming them", () => {
-    // The project as its users run it, in a copy of the repository: a failed preview stops the
+    // The project as its users run it, in a copy of the repository, with the defaults (the smoke
+    // test after `pulumi up` among them) and a namespace of its own. A failed preview stops the
     // program's process, which an inline program would share with this one.
-    const account = "210987654321";
-    const project = projectCopy("argo-rollouts", { CANARY_STANDIN_AWS_ACCOUNT_ID: account });
-    try {
-      project.ok(["stack", "init", "tier"]);
-      const { server, caData } = clusterAccess();
-      for (const [key, value] of Object.entries({
-        githubOwner: "acme",
-        githubRepository: "orders-api",
-        appName: app,
-        namespace: ns,
-        clusterAuth: "token",
-        clusterEndpoint: server,
-        clusterCaData: caData,
-        initialImage: config.initialImage,
-        canaryEngine: "argo-rollouts",
-      }))
-        project.ok(["config", "set", key, value]);
-      project.ok(["config", "set", "--path", "aws:allowedAccountIds[0]", account]);
-      const preview = project.pulumi(["preview"]);
-      assert.notEqual(preview.status, 0);
-      assert.match(preview.stdout + preview.stderr, /resource 'rollouts\.argoproj\.io' does not exist/);
-    } finally {
-      project.pulumi(["stack", "rm", "--yes", "--force", "tier"]);
-    }
+    project = projectCopy("argo-rollouts", { CANARY_STANDIN_AWS_ACCOUNT_ID: projectAccount });
+    project.ok(["stack", "init", "tier"]);
+    const { server, caData } = clusterAccess();
+    for (const [key, value] of Object.entries({
+      githubOwner: "acme",
+      githubRepository: "orders-api",
+      appName: app,
+      namespace: projectNs,
+      clusterAuth: "token",
+      clusterEndpoint: server,
+      clusterCaData: caData,
+      initialImage: config.initialImage,
+      replicas: "2",
+      canaryWeight: "33",
+      minReadySeconds: "0",
+      canaryEngine: "argo-rollouts",
+    }))
+      project.ok(["config", "set", key, value]);
+    project.ok(["config", "set", "--path", "aws:allowedAccountIds[0]", projectAccount]);
+    const preview = project.pulumi(["preview"]);
+    assert.notEqual(preview.status, 0);
+    assert.match(preview.stdout + preview.stderr, /resource 'rollouts\.argoproj\.io' does not exist/);
+    assert.equal(
+      spawnSync(path.join(toolsBin, "kubectl"), ["--kubeconfig", adminKubeconfig, "get", "namespace", projectNs])
+        .status,
+      1,
+    );
   });
 
   test("with the controller installed, `pulumi up` declares the Rollout and waits for every replica", async () => {
@@ -198,6 +207,26 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
     const r = await rollout();
     assert.equal(r.status?.phase, "Healthy");
     assert.equal(r.spec.template.spec.containers[0].image, config.initialImage);
+  });
+
+  test("with the controller installed, the project's `pulumi up` (the real CLI, the defaults) creates the Rollout, waits for it and smoke-tests it", () => {
+    // The project's CLI runs block this process: nothing of the stand-in is asked meanwhile (a
+    // first deploy runs no analysis).
+    writeSmokeReport({ ...config, namespace: projectNs }, "pass");
+    const started = Date.now();
+    project.ok(["up", "--yes", "--skip-preview"]);
+    measured.projectUpSeconds = (Date.now() - started) / 1000;
+    const r = JSON.parse(
+      spawnSync(
+        path.join(toolsBin, "kubectl"),
+        ["--kubeconfig", adminKubeconfig, "get", "rollout", app, "--namespace", projectNs, "--output", "json"],
+        { encoding: "utf8" },
+      ).stdout,
+    ) as Rollout;
+    assert.equal(r.status?.phase, "Healthy");
+    project.ok(["preview", "--expect-no-changes"]);
+    project.ok(["destroy", "--yes", "--skip-preview"]);
+    project.pulumi(["stack", "rm", "--yes", "--force", "tier"]);
   });
 
   test("a good release walks every step, waits for its promotion, and the promotion makes it stable", async () => {
@@ -421,7 +450,7 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
       ],
       deployerKubeconfig,
     );
-    assert.match(volumeAdded.output, /the deployer may change its Deployments' images only/);
+    assert.match(volumeAdded.output, /the deployer may change the Rollout's image only: the pods' volumes/);
 
     // The rollback identity: an abort is admitted, a promotion is refused by its admission policy.
     const waiting = await release(config, deployer, newDigest(), { promote: false });

@@ -109,7 +109,7 @@ export function refusedDeploymentChanges(
   return [
     {
       what: "a Secret volume added",
-      message: /their pods' volumes, init containers, service account and security context stay/,
+      message: /the pods' volumes, init containers, service account and security context stay/,
       args: patch([
         {
           op: "add",
@@ -120,7 +120,7 @@ export function refusedDeploymentChanges(
     },
     {
       what: "an env value from a Secret",
-      message: /their containers, env, mounts, commands and security context stay/,
+      message: /the containers, env, mounts, commands and security context stay/,
       args: patch([
         {
           op: "add",
