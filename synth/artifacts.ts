@@ -73,6 +73,8 @@ export function artifacts(resources: RegisteredResource[]): Map<string, string> 
     provider: r.provider ?? null,
     dependencies: r.dependencies,
     inputs: redacted[i],
+    // A `.get` of the program: read, never created (the engine's checkpoint marks it so).
+    ...(r.external ? { external: true, id: r.id } : {}),
   }));
   add("resources.json", `${JSON.stringify(list, null, 2)}\n`);
   return files;

@@ -52,6 +52,10 @@ export interface RegisteredResource {
   /** Inputs as sent; secret values are wrapped as `{ [secretMarker]: value }`. */
   readonly inputs: Record<string, unknown>;
   readonly custom: boolean;
+  /** A read of an existing object (`Resource.get`), as the engine's checkpoint marks it; never created. */
+  readonly external?: true;
+  /** With external: the id it reads. */
+  readonly id?: string;
 }
 
 /** Wraps a secret value inside recorded inputs. */
@@ -206,6 +210,17 @@ function registeredAlias(message: AliasMessage): RegisteredAlias {
   };
 }
 
+/** What the mock monitor reads of a ReadResourceRequest (the SDK's protobuf message). */
+interface ReadRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getProperties(): { toJavaScript(): unknown } | undefined;
+  getId(): string;
+}
+
 /** The mock monitor, recording each registration and naming URNs as the engine does. */
 class RecordingMonitor extends MockMonitor {
   constructor(
@@ -247,6 +262,29 @@ class RecordingMonitor extends MockMonitor {
     });
     /* eslint-enable */
     return super.registerResource(req, callback);
+  }
+
+  /** A `.get` of the program: recorded as the engine's checkpoint records it, external with its id. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override async readResource(req: ReadRequest, callback: (err: any, response: any) => void): Promise<void> {
+    const parent = req.getParent();
+    const type = req.getType();
+    const name = req.getName();
+    const provider = req.getProvider().replace(/::[^:]*$/, "");
+    const dependencies = [...new Set(req.getDependenciesList())].sort();
+    this.registrations.push({
+      urn: engineUrn(parent, type, name),
+      type,
+      name,
+      ...(parent ? { parent } : {}),
+      dependencies,
+      ...(provider ? { provider } : {}),
+      inputs: markSecrets(req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      custom: true,
+      external: true,
+      id: req.getId(),
+    });
+    return super.readResource(req, callback);
   }
 }
 
