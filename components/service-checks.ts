@@ -8,14 +8,18 @@ import { deployPlan, type DeployPlan } from "./repository/workflows/deploy";
 /**
  * canaryLifetimeMinutes must hold the canary job's timeout-minutes, which the deploy workflow
  * derives from the rollout, smoke test and bake: the reaper must never scale down a canary its own
- * job is still testing.
+ * job is still testing; under Argo Rollouts the approval pause is the lifetime less the analyses,
+ * at least a minute, so a shorter lifetime would not bound the canary.
  */
 function lifetimeProblem(config: StackConfig, plan: DeployPlan): string | undefined {
   const jobMinutes = plan.minutes.canary;
   if (config.canaryLifetimeMinutes >= jobMinutes) return undefined;
+  const expiry = plan.argo
+    ? "the controller's approval pause would be cut to its floor and the canary could outlive it"
+    : "the reaper would scale the canary to 0 while its job still tests it";
   return (
     `${config.canaryLifetimeMinutes} is shorter than the canary job's ${jobMinutes} minutes: ` +
-    `the reaper would scale the canary to 0 while its job still tests it; set it to ${jobMinutes} or more`
+    `${expiry}; set it to ${jobMinutes} or more`
   );
 }
 
