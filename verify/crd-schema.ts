@@ -1,17 +1,18 @@
 // The schemas of the custom kinds a render may declare (canaryEngine argo-rollouts: Argo Rollouts'
-// Rollout and AnalysisTemplate), read from the CustomResourceDefinitions of the version the real
-// tier installs: tools/argo-rollouts/go.mod pins github.com/argoproj/argo-rollouts, and
-// tools/build.sh argo-rollouts concatenates that module's manifests/crds/*-crd.yaml into
-// out/tools/bin/argo-rollouts-crds.yaml. Without that file, the module's own manifests in the Go
-// module cache (the same bytes) are read. An object is then validated as the API server validates a
+// Rollout and AnalysisTemplate), from the CustomResourceDefinitions of the version the real tier
+// installs (tools/argo-rollouts/go.mod pins github.com/argoproj/argo-rollouts; tools/build.sh
+// argo-rollouts writes its CRDs into out/tools/bin/argo-rollouts-crds.yaml). The offline suite runs
+// with Node alone, so the two kinds' schemas, without their descriptions, are committed in
+// verify/argo-rollouts-schemas.json (`npm run schemas:argo` writes it from the built CRDs); the
+// real tier checks it is exactly that (test/cluster/argo-controller.test.ts), and a file of another
+// version than the pinned one is refused. An object is validated as the API server validates a
 // custom resource against a structural schema (k8s.io/apiextensions-apiserver pkg/apiserver/schema:
 // types, required, enum, pattern, formats, int-or-string, nullable), and every field the schema does
 // not declare is reported as unknown, as the server would prune it silently (pruning.go), except
 // under x-kubernetes-preserve-unknown-fields and maps (additionalProperties).
 // Not evaluated: x-kubernetes-validations, whose one rule in these CRDs (Rollout spec.selector:
 // `self == oldSelf`) is a transition rule, which a create never runs.
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -52,68 +53,76 @@ interface CustomResourceDefinition {
   };
 }
 
-const module = "github.com/argoproj/argo-rollouts";
+const argoModule = "github.com/argoproj/argo-rollouts";
 const root = resolve(__dirname, "..");
+/** The kinds a render declares, whose schemas are kept: the Rollout and its AnalysisTemplates. */
+const keptKinds = ["Rollout", "AnalysisTemplate"];
+/** The committed schemas (`npm run schemas:argo` writes them from the built CRDs; the real tier checks they are those). */
+export const schemasFile = join(root, "verify", "argo-rollouts-schemas.json");
 
 /** The version tools/argo-rollouts/go.mod selects (its replace, if any, else its require). */
 export function pinnedArgoRolloutsVersion(
   goMod = readFileSync(join(root, "tools", "argo-rollouts", "go.mod"), "utf8"),
 ) {
-  const replaced = new RegExp(`^\\s*${module.replace(/[./]/g, "\\$&")}\\s.*=>\\s*\\S+\\s+(v\\S+)`, "m").exec(goMod);
-  const required = new RegExp(`^\\s*(?:require\\s+)?${module.replace(/[./]/g, "\\$&")}\\s+(v\\S+)`, "m").exec(goMod);
+  const replaced = new RegExp(`^\\s*${argoModule.replace(/[./]/g, "\\$&")}\\s.*=>\\s*\\S+\\s+(v\\S+)`, "m").exec(goMod);
+  const required = new RegExp(`^\\s*(?:require\\s+)?${argoModule.replace(/[./]/g, "\\$&")}\\s+(v\\S+)`, "m").exec(
+    goMod,
+  );
   return replaced?.[1] ?? required?.[1];
 }
 
-/** Where the CRDs are read from: the built file, else the pinned module's manifests; undefined: neither is there. */
-function crdSources(): { files: string[]; from: string } | undefined {
-  const built = join(process.env.CANARY_TOOLS_BIN ?? join(root, "out", "tools", "bin"), "argo-rollouts-crds.yaml");
-  if (existsSync(built)) return { files: [built], from: built };
-  const version = pinnedArgoRolloutsVersion();
-  if (version === undefined) return undefined;
-  const cache =
-    process.env.GOMODCACHE ||
-    (() => {
-      const go = spawnSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" });
-      return go.status === 0 ? go.stdout.trim() : "";
-    })();
-  const folder = join(cache, `${module}@${version}`, "manifests", "crds");
-  if (cache === "" || !existsSync(folder)) return undefined;
-  return {
-    files: readdirSync(folder)
-      .filter((f) => f.endsWith("-crd.yaml"))
-      .sort()
-      .map((f) => join(folder, f)),
-    from: folder,
-  };
+/** A schema without its descriptions: what a structural validation reads. */
+function withoutDescriptions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDescriptions);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== "description")
+      .map(([key, v]) => [key, withoutDescriptions(v)]),
+  );
 }
 
-let loaded: Map<string, StructuralSchema> | undefined;
-/** Why the CRDs could not be read (empty: they were). */
-export let crdsMissing = "";
+/** The committed file's content: the kept kinds' schemas of every served version, by `apiVersion/kind`. */
+export interface ArgoRolloutsSchemas {
+  readonly version: string;
+  readonly schemas: Record<string, StructuralSchema>;
+}
 
-/** The schema of every served version of the Argo Rollouts CRDs, by `apiVersion/kind`. */
-function schemas(): Map<string, StructuralSchema> {
-  if (loaded) return loaded;
-  loaded = new Map();
-  const sources = crdSources();
-  if (!sources) {
-    crdsMissing = `the Argo Rollouts CustomResourceDefinitions are not built (run tools/build.sh argo-rollouts) nor in the Go module cache (${module}@${pinnedArgoRolloutsVersion() ?? "?"})`;
-    return loaded;
+/** The schemas as `npm run schemas:argo` extracts them from the CRDs' YAML (tools/build.sh argo-rollouts writes it). */
+export function extractSchemas(crdsYaml: string, version: string): ArgoRolloutsSchemas {
+  const schemas: Record<string, StructuralSchema> = {};
+  for (const document of parseAllDocuments(crdsYaml)) {
+    const crd = document.toJS() as CustomResourceDefinition | null;
+    if (crd?.kind !== "CustomResourceDefinition" || !crd.spec || !keptKinds.includes(crd.spec.names.kind)) continue;
+    for (const v of crd.spec.versions)
+      if (v.served !== false && v.schema?.openAPIV3Schema)
+        schemas[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = withoutDescriptions(
+          v.schema.openAPIV3Schema,
+        ) as StructuralSchema;
   }
-  for (const file of sources.files)
-    for (const document of parseAllDocuments(readFileSync(file, "utf8"))) {
-      const crd = document.toJS() as CustomResourceDefinition | null;
-      if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
-      for (const version of crd.spec.versions)
-        if (version.served !== false && version.schema?.openAPIV3Schema)
-          loaded.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, version.schema.openAPIV3Schema);
-    }
+  return { version, schemas };
+}
+
+let loaded: ArgoRolloutsSchemas | undefined;
+
+/** The committed schemas, checked against the version tools/argo-rollouts/go.mod pins. */
+function schemas(): ArgoRolloutsSchemas {
+  loaded ??= JSON.parse(readFileSync(schemasFile, "utf8")) as ArgoRolloutsSchemas;
   return loaded;
 }
 
-/** The CRD schema of a custom kind, or undefined (with crdsMissing saying why, when the CRDs could not be read). */
+/** Why the schemas cannot be trusted (empty: they can): they were extracted from another version than the pinned one. */
+export const schemaProblem = (): string => {
+  const pinned = pinnedArgoRolloutsVersion();
+  const { version } = schemas();
+  return version === pinned
+    ? ""
+    : `verify/argo-rollouts-schemas.json holds ${argoModule}@${version}'s schemas, not the pinned ${String(pinned)}: run tools/build.sh argo-rollouts, then npm run schemas:argo`;
+};
+
+/** The CRD schema of a custom kind, or undefined (schemaProblem() says why, when the schemas are not the pinned version's). */
 export function crdSchema(apiVersion: string, kind: string): StructuralSchema | undefined {
-  return schemas().get(`${apiVersion}/${kind}`);
+  return schemaProblem() === "" ? schemas().schemas[`${apiVersion}/${kind}`] : undefined;
 }
 
 const typeOf = (value: unknown): string =>
@@ -194,4 +203,12 @@ export function structuralProblems(schema: StructuralSchema, value: unknown, pat
     }
   }
   return problems;
+}
+
+/** `npm run schemas:argo`: writes verify/argo-rollouts-schemas.json from the built CRDs. */
+if (require.main === module) {
+  const built = join(process.env.CANARY_TOOLS_BIN ?? join(root, "out", "tools", "bin"), "argo-rollouts-crds.yaml");
+  const version = pinnedArgoRolloutsVersion() ?? "";
+  writeFileSync(schemasFile, `${JSON.stringify(extractSchemas(readFileSync(built, "utf8"), version))}\n`);
+  console.log(`${schemasFile}: ${version}`);
 }

@@ -8,7 +8,7 @@
 // A custom kind (Argo Rollouts' Rollout and AnalysisTemplate) has no model: it is validated against
 // its CustomResourceDefinition's structural schema (crd-schema.ts), its metadata as the ObjectMeta
 // the API server checks every object's against.
-import { crdSchema, crdsMissing, structuralProblems } from "./crd-schema";
+import { crdSchema, schemaProblem, structuralProblems } from "./crd-schema";
 
 /** A validator's view of an object: model classes carry the compiled schema as `validate`. */
 type ModelClass = { prototype: { validate(this: unknown): void } };
@@ -109,7 +109,7 @@ export async function schemaProblems(object: unknown): Promise<string[]> {
 /** A custom resource against its CRD's schema, and its metadata as ObjectMeta (through a ConfigMap's model). */
 async function customResourceProblems(object: Record<string, unknown>, apiVersion: string, kind: string) {
   const schema = crdSchema(apiVersion, kind);
-  if (!schema) return [`no schema for ${apiVersion} ${kind}${crdsMissing ? `: ${crdsMissing}` : ""}`];
+  if (!schema) return [`no schema for ${apiVersion} ${kind}${schemaProblem() ? `: ${schemaProblem()}` : ""}`];
   const { metadata, ...rest } = object;
   const meta = await schemaProblems({ apiVersion: "v1", kind: "ConfigMap", metadata });
   const { properties, ...root } = schema;

@@ -277,11 +277,16 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
 
     // Deny, in the service's namespace only (by the label the API server sets on every namespace).
     // The policy's name as its Output: the binding waits for the policy through the data.
-    const bind = (suffix: string, objectName: string, policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy) =>
+    const bind = (
+      suffix: string,
+      objectName: string,
+      policy: k8s.admissionregistration.v1.ValidatingAdmissionPolicy,
+      bindingLabels: Record<string, string> = labels,
+    ) =>
       new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
         `${name}-${suffix}`,
         {
-          metadata: { name: objectName, labels },
+          metadata: { name: objectName, labels: bindingLabels },
           spec: {
             policyName: policy.metadata.name,
             validationActions: ["Deny"],
@@ -326,10 +331,11 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
 
     if (rollouts && args.rollbacker !== undefined) {
       const rollbackName = rollbackStatusPolicyName(args.appName, args.namespace);
+      const rollbackLabels = { ...labels, "app.kubernetes.io/component": "rollback" };
       this.rollbackPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-rollback-policy`,
         {
-          metadata: { name: rollbackName, labels: { ...labels, "app.kubernetes.io/component": "rollback" } },
+          metadata: { name: rollbackName, labels: rollbackLabels },
           spec: {
             failurePolicy: "Fail",
             matchConstraints: {
@@ -350,7 +356,7 @@ export class DeployerPodPolicy extends pulumi.ComponentResource {
         },
         child,
       );
-      this.rollbackBinding = bind("rollback-binding", rollbackName, this.rollbackPolicy);
+      this.rollbackBinding = bind("rollback-binding", rollbackName, this.rollbackPolicy, rollbackLabels);
     }
 
     this.registerOutputs({});

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { repoRoot } from "../../test-control-plane/control-plane";
 import { kubectlVersion } from "../../components/repository/workflows/deploy";
+import { extractSchemas, schemasFile } from "../../verify/crd-schema";
 import { toolsBin } from "./tier";
 
 const run = (binary: string, ...args: string[]) =>
@@ -34,4 +35,16 @@ test("the Pulumi CLI reports the version tools/pulumi pins (the Automation API r
 
 test("act reports the version tools/act pins", () => {
   assert.equal(run("act", "--version").trim(), `act version ${pinned("act", "github.com/nektos/act").slice(1)}`);
+});
+
+test("Argo Rollouts' controller and plugin report the version tools/argo-rollouts pins, and verify's committed schemas are that version's CRDs", () => {
+  const version = pinned("argo-rollouts", "github.com/argoproj/argo-rollouts");
+  assert.match(run("rollouts-controller", "--version"), new RegExp(`v${version.slice(1).replace(/\./g, "\\.")}\\b`));
+  assert.match(run("kubectl-argo-rollouts", "version"), new RegExp(`v${version.slice(1).replace(/\./g, "\\.")}\\b`));
+  const built = extractSchemas(fs.readFileSync(path.join(toolsBin, "argo-rollouts-crds.yaml"), "utf8"), version);
+  assert.deepEqual(JSON.parse(fs.readFileSync(schemasFile, "utf8")), built, "run npm run schemas:argo");
+  assert.deepEqual(Object.keys(built.schemas).sort(), [
+    "argoproj.io/v1alpha1/AnalysisTemplate",
+    "argoproj.io/v1alpha1/Rollout",
+  ]);
 });
