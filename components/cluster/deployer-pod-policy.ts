@@ -169,8 +169,11 @@ export function releaseValidations(
   workload: "deployments" | "rollouts" = "deployments",
 ): PodValidation[] {
   const what = workload === "rollouts" ? "the Rollout's image" : "its Deployments' images";
-  const spec = "object.spec.template.spec",
-    old = "oldObject.spec.template.spec";
+  // The Rollout's CRD leaves some pod fields untyped (volumes: x-kubernetes-preserve-unknown-fields),
+  // which the API server's type check of the policy reports as undefined fields: read dynamically.
+  const typed = (path: string) => (workload === "rollouts" ? `dyn(${path})` : path);
+  const spec = typed("object.spec.template.spec"),
+    old = typed("oldObject.spec.template.spec");
   const digestOf = `^${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}@sha256:[0-9a-f]{64}$`;
   return [
     {

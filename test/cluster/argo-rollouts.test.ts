@@ -433,6 +433,14 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
     }
     assert.deepEqual(unneeded, []);
 
+    // The API server type-checks each policy against the kinds it matches (the Rollout's CRD among them).
+    for (const policy of ["deployer-pods", "deployer-releases", "rollback-aborts"]) {
+      const status = JSON.parse(
+        await kubectl(["get", "validatingadmissionpolicy", `${app}.${ns}.${policy}`, "--output", "jsonpath={.status}"]),
+      ) as { typeChecking?: { expressionWarnings?: unknown[] } };
+      assert.ok(status.typeChecking, `${policy} was type-checked`);
+      assert.deepEqual(status.typeChecking.expressionWarnings ?? [], [], policy);
+    }
     // What RBAC cannot say, the deployer-releases policy does: a patch may change the image only.
     const deployerKubeconfig = kubeconfigFile(deployer.kubeconfig);
     const stepsDropped = await tryKubectl(
