@@ -31,7 +31,7 @@ import {
   type ServiceStandIn,
 } from "../../test-control-plane/argo-rollouts";
 import { projectCopy, type ProjectCopy } from "../../test-control-plane/project";
-import { startPrometheus, type PrometheusServer } from "./prometheus";
+import { requestCounters, startPrometheus, type PrometheusServer } from "./prometheus";
 import { imageOf, newDigest, release, resumeRun, writeSmokeReport, type Deployer, type Release } from "./release";
 import { adminKubeconfig, changes, clusterAccess, kubeconfigFile, serviceConfig, tierStack, toolsBin } from "./tier";
 
@@ -96,6 +96,7 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
   let standIn: ServiceStandIn;
   let controller: ArgoRolloutsController;
   let prometheus: PrometheusServer;
+  const counters = requestCounters(app);
   let config: StackConfig;
   let stack: Stack;
   let deployer: Deployer;
@@ -105,7 +106,10 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
 
   before(async () => {
     standIn = await startServiceStandIn();
-    prometheus = await startPrometheus(app);
+    prometheus = await startPrometheus({
+      exposition: counters.exposition,
+      ready: { query: `count(rate(http_requests_total{service="${app}"}[5s]) > 0)`, value: "4" },
+    });
     const { server, caData } = clusterAccess();
     const settings: ServiceSettings = {
       githubOwner: "acme",
@@ -294,7 +298,7 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
   });
 
   test("a canary failing its Prometheus query during the bake is aborted by the controller", async () => {
-    prometheus.setCanaryErrorRatio(0.2);
+    counters.setCanaryErrorRatio(0.2);
     // The new ratio fills rate()'s 5 s window before the bake's first measurement.
     await new Promise((resolve) => setTimeout(resolve, 6000));
     try {
@@ -308,7 +312,7 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
       await waitFor("the canary to be scaled to 0", async () => (await replicasOf(r.status?.currentPodHash)) === 0);
       assert.equal((await rollout()).status?.stableRS, r.status?.stableRS);
     } finally {
-      prometheus.setCanaryErrorRatio(0.01);
+      counters.setCanaryErrorRatio(0.01);
       await new Promise((resolve) => setTimeout(resolve, 6000));
     }
   });
@@ -349,9 +353,11 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
       "the controller to take the canary's weight to 0",
       async () => (await replicasOf(canaryHash)) === 0,
     );
-    r = await rollout();
-    assert.equal(r.status?.currentStepIndex, plan.rollout.expiredStep);
-    assert.equal(r.status?.phase, "Paused");
+    // Then it rests at the last pause (Progressing while the canary's pods go).
+    await waitFor("the Rollout to rest at its last step", async () => {
+      r = await rollout();
+      return r.status?.currentStepIndex === plan.rollout.expiredStep && r.status.phase === "Paused";
+    });
     assert.equal(r.status?.abort, undefined);
     // An approval that comes now is refused: the canary no longer waits for it.
     const late = await resumeRun(config, deployer, waiting);

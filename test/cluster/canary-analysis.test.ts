@@ -5,18 +5,13 @@
 // the real tier because it needs a real server.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import * as os from "node:os";
-import * as path from "node:path";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { bakePodScript, bakeUrlVariables, type BakeMetric, type BakeSpec } from "../../components/shared/canary-bake";
 import { clusterTargets } from "../../components/shared/cluster-operations";
+import { freePort, startPrometheus, type PrometheusServer } from "./prometheus";
 
 const run = promisify(execFile);
-const prometheusBinary = "/usr/bin/prometheus";
 
 /**
  * The exporter's series, per `service` label (each a scenario) and track: requests a second, the
@@ -93,82 +88,22 @@ const spec = (metrics: BakeMetric[], failureLimit = 0, bakeSeconds = 2): BakeSpe
   analysis: { prometheusUrl: "http://prometheus.monitoring.svc:9090", failureLimit, metrics },
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe("the bake window's analysis against a real Prometheus", () => {
-  let exporter: Server;
+  let prometheus: PrometheusServer;
   let exporterUrl: string;
-  let prometheus: ChildProcess;
   let prometheusUrl: string;
-  let dir: string;
-  let prometheusLog = "";
 
   before(async () => {
-    assert.ok(
-      fs.existsSync(prometheusBinary),
-      `${prometheusBinary} is missing: install Debian's prometheus package (.ci/run does)`,
-    );
     const started = Date.now();
-    exporter = createServer((req, res) => {
-      if (req.url === "/metrics")
-        res
-          .writeHead(200, { "content-type": "text/plain; version=0.0.4" })
-          .end(exposition((Date.now() - started) / 1000));
-      else res.writeHead(200).end("ok");
+    prometheus = await startPrometheus({
+      exposition: () => exposition((Date.now() - started) / 1000),
+      // Until the target is up and rate() over the window has data for both tracks.
+      ready: { query: 'count(rate(http_requests_total{service="good"}[5s]) > 0)', value: "4" },
     });
-    await new Promise<void>((resolve) => exporter.listen(0, "127.0.0.1", resolve));
-    exporterUrl = `http://127.0.0.1:${(exporter.address() as AddressInfo).port}`;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bake-prometheus-"));
-    fs.writeFileSync(
-      path.join(dir, "prometheus.yml"),
-      [
-        "global: { scrape_interval: 1s, evaluation_interval: 1s }",
-        "scrape_configs:",
-        "  - job_name: exporter",
-        `    static_configs: [{ targets: ["${exporterUrl.replace("http://", "")}"] }]`,
-      ].join("\n"),
-    );
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      prometheusBinary,
-      [
-        `--config.file=${path.join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${path.join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    prometheus.stderr!.on("data", (chunk: Buffer) => {
-      prometheusLog += chunk.toString();
-    });
-    // Until the target is up and rate() over the window has data for both tracks.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const answer = await fetch(
-        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count(rate(http_requests_total{service="good"}[5s]) > 0)')}`,
-      )
-        .then(
-          (r) => r.json() as Promise<{ data?: { result: { value: [number, string] }[] } }>,
-          () => undefined,
-        )
-        .catch(() => undefined);
-      if (answer?.data?.result[0]?.value[1] === "4") break;
-      assert.ok(Date.now() < deadline, `Prometheus has no rate() data after 60 s:\n${prometheusLog.slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    ({ url: prometheusUrl, exporterUrl } = prometheus);
   });
   after(async () => {
-    prometheus?.kill("SIGTERM");
-    if (prometheus && prometheus.exitCode === null) await new Promise((resolve) => prometheus.once("exit", resolve));
-    exporter?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await prometheus?.close();
   });
 
   const bake = async (s: BakeSpec, prometheusAt = prometheusUrl) => {
