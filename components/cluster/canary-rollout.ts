@@ -113,9 +113,11 @@ export class CanaryRollout extends pulumi.ComponentResource {
         kind: "Rollout",
         metadata: {
           ...metadata(plan.name, { app }),
-          // `pulumi up` waits for every replica available (a first deploy, a scale); not for Healthy,
-          // which a template change reaches only once a release promotes it.
-          annotations: { "pulumi.com/waitFor": `jsonpath={.status.availableReplicas}=${args.replicas}` },
+          // `pulumi up` waits until at least `replicas` pods are available (the controller's Available
+          // condition, over every ReplicaSet): a first deploy, a scale. Not for Healthy, which a
+          // template change reaches only once a release promotes it, nor for an exact count, which
+          // a canary beside stable's pods exceeds.
+          annotations: { "pulumi.com/waitFor": "condition=Available" },
         },
         spec: declared({
           replicas: args.replicas,

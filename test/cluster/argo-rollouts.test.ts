@@ -98,6 +98,7 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
   let prometheus: PrometheusServer;
   const counters = requestCounters(app);
   let config: StackConfig;
+  let declared: StackConfig;
   let stack: Stack;
   let deployer: Deployer;
   let project: ProjectCopy;
@@ -141,9 +142,12 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
       smokeTestOnUp: false,
     };
     config = serviceConfig(settings);
+    declared = config;
     // A cluster without the controller first (the first test), then with it.
     removeArgoRolloutsCrds();
     stack = await tierStack("argo-rollouts", () => {
+      // The settings of the latest `pulumi up`: the last scenario changes the pod template.
+      const config = declared;
       const cluster = new CanaryCluster(app, {
         config,
         operations: deployOperations(config),
@@ -508,6 +512,27 @@ describe("canaryEngine argo-rollouts, with Argo Rollouts' controller", () => {
     assert.equal(after.spec.template.spec.containers[0].image, released.spec.template.spec.containers[0].image);
     assert.equal(after.status?.stableRS, released.status?.stableRS);
     assert.equal(after.status?.phase, "Healthy");
+  });
+
+  test("a pod-template change from `pulumi up` does not wait for a promotion: the controller judges it as a canary of the released image, which stable does not take without a release", async () => {
+    const before = await rollout();
+    declared = { ...config, startupSeconds: config.startupSeconds + 5 };
+    const started = Date.now();
+    const up = await stack.up();
+    measured.templateChangeUpSeconds = (Date.now() - started) / 1000;
+    assert.equal(up.summary.resourceChanges?.update, 1, JSON.stringify(up.summary.resourceChanges));
+    let r = await rollout();
+    assert.equal(r.spec.template.spec.containers[0].image, before.spec.template.spec.containers[0].image);
+    // A canary of the new template: judged by the same analyses, then waiting at the approval pause.
+    await waitFor("the changed template's canary to wait at the approval pause", async () => {
+      r = await rollout();
+      return (
+        r.status?.currentPodHash !== before.status?.stableRS &&
+        r.status?.phase === "Paused" &&
+        r.status.currentStepIndex === deployPlan(config).argo!.rollout.approvalStep
+      );
+    });
+    assert.equal(r.status?.stableRS, before.status?.stableRS, "stable keeps the template it runs");
     console.log(`argo-rollouts measured: ${JSON.stringify(measured)}`);
   });
 });
