@@ -224,9 +224,18 @@ export class CanaryCluster extends pulumi.ComponentResource {
     if (c.canaryEngine === "argo-rollouts") {
       // The controller is the cluster's, installed beforehand: its CRDs are read (also by a
       // preview), so that a cluster without them fails before anything is created, naming them.
-      this.argoRolloutsCrds = argoRolloutsCrds.map((crd) =>
-        k8s.apiextensions.v1.CustomResourceDefinition.get(`${name}-requires-${crd}`, crd, child),
-      );
+      // The Rollout's first and the others after it: without the controller the failure always
+      // names rollouts.argoproj.io (reads side by side fail in whichever order they end).
+      const [first, ...others] = argoRolloutsCrds;
+      const read = (crd: string, after: pulumi.Resource[]) =>
+        // Through the stack's own provider: the settings' cluster, never the ambient kubeconfig's.
+        k8s.apiextensions.v1.CustomResourceDefinition.get(`${name}-requires-${crd}`, crd, {
+          ...child,
+          provider,
+          dependsOn: after,
+        });
+      const rollouts = read(first, []);
+      this.argoRolloutsCrds = [rollouts, ...others.map((crd) => read(crd, [rollouts]))];
       this.workload = new CanaryRollout(
         `${name}-workload`,
         { ...workloadArgs, plan: args.rolloutPlan ?? rolloutPlan(c) },

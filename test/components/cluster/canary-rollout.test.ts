@@ -127,6 +127,13 @@ describe("canary rollout (canaryEngine argo-rollouts)", () => {
     const dependsOn = r.options("orders-workload").opts.dependsOn as unknown[];
     assert.equal(dependsOn.length, 3);
     for (const crd of r.cluster.argoRolloutsCrds!) assert.ok(dependsOn.includes(crd));
+    // Through the cluster's own provider, never the ambient kubeconfig's default one.
+    for (const read of reads) assert.equal(read.opts.provider, r.cluster.provider, read.name);
+    // The Rollout's CRD first: without the controller, the failure names it whatever the timing.
+    const [rollouts, ...others] = r.cluster.argoRolloutsCrds!;
+    assert.deepEqual(reads[0].opts.dependsOn, []);
+    for (const read of reads.slice(1)) assert.deepEqual(read.opts.dependsOn, [rollouts]);
+    assert.equal(others.length, 2);
   });
 
   test("the preview may read exactly those CRDs, cluster-wide and by name, and the engine's objects in the namespace", () => {
